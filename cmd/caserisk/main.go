@@ -1,0 +1,41 @@
+// Command caserisk is the predictive case-risk analytics engine: it generates
+// a synthetic borough, builds point-in-time features, trains and evaluates
+// models, and serves scores with their reasons.
+//
+// Run `caserisk help` for the commands. Exit codes: 0 ok, 1 failure, 2 usage.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// run executes the command line and returns the process exit code.
+func run(ctx context.Context, args []string) int {
+	root := newRootCmd()
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintf(os.Stderr, "caserisk: %v\n", err)
+	var ue *usageError
+	// cobra reports missing required flags itself; those are usage errors too.
+	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "required flag") {
+		fmt.Fprintln(os.Stderr, "Run 'caserisk help' or 'caserisk <command> --help' for usage.")
+		return 2
+	}
+	return 1
+}

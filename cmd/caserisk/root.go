@@ -1,0 +1,91 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// usageError marks a mistake in how the command was called (exit code 2),
+// as opposed to a failure while doing the work (exit code 1).
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// usagef returns a usage error with a formatted message.
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Errorf(format, args...)}
+}
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "caserisk",
+		Short: "Predictive case-risk analytics for a council's joined resident data",
+		Long: `caserisk turns a council's joined resident data (the Residents Index) into
+preventative action: point-in-time features, gradient-boosted and logistic
+models, and a scoring service whose every score comes with its reasons.
+
+Scores support a person's decision; they never act alone.`,
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		// Unknown subcommands are usage errors.
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("unknown command %q for caserisk", args[0])
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+	}
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &usageError{fmt.Errorf("%s: %w", cmd.CommandPath(), err)}
+	})
+	root.CompletionOptions.DisableDefaultCmd = true
+
+	// One line per subcommand; each lives in its own file.
+	root.AddCommand(
+		newContractCmd(),
+	)
+	for _, c := range root.Commands() {
+		wrapArgs(c)
+	}
+	return root
+}
+
+// wrapArgs makes argument-count errors usage errors (exit code 2) for a
+// command and its children. Commands check their required flags with
+// requireFlags, which also returns a usage error.
+func wrapArgs(c *cobra.Command) {
+	if c.Args != nil {
+		inner := c.Args
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := inner(cmd, args); err != nil {
+				return &usageError{fmt.Errorf("%s: %w", cmd.CommandPath(), err)}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		wrapArgs(sub)
+	}
+}
+
+// requireFlags returns a usage error naming the flags that were not set.
+func requireFlags(cmd *cobra.Command, names ...string) error {
+	var missing []string
+	for _, n := range names {
+		if !cmd.Flags().Changed(n) {
+			missing = append(missing, "--"+n)
+		}
+	}
+	if len(missing) > 0 {
+		return usagef("%s: missing required flag(s): %s", cmd.CommandPath(), strings.Join(missing, ", "))
+	}
+	return nil
+}
