@@ -46,7 +46,6 @@ func files() []File {
 			Name: "residents.csv", Service: "residents", Title: "Residents Index",
 			Description: "One row per person known to any service: the index's identity record.",
 			Kind:        Entity, Key: []string{"resident_id"}, EventDate: "first_seen_date",
-			RecordedDate: "death_recorded_date",
 			Columns: []Column{
 				residentID(),
 				{Name: "given_name", Type: String, Personal: true, Description: "Given name."},
@@ -61,7 +60,7 @@ func files() []File {
 					Codes:       []string{"Y", "N", "not_recorded"}},
 				date("first_seen_date", "The date the person first appears in any service (birth or arrival).", true),
 				date("date_of_death", "Date of death; empty while alive or unknown.", false),
-				date("death_recorded_date", "The date the death was recorded in the index.", false),
+				date("death_recorded_date", "The date the death was recorded in the index: the death is known from this date (from date_of_death where this is empty).", false),
 			},
 		},
 		{
