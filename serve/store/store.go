@@ -1,0 +1,368 @@
+// Package store provides the scoring service's database: the model
+// registry, batch score runs and their scores, review and fraud cases with
+// their status history, the residents' single view, users and API tokens,
+// and the tamper-evident audit log.
+//
+// One implementation serves both SQLite (modernc.org/sqlite, pure Go, the
+// embedded default) and PostgreSQL (pgx/v5 through database/sql). The SQL
+// is written once with ? placeholders and rebound for PostgreSQL; one set of
+// numbered migrations (migrations/*.sql) is applied by Open. Every
+// multi-row write runs in one transaction: a write either happens whole or
+// not at all.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"caserisk/serve/audit"
+	"caserisk/serve/auth"
+)
+
+// DefaultURL is the database used when none is given: a SQLite file in the
+// working directory.
+const DefaultURL = "sqlite://./caserisk.db"
+
+// Errors the store returns, wrapped with context; test with errors.Is.
+var (
+	// ErrNotFound: the model, run, case, user or resident does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrInvalid: an argument is out of its domain (unknown target, status,
+	// outcome, role, empty name, …). The wrapped message names the field.
+	ErrInvalid = errors.New("invalid")
+	// ErrTransition: the case cannot move from its status to the requested one.
+	ErrTransition = errors.New("transition not allowed")
+	// ErrConflict: the write clashes with stored state (for example a user
+	// name already taken).
+	ErrConflict = errors.New("conflict")
+)
+
+// Target is what a model predicts; it is also the kind of case its flags open.
+type Target string
+
+// The two targets.
+const (
+	ComplexCase  Target = "complex_case"  // a household escalating to a crisis service within 12 months
+	TenancyFraud Target = "tenancy_fraud" // a council tenancy found fraudulent on investigation
+)
+
+// Targets returns both targets.
+func Targets() []Target { return []Target{ComplexCase, TenancyFraud} }
+
+// ParseTarget returns the target named s or an ErrInvalid error.
+func ParseTarget(s string) (Target, error) {
+	switch Target(s) {
+	case ComplexCase, TenancyFraud:
+		return Target(s), nil
+	}
+	return "", invalidf("target", "unknown target %q (want complex_case or tenancy_fraud)", s)
+}
+
+// Stage is where a model is in its life.
+type Stage string
+
+// The stages of a model. A target has at most one champion.
+const (
+	Candidate Stage = "candidate" // registered, not scoring
+	Champion  Stage = "champion"  // the model that scores
+	Retired   Stage = "retired"   // a former champion
+)
+
+// Bands are the calibrated-probability thresholds that map a live score to
+// a band: score ≥ High is "high", score ≥ Medium is "medium", else "low".
+// They are stored with the model's registration. Batch score runs band by
+// rank within capacity instead (see the batch package).
+type Bands struct {
+	High   float64 `json:"high"`
+	Medium float64 `json:"medium"`
+}
+
+// Band returns the band of a calibrated probability.
+func (b Bands) Band(p float64) string {
+	switch {
+	case p >= b.High:
+		return "high"
+	case p >= b.Medium:
+		return "medium"
+	}
+	return "low"
+}
+
+// Model is a registered model version.
+type Model struct {
+	Target       Target
+	Version      int    // 1, 2, … per target
+	Path         string // where the artifact was registered from
+	SHA256       string // hex SHA-256 of Artifact
+	Artifact     []byte // the model JSON itself; empty in listings
+	Stage        Stage
+	Metrics      json.RawMessage // evaluation metrics as JSON ({} when none)
+	Bands        Bands
+	RegisteredBy string
+	RegisteredAt time.Time
+	PromotedBy   string    // "" until promoted
+	PromotedAt   time.Time // zero until promoted
+}
+
+// NewModel is what RegisterModel needs. The store computes SHA256 and the
+// version.
+type NewModel struct {
+	Target       Target
+	Path         string
+	Artifact     []byte          // the model JSON; must be valid JSON
+	Metrics      json.RawMessage // nil for none
+	Bands        Bands           // 0 < Medium ≤ High ≤ 1
+	RegisteredBy string
+}
+
+// ScoreRun is a batch score of every resident or tenancy as of a date.
+type ScoreRun struct {
+	ID           int64
+	Target       Target
+	AsOf         string // YYYY-MM-DD
+	ModelVersion int
+	Created      time.Time
+	Rows         int // scores stored
+	Capacity     int // cases opened for the top Capacity ranks (at most)
+	CasesOpened  int // cases this run opened
+}
+
+// Score is one entity's score in a run. For complex_case the entity is a
+// resident (EntityID = ResidentID); for tenancy_fraud it is a tenancy and
+// ResidentID is its lead tenant.
+type Score struct {
+	RunID      int64
+	EntityID   string
+	ResidentID string
+	Score      float64         // calibrated probability
+	Margin     float64         // raw model margin
+	Band       string          // high, medium or low
+	Rank       int             // 1 = highest score in the run
+	Reasons    json.RawMessage // the reasons as JSON (an array); null when none
+}
+
+// ResidentScore is a resident's score in the latest run of a target.
+type ResidentScore struct {
+	Score
+	Target       Target
+	AsOf         string
+	ModelVersion int
+	RunRows      int // entities scored in the run, for "rank N of M"
+}
+
+// User is a person who uses the service.
+type User struct {
+	ID       int64
+	Name     string
+	Role     auth.Role
+	Created  time.Time
+	Disabled bool
+}
+
+// Resident is a person in the Residents Index. Dates are YYYY-MM-DD or "".
+type Resident struct {
+	ID          string
+	GivenName   string
+	FamilyName  string
+	DateOfBirth string
+	Sex         string
+	FirstSeen   string
+	DateOfDeath string
+}
+
+// Property is an addressable place (LLPG).
+type Property struct {
+	UPRN           int64
+	Address        string
+	Postcode       string
+	Ward           string
+	PropertyType   string
+	Tenure         string
+	Bedrooms       int // 0 when unknown
+	CouncilTaxBand string
+}
+
+// Residence is a resident's stay at an address. End is "" while living there.
+type Residence struct {
+	ResidentID   string
+	UPRN         int64
+	Start        string
+	End          string
+	Relationship string
+}
+
+// Event is one row of a service's history about a resident, for the
+// timeline of the single view.
+type Event struct {
+	ResidentID string
+	Service    string // the contract's service key, e.g. "homelessness"
+	Date       string // YYYY-MM-DD
+	Type       string // the row's type code, e.g. "main_duty"; "" when the service has none
+	UPRN       int64  // 0 when not address-based
+	Amount     float64
+	HasAmount  bool
+	Detail     string // a short description, no free text from case notes
+}
+
+// Stay is a residence joined with its property.
+type Stay struct {
+	Residence
+	Property Property // zero when the property is not loaded
+}
+
+// ResidentView is the single view of a resident: who and where.
+type ResidentView struct {
+	Resident Resident
+	Stays    []Stay // newest first
+}
+
+// TimelineQuery selects a resident's events.
+type TimelineQuery struct {
+	From, To string // inclusive YYYY-MM-DD bounds; "" for open
+	Limit    int    // at most this many (newest first); 0 for 500
+}
+
+// Ingest loads the single view in one transaction, replacing what was
+// there: the first Add call of each kind clears that kind's table. Commit
+// makes the load visible; Rollback (or a failed Add) discards it.
+type Ingest interface {
+	AddResidents(ctx context.Context, rs []Resident) error
+	AddProperties(ctx context.Context, ps []Property) error
+	AddResidences(ctx context.Context, rs []Residence) error
+	AddEvents(ctx context.Context, es []Event) error
+	Commit() error
+	Rollback() error
+}
+
+// NewRun is what RecordScoreRun needs.
+type NewRun struct {
+	Target       Target
+	AsOf         string // YYYY-MM-DD
+	ModelVersion int
+	Capacity     int     // open cases for ranks 1..Capacity
+	Scores       []Score // RunID is set by the store; ranks must be 1..len
+}
+
+// QueueQuery selects a page of a case queue.
+type QueueQuery struct {
+	Kind     Target
+	Statuses []Status // nil for every open status (not closed)
+	Offset   int
+	Limit    int // 0 for 50; at most 500
+}
+
+// AuditFilter selects audit rows, newest first.
+type AuditFilter struct {
+	UserID   int64  // 0 for all users
+	Action   string // "" for all
+	Resource string // prefix; "" for all
+	BeforeID int64  // rows with id < BeforeID; 0 for the newest
+	Limit    int    // 0 for 100; at most 1000
+}
+
+// Label is a closed case's outcome as a training label.
+type Label struct {
+	Kind         Target
+	CaseID       int64
+	EntityID     string
+	ResidentID   string
+	AsOf         string // the as-of date of the run that flagged it
+	ModelVersion int
+	Score        float64
+	Outcome      Outcome
+	Label        int // 1 positive, 0 negative
+	ClosedAt     time.Time
+}
+
+// Store is the scoring service's database. All methods are safe for
+// concurrent use.
+type Store interface {
+	// Dialect is "sqlite" or "postgres".
+	Dialect() string
+	// Ping checks the database answers (readiness).
+	Ping(ctx context.Context) error
+	// Close closes the database.
+	Close() error
+
+	// RegisterModel adds a candidate with the next version of its target.
+	RegisterModel(ctx context.Context, m NewModel) (Model, error)
+	// PromoteModel makes a version its target's champion and retires the
+	// previous champion, atomically. Promoting the champion again is a no-op.
+	PromoteModel(ctx context.Context, target Target, version int, by string) (Model, error)
+	// Models lists models without their artifacts, by target then version;
+	// target "" lists both.
+	Models(ctx context.Context, target Target) ([]Model, error)
+	// Model returns one model with its artifact.
+	Model(ctx context.Context, target Target, version int) (Model, error)
+	// Champion returns the target's champion with its artifact, or ErrNotFound.
+	Champion(ctx context.Context, target Target) (Model, error)
+
+	// RecordScoreRun stores a run, its scores and the cases it opens, in
+	// one transaction. A case is opened for each score ranked 1..Capacity
+	// whose entity has no open case of that kind. If a run with the same
+	// target, as-of date and model version exists it is returned unchanged
+	// with created false (idempotent).
+	RecordScoreRun(ctx context.Context, run NewRun) (r ScoreRun, created bool, err error)
+	// ScoreRuns lists the runs of a target, newest first; "" for both.
+	ScoreRuns(ctx context.Context, target Target) ([]ScoreRun, error)
+	// LatestRun returns the target's most recent run (by as-of date, then id).
+	LatestRun(ctx context.Context, target Target) (ScoreRun, error)
+	// RunScores returns a page of a run's scores by rank.
+	RunScores(ctx context.Context, runID int64, offset, limit int) ([]Score, error)
+	// ResidentScores returns the resident's scores in the latest run of each
+	// given target (none for a target whose latest run did not score them).
+	ResidentScores(ctx context.Context, residentID string, targets ...Target) ([]ResidentScore, error)
+
+	// Case returns a case.
+	Case(ctx context.Context, id int64) (Case, error)
+	// Queue returns a page of a queue ranked by score (highest first) and
+	// the number of cases the query matches.
+	Queue(ctx context.Context, q QueueQuery) (cases []Case, total int, err error)
+	// TransitionCase moves a case to a new status (see Transition for the
+	// rules) and records the transition in its history, atomically.
+	TransitionCase(ctx context.Context, t Transition) (Case, error)
+	// AssignCase sets the user a case is assigned to (0 to unassign).
+	AssignCase(ctx context.Context, caseID, userID int64, by string) (Case, error)
+	// CaseHistory returns the transitions of a case, oldest first.
+	CaseHistory(ctx context.Context, caseID int64) ([]CaseEvent, error)
+	// Labels returns the closed cases of a kind whose outcome is a label,
+	// oldest closure first.
+	Labels(ctx context.Context, kind Target) ([]Label, error)
+
+	// BeginIngest starts loading the single view.
+	BeginIngest(ctx context.Context) (Ingest, error)
+	// Resident returns the single view of a resident.
+	Resident(ctx context.Context, id string) (ResidentView, error)
+	// Timeline returns a resident's events, newest first.
+	Timeline(ctx context.Context, residentID string, q TimelineQuery) ([]Event, error)
+
+	// CreateUser adds a user.
+	CreateUser(ctx context.Context, name string, role auth.Role) (User, error)
+	// Users lists users by name.
+	Users(ctx context.Context) ([]User, error)
+	// UserByName returns a user.
+	UserByName(ctx context.Context, name string) (User, error)
+	// SetUserDisabled disables or re-enables a user; a disabled user's
+	// tokens stop working.
+	SetUserDisabled(ctx context.Context, userID int64, disabled bool) error
+	// AddToken stores a token's prefix and hash for a user.
+	AddToken(ctx context.Context, userID int64, tok auth.Token) error
+	// TokenCandidates implements auth.TokenLookup.
+	TokenCandidates(ctx context.Context, prefix string) ([]auth.Candidate, error)
+
+	// AppendAudit appends records to the audit log as one chained,
+	// serialised write and returns the entries.
+	AppendAudit(ctx context.Context, recs ...audit.Record) ([]audit.Entry, error)
+	// AuditPage implements audit.Source.
+	AuditPage(ctx context.Context, afterID int64, limit int) ([]audit.Entry, error)
+	// Audit returns audit rows matching f, newest first.
+	Audit(ctx context.Context, f AuditFilter) ([]audit.Entry, error)
+}
+
+// Compile-time checks that a Store serves the auth and audit interfaces.
+var (
+	_ auth.TokenLookup = Store(nil)
+	_ audit.Source     = Store(nil)
+)
