@@ -51,6 +51,7 @@ Scores support a person's decision; they never act alone.`,
 	// One line per subcommand; each lives in its own file.
 	root.AddCommand(
 		newContractCmd(),
+		newGenerateCmd(),
 	)
 	for _, c := range root.Commands() {
 		wrapArgs(c)
