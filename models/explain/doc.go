@@ -1,0 +1,20 @@
+// Package explain says why a model gave a score: exact per-feature
+// contributions (SHAP values) for tree ensembles and logistic models,
+// plain-English reasons built from them, and global feature importance.
+//
+// Contributions follow XGBoost's pred_contribs layout: one value per feature
+// in feature order, then the bias (the model's expected margin) last. They
+// are additive in the margin (log-odds): bias + Σ contributions = margin.
+//
+// For tree ensembles the values are the path-dependent TreeSHAP values of
+// Lundberg et al. (2018, Algorithm 2), the same quantity XGBoost computes.
+// TreeSHAP computes them with a faster exact variant in the spirit of Fast
+// TreeSHAP v2 (Yang 2021): for every leaf it tabulates, once per model, the
+// contributions for each subset of the leaf's path features a row can
+// satisfy, so explaining a row costs O(trees × leaves × depth) table
+// additions. TreeSHAPReference keeps a direct Algorithm 2 implementation to
+// check it against.
+//
+// Scores support a person's decision; reasons exist so that the person can
+// see, and challenge, what drove a score.
+package explain
