@@ -1,0 +1,264 @@
+package dataset
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unsafe"
+)
+
+// Options say how to read a table.
+type Options struct {
+	// Label is the label column; empty when the caller needs no label (the
+	// scorer). A named label that the file lacks is an error.
+	Label string
+	// Ignore names further columns to keep as strings rather than features.
+	Ignore []string
+	// Threads bounds the goroutines parsing a CSV file; 0 means GOMAXPROCS.
+	Threads int
+}
+
+// Read reads a CSV or Parquet table (Parquet when the name ends in
+// .parquet) and the feature metadata file beside it, if there is one (see
+// MetaPath).
+func Read(ctx context.Context, path string, o Options) (*Table, error) {
+	var (
+		t   *Table
+		err error
+	)
+	if strings.HasSuffix(strings.ToLower(path), ".parquet") {
+		t, err = readParquetFile(ctx, path, o)
+	} else {
+		var data []byte
+		data, err = os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read table: %w", err)
+		}
+		t, err = ReadCSV(ctx, filepath.Base(path), data, o)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := attachMeta(t, path); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// role is what a column is used for.
+type role int
+
+const (
+	roleFeature role = iota
+	roleKey
+	roleLabel
+	roleSkip
+)
+
+// plan assigns a role to each header column and checks the header.
+func plan(source string, header []string, o Options) ([]role, error) {
+	roles := make([]role, len(header))
+	seen := make(map[string]int, len(header))
+	foundLabel := o.Label == ""
+	for j, name := range header {
+		if name == "" {
+			return nil, fmt.Errorf("%s: line 1, column %d: empty column name", source, j+1)
+		}
+		if k, dup := seen[name]; dup {
+			return nil, fmt.Errorf("%s: line 1: column %q appears twice (columns %d and %d)", source, name, k+1, j+1)
+		}
+		seen[name] = j
+		switch {
+		case name == o.Label:
+			roles[j] = roleLabel
+			foundLabel = true
+		case isLabelName(name):
+			roles[j] = roleSkip
+		case isKeyName(name, o.Ignore):
+			roles[j] = roleKey
+		default:
+			roles[j] = roleFeature
+		}
+	}
+	if !foundLabel {
+		return nil, fmt.Errorf("%s: no label column %q (columns: %s)", source, o.Label, strings.Join(header, ", "))
+	}
+	return roles, nil
+}
+
+// missing reports whether a cell stands for a missing value.
+func missing(b []byte) bool {
+	switch string(b) {
+	case "", "NA", "N/A", "NaN", "nan", "null", "NULL":
+		return true
+	}
+	return false
+}
+
+// trimSpace trims ASCII spaces and tabs.
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// parseNumber parses a finite decimal number without copying b.
+func parseNumber(b []byte) (float64, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	// strconv copies the string into any error it returns, so the
+	// zero-copy view never escapes.
+	v, err := strconv.ParseFloat(unsafe.String(&b[0], len(b)), 64)
+	if err != nil || math.IsInf(v, 0) {
+		return 0, false
+	}
+	return v, true
+}
+
+// isISODate reports whether b is a valid YYYY-MM-DD date.
+func isISODate(b []byte) bool {
+	if len(b) != 10 || b[4] != '-' || b[7] != '-' {
+		return false
+	}
+	_, err := time.Parse(time.DateOnly, string(b))
+	return err == nil
+}
+
+// colStats gathers, for one candidate feature column over a range of rows,
+// what is needed to decide the column's role and report a bad value.
+type colStats struct {
+	hasNum, hasDate bool
+	firstText       int // row of the first non-numeric value, -1 if none
+	textVal         string
+	firstBad        int // row of the first value neither number nor date
+	badVal          string
+}
+
+func newColStats() colStats { return colStats{firstText: -1, firstBad: -1} }
+
+// cell parses one text cell of a candidate feature column into col[r].
+func (s *colStats) cell(col []float64, r int, b []byte) {
+	b = trimSpace(b)
+	if missing(b) {
+		col[r] = math.NaN()
+		return
+	}
+	if v, ok := parseNumber(b); ok {
+		col[r] = v
+		s.hasNum = true
+		return
+	}
+	col[r] = math.NaN()
+	if s.firstText < 0 {
+		s.firstText, s.textVal = r, string(b)
+	}
+	if isISODate(b) {
+		s.hasDate = true
+	} else if s.firstBad < 0 {
+		s.firstBad, s.badVal = r, string(b)
+	}
+}
+
+// merge folds the stats of a later row range into s.
+func (s *colStats) merge(o colStats) {
+	s.hasNum = s.hasNum || o.hasNum
+	s.hasDate = s.hasDate || o.hasDate
+	if s.firstText < 0 && o.firstText >= 0 {
+		s.firstText, s.textVal = o.firstText, o.textVal
+	}
+	if s.firstBad < 0 && o.firstBad >= 0 {
+		s.firstBad, s.badVal = o.firstBad, o.badVal
+	}
+}
+
+// cellError is a bad value at a data row (0-based, after the header).
+type cellError struct {
+	row    int
+	column string
+	value  string
+	why    string
+}
+
+// decide returns whether the column is a date column (kept as strings) or
+// a feature, or the error for its first bad value.
+func (s *colStats) decide(name string) (isDate bool, err *cellError) {
+	switch {
+	case s.firstText < 0:
+		return false, nil
+	case !s.hasNum && s.hasDate && s.firstBad < 0:
+		return true, nil
+	case s.hasNum:
+		return false, &cellError{s.firstText, name, s.textVal, "is not a number"}
+	case s.hasDate:
+		return false, &cellError{s.firstBad, name, s.badVal, "is neither a number nor an ISO date (YYYY-MM-DD)"}
+	default:
+		return false, &cellError{s.firstText, name, s.textVal,
+			"is not a number; the column holds text: name it in --ignore to keep it out of the features"}
+	}
+}
+
+// parseLabel parses a label cell: 0, 1, or missing (NaN).
+func parseLabel(b []byte) (float64, bool) {
+	b = trimSpace(b)
+	if missing(b) {
+		return math.NaN(), true
+	}
+	v, ok := parseNumber(b)
+	if !ok || (v != 0 && v != 1) {
+		return 0, false
+	}
+	return v, true
+}
+
+// assemble builds the table from parsed columns once roles are final.
+type assembled struct {
+	header []string
+	roles  []role
+	nums   [][]float64 // per header column, for features and the label
+	strs   [][]string  // per header column, for keys
+}
+
+func (a *assembled) table(source string, rows int, label string) *Table {
+	t := &Table{Source: source, rows: rows, LabelName: label}
+	for j, name := range a.header {
+		switch a.roles[j] {
+		case roleFeature:
+			t.Names = append(t.Names, name)
+			t.Cols = append(t.Cols, a.nums[j])
+			t.Meta = append(t.Meta, FeatureMeta{Name: name})
+		case roleKey:
+			t.Keys = append(t.Keys, KeyColumn{Name: name, Values: a.strs[j]})
+		case roleLabel:
+			t.Label = a.nums[j]
+		case roleSkip:
+			t.Ignored = append(t.Ignored, name)
+		}
+	}
+	return t
+}
+
+func threads(n int) int {
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	return max(n, 1)
+}
+
+// sortedCopy returns a sorted copy of names (for stable error text).
+func sortedCopy(names []string) []string {
+	s := slices.Clone(names)
+	slices.Sort(s)
+	return s
+}
