@@ -9,13 +9,13 @@ package synth
 // the block. p of the last block is the oracle's exact p_escalation.
 
 // escAlpha sets the base rate: 2–6% of residents see a household escalation a year.
-const escAlpha = -5.3
+const escAlpha = -5.0
 
 // escLogit returns the log-odds that household h escalates in the block
 // starting at bs.
 func (w *world) escLogit(h *household, bs day, prior bool) float64 {
 	f, v, i := w.state(h, bs)
-	lp := escAlpha + 0.85*f + 0.85*v + 0.55*i
+	lp := escAlpha + 0.7*f + 0.7*v + 0.45*i
 	child, vuln := false, false
 	for _, p := range h.members {
 		if !p.present(bs) {

@@ -88,7 +88,7 @@ type Manifest struct {
 }
 
 // meanHousehold is the average household size the units are sized by.
-const meanHousehold = 2.25
+const meanHousehold = 2.06
 
 // chunkUnits is the number of units made and written together.
 const chunkUnits = 400
