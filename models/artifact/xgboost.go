@@ -1,0 +1,302 @@
+package artifact
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+
+	"caserisk/models/tree"
+)
+
+// maxXGBFeatures bounds num_feature, so that a corrupt file cannot make the
+// importer allocate names for billions of features.
+const maxXGBFeatures = 1 << 20
+
+// XGBoostModel is a binary classifier read from XGBoost's JSON model format
+// (Booster.save_model("m.json"), XGBoost 1.x and 2.x).
+type XGBoostModel struct {
+	// Ensemble is the trees with the base margin; its margin equals
+	// XGBoost's predict(output_margin=True) up to XGBoost's float32
+	// arithmetic, for rows whose values are float32 numbers.
+	Ensemble *tree.Ensemble
+	// FeatureNames are the model's feature names, or XGBoost's defaults
+	// f0, f1, ... when the model was trained without names.
+	FeatureNames []string
+	// Objective is XGBoost's objective, e.g. "binary:logistic".
+	Objective string
+	// Version is the XGBoost version that wrote the model.
+	Version [3]int
+}
+
+// xgbModel mirrors the parts of XGBoost's JSON model that caserisk reads.
+type xgbModel struct {
+	Version []int `json:"version"`
+	Learner struct {
+		FeatureNames     []string `json:"feature_names"`
+		LearnerModelPram struct {
+			BaseScore  string `json:"base_score"`
+			NumClass   string `json:"num_class"`
+			NumFeature string `json:"num_feature"`
+			NumTarget  string `json:"num_target"`
+		} `json:"learner_model_param"`
+		Objective struct {
+			Name string `json:"name"`
+		} `json:"objective"`
+		GradientBooster struct {
+			Name  string `json:"name"`
+			Model struct {
+				TreeInfo []int     `json:"tree_info"`
+				Trees    []xgbTree `json:"trees"`
+			} `json:"model"`
+		} `json:"gradient_booster"`
+	} `json:"learner"`
+}
+
+type xgbTree struct {
+	LeftChildren    []int       `json:"left_children"`
+	RightChildren   []int       `json:"right_children"`
+	SplitIndices    []int       `json:"split_indices"`
+	SplitConditions []float64   `json:"split_conditions"`
+	DefaultLeft     []flexBool  `json:"default_left"`
+	SumHessian      []float64   `json:"sum_hessian"`
+	LossChanges     []float64   `json:"loss_changes"`
+	SplitType       []int       `json:"split_type"`
+	TreeParam       xgbTreeParm `json:"tree_param"`
+}
+
+type xgbTreeParm struct {
+	NumNodes string `json:"num_nodes"`
+}
+
+// flexBool reads default_left entries, which XGBoost writes as 0/1 numbers
+// (and some versions as true/false).
+type flexBool bool
+
+func (b *flexBool) UnmarshalJSON(p []byte) error {
+	switch string(p) {
+	case "1", "true":
+		*b = true
+	case "0", "false":
+		*b = false
+	default:
+		return fmt.Errorf("default_left value %s is not 0, 1, true or false", p)
+	}
+	return nil
+}
+
+// ReadXGBoostJSON converts an XGBoost JSON model to a tree ensemble. name
+// is used in error messages (a file name); errors in the JSON give its line
+// and column, errors in the model the tree, field and node.
+//
+// Only binary classifiers with numerical splits are accepted: objectives
+// binary:logistic and reg:logistic (base_score is a probability, so the base
+// margin is its logit) and binary:logitraw (base_score is a margin), booster
+// gbtree. Split thresholds and leaf values are rounded to float32 as XGBoost
+// holds them.
+func ReadXGBoostJSON(data []byte, name string) (*XGBoostModel, error) {
+	var m xgbModel
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&m); err != nil {
+		return nil, jsonError(data, name, err)
+	}
+	l := &m.Learner
+	out := &XGBoostModel{Objective: l.Objective.Name}
+	if len(m.Version) == 3 {
+		out.Version = [3]int{m.Version[0], m.Version[1], m.Version[2]}
+	}
+	base, err := strconv.ParseFloat(l.LearnerModelPram.BaseScore, 64)
+	if err != nil {
+		return nil, fmt.Errorf("%s: learner.learner_model_param.base_score %q is not a number", name, l.LearnerModelPram.BaseScore)
+	}
+	base = float64(float32(base))
+	switch l.Objective.Name {
+	case "binary:logistic", "reg:logistic":
+		if !(base > 0 && base < 1) {
+			return nil, fmt.Errorf("%s: learner.learner_model_param.base_score %g is not a probability strictly between 0 and 1", name, base)
+		}
+		base = math.Log(base / (1 - base))
+	case "binary:logitraw":
+	case "":
+		return nil, fmt.Errorf("%s: learner.objective.name is missing; is this an XGBoost JSON model?", name)
+	default:
+		return nil, fmt.Errorf("%s: learner.objective.name is %q; caserisk imports binary classifiers (binary:logistic, binary:logitraw, reg:logistic)", name, l.Objective.Name)
+	}
+	if g := l.GradientBooster.Name; g != "gbtree" {
+		return nil, fmt.Errorf("%s: learner.gradient_booster.name is %q; only gbtree models can be imported", name, g)
+	}
+	for field, v := range map[string]string{"num_class": l.LearnerModelPram.NumClass, "num_target": l.LearnerModelPram.NumTarget} {
+		if v != "" && v != "0" && v != "1" {
+			return nil, fmt.Errorf("%s: learner.learner_model_param.%s is %s; only single-output binary models can be imported", name, field, v)
+		}
+	}
+	nfeat, err := strconv.Atoi(l.LearnerModelPram.NumFeature)
+	if err != nil || nfeat <= 0 || nfeat > maxXGBFeatures {
+		return nil, fmt.Errorf("%s: learner.learner_model_param.num_feature %q is not a whole number from 1 to %d", name, l.LearnerModelPram.NumFeature, maxXGBFeatures)
+	}
+	switch {
+	case len(l.FeatureNames) == 0:
+		for i := 0; i < nfeat; i++ {
+			out.FeatureNames = append(out.FeatureNames, "f"+strconv.Itoa(i))
+		}
+	case len(l.FeatureNames) != nfeat:
+		return nil, fmt.Errorf("%s: learner.feature_names has %d names but num_feature is %d", name, len(l.FeatureNames), nfeat)
+	default:
+		seen := make(map[string]int, nfeat)
+		for i, n := range l.FeatureNames {
+			if n == "" {
+				return nil, fmt.Errorf("%s: learner.feature_names[%d] is empty", name, i)
+			}
+			if j, dup := seen[n]; dup {
+				return nil, fmt.Errorf("%s: learner.feature_names[%d] %q repeats feature_names[%d]", name, i, n, j)
+			}
+			seen[n] = i
+		}
+		out.FeatureNames = append([]string(nil), l.FeatureNames...)
+	}
+	model := &l.GradientBooster.Model
+	if len(model.Trees) == 0 {
+		return nil, fmt.Errorf("%s: learner.gradient_booster.model.trees is empty", name)
+	}
+	for i, g := range model.TreeInfo {
+		if g != 0 {
+			return nil, fmt.Errorf("%s: learner.gradient_booster.model.tree_info[%d] is %d; only single-output models can be imported", name, i, g)
+		}
+	}
+	e := &tree.Ensemble{Base: base, NumFeatures: nfeat, Trees: make([]tree.Tree, len(model.Trees))}
+	for i := range model.Trees {
+		t, err := convertXGBTree(&model.Trees[i], nfeat)
+		if err != nil {
+			return nil, fmt.Errorf("%s: learner.gradient_booster.model.trees[%d]: %w", name, i, err)
+		}
+		e.Trees[i] = t
+	}
+	if err := e.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	out.Ensemble = e
+	return out, nil
+}
+
+// convertXGBTree checks one XGBoost tree and renumbers its reachable nodes
+// breadth-first from the root (XGBoost may keep pruned nodes in the arrays).
+func convertXGBTree(x *xgbTree, nfeat int) (tree.Tree, error) {
+	n := len(x.LeftChildren)
+	if n == 0 {
+		return tree.Tree{}, fmt.Errorf("left_children is empty")
+	}
+	if x.TreeParam.NumNodes != "" {
+		if want, err := strconv.Atoi(x.TreeParam.NumNodes); err != nil || want != n {
+			return tree.Tree{}, fmt.Errorf("tree_param.num_nodes is %q but left_children has %d entries", x.TreeParam.NumNodes, n)
+		}
+	}
+	for field, l := range map[string]int{"right_children": len(x.RightChildren), "split_indices": len(x.SplitIndices),
+		"split_conditions": len(x.SplitConditions), "default_left": len(x.DefaultLeft), "sum_hessian": len(x.SumHessian)} {
+		if l != n {
+			return tree.Tree{}, fmt.Errorf("%s has %d entries, left_children %d", field, l, n)
+		}
+	}
+	if len(x.LossChanges) != 0 && len(x.LossChanges) != n {
+		return tree.Tree{}, fmt.Errorf("loss_changes has %d entries, left_children %d", len(x.LossChanges), n)
+	}
+	if len(x.SplitType) != 0 && len(x.SplitType) != n {
+		return tree.Tree{}, fmt.Errorf("split_type has %d entries, left_children %d", len(x.SplitType), n)
+	}
+	var t tree.Tree
+	newID := make([]int32, n)
+	for i := range newID {
+		newID[i] = -1
+	}
+	order := []int{0}
+	newID[0] = 0
+	for k := 0; k < len(order); k++ {
+		i := order[k]
+		l, r := x.LeftChildren[i], x.RightChildren[i]
+		if l == -1 && r == -1 {
+			continue
+		}
+		for _, c := range [2]struct {
+			field string
+			v     int
+		}{{"left_children", l}, {"right_children", r}} {
+			if c.v < 0 || c.v >= n {
+				return tree.Tree{}, fmt.Errorf("%s[%d] is %d, outside the tree's %d nodes", c.field, i, c.v, n)
+			}
+			if newID[c.v] >= 0 {
+				return tree.Tree{}, fmt.Errorf("%s[%d]: node %d is reached twice", c.field, i, c.v)
+			}
+			newID[c.v] = int32(len(order))
+			order = append(order, c.v)
+		}
+	}
+	for _, i := range order {
+		leaf := x.LeftChildren[i] == -1
+		cover := x.SumHessian[i]
+		if math.IsNaN(cover) || cover < 0 {
+			return tree.Tree{}, fmt.Errorf("sum_hessian[%d] is %g; covers must be non-negative", i, cover)
+		}
+		t.Cover = append(t.Cover, cover)
+		v := float64(float32(x.SplitConditions[i]))
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return tree.Tree{}, fmt.Errorf("split_conditions[%d] is %g", i, x.SplitConditions[i])
+		}
+		if leaf {
+			t.Left = append(t.Left, -1)
+			t.Right = append(t.Right, -1)
+			t.Feature = append(t.Feature, -1)
+			t.Threshold = append(t.Threshold, 0)
+			t.DefaultLeft = append(t.DefaultLeft, false)
+			t.Value = append(t.Value, v)
+			t.Gain = append(t.Gain, 0)
+			continue
+		}
+		if len(x.SplitType) > 0 && x.SplitType[i] != 0 {
+			return tree.Tree{}, fmt.Errorf("split_type[%d] is %d: categorical splits cannot be imported", i, x.SplitType[i])
+		}
+		f := x.SplitIndices[i]
+		if f < 0 || f >= nfeat {
+			return tree.Tree{}, fmt.Errorf("split_indices[%d] is %d, outside the model's %d features", i, f, nfeat)
+		}
+		gain := 0.0
+		if len(x.LossChanges) > 0 {
+			gain = x.LossChanges[i]
+		}
+		t.Left = append(t.Left, newID[x.LeftChildren[i]])
+		t.Right = append(t.Right, newID[x.RightChildren[i]])
+		t.Feature = append(t.Feature, int32(f))
+		t.Threshold = append(t.Threshold, v)
+		t.DefaultLeft = append(t.DefaultLeft, bool(x.DefaultLeft[i]))
+		t.Value = append(t.Value, 0)
+		t.Gain = append(t.Gain, gain)
+	}
+	return t, nil
+}
+
+// jsonError adds the file name and the line and column of a JSON error.
+func jsonError(data []byte, name string, err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		line, col := lineCol(data, syn.Offset)
+		return fmt.Errorf("%s:%d:%d: invalid JSON: %w", name, line, col, err)
+	case errors.As(err, &typ):
+		line, col := lineCol(data, typ.Offset)
+		return fmt.Errorf("%s:%d:%d: field %s: %s where %s was expected: %w", name, line, col, typ.Field, typ.Value, typ.Type, err)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%s: empty or truncated JSON: %w", name, err)
+	}
+	return fmt.Errorf("%s: reading XGBoost JSON: %w", name, err)
+}
+
+// lineCol converts a byte offset to a 1-based line and column.
+func lineCol(data []byte, off int64) (line, col int) {
+	off = min(max(off, 0), int64(len(data)))
+	before := data[:off]
+	line = bytes.Count(before, []byte{'\n'}) + 1
+	col = int(off) - (bytes.LastIndexByte(before, '\n') + 1) + 1
+	return line, col
+}
