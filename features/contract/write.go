@@ -126,11 +126,21 @@ func (w *Writer) SetFloat(name string, v float64, decimals int) {
 	}
 }
 
-// SetDate sets a Date column from a count of days since 1970-01-01
-// (the same count as Day).
-func (w *Writer) SetDate(name string, days int32) {
+// Earliest and latest dates a Writer writes: the loader's range.
+var (
+	minWriteDay = MakeDay(1800, 1, 1)
+	maxWriteDay = MakeDay(9999, 12, 31)
+)
+
+// SetDate sets a Date column. NoDay and dates outside 1800–9999 are errors:
+// write a missing date by not setting the column.
+func (w *Writer) SetDate(name string, d Day) {
 	if i, ok := w.slot(name, Date); ok {
-		w.fields[i] = AppendISODate(w.fields[i], days)
+		if d < minWriteDay || d > maxWriteDay {
+			w.fail(name, fmt.Sprintf("day %d is outside 1800-01-01 to 9999-12-31", int32(d)))
+			return
+		}
+		w.fields[i] = d.AppendFormat(w.fields[i])
 	}
 }
 
@@ -230,42 +240,4 @@ func appendField(dst, v []byte) []byte {
 		dst = append(dst, c)
 	}
 	return append(dst, '"')
-}
-
-// AppendISODate appends the ISO 8601 date (YYYY-MM-DD) that lies the given
-// number of days after 1970-01-01. Years outside 0000–9999 are clamped to
-// four digits by their absolute value and should not occur in extracts.
-func AppendISODate(dst []byte, days int32) []byte {
-	y, m, d := isoCivil(int64(days))
-	if y < 0 {
-		y = -y
-	}
-	dst = append(dst, byte('0'+y/1000%10), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
-		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d/10), byte('0'+d%10))
-	return dst
-}
-
-// isoCivil converts days since 1970-01-01 to a proleptic Gregorian
-// year, month and day (H. Hinnant's algorithm).
-func isoCivil(z int64) (y, m, d int64) {
-	z += 719468
-	era := z / 146097
-	if z < 0 && z%146097 != 0 {
-		era--
-	}
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	y = yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d = doy - (153*mp+2)/5 + 1
-	if mp < 10 {
-		m = mp + 3
-	} else {
-		m = mp - 9
-	}
-	if m <= 2 {
-		y++
-	}
-	return y, m, d
 }

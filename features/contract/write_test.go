@@ -191,20 +191,34 @@ func FuzzWriterString(f *testing.F) {
 	})
 }
 
-// FuzzAppendISODate checks the date formatter against the proleptic
-// Gregorian calendar of package time.
-func FuzzAppendISODate(f *testing.F) {
-	for _, d := range []int32{0, -1, 20089, 19782, -719162, 2932896} {
+// FuzzWriterDate checks that every writable date reads back as the same
+// Day, and that dates outside the loader's range are refused.
+func FuzzWriterDate(f *testing.F) {
+	for _, d := range []int32{0, -1, 20089, 19782, -62091, 2932896, -1 << 31} {
 		f.Add(d)
 	}
 	f.Fuzz(func(t *testing.T, d int32) {
-		if d < -719162 || d > 2932896 { // 0001-01-01 .. 9999-12-31
+		var b bytes.Buffer
+		w := NewWriter(&b, testFile())
+		w.SetString("id", "x")
+		w.SetDate("d", Day(d))
+		err := w.WriteRow()
+		if Day(d) < MakeDay(1800, 1, 1) || Day(d) > MakeDay(9999, 12, 31) {
+			if err == nil {
+				t.Fatalf("day %d (%s): want an error", d, b.String())
+			}
 			return
 		}
-		got := string(AppendISODate(nil, d))
-		want := fmt.Sprint(unixDay(d).Format("2006-01-02"))
-		if got != want {
-			t.Fatalf("day %d: got %s, want %s", d, got, want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		field := strings.Split(strings.TrimSpace(b.String()), ",")[3]
+		got, err := ParseDay(field)
+		if err != nil || got != Day(d) {
+			t.Fatalf("day %d wrote %q, read back %d (%v)", d, field, got, err)
+		}
+		if want := unixDay(d).Format("2006-01-02"); field != want {
+			t.Fatalf("day %d wrote %q, want %q", d, field, want)
 		}
 	})
 }

@@ -82,6 +82,9 @@ func (w *world) newUnit(u int) *unit {
 		}
 		w.drawEscalations(un, h)
 		un.hh = append(un.hh, h)
+		if h.stays[0].to >= w.end {
+			break
+		}
 		arrive = h.stays[0].to + 1 + r.between(14, 150)
 	}
 	return un
