@@ -518,7 +518,7 @@ func (p *parser) feature(n *yaml.Node, entity string) ([]Feature, error) {
 
 func defaultMissing(agg string) string {
 	switch agg {
-	case AggCount, AggAny, AggDistinct:
+	case AggCount, AggAny, AggDistinct, AggSum:
 		return ""
 	case AggDaysSinceFirst, AggDaysSinceLast:
 		return "empty when no such event is known on the as-of date"
