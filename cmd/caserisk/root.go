@@ -52,6 +52,8 @@ Scores support a person's decision; they never act alone.`,
 	root.AddCommand(
 		newContractCmd(),
 		newGenerateCmd(),
+		newFeaturesCmd(),
+		newValidateCmd(),
 	)
 	for _, c := range root.Commands() {
 		wrapArgs(c)
