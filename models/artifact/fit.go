@@ -1,0 +1,314 @@
+package artifact
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"time"
+
+	"caserisk/models/calibrate"
+	"caserisk/models/dataset"
+	"caserisk/models/gbdt"
+	"caserisk/models/logistic"
+	"caserisk/models/metrics"
+)
+
+// FitOptions configure Fit.
+type FitOptions struct {
+	// Algorithm is GBDT or Logistic.
+	Algorithm string
+	// GBDT and Logistic are the parameters of each algorithm.
+	GBDT     gbdt.Params
+	Logistic logistic.Options
+	// Monotone constrains gbdt features by name: +1 the score may only rise
+	// with the feature, -1 only fall.
+	Monotone map[string]int8
+	// Calibration is calibrate.Platt, Isotonic or None; empty means Platt
+	// when there are held-out rows and None otherwise.
+	Calibration string
+	// HeldOut says how the held-out rows were chosen, for the record
+	// (e.g. "--valid-after 2024-03-31").
+	HeldOut string
+	// Seed splits the held-out rows into their two halves.
+	Seed uint64
+	// Metrics configures the validation metrics.
+	Metrics metrics.Options
+	// Created is the model's creation time; Version the caserisk version.
+	Created time.Time
+	Version string
+}
+
+// Fit trains a model on the labelled rows of train and uses the labelled
+// rows of heldOut (which may be nil or empty) as follows.
+//
+// The held-out rows are split in two halves at random, grouped by resident
+// (dataset.Table.SplitFraction with FitOptions.Seed). The tuning half
+// drives early stopping (gbdt) and is the data the calibrator is fit on,
+// from the final model's margins. The evaluation half is used for nothing
+// but the validation metrics stored in the model, so those metrics are
+// honest estimates for new rows: neither the trees or coefficients, nor
+// the stopping round, nor the calibration ever saw them. Calibrating on the
+// stopping half costs a little optimism in the calibrator (one integer, the
+// round, was chosen on the same rows) and buys twice the calibration data
+// of a three-way split.
+//
+// Rows with an empty label are dropped and counted in Training.Unlabelled.
+// For logistic regression, missing values are imputed with the training
+// mean and a missing indicator is added for every feature that has a
+// missing value in training (see Imputation).
+func Fit(ctx context.Context, train, heldOut *dataset.Table, o FitOptions) (*Model, error) {
+	if train.Label == nil {
+		return nil, fmt.Errorf("fit: %s has no label column", train.Source)
+	}
+	if len(train.Names) == 0 {
+		return nil, fmt.Errorf("fit: %s has no feature columns", train.Source)
+	}
+	tr, dropped := train.DropUnlabelled()
+	pos := tr.Positives()
+	if pos == 0 || pos == tr.Len() {
+		return nil, fmt.Errorf("fit: the %d labelled training rows of %s all have %s = %d; need both classes",
+			tr.Len(), train.Source, train.LabelName, min(pos, 1))
+	}
+	var tune, eval *dataset.Table
+	if heldOut != nil && heldOut.Len() > 0 {
+		ho, d := heldOut.DropUnlabelled()
+		dropped += d
+		if _, err := align(tr.Names, ho); err != nil {
+			return nil, fmt.Errorf("fit: held-out rows: %w", err)
+		}
+		var err error
+		tune, eval, err = ho.SplitFraction(0.5, o.Seed)
+		if err != nil {
+			return nil, fmt.Errorf("fit: %w", err)
+		}
+		for _, h := range []*dataset.Table{tune, eval} {
+			if p := h.Positives(); p == 0 || p == h.Len() {
+				return nil, fmt.Errorf("fit: the held-out rows (%d labelled, %d positive) are too few to split into a tuning and an evaluation half that both hold both classes",
+					ho.Len(), ho.Positives())
+			}
+		}
+	}
+	method := o.Calibration
+	if method == "" {
+		method = calibrate.None
+		if tune != nil {
+			method = calibrate.Platt
+		}
+	}
+	if method != calibrate.None && tune == nil {
+		return nil, fmt.Errorf("fit: %s calibration needs held-out rows (--valid, --valid-frac or --valid-after)", method)
+	}
+
+	m := &Model{
+		Algorithm:       o.Algorithm,
+		Target:          train.LabelName,
+		Created:         o.Created.UTC().Format(time.RFC3339),
+		CaseriskVersion: o.Version,
+		Features:        make([]Feature, len(tr.Names)),
+		Training: Training{
+			Source: train.Source, SHA256: tr.Fingerprint(), Rows: tr.Len(), Positives: pos,
+			LabelRate: float64(pos) / float64(tr.Len()), Unlabelled: dropped, AsOf: tr.AsOfDates(),
+			Ignored: train.Ignored, HeldOut: o.HeldOut,
+		},
+	}
+	for i := range tr.Names {
+		m.Features[i] = Feature{FeatureMeta: tr.Meta[i]}
+	}
+	start := time.Now()
+	switch o.Algorithm {
+	case GBDT:
+		if err := fitGBDT(ctx, m, tr, tune, o); err != nil {
+			return nil, err
+		}
+	case Logistic:
+		if err := fitLogistic(ctx, m, tr, o); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("fit: unknown algorithm %q (want %s or %s)", o.Algorithm, GBDT, Logistic)
+	}
+	m.Training.Seconds = math.Round(time.Since(start).Seconds()*1000) / 1000
+
+	if tune != nil {
+		m.Training.Tuning, m.Training.Evaluated = tune.Len(), eval.Len()
+		margins, err := m.Margins(ctx, tune)
+		if err != nil {
+			return nil, fmt.Errorf("fit: tuning rows: %w", err)
+		}
+		if method != calibrate.None {
+			c, err := calibrate.Fit(method, margins, tune.Label, nil)
+			if err != nil {
+				return nil, fmt.Errorf("fit: calibration: %w", err)
+			}
+			m.Calibration = c
+		}
+		probs, _, err := m.Scores(ctx, eval)
+		if err != nil {
+			return nil, fmt.Errorf("fit: evaluation rows: %w", err)
+		}
+		rep, err := metrics.Evaluate(ctx, probs, eval.Label, o.Metrics)
+		if err != nil {
+			return nil, fmt.Errorf("fit: validation metrics: %w", err)
+		}
+		m.Validation = &Validation{Rows: eval.Len(), Report: rep}
+	}
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("fit: the trained model is inconsistent: %w", err)
+	}
+	return m, nil
+}
+
+// align returns t's feature columns in the order of names, refusing a
+// table whose features differ.
+func align(names []string, t *dataset.Table) ([][]float64, error) {
+	m := &Model{Features: make([]Feature, len(names))}
+	for i, n := range names {
+		m.Features[i].Name = n
+	}
+	idx, err := m.FeatureIndex(t)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", t.Source, err)
+	}
+	cols := make([][]float64, len(idx))
+	for i, j := range idx {
+		cols[i] = t.Cols[j]
+	}
+	return cols, nil
+}
+
+func fitGBDT(ctx context.Context, m *Model, tr, tune *dataset.Table, o FitOptions) error {
+	p := o.GBDT
+	if len(o.Monotone) > 0 {
+		p.Monotone = make([]int8, len(tr.Names))
+		for name, c := range o.Monotone {
+			j := slices.Index(tr.Names, name)
+			if j < 0 {
+				return fmt.Errorf("fit: monotone constraint on %q, which is not a feature of %s", name, tr.Source)
+			}
+			p.Monotone[j] = c
+		}
+	}
+	var valid *gbdt.Validation
+	if tune != nil {
+		cols, err := align(tr.Names, tune)
+		if err != nil {
+			return fmt.Errorf("fit: %w", err)
+		}
+		valid = &gbdt.Validation{Cols: cols, Y: tune.Label}
+	} else if p.EarlyStoppingRounds > 0 {
+		return fmt.Errorf("fit: early stopping needs held-out rows (--valid, --valid-frac or --valid-after)")
+	}
+	res, err := gbdt.Train(ctx, tr.Cols, tr.Label, nil, valid, p)
+	if err != nil {
+		return fmt.Errorf("fit gbdt: %w", err)
+	}
+	m.Ensemble = res.Ensemble
+	m.Training.Rounds, m.Training.BestRound = len(res.History), res.BestRound
+	m.Importance = make(map[string]float64, len(tr.Names))
+	for j, n := range tr.Names {
+		if j < len(res.Cuts) {
+			m.Features[j].Cuts = res.Cuts[j]
+		}
+		if j < len(res.Gain) && res.Gain[j] > 0 {
+			m.Importance[n] = res.Gain[j]
+		}
+	}
+	m.Params = map[string]any{
+		"rounds": p.Rounds, "max_depth": p.MaxDepth, "max_leaves": p.MaxLeaves, "learning_rate": p.LearningRate,
+		"max_bin": p.MaxBin, "lambda": p.Lambda, "alpha": p.Alpha, "min_child_weight": p.MinChildWeight,
+		"gamma": p.Gamma, "subsample": p.Subsample, "colsample": p.Colsample, "scale_pos_weight": p.ScalePosWeight,
+		"early_stopping_rounds": p.EarlyStoppingRounds, "seed": p.Seed, "growth": p.Growth,
+	}
+	if len(o.Monotone) > 0 {
+		mono := make(map[string]any, len(o.Monotone))
+		for k, v := range o.Monotone {
+			mono[k] = int(v)
+		}
+		m.Params["monotone"] = mono
+	}
+	return nil
+}
+
+func fitLogistic(ctx context.Context, m *Model, tr *dataset.Table, o FitOptions) error {
+	n := len(tr.Names)
+	imp := &Imputation{Values: make([]float64, n)}
+	for j, c := range tr.Cols {
+		sum, cnt := 0.0, 0
+		for _, v := range c {
+			if !math.IsNaN(v) {
+				sum += v
+				cnt++
+			}
+		}
+		if cnt > 0 {
+			imp.Values[j] = sum / float64(cnt)
+		}
+		if cnt < len(c) {
+			imp.Indicators = append(imp.Indicators, j)
+		}
+	}
+	cols := make([][]float64, 0, n+len(imp.Indicators))
+	for j, c := range tr.Cols {
+		nc := make([]float64, len(c))
+		for i, v := range c {
+			if math.IsNaN(v) {
+				v = imp.Values[j]
+			}
+			nc[i] = v
+		}
+		cols = append(cols, nc)
+	}
+	for _, j := range imp.Indicators {
+		ind := make([]float64, tr.Len())
+		for i, v := range tr.Cols[j] {
+			if math.IsNaN(v) {
+				ind[i] = 1
+			}
+		}
+		cols = append(cols, ind)
+	}
+	lm, err := logistic.Fit(ctx, cols, tr.Label, nil, o.Logistic)
+	if err != nil {
+		return fmt.Errorf("fit logistic: %w", err)
+	}
+	m.Logistic, m.Imputation = lm, imp
+	conv := lm.Converged
+	m.Training.Converged = &conv
+	// Importance: the size of each standardised coefficient; a feature's
+	// missing indicator counts towards the feature.
+	m.Importance = make(map[string]float64, n)
+	add := func(j int, v float64) {
+		if v = math.Abs(v); v > 0 {
+			m.Importance[tr.Names[j]] += v
+		}
+	}
+	for j := range n {
+		add(j, lm.Coef[j])
+	}
+	for k, j := range imp.Indicators {
+		add(j, lm.Coef[n+k])
+	}
+	lo := o.Logistic
+	m.Params = map[string]any{
+		"l2": lo.L2, "l1": lo.L1, "fit_intercept": lo.FitIntercept, "pos_weight": lo.PosWeight,
+		"max_iter": lo.MaxIter, "tol": lo.Tol,
+	}
+	return nil
+}
+
+// ImportanceRanking returns the model's features by decreasing importance.
+func (m *Model) ImportanceRanking() []string {
+	names := make([]string, 0, len(m.Importance))
+	for n := range m.Importance {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(a, b int) bool {
+		if m.Importance[names[a]] != m.Importance[names[b]] {
+			return m.Importance[names[a]] > m.Importance[names[b]]
+		}
+		return names[a] < names[b]
+	})
+	return names
+}

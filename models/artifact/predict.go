@@ -1,0 +1,113 @@
+package artifact
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+
+	"golang.org/x/sync/errgroup"
+
+	"caserisk/models/calibrate"
+	"caserisk/models/dataset"
+)
+
+// batchRows is the number of rows one scoring task handles.
+const batchRows = 8192
+
+// Margin returns the model's raw output (log-odds) for one row x in the
+// model's feature order (NaN marks a missing value).
+func (m *Model) Margin(x []float64) float64 {
+	if m.Algorithm == Logistic {
+		return m.Logistic.Margin(m.Imputation.Row(x, nil))
+	}
+	return m.Ensemble.Margin(x)
+}
+
+// Prob maps a margin to the model's probability: the calibrator's when the
+// model has one, the logistic sigmoid otherwise.
+func (m *Model) Prob(margin float64) float64 {
+	if m.Calibration != nil {
+		return m.Calibration.Prob(margin)
+	}
+	return (&calibrate.Calibrator{Method: calibrate.None}).Prob(margin)
+}
+
+// Score returns the calibrated probability for one row x.
+func (m *Model) Score(x []float64) float64 { return m.Prob(m.Margin(x)) }
+
+// Row returns x with missing values replaced by the imputation values and
+// the missing indicators appended, in dst (grown as needed).
+func (imp *Imputation) Row(x, dst []float64) []float64 {
+	n := len(imp.Values)
+	need := n + len(imp.Indicators)
+	if cap(dst) < need {
+		dst = make([]float64, need)
+	}
+	dst = dst[:need]
+	for j, v := range x[:n] {
+		if math.IsNaN(v) {
+			v = imp.Values[j]
+		}
+		dst[j] = v
+	}
+	for k, j := range imp.Indicators {
+		dst[n+k] = 0
+		if math.IsNaN(x[j]) {
+			dst[n+k] = 1
+		}
+	}
+	return dst
+}
+
+// Margins returns the margin of every row of t, after mapping the table's
+// columns to the model's features with FeatureIndex. Rows are scored in
+// parallel batches; the result does not depend on the number of threads.
+func (m *Model) Margins(ctx context.Context, t *dataset.Table) ([]float64, error) {
+	idx, err := m.FeatureIndex(t)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, t.Len())
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for lo := 0; lo < t.Len(); lo += batchRows {
+		hi := min(lo+batchRows, t.Len())
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			x := make([]float64, len(idx))
+			var buf []float64
+			for i := lo; i < hi; i++ {
+				for j, c := range idx {
+					x[j] = t.Cols[c][i]
+				}
+				if m.Algorithm == Logistic {
+					buf = m.Imputation.Row(x, buf)
+					out[i] = m.Logistic.Margin(buf)
+				} else {
+					out[i] = m.Ensemble.Margin(x)
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("score %s: %w", t.Source, err)
+	}
+	return out, nil
+}
+
+// Scores returns the margins of t's rows and their probabilities.
+func (m *Model) Scores(ctx context.Context, t *dataset.Table) (probs, margins []float64, err error) {
+	margins, err = m.Margins(ctx, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	probs = make([]float64, len(margins))
+	for i, z := range margins {
+		probs[i] = m.Prob(z)
+	}
+	return probs, margins, nil
+}
