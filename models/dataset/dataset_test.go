@@ -290,16 +290,21 @@ func must[T any](v T, ok bool) T {
 func TestMeta(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "features.csv")
-	os.WriteFile(path, []byte("resident_id,arrears_gbp,n\nr1,10,2\n"), 0o644)
-	os.WriteFile(filepath.Join(dir, "features.meta.json"), []byte(`{"version":"1","features":[
+	os.WriteFile(path, []byte("resident_id,arrears_gbp,n,audit_sex,hh_ref,age_band\nr1,10,2,F,17,25-34\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "features.meta.json"), []byte(`{"version":"1","ids":["resident_id","hh_ref"],"audit":["age_band"],"features":[
   {"name":"arrears_gbp","description":"Rent arrears","unit":"GBP","window_days":90,"service":"rent_account","aggregation":"sum","template":"£{value} arrears","zero_template":"no arrears"}]}`), 0o644)
 	tab, err := Read(context.Background(), path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := FeatureMeta{"arrears_gbp", "Rent arrears", "GBP", 90, "rent_account", "sum", "£{value} arrears", "no arrears"}
+	want := FeatureMeta{Name: "arrears_gbp", Description: "Rent arrears", Unit: "GBP", WindowDays: 90, Service: "rent_account",
+		Aggregation: "sum", Template: "£{value} arrears", ZeroTemplate: "no arrears"}
 	if tab.Meta[0] != want || tab.Meta[1] != (FeatureMeta{Name: "n"}) {
 		t.Errorf("meta = %+v", tab.Meta)
+	}
+	// Ids and audit columns, named by the metadata or by audit_*, are never features.
+	if !slices.Equal(tab.Names, []string{"arrears_gbp", "n"}) || len(tab.Keys) != 4 {
+		t.Errorf("features %v, keys %v", tab.Names, tab.Keys)
 	}
 
 	os.WriteFile(path+".meta.json", []byte("{\"features\": [\n  {\"name\": 3}]}"), 0o644)

@@ -11,10 +11,17 @@ import (
 	"strings"
 )
 
-// metaFile is the part of FILE.meta.json that the models use; the feature
-// builder may write more (its spec, the as-of dates), which is ignored here.
-type metaFile struct {
+// Meta is the part of FILE.meta.json that the models use; the feature
+// builder writes more (its spec's hash, the as-of dates, input reports),
+// which is ignored here.
+type Meta struct {
+	// Features describes the feature columns.
 	Features []FeatureMeta `json:"features"`
+	// IDs and Audit name non-feature columns: identifiers, and the
+	// protected characteristics kept for fairness audits. Both are read as
+	// key columns, never as features.
+	IDs   []string `json:"ids"`
+	Audit []string `json:"audit"`
 }
 
 // MetaPaths returns the places a table's metadata file may be, in order:
@@ -25,39 +32,39 @@ func MetaPaths(table string) []string {
 	return []string{table + ".meta.json", strings.TrimSuffix(table, ext) + ".meta.json"}
 }
 
-// attachMeta reads the first metadata file found beside the table and
-// copies each feature's description into t.Meta.
-func attachMeta(t *Table, table string) error {
+// readMeta reads the first metadata file found beside the table; it
+// returns nil when there is none.
+func readMeta(table string) (*Meta, error) {
 	for _, p := range MetaPaths(table) {
 		data, err := os.ReadFile(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("read feature metadata: %w", err)
+			return nil, fmt.Errorf("read feature metadata: %w", err)
 		}
-		metas, err := ParseMeta(filepath.Base(p), data)
-		if err != nil {
-			return err
-		}
-		byName := make(map[string]FeatureMeta, len(metas))
-		for _, m := range metas {
-			byName[m.Name] = m
-		}
-		for i, n := range t.Names {
-			if m, ok := byName[n]; ok {
-				t.Meta[i] = m
-			}
-		}
-		return nil
+		return ParseMeta(filepath.Base(p), data)
 	}
-	return nil
+	return nil, nil
+}
+
+// attach copies each described feature's metadata into t.Meta.
+func (m *Meta) attach(t *Table) {
+	byName := make(map[string]FeatureMeta, len(m.Features))
+	for _, f := range m.Features {
+		byName[f.Name] = f
+	}
+	for i, n := range t.Names {
+		if f, ok := byName[n]; ok {
+			t.Meta[i] = f
+		}
+	}
 }
 
 // ParseMeta parses a feature metadata file; source names it in errors,
 // which give the line and column of a syntax error.
-func ParseMeta(source string, data []byte) ([]FeatureMeta, error) {
-	var m metaFile
+func ParseMeta(source string, data []byte) (*Meta, error) {
+	var m Meta
 	if err := json.Unmarshal(data, &m); err != nil {
 		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError
@@ -81,7 +88,7 @@ func ParseMeta(source string, data []byte) ([]FeatureMeta, error) {
 		}
 		seen[f.Name] = true
 	}
-	return m.Features, nil
+	return &m, nil
 }
 
 // position turns a byte offset into a 1-based line and column.

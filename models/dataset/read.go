@@ -29,10 +29,14 @@ type Options struct {
 // .parquet) and the feature metadata file beside it, if there is one (see
 // MetaPath).
 func Read(ctx context.Context, path string, o Options) (*Table, error) {
-	var (
-		t   *Table
-		err error
-	)
+	meta, err := readMeta(path)
+	if err != nil {
+		return nil, err
+	}
+	if meta != nil {
+		o.Ignore = append(append(slices.Clone(o.Ignore), meta.IDs...), meta.Audit...)
+	}
+	var t *Table
 	if strings.HasSuffix(strings.ToLower(path), ".parquet") {
 		t, err = readParquetFile(ctx, path, o)
 	} else {
@@ -46,8 +50,8 @@ func Read(ctx context.Context, path string, o Options) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := attachMeta(t, path); err != nil {
-		return nil, err
+	if meta != nil {
+		meta.attach(t)
 	}
 	return t, nil
 }

@@ -7,7 +7,9 @@
 //   - keys: identifiers and dates kept as strings and never used as model
 //     features: resident_id, tenancy_id, uprn, as_of, any column ending in
 //     _id, any column whose every non-empty value is an ISO date
-//     (YYYY-MM-DD), and the names the caller passes in Options.Ignore;
+//     (YYYY-MM-DD), audit_* columns (protected characteristics kept for
+//     fairness audits), the ids and audit columns the metadata file names,
+//     and the names the caller passes in Options.Ignore;
 //   - the label: the one column named by Options.Label, 0 or 1, empty where
 //     the outcome is unknown (NaN in the table);
 //   - other labels: columns named label_* that are not the chosen label are
@@ -55,8 +57,11 @@ type FeatureMeta struct {
 	WindowDays   int    `json:"window_days,omitempty"`
 	Service      string `json:"service,omitempty"`
 	Aggregation  string `json:"aggregation,omitempty"`
+	Scope        string `json:"scope,omitempty"`
 	Template     string `json:"template,omitempty"`
 	ZeroTemplate string `json:"zero_template,omitempty"`
+	// Missing says when the value is empty (NaN); empty when it never is.
+	Missing string `json:"missing,omitempty"`
 }
 
 // Table is a column-major numeric table.
@@ -329,7 +334,7 @@ func isKeyName(name string, ignore []string) bool {
 	case "resident_id", "tenancy_id", "uprn", AsOf:
 		return true
 	}
-	return strings.HasSuffix(name, "_id") || slices.Contains(ignore, name)
+	return strings.HasSuffix(name, "_id") || strings.HasPrefix(name, "audit_") || slices.Contains(ignore, name)
 }
 
 // isLabelName reports whether a column holds an outcome.
