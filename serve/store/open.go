@@ -1,0 +1,237 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+)
+
+// The dialects the store speaks.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// db is the Store over database/sql, for both dialects.
+type db struct {
+	sql     *sql.DB
+	dialect string
+	now     func() time.Time
+}
+
+// Option changes how Open sets the store up.
+type Option func(*db)
+
+// WithClock makes the store take the time from now instead of time.Now
+// (for tests).
+func WithClock(now func() time.Time) Option { return func(d *db) { d.now = now } }
+
+// ParseURL returns the dialect and the driver's data source name of a
+// database URL: sqlite://PATH (sqlite://./caserisk.db is relative,
+// sqlite:///var/lib/caserisk.db absolute; a query string is passed on as
+// SQLite URI parameters) or postgres://… / postgresql://… (passed to pgx
+// unchanged).
+func ParseURL(raw string) (dialect, dsn string, err error) {
+	switch {
+	case strings.HasPrefix(raw, "sqlite://"):
+		rest := strings.TrimPrefix(raw, "sqlite://")
+		p, query, _ := strings.Cut(rest, "?")
+		if p == "" {
+			return "", "", fmt.Errorf("database URL %q: sqlite:// needs a file path (e.g. sqlite://./caserisk.db)", raw)
+		}
+		if _, err := url.ParseQuery(query); err != nil {
+			return "", "", fmt.Errorf("database URL %q: query: %w", raw, err)
+		}
+		// busy_timeout lets writers queue for the write lock; WAL lets
+		// readers run beside the writer; _txlock=immediate takes the write
+		// lock at BEGIN so read-then-write transactions (the audit chain,
+		// model versions) are serialised without deadlock.
+		params := "_pragma=busy_timeout(30000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+			"&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		if query != "" {
+			params += "&" + query
+		}
+		return SQLite, "file:" + p + "?" + params, nil
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		if _, err := url.Parse(raw); err != nil {
+			return "", "", fmt.Errorf("database URL: %w", err)
+		}
+		return Postgres, raw, nil
+	}
+	return "", "", fmt.Errorf("database URL %q: want sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB", redact(raw))
+}
+
+// redact hides a password in a URL for error messages.
+func redact(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return raw
+}
+
+// Open connects to the database at a URL (see ParseURL), applies any
+// migrations it lacks, and returns the store.
+func Open(ctx context.Context, rawURL string, opts ...Option) (Store, error) {
+	dialect, dsn, err := ParseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	driver := "sqlite"
+	if dialect == Postgres {
+		driver = "pgx"
+	}
+	sdb, err := sql.Open(driver, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
+	d := &db{sql: sdb, dialect: dialect, now: time.Now}
+	for _, o := range opts {
+		o(d)
+	}
+	if dialect == SQLite {
+		sdb.SetMaxOpenConns(8)
+		sdb.SetMaxIdleConns(8)
+	} else {
+		sdb.SetMaxOpenConns(16)
+		sdb.SetMaxIdleConns(16)
+	}
+	sdb.SetConnMaxIdleTime(5 * time.Minute)
+	if err := sdb.PingContext(ctx); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("connect to %s database %s: %w", dialect, redact(rawURL), err)
+	}
+	if err := d.migrate(ctx); err != nil {
+		sdb.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *db) Dialect() string { return d.dialect }
+
+func (d *db) Ping(ctx context.Context) error {
+	if err := d.sql.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping %s database: %w", d.dialect, err)
+	}
+	return nil
+}
+
+func (d *db) Close() error { return d.sql.Close() }
+
+// migration is one numbered schema change.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations returns the dialect's migrations in order: for each number the
+// file NNNN_name.<dialect>.sql if there is one, else NNNN_name.sql.
+func migrations(dialect string) ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("read embedded migrations: %w", err)
+	}
+	byVersion := map[int]migration{}
+	for _, e := range entries {
+		name := e.Name()
+		base := strings.TrimSuffix(name, ".sql")
+		specific := false
+		switch {
+		case strings.HasSuffix(base, ".sqlite"), strings.HasSuffix(base, ".postgres"):
+			if path.Ext(base) != "."+dialect {
+				continue
+			}
+			base = strings.TrimSuffix(base, path.Ext(base))
+			specific = true
+		}
+		num, label, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("migration %s: name must be NNNN_description.sql", name)
+		}
+		if prev, dup := byVersion[v]; dup && !specific {
+			_ = prev
+			continue
+		}
+		body, err := migrationFS.ReadFile("migrations/" + name)
+		if err != nil {
+			return nil, fmt.Errorf("read migration %s: %w", name, err)
+		}
+		byVersion[v] = migration{version: v, name: label, sql: expand(string(body), dialect)}
+	}
+	out := make([]migration, 0, len(byVersion))
+	for _, m := range byVersion {
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	for i, m := range out {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migrations: expected version %d, found %d (%s)", i+1, m.version, m.name)
+		}
+	}
+	return out, nil
+}
+
+// expand replaces the dialect tokens of a migration.
+func expand(s, dialect string) string {
+	id := "INTEGER PRIMARY KEY AUTOINCREMENT"
+	if dialect == Postgres {
+		id = "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"
+	}
+	return strings.ReplaceAll(s, "{{ID}}", id)
+}
+
+// migrate applies the migrations the database lacks, each in its own
+// transaction, under the store's migration lock.
+func (d *db) migrate(ctx context.Context) error {
+	ms, err := migrations(d.dialect)
+	if err != nil {
+		return err
+	}
+	if _, err := d.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	for _, m := range ms {
+		err := d.inTx(ctx, func(tx *sql.Tx) error {
+			if err := d.lock(ctx, tx, "migrations"); err != nil {
+				return err
+			}
+			var n int
+			if err := tx.QueryRowContext(ctx, d.q(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), m.version).Scan(&n); err != nil {
+				return fmt.Errorf("read schema_migrations: %w", err)
+			}
+			if n > 0 {
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+				return fmt.Errorf("apply migration %04d_%s: %w", m.version, m.name, err)
+			}
+			_, err := tx.ExecContext(ctx, d.q(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
+				m.version, m.name, micros(d.now()))
+			if err != nil {
+				return fmt.Errorf("record migration %04d_%s: %w", m.version, m.name, err)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("migrate %s database: %w", d.dialect, err)
+		}
+	}
+	return nil
+}

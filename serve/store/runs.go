@@ -1,0 +1,245 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+)
+
+// validate checks a run before anything is written.
+func (r *NewRun) validate() error {
+	if _, err := ParseTarget(string(r.Target)); err != nil {
+		return err
+	}
+	if !validDate(r.AsOf) {
+		return invalidf("as_of", "%q is not a YYYY-MM-DD date", r.AsOf)
+	}
+	if r.ModelVersion <= 0 {
+		return invalidf("model_version", "must be positive, got %d", r.ModelVersion)
+	}
+	if r.Capacity < 0 {
+		return invalidf("capacity", "must not be negative, got %d", r.Capacity)
+	}
+	seenEntity := make(map[string]int, len(r.Scores))
+	seenRank := make([]bool, len(r.Scores)+1)
+	for i, s := range r.Scores {
+		at := fmt.Sprintf("scores[%d]", i)
+		switch {
+		case s.EntityID == "":
+			return invalidf(at+".entity_id", "empty")
+		case s.ResidentID == "":
+			return invalidf(at+".resident_id", "empty")
+		case math.IsNaN(s.Score) || math.IsInf(s.Score, 0) || s.Score < 0 || s.Score > 1:
+			return invalidf(at+".score", "%g is not a probability", s.Score)
+		case math.IsNaN(s.Margin) || math.IsInf(s.Margin, 0):
+			return invalidf(at+".margin", "%g is not finite", s.Margin)
+		case s.Band != "high" && s.Band != "medium" && s.Band != "low":
+			return invalidf(at+".band", "%q is not high, medium or low", s.Band)
+		case s.Rank < 1 || s.Rank > len(r.Scores) || seenRank[s.Rank]:
+			return invalidf(at+".rank", "ranks must be 1..%d, each once; got %d", len(r.Scores), s.Rank)
+		case len(s.Reasons) > 0 && !json.Valid(s.Reasons):
+			return invalidf(at+".reasons", "not valid JSON")
+		}
+		if j, dup := seenEntity[s.EntityID]; dup {
+			return invalidf(at+".entity_id", "%q already scored at scores[%d]", s.EntityID, j)
+		}
+		seenEntity[s.EntityID] = i
+		seenRank[s.Rank] = true
+	}
+	return nil
+}
+
+func (d *db) RecordScoreRun(ctx context.Context, nr NewRun) (ScoreRun, bool, error) {
+	if err := nr.validate(); err != nil {
+		return ScoreRun{}, false, fmt.Errorf("record score run: %w", err)
+	}
+	var run ScoreRun
+	created := false
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		if err := d.lock(ctx, tx, "score_runs"); err != nil {
+			return err
+		}
+		existing, err := d.scanRun(tx.QueryRowContext(ctx, d.q(`SELECT `+runCols+` FROM score_runs
+			WHERE target = ? AND as_of = ? AND model_version = ?`), nr.Target, nr.AsOf, nr.ModelVersion))
+		if err == nil {
+			run = existing
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("look for an earlier run: %w", err)
+		}
+		if _, err := d.model(ctx, tx, nr.Target, nr.ModelVersion, false); err != nil {
+			return invalidf("model_version", "%v", err)
+		}
+		now := micros(d.now())
+		run = ScoreRun{Target: nr.Target, AsOf: nr.AsOf, ModelVersion: nr.ModelVersion, Created: fromMicros(now),
+			Rows: len(nr.Scores), Capacity: nr.Capacity}
+		if err := tx.QueryRowContext(ctx, d.q(`INSERT INTO score_runs (target, as_of, model_version, created, row_count, capacity)
+			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), run.Target, run.AsOf, run.ModelVersion, now, run.Rows, run.Capacity).Scan(&run.ID); err != nil {
+			return fmt.Errorf("insert run: %w", err)
+		}
+		err = d.insertMany(ctx, tx, `INSERT INTO scores (run_id, entity_id, resident_id, score, margin, band, score_rank, reasons)`,
+			8, len(nr.Scores), func(i int) []any {
+				s := &nr.Scores[i]
+				reasons := "null"
+				if len(s.Reasons) > 0 {
+					reasons = string(s.Reasons)
+				}
+				return []any{run.ID, s.EntityID, s.ResidentID, s.Score, s.Margin, s.Band, s.Rank, reasons}
+			})
+		if err != nil {
+			return fmt.Errorf("insert scores: %w", err)
+		}
+		// Open a case for each top-ranked entity with no open case of the kind.
+		res, err := tx.ExecContext(ctx, d.q(`INSERT INTO cases (kind, entity_id, resident_id, run_id, score, score_rank, status, opened, updated)
+			SELECT ?, s.entity_id, s.resident_id, s.run_id, s.score, s.score_rank, ?, ?, ?
+			FROM scores s
+			WHERE s.run_id = ? AND s.score_rank <= ?
+			  AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.kind = ? AND c.entity_id = s.entity_id AND c.status <> 'closed')
+			ORDER BY s.score_rank`),
+			run.Target, InitialStatus(run.Target), now, now, run.ID, run.Capacity, run.Target)
+		if err != nil {
+			return fmt.Errorf("open cases: %w", err)
+		}
+		opened, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("open cases: %w", err)
+		}
+		run.CasesOpened = int(opened)
+		if _, err := tx.ExecContext(ctx, d.q(`INSERT INTO case_events (case_id, at, from_status, to_status, by_name)
+			SELECT id, opened, '', status, 'score-run' FROM cases WHERE run_id = ?`), run.ID); err != nil {
+			return fmt.Errorf("record case openings: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, d.q(`UPDATE score_runs SET cases_opened = ? WHERE id = ?`), run.CasesOpened, run.ID); err != nil {
+			return fmt.Errorf("count opened cases: %w", err)
+		}
+		created = true
+		return nil
+	})
+	if err != nil {
+		return ScoreRun{}, false, fmt.Errorf("record %s score run as of %s with model v%d: %w", nr.Target, nr.AsOf, nr.ModelVersion, err)
+	}
+	return run, created, nil
+}
+
+const runCols = `id, target, as_of, model_version, created, row_count, capacity, cases_opened`
+
+func (d *db) scanRun(sc interface{ Scan(...any) error }) (ScoreRun, error) {
+	var r ScoreRun
+	var created int64
+	if err := sc.Scan(&r.ID, &r.Target, &r.AsOf, &r.ModelVersion, &created, &r.Rows, &r.Capacity, &r.CasesOpened); err != nil {
+		return ScoreRun{}, err
+	}
+	r.Created = fromMicros(created)
+	return r, nil
+}
+
+func (d *db) ScoreRuns(ctx context.Context, target Target) ([]ScoreRun, error) {
+	query, args := `SELECT `+runCols+` FROM score_runs ORDER BY as_of DESC, id DESC`, []any(nil)
+	if target != "" {
+		if _, err := ParseTarget(string(target)); err != nil {
+			return nil, fmt.Errorf("list score runs: %w", err)
+		}
+		query, args = `SELECT `+runCols+` FROM score_runs WHERE target = ? ORDER BY as_of DESC, id DESC`, []any{target}
+	}
+	rows, err := d.sql.QueryContext(ctx, d.q(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list score runs: %w", err)
+	}
+	defer rows.Close()
+	var out []ScoreRun
+	for rows.Next() {
+		r, err := d.scanRun(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list score runs: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list score runs: %w", err)
+	}
+	return out, nil
+}
+
+func (d *db) LatestRun(ctx context.Context, target Target) (ScoreRun, error) {
+	r, err := d.scanRun(d.sql.QueryRowContext(ctx, d.q(`SELECT `+runCols+` FROM score_runs WHERE target = ?
+		ORDER BY as_of DESC, id DESC LIMIT 1`), target))
+	if errors.Is(err, sql.ErrNoRows) {
+		return ScoreRun{}, fmt.Errorf("latest %s score run: %w", target, ErrNotFound)
+	}
+	if err != nil {
+		return ScoreRun{}, fmt.Errorf("latest %s score run: %w", target, err)
+	}
+	return r, nil
+}
+
+const scoreCols = `s.run_id, s.entity_id, s.resident_id, s.score, s.margin, s.band, s.score_rank, s.reasons`
+
+func scoreDest(s *Score, reasons *string) []any {
+	return []any{&s.RunID, &s.EntityID, &s.ResidentID, &s.Score, &s.Margin, &s.Band, &s.Rank, reasons}
+}
+
+func (d *db) RunScores(ctx context.Context, runID int64, offset, limit int) ([]Score, error) {
+	if offset < 0 {
+		return nil, fmt.Errorf("run scores: %w", invalidf("offset", "must not be negative"))
+	}
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	rows, err := d.sql.QueryContext(ctx, d.q(`SELECT `+scoreCols+` FROM scores s WHERE s.run_id = ?
+		ORDER BY s.score_rank LIMIT ? OFFSET ?`), runID, limit, offset)
+	if err != nil {
+		return nil, fmt.Errorf("run %d scores: %w", runID, err)
+	}
+	defer rows.Close()
+	var out []Score
+	for rows.Next() {
+		var s Score
+		var reasons string
+		if err := rows.Scan(scoreDest(&s, &reasons)...); err != nil {
+			return nil, fmt.Errorf("run %d scores: %w", runID, err)
+		}
+		s.Reasons = json.RawMessage(reasons)
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("run %d scores: %w", runID, err)
+	}
+	return out, nil
+}
+
+func (d *db) ResidentScores(ctx context.Context, residentID string, targets ...Target) ([]ResidentScore, error) {
+	var out []ResidentScore
+	for _, t := range targets {
+		if _, err := ParseTarget(string(t)); err != nil {
+			return nil, fmt.Errorf("resident scores: %w", err)
+		}
+		rows, err := d.sql.QueryContext(ctx, d.q(`SELECT `+scoreCols+`, r.as_of, r.model_version, r.row_count
+			FROM scores s JOIN score_runs r ON r.id = s.run_id
+			WHERE s.resident_id = ? AND s.run_id = (SELECT id FROM score_runs WHERE target = ? ORDER BY as_of DESC, id DESC LIMIT 1)
+			ORDER BY s.score_rank`), residentID, t)
+		if err != nil {
+			return nil, fmt.Errorf("resident %s scores: %w", t, err)
+		}
+		for rows.Next() {
+			rs := ResidentScore{Target: t}
+			var reasons string
+			dest := append(scoreDest(&rs.Score, &reasons), &rs.AsOf, &rs.ModelVersion, &rs.RunRows)
+			if err := rows.Scan(dest...); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("resident %s scores: %w", t, err)
+			}
+			rs.Reasons = json.RawMessage(reasons)
+			out = append(out, rs)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("resident %s scores: %w", t, err)
+		}
+	}
+	return out, nil
+}
