@@ -44,7 +44,7 @@ func (w *world) newUnit(u int) *unit {
 	ward := r.pick(w.wardWeights...)
 	dep := wardDeprivation[ward]
 	// Tenure: council stock ≈ 23% of households, housing associations ≈ 10%.
-	tenure := []string{"council", "housing_association", "private_rented", "owner_occupied"}[r.pick(0.23*(1+dep), 0.10*(1+0.5*dep), 0.33, 0.34*(1-0.5*dep))]
+	tenure := []string{"council", "housing_association", "private_rented", "owner_occupied"}[r.pick(0.19*(1+dep), 0.11*(1+0.5*dep), 0.33, 0.36*(1-0.5*dep))]
 	un.props = append(un.props, w.newProperty(un, 0, ward, tenure))
 	if r.bern(0.15) {
 		t2 := []string{"housing_association", "private_rented", "owner_occupied"}[r.pick(0.15, 0.55, 0.3)]
