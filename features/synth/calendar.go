@@ -15,13 +15,13 @@ func fromCivil(y, m, dd int) day { return contract.MakeDay(y, m, dd) }
 // target month's length (2024-01-31 + 1 month = 2024-02-29).
 func addMonths(d day, n int) day { return d.AddMonths(n) }
 
-// ageAt returns the age in whole years on day d of a person born on birth.
+// ageAt returns the age in whole years on day d of a person born on birth,
+// counting years of 365.25 days (exact but for a day around some
+// birthdays; the generator needs it fast, not to the day).
 func ageAt(birth, d day) int {
-	by, bm, bd := birth.Civil()
-	y, m, dd := d.Civil()
-	a := y - by
-	if m < bm || (m == bm && dd < bd) {
-		a--
+	n := int64(d) - int64(birth)
+	if n < 0 {
+		return -1 - int((-n-1)*4/1461)
 	}
-	return a
+	return int(n * 4 / 1461)
 }

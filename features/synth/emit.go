@@ -415,7 +415,7 @@ func (s *sink) rentAccount(un *unit, h *household, hb []claim) {
 	w, r := s.w, s.r
 	wr := s.writers["rent_account"]
 	p0 := un.props[0]
-	weekly := 105 + 18*float64(p0.bedrooms) + float64(un.idx%7)*2.5
+	weekly := 92 + 16*float64(p0.bedrooms) + float64(un.idx%7)*2.5
 	monthly := math.Round(weekly*52/12*100) / 100
 	for ti, tn := range h.tenancy {
 		bal := 0.0

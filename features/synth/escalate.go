@@ -9,7 +9,7 @@ package synth
 // the block. p of the last block is the oracle's exact p_escalation.
 
 // escAlpha sets the base rate: 2–6% of residents see a household escalation a year.
-const escAlpha = -5.0
+const escAlpha = -4.85
 
 // escLogit returns the log-odds that household h escalates in the block
 // starting at bs.
@@ -81,7 +81,7 @@ func (w *world) drawEscalations(un *unit, h *household) {
 			wt[escHomeless] = map[string]float64{"council": 0.8, "housing_association": 1, "private_rented": 1.8, "owner_occupied": 0.25}[un.props[0].tenure]
 			st := h.where(t)
 			if tn := h.tenancyAt(t); tn != nil && h.tenancyAt(bs) == tn && st != nil && st.slot == 0 && h.evictAt == 0 {
-				who[escEviction], wt[escEviction] = tn.tenants[0], 1.2
+				who[escEviction], wt[escEviction] = tn.tenants[0], 0.5
 			}
 		}
 		if wt == [5]float64{} {

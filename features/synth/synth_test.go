@@ -585,3 +585,21 @@ func FuzzGenerate(f *testing.F) {
 		}
 	})
 }
+
+func TestAgeAt(t *testing.T) {
+	tests := []struct {
+		birth, on string
+		want      int
+	}{
+		{"2000-01-01", "2000-01-01", 0},
+		{"2000-01-01", "2017-12-31", 17},
+		{"2000-01-01", "2018-01-01", 18},
+		{"1950-06-15", "2025-06-16", 75},
+		{"2024-05-01", "2024-04-30", -1},
+	}
+	for _, tt := range tests {
+		if got := ageAt(contract.MustParseDay(tt.birth), contract.MustParseDay(tt.on)); got != tt.want {
+			t.Errorf("ageAt(%s, %s) = %d, want %d", tt.birth, tt.on, got, tt.want)
+		}
+	}
+}
