@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync/atomic"
 
 	"caserisk/features/contract"
@@ -344,6 +345,18 @@ func loadEvents(ctx context.Context, dir string, f *contract.File, ix *index, ne
 			}
 		}
 	}
+	// Rows of period files (and investigations) carry values that become
+	// known after the row's date (an end date, an outcome), so two rows
+	// with the same key are the same record whatever those values say:
+	// they are duplicates by key, and the earliest-known one is used.
+	// Other rows are duplicates only when every value is the same.
+	var keyCols []int
+	if f.Kind == contract.Periods || f.Service == "fraud_investigations" {
+		for _, k := range f.Key {
+			keyCols = append(keyCols, colIdx(f, k))
+		}
+	}
+	keyVals := make([]string, len(keyCols))
 	err = rowLoop(ctx, r, l, prog, strict, func(row *contract.Row) {
 		ri, ok := ix.resOf[row.Str[cRes]]
 		if !ok {
@@ -409,7 +422,14 @@ func loadEvents(ctx context.Context, dir string, f *contract.File, ix *index, ne
 			}
 		}
 		e.line = append(e.line, int32(row.Line))
-		e.hash = append(e.hash, rowHash(row.Str))
+		if keyCols != nil {
+			for k, j := range keyCols {
+				keyVals[k] = row.Str[j]
+			}
+			e.hash = append(e.hash, rowHash(keyVals))
+		} else {
+			e.hash = append(e.hash, rowHash(row.Str))
+		}
 		if d > l.maxDay {
 			l.maxDay = d
 		}
@@ -451,7 +471,8 @@ func (l *loaded) finish(nres, nprop, nten int, spanStart, spanEnd contract.Day) 
 		}
 	}
 	off, idx := groupBy(keyRes, nres)
-	// Exact duplicates share the resident, so they sit in the same group.
+	// Duplicates share the resident, so they sit in the same group.
+	byKey := f.Kind == contract.Periods || f.Service == "fraud_investigations"
 	dup := make([]bool, e.n)
 	var tmp []int32
 	for r := 0; r < nres; r++ {
@@ -464,20 +485,25 @@ func (l *loaded) finish(nres, nprop, nten int, spanStart, spanEnd contract.Day) 
 			if c := cmp.Compare(e.hash[a], e.hash[b]); c != 0 {
 				return c
 			}
+			if c := cmp.Compare(e.knownDay(a), e.knownDay(b)); c != 0 {
+				return c
+			}
 			return cmp.Compare(e.line[a], e.line[b])
 		})
+		first := tmp[0]
 		for k := 1; k < len(tmp); k++ {
-			a, b := tmp[k-1], tmp[k]
-			if e.hash[a] == e.hash[b] {
-				dup[b] = true
-				l.rep.Duplicates++
-				first := a
-				for k2 := k - 1; k2 >= 0 && e.hash[tmp[k2]] == e.hash[b]; k2-- {
-					first = tmp[k2]
-				}
-				l.notes = append(l.notes, note(f.Name, e.line[b], "", "",
-					fmt.Sprintf("exact duplicate of line %d; counted once", e.line[first])))
+			b := tmp[k]
+			if e.hash[b] != e.hash[first] {
+				first = b
+				continue
 			}
+			dup[b] = true
+			l.rep.Duplicates++
+			reason := fmt.Sprintf("exact duplicate of line %d; counted once", e.line[first])
+			if byKey {
+				reason = fmt.Sprintf("same %s as line %d; the earlier-known row is used", strings.Join(f.Key, ", "), e.line[first])
+			}
+			l.notes = append(l.notes, note(f.Name, e.line[b], "", "", reason))
 		}
 	}
 	perm := make([]int32, 0, len(idx))
