@@ -55,8 +55,10 @@ func fitProxNewton(ctx context.Context, d *design, o Options) ([]float64, int, b
 		}
 		hSum *= inv
 		for j := range p {
+			mu, is := d.mean[j], 1/d.scale[j]
 			var s float64
 			for i, x := range d.x[j] {
+				x = (x - mu) * is
 				s += ev.rowH[i] * x * x
 			}
 			a[j] = s * inv
@@ -71,15 +73,16 @@ func fitProxNewton(ctx context.Context, d *design, o Options) ([]float64, int, b
 				if a[j] == 0 && l2 == 0 {
 					continue
 				}
+				mu, is := d.mean[j], 1/d.scale[j]
 				var hu float64
 				for i, x := range d.x[j] {
-					hu += ev.rowH[i] * x * u[i]
+					hu += ev.rowH[i] * (x - mu) * is * u[i]
 				}
 				dj := g[j] - l2*theta[j] + hu*inv // loss part of the model gradient
 				nj := softThreshold(a[j]*next[j]-dj, l1) / (a[j] + l2)
 				if delta := nj - next[j]; delta != 0 {
 					for i, x := range d.x[j] {
-						u[i] += delta * x
+						u[i] += delta * (x - mu) * is
 					}
 					next[j] = nj
 					maxStep = max(maxStep, math.Abs(delta)*math.Sqrt(a[j]+l2))

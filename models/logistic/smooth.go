@@ -58,27 +58,41 @@ func fitSmooth(ctx context.Context, d *design, o Options) ([]float64, int, bool,
 		// Stop on a stall only after 20 iterations without any decrease.
 		Converger: &optimize.FunctionConverge{Absolute: 0, Relative: 0, Iterations: 20},
 	}
-	method := &optimize.LBFGS{Store: 10, Linesearcher: &optimize.MoreThuente{}, GradStopThreshold: math.NaN()}
-	res, err := optimize.Minimize(problem, d.initialTheta(), settings, method)
-	if cerr := ctx.Err(); cerr != nil {
-		return nil, 0, false, fmt.Errorf("logistic: fit cancelled: %w", cerr)
-	}
-	if err != nil && !errors.Is(err, optimize.ErrLinesearcherFailure) && !errors.Is(err, optimize.ErrNoProgress) {
-		return nil, 0, false, fmt.Errorf("logistic: L-BFGS: %w", err)
-	}
-	if res == nil {
-		return nil, 0, false, fmt.Errorf("logistic: L-BFGS returned no result: %w", err)
-	}
-	// A line-search failure near the optimum means the objective can no
-	// longer be decreased in floating point; judge convergence by the
-	// gradient at the best point found.
-	theta := res.X
-	eval(theta)
-	for _, v := range theta {
-		if !finite(v) {
-			return nil, 0, false, fmt.Errorf("logistic: L-BFGS diverged (parameters not finite); the classes may be separable: add an L2 penalty")
+	// A line-search failure means the objective can no longer be decreased
+	// measurably along the L-BFGS direction (near the optimum its changes fall
+	// below rounding). Restart with a fresh memory from the best point, a few
+	// times, before judging convergence by the gradient there.
+	theta := d.initialTheta()
+	iters := 0
+	for attempt := 0; attempt < 4 && iters < o.MaxIter; attempt++ {
+		settings.MajorIterations = o.MaxIter - iters
+		method := &optimize.LBFGS{Store: 10, Linesearcher: &optimize.MoreThuente{}, GradStopThreshold: math.NaN()}
+		res, err := optimize.Minimize(problem, theta, settings, method)
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, 0, false, fmt.Errorf("logistic: fit cancelled: %w", cerr)
+		}
+		if err != nil && !errors.Is(err, optimize.ErrLinesearcherFailure) && !errors.Is(err, optimize.ErrNoProgress) {
+			return nil, 0, false, fmt.Errorf("logistic: L-BFGS: %w", err)
+		}
+		if res == nil {
+			return nil, 0, false, fmt.Errorf("logistic: L-BFGS returned no result: %w", err)
+		}
+		for j, v := range res.X {
+			if !finite(v) {
+				return nil, 0, false, fmt.Errorf("logistic: L-BFGS diverged (parameter %d is %v); the classes may be separable: add an L2 penalty", j, v)
+			}
+		}
+		theta = res.X
+		iters += res.Stats.MajorIterations
+		if err == nil {
+			break // gradient threshold, iteration limit or stall: nothing to retry
+		}
+		eval(theta)
+		if floats.Norm(lastG, math.Inf(1)) <= o.Tol {
+			break
 		}
 	}
+	eval(theta)
 	converged := floats.Norm(lastG, math.Inf(1)) <= o.Tol
-	return theta, res.Stats.MajorIterations, converged, nil
+	return theta, iters, converged, nil
 }
