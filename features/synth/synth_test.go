@@ -603,3 +603,36 @@ func TestAgeAt(t *testing.T) {
 		}
 	}
 }
+
+// TestTenanciesDoNotOverlap checks that a council home has one tenancy at a time.
+func TestTenanciesDoNotOverlap(t *testing.T) {
+	dir := generate(t, 5000, 17, 0)
+	ten := load(t, dir, "tenancies")
+	type period struct {
+		id       string
+		from, to contract.Day
+	}
+	byUPRN := map[string][]period{}
+	seen := map[string]bool{}
+	for i, row := range ten.str {
+		id := row[ten.col(t, "tenancy_id")]
+		if seen[id] {
+			continue // the second tenant of a joint tenancy
+		}
+		seen[id] = true
+		to := ten.days[i][ten.col(t, "end_date")]
+		if to == contract.NoDay {
+			to = contract.MakeDay(9999, 12, 31)
+		}
+		u := row[ten.col(t, "uprn")]
+		byUPRN[u] = append(byUPRN[u], period{id, ten.days[i][ten.col(t, "start_date")], to})
+	}
+	for u, ps := range byUPRN {
+		sort.Slice(ps, func(a, b int) bool { return ps[a].from < ps[b].from })
+		for i := 1; i < len(ps); i++ {
+			if ps[i].from <= ps[i-1].to {
+				t.Errorf("UPRN %s: tenancy %s starts %s before %s ends %s", u, ps[i].id, ps[i].from, ps[i-1].id, ps[i-1].to)
+			}
+		}
+	}
+}

@@ -86,6 +86,13 @@ func (w *world) newUnit(u int) *unit {
 			break
 		}
 		arrive = h.stays[0].to + 1 + r.between(14, 150)
+		if f := h.fraud; f != nil && f.kind == "false_succession" {
+			// The home stays taken under the dead tenant's name until recovered.
+			if f.until >= w.end {
+				break
+			}
+			arrive = max(arrive, f.until+r.between(14, 150))
+		}
 	}
 	return un
 }
@@ -287,10 +294,11 @@ func (w *world) simulateMembers(un *unit, h *household) {
 				q *= 2
 			}
 			if r.bern(q) {
-				d := t + r.between(0, 364)
-				p.death = d
-				p.end = d
-				continue
+				if d := t + r.between(0, 364); d <= w.end {
+					p.death = d
+					p.end = d
+					continue
+				}
 			}
 			leave := 0.0
 			switch {
