@@ -51,6 +51,9 @@ Scores support a person's decision; they never act alone.`,
 	// One line per subcommand; each lives in its own file.
 	root.AddCommand(
 		newContractCmd(),
+		newModelsCmd(),
+		newUsersCmd(),
+		newAuditCmd(),
 		newGenerateCmd(),
 		newFeaturesCmd(),
 		newValidateCmd(),

@@ -340,6 +340,9 @@ type Store interface {
 
 	// CreateUser adds a user.
 	CreateUser(ctx context.Context, name string, role auth.Role) (User, error)
+	// CreateUserWithToken adds a user and their first token in one
+	// transaction (what `caserisk users add` does).
+	CreateUserWithToken(ctx context.Context, name string, role auth.Role, tok auth.Token) (User, error)
 	// Users lists users by name.
 	Users(ctx context.Context) ([]User, error)
 	// UserByName returns a user.

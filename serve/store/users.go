@@ -27,6 +27,18 @@ func checkUserName(name string) error {
 }
 
 func (d *db) CreateUser(ctx context.Context, name string, role auth.Role) (User, error) {
+	return d.createUser(ctx, name, role, nil)
+}
+
+func (d *db) CreateUserWithToken(ctx context.Context, name string, role auth.Role, tok auth.Token) (User, error) {
+	if err := checkToken(tok); err != nil {
+		return User{}, fmt.Errorf("create user: %w", err)
+	}
+	return d.createUser(ctx, name, role, &tok)
+}
+
+// createUser adds a user and, when tok is not nil, their token, atomically.
+func (d *db) createUser(ctx context.Context, name string, role auth.Role, tok *auth.Token) (User, error) {
 	if err := checkUserName(name); err != nil {
 		return User{}, fmt.Errorf("create user: %w", err)
 	}
@@ -48,6 +60,9 @@ func (d *db) CreateUser(ctx context.Context, name string, role auth.Role) (User,
 		if err := tx.QueryRowContext(ctx, d.q(`INSERT INTO users (name, role, created, disabled) VALUES (?, ?, ?, 0) RETURNING id`),
 			name, string(role), micros(u.Created)).Scan(&u.ID); err != nil {
 			return fmt.Errorf("insert: %w", err)
+		}
+		if tok != nil {
+			return d.insertToken(ctx, tx, u.ID, *tok)
 		}
 		return nil
 	})
@@ -116,18 +131,34 @@ func (d *db) SetUserDisabled(ctx context.Context, userID int64, disabled bool) e
 	return nil
 }
 
-func (d *db) AddToken(ctx context.Context, userID int64, tok auth.Token) error {
+// checkToken checks the stored parts of a token.
+func checkToken(tok auth.Token) error {
 	if !strings.HasPrefix(tok.Prefix, auth.TokenPrefix) {
-		return fmt.Errorf("add token: %w", invalidf("prefix", "token prefix must start with %q", auth.TokenPrefix))
+		return invalidf("prefix", "token prefix must start with %q", auth.TokenPrefix)
 	}
 	var zero [32]byte
 	if tok.Hash == zero {
-		return fmt.Errorf("add token: %w", invalidf("hash", "empty token hash"))
+		return invalidf("hash", "empty token hash")
 	}
-	_, err := d.sql.ExecContext(ctx, d.q(`INSERT INTO tokens (user_id, prefix, hash, created)
+	return nil
+}
+
+func (d *db) AddToken(ctx context.Context, userID int64, tok auth.Token) error {
+	if err := checkToken(tok); err != nil {
+		return fmt.Errorf("add token: %w", err)
+	}
+	return d.inTx(ctx, func(tx *sql.Tx) error { return d.insertToken(ctx, tx, userID, tok) })
+}
+
+// insertToken stores a token's prefix and hash, never the token.
+func (d *db) insertToken(ctx context.Context, tx *sql.Tx, userID int64, tok auth.Token) error {
+	res, err := tx.ExecContext(ctx, d.q(`INSERT INTO tokens (user_id, prefix, hash, created)
 		SELECT id, ?, ?, ? FROM users WHERE id = ?`), tok.Prefix, hex.EncodeToString(tok.Hash[:]), micros(d.now()), userID)
 	if err != nil {
 		return fmt.Errorf("add token for user %d: %w", userID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("add token for user %d: %w", userID, ErrNotFound)
 	}
 	return nil
 }

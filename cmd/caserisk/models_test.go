@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"caserisk/models/artifact"
+	"caserisk/models/dataset"
+	"caserisk/models/logistic"
+)
+
+// runOut runs the CLI and returns its exit code and standard output.
+func runOut(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	root := newRootCmd()
+	var out, errb bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errb)
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	var ue *usageError
+	switch {
+	case err == nil:
+		return 0, out.String()
+	case errors.As(err, &ue):
+		return 2, out.String()
+	}
+	return 1, out.String()
+}
+
+func tinyModel(t *testing.T, target string) string {
+	t.Helper()
+	m := &artifact.Model{
+		Algorithm: artifact.Logistic, Target: target,
+		Features:   []artifact.Feature{{FeatureMeta: dataset.FeatureMeta{Name: "arrears_gbp"}}},
+		Logistic:   &logistic.Model{Mean: []float64{0}, Scale: []float64{1}, Coef: []float64{0.5}},
+		Imputation: &artifact.Imputation{Values: []float64{0}},
+	}
+	p := filepath.Join(t.TempDir(), target+".json")
+	if err := m.Save(p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestStoreCommands(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "c.db")
+	db := "sqlite://" + dbPath
+	model := tinyModel(t, "complex_case")
+	steps := []struct {
+		name string
+		args []string
+		want int
+		out  string // a substring of stdout
+	}{
+		{"users add", []string{"users", "add", "--db", db, "--name", "j.smith", "--role", "caseworker"}, 0, "crk_"},
+		{"users add again", []string{"users", "add", "--db", db, "--name", "j.smith", "--role", "admin"}, 1, ""},
+		{"bad role", []string{"users", "add", "--db", db, "--name", "x", "--role", "mayor"}, 2, ""},
+		{"missing name", []string{"users", "add", "--db", db, "--role", "admin"}, 2, ""},
+		{"users list", []string{"users", "list", "--db", db}, 0, "j.smith"},
+		{"register", []string{"models", "register", "--db", db, "--target", "complex_case", "--by", "ds", model}, 0, "complex_case v1"},
+		{"register wrong target", []string{"models", "register", "--db", db, "--target", "tenancy_fraud", model}, 2, ""},
+		{"register bad bands", []string{"models", "register", "--db", db, "--target", "complex_case", "--band-high", "0.1", "--band-medium", "0.3", model}, 2, ""},
+		{"register no file", []string{"models", "register", "--db", db, "--target", "complex_case", filepath.Join(dir, "none.json")}, 1, ""},
+		{"register no arg", []string{"models", "register", "--db", db, "--target", "complex_case"}, 2, ""},
+		{"promote", []string{"models", "promote", "--db", db, "--target", "complex_case", "--version", "1", "--by", "admin"}, 0, "v1 is the champion"},
+		{"promote unknown", []string{"models", "promote", "--db", db, "--target", "complex_case", "--version", "5"}, 1, ""},
+		{"promote bad version", []string{"models", "promote", "--db", db, "--target", "complex_case", "--version", "0"}, 2, ""},
+		{"list", []string{"models", "list", "--db", db}, 0, "champion"},
+		{"bad db", []string{"models", "list", "--db", "mysql://x"}, 1, ""},
+		{"verify", []string{"audit", "verify", "--db", db}, 0, "audit log intact: 3 rows"},
+	}
+	for _, s := range steps {
+		code, out := runOut(t, s.args...)
+		if code != s.want || !strings.Contains(out, s.out) {
+			t.Fatalf("%s: caserisk %v: exit %d, output %q; want exit %d and %q", s.name, s.args, code, out, s.want, s.out)
+		}
+	}
+	// Alter a row of the log behind the store's back: verify must fail.
+	raw, err := sql.Open("sqlite", dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	for _, q := range []string{`DROP TRIGGER audit_log_no_update`, `UPDATE audit_log SET user_name = 'someone else' WHERE id = 2`} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if code, _ := runOut(t, "audit", "verify", "--db", db); code != 1 {
+		t.Fatalf("audit verify after tampering: exit %d, want 1", code)
+	}
+}

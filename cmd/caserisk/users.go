@@ -1,0 +1,141 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"caserisk/serve/auth"
+	"caserisk/serve/store"
+)
+
+func newUsersCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "users",
+		Short: "Add, list and disable the scoring service's users",
+		Long: `Users of the scoring service and their roles: caseworker (complex-case scores
+and cases), fraud_officer (tenancy-fraud scores and cases), data_scientist
+(models and metrics, no named resident), admin (models, users, audit log).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newUsersAddCmd(), newUsersListCmd(), newUsersDisableCmd())
+	return cmd
+}
+
+func newUsersAddCmd() *cobra.Command {
+	var dbURL, name, role, by string
+	cmd := &cobra.Command{
+		Use:   "add",
+		Short: "Add a user and print their bearer token once",
+		Long: `Add a user with a role and print a new bearer token on standard output. The
+token is shown only this once: the database keeps its SHA-256 and an
+identifying prefix, never the token.`,
+		Example: "  caserisk users add --db sqlite://./caserisk.db --name j.smith --role caseworker",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := requireFlags(cmd, "name", "role"); err != nil {
+				return err
+			}
+			r, err := auth.ParseRole(role)
+			if err != nil {
+				return usagef("%s: --role: %v", cmd.CommandPath(), err)
+			}
+			tok, err := auth.NewToken(nil)
+			if err != nil {
+				return err
+			}
+			return withStore(cmd.Context(), dbURL, func(s store.Store) error {
+				u, err := s.CreateUserWithToken(cmd.Context(), name, r, tok)
+				if errors.Is(err, store.ErrInvalid) {
+					return usagef("%s: %v", cmd.CommandPath(), err)
+				}
+				if err != nil {
+					return err
+				}
+				if err := auditCLI(cmd.Context(), s, by, "user.add", fmt.Sprintf("user/%d", u.ID), "user management"); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "added user %d (%s, %s); the token below is shown once, keep it safe:\n", u.ID, u.Name, u.Role)
+				fmt.Fprintln(cmd.OutOrStdout(), tok.Secret)
+				return nil
+			})
+		},
+	}
+	addStoreFlag(cmd, &dbURL)
+	addByFlag(cmd, &by, "adds the user")
+	cmd.Flags().StringVar(&name, "name", "", "the user's account name (required)")
+	cmd.Flags().StringVar(&role, "role", "", "caseworker, fraud_officer, data_scientist or admin (required)")
+	return cmd
+}
+
+func newUsersListCmd() *cobra.Command {
+	var dbURL string
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List users and their roles",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withStore(cmd.Context(), dbURL, func(s store.Store) error {
+				us, err := s.Users(cmd.Context())
+				if err != nil {
+					return err
+				}
+				w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+				fmt.Fprintln(w, "ID\tNAME\tROLE\tCREATED\tSTATE")
+				for _, u := range us {
+					state := "active"
+					if u.Disabled {
+						state = "disabled"
+					}
+					fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", u.ID, u.Name, u.Role, u.Created.Format(time.RFC3339), state)
+				}
+				return w.Flush()
+			})
+		},
+	}
+	addStoreFlag(cmd, &dbURL)
+	return cmd
+}
+
+func newUsersDisableCmd() *cobra.Command {
+	var dbURL, name, by string
+	var enable bool
+	cmd := &cobra.Command{
+		Use:     "disable",
+		Short:   "Disable a user (their tokens stop working at once), or --enable them again",
+		Example: "  caserisk users disable --db sqlite://./caserisk.db --name j.smith",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := requireFlags(cmd, "name"); err != nil {
+				return err
+			}
+			return withStore(cmd.Context(), dbURL, func(s store.Store) error {
+				u, err := s.UserByName(cmd.Context(), name)
+				if err != nil {
+					return err
+				}
+				if err := s.SetUserDisabled(cmd.Context(), u.ID, !enable); err != nil {
+					return err
+				}
+				action := "user.disable"
+				if enable {
+					action = "user.enable"
+				}
+				if err := auditCLI(cmd.Context(), s, by, action, fmt.Sprintf("user/%d", u.ID), "user management"); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: user %d (%s)\n", action, u.ID, u.Name)
+				return nil
+			})
+		},
+	}
+	addStoreFlag(cmd, &dbURL)
+	addByFlag(cmd, &by, "disables the user")
+	cmd.Flags().StringVar(&name, "name", "", "the user's account name (required)")
+	cmd.Flags().BoolVar(&enable, "enable", false, "re-enable the user instead")
+	return cmd
+}

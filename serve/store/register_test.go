@@ -1,0 +1,54 @@
+package store
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"caserisk/models/artifact"
+	"caserisk/models/dataset"
+	"caserisk/models/logistic"
+)
+
+// writeTinyModel saves a one-feature logistic model for target.
+func writeTinyModel(t *testing.T, target string) string {
+	t.Helper()
+	m := &artifact.Model{
+		Algorithm: artifact.Logistic, Target: target,
+		Features:   []artifact.Feature{{FeatureMeta: dataset.FeatureMeta{Name: "arrears_gbp"}}},
+		Logistic:   &logistic.Model{Mean: []float64{0}, Scale: []float64{1}, Coef: []float64{0.5}},
+		Imputation: &artifact.Imputation{Values: []float64{0}},
+	}
+	p := filepath.Join(t.TempDir(), target+".json")
+	if err := m.Save(p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestModelFromFile(t *testing.T) {
+	p := writeTinyModel(t, "tenancy_fraud")
+	bands := Bands{High: 0.4, Medium: 0.1}
+	nm, err := ModelFromFile(p, TenancyFraud, bands, "ds.one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(p)
+	if string(nm.Artifact) != string(raw) || nm.Bands != bands || nm.Path != p || nm.RegisteredBy != "ds.one" {
+		t.Errorf("registration %+v", nm)
+	}
+	_, err = ModelFromFile(p, ComplexCase, bands, "ds.one")
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Field != "target" {
+		t.Errorf("wrong target: %v, want a FieldError on target", err)
+	}
+	corrupt := filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(corrupt, append(raw[:len(raw)-3:len(raw)-3], []byte("}\n")...), 0o644)
+	if _, err := ModelFromFile(corrupt, TenancyFraud, bands, "x"); err == nil {
+		t.Error("a damaged model file was accepted")
+	}
+	if _, err := ModelFromFile(filepath.Join(t.TempDir(), "none.json"), TenancyFraud, bands, "x"); err == nil {
+		t.Error("a missing file was accepted")
+	}
+}
