@@ -5,112 +5,114 @@
 package champion
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"sync/atomic"
+
+	"caserisk/serve/store"
 )
 
-// Target names what a model predicts.
-type Target string
-
-const (
-	// ComplexCase is the risk that a resident's household reaches a crisis
-	// service (an escalation) within 12 months.
-	ComplexCase Target = "complex_case"
-	// TenancyFraud is the risk that a council tenancy is fraudulently held.
-	TenancyFraud Target = "tenancy_fraud"
-)
-
-// Targets lists every target in a fixed order.
-func Targets() []Target { return []Target{ComplexCase, TenancyFraud} }
-
-// ParseTarget returns the target named s.
-func ParseTarget(s string) (Target, error) {
-	switch Target(s) {
-	case ComplexCase, TenancyFraud:
-		return Target(s), nil
-	}
-	return "", fmt.Errorf("unknown target %q (want complex_case or tenancy_fraud)", s)
+// Reason is one plain-English reason for a score: the feature, its value
+// (NaN when not known, written as null), its contribution to the margin
+// (log-odds) and the sentence shown to a caseworker.
+type Reason struct {
+	Feature      string
+	Value        float64
+	Contribution float64
+	Text         string
 }
 
-// Reason is one plain-English reason for a score: the feature, its value,
-// its contribution to the margin (log-odds) and the sentence shown to a
-// caseworker.
-type Reason struct {
-	Feature      string  `json:"feature"`
-	Value        float64 `json:"value"`
-	Contribution float64 `json:"contribution"`
-	Text         string  `json:"text"`
+// reasonJSON is Reason's wire form.
+type reasonJSON struct {
+	Feature      string   `json:"feature"`
+	Value        *float64 `json:"value"`
+	Contribution float64  `json:"contribution"`
+	Text         string   `json:"text"`
+}
+
+// MarshalJSON writes a missing value as null (JSON has no NaN).
+func (r Reason) MarshalJSON() ([]byte, error) {
+	w := reasonJSON{Feature: r.Feature, Contribution: r.Contribution, Text: r.Text}
+	if !math.IsNaN(r.Value) && !math.IsInf(r.Value, 0) {
+		w.Value = &r.Value
+	}
+	if math.IsNaN(w.Contribution) || math.IsInf(w.Contribution, 0) {
+		w.Contribution = 0
+	}
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON reads a null value as NaN.
+func (r *Reason) UnmarshalJSON(b []byte) error {
+	var w reasonJSON
+	if err := json.Unmarshal(b, &w); err != nil {
+		return fmt.Errorf("reason: %w", err)
+	}
+	*r = Reason{Feature: w.Feature, Value: math.NaN(), Contribution: w.Contribution, Text: w.Text}
+	if w.Value != nil {
+		r.Value = *w.Value
+	}
+	return nil
 }
 
 // Model is what the service needs from a trained model artifact.
 // Implementations must be safe for concurrent use.
 type Model interface {
-	// Version is the artifact's registry version.
-	Version() string
 	// Features lists the input columns in the order Score expects them.
 	Features() []string
-	// Score returns the calibrated probability for row x (len(x) ==
-	// len(Features()); NaN marks a missing value).
-	Score(x []float64) float64
+	// Score returns the calibrated probability and the raw margin for row
+	// x (len(x) == len(Features()); NaN marks a missing value).
+	Score(x []float64) (prob, margin float64)
 	// Reasons returns up to k reasons for row x's score, strongest first.
 	Reasons(x []float64, k int) []Reason
 }
 
-// Bands maps a calibrated probability to a band: "high" at or above High,
-// "medium" at or above Medium, else "low". The thresholds are chosen per
-// target by the service's operator (they depend on how many cases the
-// council's teams can take) and are stored with the champion.
-type Bands struct {
-	High   float64 `json:"high"`
-	Medium float64 `json:"medium"`
-}
+// Loader turns a registered artifact (the model JSON stored in the
+// registry) into a Model, checking that it predicts the registered target.
+type Loader func(target store.Target, artifact []byte) (Model, error)
 
-// DefaultBands returns the thresholds used when none are configured.
-func DefaultBands() Bands { return Bands{High: 0.5, Medium: 0.2} }
-
-// Validate checks that 0 ≤ Medium ≤ High ≤ 1.
-func (b Bands) Validate() error {
+// ValidateBands checks that 0 ≤ Medium ≤ High ≤ 1.
+func ValidateBands(b store.Bands) error {
 	if math.IsNaN(b.High) || math.IsNaN(b.Medium) || b.Medium < 0 || b.High > 1 || b.Medium > b.High {
 		return fmt.Errorf("band thresholds must satisfy 0 <= medium (%g) <= high (%g) <= 1", b.Medium, b.High)
 	}
 	return nil
 }
 
-// Band returns the band of probability p.
-func (b Bands) Band(p float64) string {
-	switch {
-	case p >= b.High:
-		return "high"
-	case p >= b.Medium:
-		return "medium"
-	}
-	return "low"
-}
-
 // Champion is a loaded model ready to score one target.
 type Champion struct {
-	Target Target
-	Model  Model
-	Bands  Bands
-	index  map[string]int
+	Target  store.Target
+	Version int // the registry version
+	Model   Model
+	Bands   store.Bands // calibrated-probability band thresholds
+	index   map[string]int
 }
 
-// New returns a champion for target t. It fails if the model lists a feature
-// twice or the bands are invalid.
-func New(t Target, m Model, b Bands) (*Champion, error) {
-	if err := b.Validate(); err != nil {
-		return nil, fmt.Errorf("champion %s %s: %w", t, m.Version(), err)
+// New returns the champion for a registry entry. It fails if the model
+// lists a feature twice or the bands are invalid.
+func New(t store.Target, version int, m Model, b store.Bands) (*Champion, error) {
+	if err := ValidateBands(b); err != nil {
+		return nil, fmt.Errorf("champion %s v%d: %w", t, version, err)
 	}
 	feats := m.Features()
 	idx := make(map[string]int, len(feats))
 	for i, f := range feats {
 		if _, dup := idx[f]; dup {
-			return nil, fmt.Errorf("champion %s %s: feature %q listed twice", t, m.Version(), f)
+			return nil, fmt.Errorf("champion %s v%d: feature %q listed twice", t, version, f)
 		}
 		idx[f] = i
 	}
-	return &Champion{Target: t, Model: m, Bands: b, index: idx}, nil
+	return &Champion{Target: t, Version: version, Model: m, Bands: b, index: idx}, nil
+}
+
+// Load builds the champion of a registry entry with load.
+func Load(load Loader, m store.Model) (*Champion, error) {
+	model, err := load(m.Target, m.Artifact)
+	if err != nil {
+		return nil, fmt.Errorf("load %s model v%d: %w", m.Target, m.Version, err)
+	}
+	return New(m.Target, m.Version, model, m.Bands)
 }
 
 // Index returns the position of feature name in the model's rows.
@@ -126,27 +128,24 @@ func (c *Champion) Features() []string { return c.Model.Features() }
 func (c *Champion) NumFeatures() int { return len(c.index) }
 
 // Holder holds the current champion of each target. It is safe for
-// concurrent use; the zero value is not usable, call NewHolder.
+// concurrent use; the zero value holds no champions.
 type Holder struct {
 	complexCase  atomic.Pointer[Champion]
 	tenancyFraud atomic.Pointer[Champion]
 }
 
-// NewHolder returns a holder with no champions.
-func NewHolder() *Holder { return &Holder{} }
-
-func (h *Holder) slot(t Target) *atomic.Pointer[Champion] {
+func (h *Holder) slot(t store.Target) *atomic.Pointer[Champion] {
 	switch t {
-	case ComplexCase:
+	case store.ComplexCase:
 		return &h.complexCase
-	case TenancyFraud:
+	case store.TenancyFraud:
 		return &h.tenancyFraud
 	}
 	return nil
 }
 
 // Get returns target t's champion, or nil if it has none.
-func (h *Holder) Get(t Target) *Champion {
+func (h *Holder) Get(t store.Target) *Champion {
 	if s := h.slot(t); s != nil {
 		return s.Load()
 	}

@@ -17,7 +17,7 @@ func (s schema) Index(name string) (int, bool) {
 	}
 	return 0, false
 }
-func (s schema) NumFeatures() int    { return len(s) }
+func (s schema) NumFeatures() int   { return len(s) }
 func (s schema) Features() []string { return s }
 
 var testSchema = schema{"age", "arrears_gbp"}
