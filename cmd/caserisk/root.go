@@ -57,6 +57,9 @@ Scores support a person's decision; they never act alone.`,
 		newGenerateCmd(),
 		newFeaturesCmd(),
 		newValidateCmd(),
+		newTrainCmd(),
+		newScoreCmd(),
+		newEvaluateCmd(),
 	)
 	for _, c := range root.Commands() {
 		wrapArgs(c)

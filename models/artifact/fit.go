@@ -15,6 +15,9 @@ import (
 	"caserisk/models/metrics"
 )
 
+// halvesSeed is mixed into FitOptions.Seed for splitting the held-out rows.
+const halvesSeed = 0x9e3779b97f4a7c15
+
 // FitOptions configure Fit.
 type FitOptions struct {
 	// Algorithm is GBDT or Logistic.
@@ -79,7 +82,9 @@ func Fit(ctx context.Context, train, heldOut *dataset.Table, o FitOptions) (*Mod
 			return nil, fmt.Errorf("fit: held-out rows: %w", err)
 		}
 		var err error
-		tune, eval, err = ho.SplitFraction(0.5, o.Seed)
+		// A seed of its own: with --valid-frac the held-out rows were chosen
+		// with o.Seed, and the same hash would put them all in one half.
+		tune, eval, err = ho.SplitFraction(0.5, o.Seed^halvesSeed)
 		if err != nil {
 			return nil, fmt.Errorf("fit: %w", err)
 		}

@@ -1,10 +1,15 @@
 package artifact
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"runtime"
+	"slices"
+	"strconv"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 
@@ -110,4 +115,55 @@ func (m *Model) Scores(ctx context.Context, t *dataset.Table) (probs, margins []
 		probs[i] = m.Prob(z)
 	}
 	return probs, margins, nil
+}
+
+// WriteScores writes one CSV line per row of t: its key columns (ids and
+// dates, but not the protected characteristics in t.Audit), then score (the calibrated probability) and margin (log-odds),
+// streamed through a buffer.
+func WriteScores(w io.Writer, t *dataset.Table, probs, margins []float64) error {
+	if len(probs) != t.Len() || len(margins) != t.Len() {
+		return fmt.Errorf("write scores: %d rows, %d scores, %d margins", t.Len(), len(probs), len(margins))
+	}
+	bw := bufio.NewWriterSize(w, 1<<16)
+	var keys []dataset.KeyColumn
+	for _, k := range t.Keys {
+		if !slices.Contains(t.Audit, k.Name) {
+			keys = append(keys, k)
+		}
+	}
+	var b []byte
+	for _, k := range keys {
+		b = append(appendField(b, k.Name), ',')
+	}
+	b = append(b, "score,margin\n"...)
+	for i := range t.Len() {
+		for _, k := range keys {
+			b = append(appendField(b, k.Values[i]), ',')
+		}
+		b = strconv.AppendFloat(b, probs[i], 'g', -1, 64)
+		b = append(b, ',')
+		b = strconv.AppendFloat(b, margins[i], 'g', -1, 64)
+		b = append(b, '\n')
+		if len(b) > 1<<15 {
+			if _, err := bw.Write(b); err != nil {
+				return fmt.Errorf("write scores: %w", err)
+			}
+			b = b[:0]
+		}
+	}
+	if _, err := bw.Write(b); err != nil {
+		return fmt.Errorf("write scores: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write scores: %w", err)
+	}
+	return nil
+}
+
+// appendField appends a CSV field, quoted when it needs to be.
+func appendField(b []byte, s string) []byte {
+	if !strings.ContainsAny(s, ",\"\r\n") {
+		return append(b, s...)
+	}
+	return append(append(b, '"'), append([]byte(strings.ReplaceAll(s, `"`, `""`)), '"')...)
 }

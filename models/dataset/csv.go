@@ -39,7 +39,7 @@ func ReadCSV(ctx context.Context, source string, data []byte, o Options) (*Table
 		return nil, err
 	}
 	rows := len(starts) - 2 // records minus the header, minus the end sentinel
-	a := &assembled{header: header, roles: roles, nums: make([][]float64, len(header)), strs: make([][]string, len(header))}
+	a := &assembled{header: header, roles: roles, audit: o.Audit, nums: make([][]float64, len(header)), strs: make([][]string, len(header))}
 	for j, r := range roles {
 		switch r {
 		case roleFeature, roleLabel:

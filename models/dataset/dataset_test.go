@@ -306,6 +306,9 @@ func TestMeta(t *testing.T) {
 	if !slices.Equal(tab.Names, []string{"arrears_gbp", "n"}) || len(tab.Keys) != 4 {
 		t.Errorf("features %v, keys %v", tab.Names, tab.Keys)
 	}
+	if !slices.Equal(tab.Audit, []string{"audit_sex", "age_band"}) {
+		t.Errorf("audit columns %v", tab.Audit)
+	}
 
 	os.WriteFile(path+".meta.json", []byte("{\"features\": [\n  {\"name\": 3}]}"), 0o644)
 	_, err = Read(context.Background(), path, Options{})
@@ -437,5 +440,21 @@ func BenchmarkReadCSV(b *testing.B) {
 		if tab.Len() != rows {
 			b.Fatalf("%d rows", tab.Len())
 		}
+	}
+}
+
+func TestMatchRows(t *testing.T) {
+	a, _ := read(t, "resident_id,x\nA,1\nB,2\nC,3\n", Options{})
+	b, _ := ReadCSV(context.Background(), "oracle.csv", []byte("resident_id,p\nC,0.3\nA,0.1\n"), Options{})
+	got, err := a.MatchRows(b, "resident_id")
+	if err != nil || !slices.Equal(got, []int{1, -1, 0}) {
+		t.Fatalf("match = %v, %v", got, err)
+	}
+	dup, _ := ReadCSV(context.Background(), "dup.csv", []byte("resident_id,p\nC,0.3\nC,0.1\n"), Options{})
+	if _, err := a.MatchRows(dup, "resident_id"); err == nil || !strings.Contains(err.Error(), `dup.csv: resident_id "C" is on rows 1 and 2`) {
+		t.Errorf("error = %v", err)
+	}
+	if _, err := a.MatchRows(b, "tenancy_id"); err == nil || !strings.Contains(err.Error(), "t.csv has no tenancy_id column") {
+		t.Errorf("error = %v", err)
 	}
 }

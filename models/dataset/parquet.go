@@ -84,7 +84,7 @@ func ReadParquet(ctx context.Context, source string, r io.ReaderAt, size int64, 
 		return nil, err
 	}
 	rows := int(pf.NumRows())
-	a := &assembled{header: header, roles: roles, nums: make([][]float64, len(header)), strs: make([][]string, len(header))}
+	a := &assembled{header: header, roles: roles, audit: o.Audit, nums: make([][]float64, len(header)), strs: make([][]string, len(header))}
 	stats := make([]colStats, len(header))
 	for j, r := range roles {
 		stats[j] = newColStats()
@@ -227,7 +227,7 @@ func reorder(a *assembled, order []string) {
 	for i, name := range order {
 		idx[i] = slices.Index(a.header, name)
 	}
-	b := assembled{header: order}
+	b := assembled{header: order, audit: a.audit}
 	for _, j := range idx {
 		b.roles = append(b.roles, a.roles[j])
 		b.nums = append(b.nums, a.nums[j])

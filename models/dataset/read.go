@@ -21,6 +21,10 @@ type Options struct {
 	Label string
 	// Ignore names further columns to keep as strings rather than features.
 	Ignore []string
+	// Audit names columns holding protected characteristics, kept for
+	// fairness audits: read as keys and listed in Table.Audit, as are
+	// columns named audit_*.
+	Audit []string
 	// Threads bounds the goroutines parsing a CSV file; 0 means GOMAXPROCS.
 	Threads int
 }
@@ -34,7 +38,8 @@ func Read(ctx context.Context, path string, o Options) (*Table, error) {
 		return nil, err
 	}
 	if meta != nil {
-		o.Ignore = append(append(slices.Clone(o.Ignore), meta.IDs...), meta.Audit...)
+		o.Ignore = append(slices.Clone(o.Ignore), meta.IDs...)
+		o.Audit = append(slices.Clone(o.Audit), meta.Audit...)
 	}
 	var t *Table
 	if strings.HasSuffix(strings.ToLower(path), ".parquet") {
@@ -85,7 +90,7 @@ func plan(source string, header []string, o Options) ([]role, error) {
 			foundLabel = true
 		case isLabelName(name):
 			roles[j] = roleSkip
-		case isKeyName(name, o.Ignore):
+		case isKeyName(name, o.Ignore) || isAuditName(name, o.Audit):
 			roles[j] = roleKey
 		default:
 			roles[j] = roleFeature
@@ -230,6 +235,7 @@ func parseLabel(b []byte) (float64, bool) {
 type assembled struct {
 	header []string
 	roles  []role
+	audit  []string    // Options.Audit
 	nums   [][]float64 // per header column, for features and the label
 	strs   [][]string  // per header column, for keys
 }
@@ -244,6 +250,9 @@ func (a *assembled) table(source string, rows int, label string) *Table {
 			t.Meta = append(t.Meta, FeatureMeta{Name: name})
 		case roleKey:
 			t.Keys = append(t.Keys, KeyColumn{Name: name, Values: a.strs[j]})
+			if isAuditName(name, a.audit) {
+				t.Audit = append(t.Audit, name)
+			}
 		case roleLabel:
 			t.Label = a.nums[j]
 		case roleSkip:

@@ -80,6 +80,10 @@ type Table struct {
 	LabelName string
 	// Label holds 0, 1 or NaN (unknown outcome) per row; nil without a label.
 	Label []float64
+	// Audit names the key columns that hold protected characteristics
+	// (audit_* and the metadata's audit list): kept for fairness audits,
+	// never features, and not copied into score files.
+	Audit []string
 	// Ignored lists columns that were read but dropped: label_* columns
 	// other than the chosen label.
 	Ignored []string
@@ -121,7 +125,7 @@ func (t *Table) Row(i int, dst []float64) []float64 {
 func (t *Table) Subset(rows []int) *Table {
 	out := &Table{
 		Source: t.Source, Names: slices.Clone(t.Names), Meta: slices.Clone(t.Meta),
-		LabelName: t.LabelName, Ignored: slices.Clone(t.Ignored), rows: len(rows),
+		LabelName: t.LabelName, Ignored: slices.Clone(t.Ignored), Audit: slices.Clone(t.Audit), rows: len(rows),
 		Cols: make([][]float64, len(t.Cols)), Keys: make([]KeyColumn, len(t.Keys)),
 	}
 	for j, c := range t.Cols {
@@ -334,8 +338,43 @@ func isKeyName(name string, ignore []string) bool {
 	case "resident_id", "tenancy_id", "uprn", AsOf:
 		return true
 	}
-	return strings.HasSuffix(name, "_id") || strings.HasPrefix(name, "audit_") || slices.Contains(ignore, name)
+	return strings.HasSuffix(name, "_id") || slices.Contains(ignore, name)
+}
+
+// isAuditName reports whether a column holds a protected characteristic.
+func isAuditName(name string, audit []string) bool {
+	return strings.HasPrefix(name, "audit_") || slices.Contains(audit, name)
 }
 
 // isLabelName reports whether a column holds an outcome.
 func isLabelName(name string) bool { return strings.HasPrefix(name, "label_") }
+
+// MatchRows finds, for each row of t, the row of other with the same value
+// in the key column (which both tables must have): match[i] is that row,
+// or -1 when other has none. A value that other holds twice is an error.
+func (t *Table) MatchRows(other *Table, key string) ([]int, error) {
+	mine, ok := t.Key(key)
+	if !ok {
+		return nil, fmt.Errorf("match rows: %s has no %s column", t.Source, key)
+	}
+	theirs, ok := other.Key(key)
+	if !ok {
+		return nil, fmt.Errorf("match rows: %s has no %s column", other.Source, key)
+	}
+	at := make(map[string]int, len(theirs))
+	for i, v := range theirs {
+		if j, dup := at[v]; dup {
+			return nil, fmt.Errorf("match rows: %s: %s %q is on rows %d and %d", other.Source, key, v, j+1, i+1)
+		}
+		at[v] = i
+	}
+	match := make([]int, len(mine))
+	for i, v := range mine {
+		j, ok := at[v]
+		if !ok {
+			j = -1
+		}
+		match[i] = j
+	}
+	return match, nil
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"caserisk/models/artifact"
+	"caserisk/models/dataset"
+)
+
+func newScoreCmd() *cobra.Command {
+	var model, data, out string
+	var ignore []string
+	cmd := &cobra.Command{
+		Use:   "score",
+		Short: "Score a feature table with a model file",
+		Long: `Score every row of --data with the model in --model and write --out as CSV:
+the table's id and date columns, then score (the calibrated probability) and
+margin (the log-odds before calibration). --out - writes to standard output.
+
+The table must have exactly the model's feature columns, in any order; a
+table with missing or extra feature columns is refused with their names,
+since it was most likely built with a different feature spec.`,
+		Example: "  caserisk score --model model.json --data features.csv --out scores.csv",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := requireFlags(cmd, "model", "data", "out"); err != nil {
+				return err
+			}
+			start := time.Now()
+			m, err := artifact.Load(model)
+			if err != nil {
+				return err
+			}
+			tab, err := dataset.Read(cmd.Context(), data, dataset.Options{Ignore: ignore})
+			if err != nil {
+				return err
+			}
+			probs, margins, err := m.Scores(cmd.Context(), tab)
+			if err != nil {
+				return fmt.Errorf("score %s with %s: %w", tab.Source, model, err)
+			}
+			var w io.Writer = cmd.OutOrStdout()
+			if out != "-" {
+				f, err := os.Create(out)
+				if err != nil {
+					return fmt.Errorf("score: %w", err)
+				}
+				defer f.Close()
+				w = f
+			}
+			if err := artifact.WriteScores(w, tab, probs, margins); err != nil {
+				return err
+			}
+			if f, ok := w.(*os.File); ok && out != "-" {
+				if err := f.Close(); err != nil {
+					return fmt.Errorf("score: %w", err)
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "scored %d rows of %s with %s %s model in %.2fs; wrote %s\n",
+					tab.Len(), tab.Source, m.Target, m.Algorithm, time.Since(start).Seconds(), out)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&model, "model", "", "model file written by caserisk train")
+	cmd.Flags().StringVar(&data, "data", "", "table to score (CSV, or Parquet by extension)")
+	cmd.Flags().StringVar(&out, "out", "", "predictions CSV to write (- for standard output)")
+	cmd.Flags().StringSliceVar(&ignore, "ignore", nil, "further columns that are not features (comma-separated)")
+	return cmd
+}
