@@ -113,11 +113,15 @@ func TestTrainScoreEvaluate(t *testing.T) {
 			}
 			var ev struct {
 				Rows, Unlabelled int
-				Report           struct{ ROCAUC struct{ Value float64 } `json:"roc_auc"` }
-				Oracle           struct {
+				Report           struct {
+					ROCAUC struct{ Value float64 } `json:"roc_auc"`
+				}
+				Oracle struct {
 					Rows           int
 					LabelAgreement float64 `json:"label_agreement"`
-					Model, Oracle  struct{ ROCAUC struct{ Value float64 } `json:"roc_auc"` }
+					Model, Oracle  struct {
+						ROCAUC struct{ Value float64 } `json:"roc_auc"`
+					}
 				}
 			}
 			if err := json.Unmarshal([]byte(out), &ev); err != nil {
