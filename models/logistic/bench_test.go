@@ -57,7 +57,7 @@ for _ in range(runs):
     t = time.perf_counter()
     m = LogisticRegression(C=C, solver="lbfgs", tol=tol, max_iter=1000).fit(Xtr, y[:ntrain])
     times.append(time.perf_counter() - t)
-print(sorted(times)[len(times) // 2], log_loss(y[ntrain:], m.predict_proba(Xte)[:, 1]), m.n_iter_[0])
+print(m.n_iter_[0], sorted(times)[len(times) // 2], log_loss(y[ntrain:], m.predict_proba(Xte)[:, 1]))
 `
 
 // benchData returns the cached columns and labels, generating them with
@@ -153,10 +153,11 @@ func BenchmarkLogisticVsSklearn(b *testing.B) {
 		if len(f) < 3 {
 			b.Fatalf("sklearn output %q", out)
 		}
-		skSec, err1 := strconv.ParseFloat(f[len(f)-3], 64)
-		skLoss, err2 := strconv.ParseFloat(f[len(f)-2], 64)
-		if err1 != nil || err2 != nil {
-			b.Fatalf("sklearn output %q: %v %v", out, err1, err2)
+		skIter, err0 := strconv.ParseFloat(f[len(f)-3], 64)
+		skSec, err1 := strconv.ParseFloat(f[len(f)-2], 64)
+		skLoss, err2 := strconv.ParseFloat(f[len(f)-1], 64)
+		if err0 != nil || err1 != nil || err2 != nil {
+			b.Fatalf("sklearn output %q: %v %v %v", out, err0, err1, err2)
 		}
 		b.ReportMetric(goSec, "caserisk_s")
 		b.ReportMetric(skSec, "sklearn_s")
@@ -164,6 +165,7 @@ func BenchmarkLogisticVsSklearn(b *testing.B) {
 		b.ReportMetric(goLoss, "logloss_caserisk")
 		b.ReportMetric(skLoss, "logloss_sklearn")
 		b.ReportMetric(float64(m.Iterations), "caserisk_iter")
+		b.ReportMetric(skIter, "sklearn_iter")
 		if d := math.Abs(goLoss - skLoss); d > 1e-4 {
 			b.Errorf("held-out log-loss %v vs sklearn %v: differ by %.2g > 1e-4", goLoss, skLoss, d)
 		}

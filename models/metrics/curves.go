@@ -26,13 +26,15 @@ func ROCCurve(scores, labels, weights []float64) ([]ROCPoint, error) {
 	if err := validate(scores, labels, weights, false); err != nil {
 		return nil, err
 	}
-	r := newRanking(scores, labels, weights)
-	var pts []ROCPoint
+	return rocCurve(newRanking(scores, labels, weights))
+}
+
+func rocCurve(r *ranking) ([]ROCPoint, error) {
 	P, N, err := classTotals(r)
 	if err != nil {
 		return nil, err
 	}
-	pts = append(pts, ROCPoint{Threshold: math.Nextafter(r.score[0], math.Inf(1))})
+	pts := []ROCPoint{{Threshold: math.Nextafter(r.score[0], math.Inf(1))}}
 	walkGroups(r, func(s, tp, fp float64) {
 		pts = append(pts, ROCPoint{Threshold: s, FPR: fp / N, TPR: tp / P})
 	})
@@ -46,7 +48,10 @@ func PRCurve(scores, labels, weights []float64) ([]PRPoint, error) {
 	if err := validate(scores, labels, weights, false); err != nil {
 		return nil, err
 	}
-	r := newRanking(scores, labels, weights)
+	return prCurve(newRanking(scores, labels, weights))
+}
+
+func prCurve(r *ranking) ([]PRPoint, error) {
 	P, _, err := classTotals(r)
 	if err != nil {
 		return nil, err

@@ -171,7 +171,7 @@ func Evaluate(ctx context.Context, scores, labels []float64, o Options) (*Report
 	cfg := config{ks: o.Ks, threshold: o.Threshold, eceBins: o.ECEBins, equalMass: o.ECEBinning == EqualMass}
 	ev := newEvaluator(scores, labels, nil, cfg, true)
 	v := ev.newValues()
-	ev.pass(nil, v)
+	ev.pass(v)
 	if v.p == 0 || v.p == v.w {
 		return nil, errOneClass(v.p, v.w-v.p)
 	}
@@ -211,12 +211,12 @@ func Evaluate(ctx context.Context, scores, labels []float64, o Options) (*Report
 		}
 		rep.Reliability = append(rep.Reliability, rb)
 	}
-	roc, err := ROCCurve(scores, labels, nil)
+	roc, err := rocCurve(ev.r)
 	if err != nil {
 		return nil, err
 	}
 	rep.ROC = thinROC(roc, o.CurvePoints)
-	pr, err := PRCurve(scores, labels, nil)
+	pr, err := prCurve(ev.r)
 	if err != nil {
 		return nil, err
 	}
@@ -279,7 +279,7 @@ func (ev *evaluator) bootstrap(ctx context.Context, B int, seed uint64, lo, hi [
 						counts[j]++
 					}
 				}
-				ev.pass(counts, v)
+				ev.passCounts(counts, v)
 				flat = v.flat(flat)
 				copy(reps[b*nm:(b+1)*nm], flat)
 			}

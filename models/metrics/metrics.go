@@ -94,7 +94,7 @@ func rankingSummary(scores, labels, weights []float64) (*values, error) {
 	}
 	ev := newEvaluator(scores, labels, weights, config{eceBins: 1}, false)
 	v := ev.newValues()
-	ev.pass(nil, v)
+	ev.pass(v)
 	if v.p == 0 || v.p == v.w {
 		return nil, errOneClass(v.p, v.w-v.p)
 	}

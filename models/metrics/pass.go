@@ -24,6 +24,7 @@ type evaluator struct {
 	rowBrier  []float64 // squared error of each ranked row; nil unless probabilities
 	nFlagged  int       // ranked rows with score ≥ threshold form the prefix [0, nFlagged)
 	groupHead []bool    // groupHead[k]: row k starts a new distinct score
+	unit      []float64 // n ones, the weights of an unweighted full pass
 }
 
 // values is the outcome of one pass; slices are sized by newValues.
@@ -82,24 +83,45 @@ func (ev *evaluator) newValues() *values {
 	}
 }
 
-// pass computes every metric in one sweep over the ranked rows. cnt holds a
-// multiplicity per ranked row (a bootstrap replicate); nil means each row
-// once, with the sample weights given to newEvaluator if any.
-func (ev *evaluator) pass(cnt []uint16, v *values) {
+// pass computes every metric on the full sample: each row once, with the
+// sample weights given to newEvaluator if any.
+func (ev *evaluator) pass(v *values) {
+	if ev.r.weight != nil {
+		sweep(ev, ev.r.weight, true, v)
+		return
+	}
+	sweep(ev, ev.ones(), true, v)
+}
+
+// passCounts computes every metric on a bootstrap replicate given by a
+// multiplicity per ranked row.
+func (ev *evaluator) passCounts(cnt []uint16, v *values) { sweep(ev, cnt, false, v) }
+
+// ones returns n unit weights, allocated once.
+func (ev *evaluator) ones() []float64 {
+	if ev.unit == nil {
+		ev.unit = make([]float64, len(ev.r.score))
+		for i := range ev.unit {
+			ev.unit[i] = 1
+		}
+	}
+	return ev.unit
+}
+
+// sweep computes every metric in one pass over the ranked rows, with weight
+// ws[k] on ranked row k. It is generic so that the bootstrap's uint16 counts
+// and the full sample's float64 weights each get a specialised loop; full
+// records the observed score range of each reliability bin.
+func sweep[T uint16 | float64](ev *evaluator, ws []T, full bool, v *values) {
 	r := ev.r
 	n := len(r.score)
-	// Equal-mass bins need the total weight up front: a bootstrap replicate
-	// has exactly n rows; the full sample needs a sweep when weighted.
-	W := float64(n)
-	if cnt == nil && r.weight != nil {
-		W = 0
-		for _, w := range r.weight {
-			W += w
-		}
+	// Equal-mass bins need the total weight up front.
+	var total float64
+	for _, w := range ws {
+		total += float64(w)
 	}
 	*v = values{bins: v.bins, tpK: v.tpK, effK: v.effK}
 	clear(v.bins)
-	full := cnt == nil
 	if full {
 		for b := range v.bins {
 			v.bins[b].lo, v.bins[b].hi = math.Inf(1), math.Inf(-1)
@@ -120,10 +142,13 @@ func (ev *evaluator) pass(cnt []uint16, v *values) {
 		loss, brsq float64
 	)
 	nb := ev.cfg.eceBins
-	massScale := float64(nb) / W
+	massScale := float64(nb) / total
 	probs := ev.rowLoss != nil
+	score, y, head := r.score[:n], r.y[:n], ev.groupHead[:n]
+	ws = ws[:n]
 	for k := range n {
-		if ev.groupHead[k] && k > 0 {
+		if head[k] {
+			// Close the previous group of tied scores (a no-op at k = 0).
 			auc += gn * (tp + gp/2)
 			tp += gp
 			fp += gn
@@ -135,14 +160,14 @@ func (ev *evaluator) pass(cnt []uint16, v *values) {
 		if k == ev.nFlagged {
 			v.flagW, v.flagP = rowsW, rowsP
 		}
-		w := ev.weightAt(cnt, k)
-		if w == 0 {
-			continue
-		}
-		posW := w * r.y[k]
+		// Zero-weight rows flow through the arithmetic unchanged rather than
+		// being skipped: a third of a bootstrap's rows have count 0 and a
+		// branch on it would mispredict.
+		w := float64(ws[k])
+		posW := w * y[k]
 		gp += posW
 		gn += w - posW
-		for rowsW+w >= nextKf {
+		for rowsW+w >= nextKf && w > 0 {
 			v.tpK[nextK] = rowsP + (nextKf-rowsW)/w*posW
 			v.effK[nextK] = nextKf
 			nextK++
@@ -161,12 +186,12 @@ func (ev *evaluator) pass(cnt []uint16, v *values) {
 				// Ranked rows run from high to low score; bin 0 is the lowest.
 				b = nb - 1 - min(nb-1, int((rowsW+w/2)*massScale))
 			}
-			s := r.score[k]
+			s := score[k]
 			acc := &v.bins[b]
 			acc.w += w
 			acc.sumS += w * s
 			acc.sumP += posW
-			if full {
+			if full && w > 0 {
 				acc.lo = min(acc.lo, s)
 				acc.hi = max(acc.hi, s)
 			}
@@ -210,18 +235,6 @@ func (ev *evaluator) pass(cnt []uint16, v *values) {
 			v.bins[b].hi = float64(b+1) / float64(nb)
 		}
 	}
-}
-
-// weightAt is the weight of ranked row k in a pass: its bootstrap
-// multiplicity, else its sample weight, else 1.
-func (ev *evaluator) weightAt(cnt []uint16, k int) float64 {
-	switch {
-	case cnt != nil:
-		return float64(cnt[k])
-	case ev.r.weight != nil:
-		return ev.r.weight[k]
-	}
-	return 1
 }
 
 // sortedKs returns the distinct capacities in ascending order.

@@ -30,9 +30,9 @@ func descKey(s float64) uint64 {
 
 // rankOrder returns the indices of scores sorted by descending score, ties in
 // ascending index order. It is a stable least-significant-digit radix sort on
-// 16-bit digits, which is several times faster than a comparison sort for the
-// 10⁵–10⁶ rows typical of an evaluation, and it skips digits on which all keys
-// agree (common for probabilities, whose high bits are shared).
+// 11-bit digits (the bucket counts fit in L1 cache), several times faster
+// than a comparison sort for the 10⁵–10⁶ rows typical of an evaluation; it
+// skips digits on which all keys agree.
 func rankOrder(scores []float64) []int32 {
 	n := len(scores)
 	keys := make([]uint64, n)
@@ -46,13 +46,15 @@ func rankOrder(scores []float64) []int32 {
 	}
 	tmpKeys := make([]uint64, n)
 	tmpOrder := make([]int32, n)
-	var counts [1 << 16]int
-	for shift := uint(0); shift < 64; shift += 16 {
+	const bits = 11
+	const mask = 1<<bits - 1
+	var counts [1 << bits]int
+	for shift := uint(0); shift < 64; shift += bits {
 		clear(counts[:])
 		for _, k := range keys {
-			counts[(k>>shift)&0xffff]++
+			counts[(k>>shift)&mask]++
 		}
-		if counts[(keys[0]>>shift)&0xffff] == n {
+		if counts[(keys[0]>>shift)&mask] == n {
 			continue // every key has this digit: the pass would not move anything
 		}
 		sum := 0
@@ -61,7 +63,7 @@ func rankOrder(scores []float64) []int32 {
 			sum += c
 		}
 		for i, k := range keys {
-			d := (k >> shift) & 0xffff
+			d := (k >> shift) & mask
 			p := counts[d]
 			counts[d]++
 			tmpKeys[p] = k
