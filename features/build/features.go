@@ -147,7 +147,8 @@ type acc struct {
 	sum           float64
 	lo, hi        float64
 	first, last   contract.Day
-	lastLine      int32
+	valDay        contract.Day
+	valLine       int32
 	lastVal       float64
 	seen          []int32
 }
@@ -204,11 +205,8 @@ func (sf *specFeature) add(i int32, d, from contract.Day, a *acc) {
 	if a.first == contract.NoDay || day < a.first {
 		a.first = day
 	}
-	if day > a.last || day == a.last && ev.line[i] > a.lastLine {
-		a.last, a.lastLine = day, ev.line[i]
-		if sf.num != nil {
-			a.lastVal = float64(sf.num[i])
-		}
+	if day > a.last {
+		a.last = day
 	}
 	switch sf.f.Agg {
 	case spec.AggShare:
@@ -232,6 +230,16 @@ func (sf *specFeature) add(i int32, d, from contract.Day, a *acc) {
 		if !slices.Contains(a.seen, v) {
 			a.seen = append(a.seen, v)
 		}
+	case spec.AggLast:
+		// The latest event with a value; same-day ties go to the later line.
+		x := float64(sf.num[i])
+		if math.IsNaN(x) {
+			return
+		}
+		if a.n == 0 || day > a.valDay || day == a.valDay && ev.line[i] > a.valLine {
+			a.valDay, a.valLine, a.lastVal = day, ev.line[i], x
+		}
+		a.n++
 	case spec.AggSum, spec.AggMean, spec.AggMin, spec.AggMax:
 		x := float64(sf.num[i])
 		if math.IsNaN(x) {
@@ -274,7 +282,7 @@ func (sf *specFeature) result(d contract.Day, a *acc) float64 {
 		}
 		return a.hi
 	case spec.AggLast:
-		if a.count == 0 {
+		if a.n == 0 {
 			return nan
 		}
 		return a.lastVal

@@ -61,7 +61,7 @@ const (
 	AggMean           = "mean"             // mean of a numeric column
 	AggMin            = "min"              // minimum of a numeric column
 	AggMax            = "max"              // maximum of a numeric column
-	AggLast           = "last"             // the column's value on the latest matching event
+	AggLast           = "last"             // the column's value on the latest matching event that has one
 	AggDistinct       = "distinct"         // distinct values of a code or text column
 	AggDaysSinceFirst = "days_since_first" // days from the earliest matching event to the as-of date
 	AggDaysSinceLast  = "days_since_last"  // days from the latest matching event to the as-of date
