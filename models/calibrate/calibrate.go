@@ -346,5 +346,7 @@ func interpolate(xs, ys []float64, x float64) float64 {
 	j := sort.SearchFloat64s(xs, x) // xs[j-1] < x ≤ xs[j]
 	x0, x1 := xs[j-1], xs[j]
 	t := (x - x0) / (x1 - x0)
-	return ys[j-1] + t*(ys[j]-ys[j-1])
+	// Clamp to the segment's ends: y0 + t·(y1 − y0) can round an ulp past y1,
+	// which would break monotonicity at the next breakpoint.
+	return min(max(ys[j-1]+t*(ys[j]-ys[j-1]), ys[j-1]), ys[j])
 }
