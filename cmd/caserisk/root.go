@@ -60,6 +60,7 @@ Scores support a person's decision; they never act alone.`,
 		newTrainCmd(),
 		newScoreCmd(),
 		newEvaluateCmd(),
+		newBaselineCmd(),
 	)
 	for _, c := range root.Commands() {
 		wrapArgs(c)

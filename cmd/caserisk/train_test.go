@@ -185,6 +185,9 @@ func TestTrainScoreEvaluateExitCodes(t *testing.T) {
 		{"evaluate bad threshold", []string{"evaluate", "--model", model, "--data", train, "--threshold", "2"}, 2},
 		{"evaluate oracle needs as-of", []string{"evaluate", "--model", model, "--data", train, "--oracle", train}, 1},
 		{"evaluate ok", []string{"evaluate", "--model", model, "--data", train, "--bootstrap", "-1"}, 0},
+		{"baseline without test", []string{"baseline", "--data", train, "--label", "label_complex_case"}, 2},
+		{"baseline bad depth", []string{"baseline", "--data", train, "--test", train, "--label", "label_complex_case", "--max-depth", "0"}, 2},
+		{"baseline ok", []string{"baseline", "--data", train, "--test", train, "--label", "label_complex_case", "--model", model, "--sample", "200"}, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
