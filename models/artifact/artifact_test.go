@@ -18,6 +18,7 @@ import (
 	"caserisk/models/gbdt"
 	"caserisk/models/logistic"
 	"caserisk/models/metrics"
+	"caserisk/models/tree"
 )
 
 // synthetic returns a labelled table whose label depends on two of three
@@ -306,4 +307,40 @@ func ExampleModel_FeatureIndex() {
 	_, err := m.FeatureIndex(tab)
 	fmt.Println(err)
 	// Output: table does not match the model's features: missing 1 column(s) the model needs: a; 1 extra column(s) the model does not know: c
+}
+
+// FuzzParse feeds arbitrary bytes to the model parser: it must return a
+// model or an error, never panic, and a model it accepts must validate and
+// score a row.
+func FuzzParse(f *testing.F) {
+	m := &Model{
+		Algorithm: GBDT, Target: "label_y",
+		Features: []Feature{{FeatureMeta: dataset.FeatureMeta{Name: "a"}, Cuts: []float64{0.5}}},
+		Ensemble: &tree.Ensemble{Base: -1, NumFeatures: 1, Trees: []tree.Tree{{
+			Left: []int32{1, -1, -1}, Right: []int32{2, -1, -1}, Feature: []int32{0, -1, -1},
+			Threshold: []float64{0.5, 0, 0}, DefaultLeft: []bool{true, false, false},
+			Value: []float64{0, -0.2, 0.3}, Cover: []float64{2, 1, 1}, Gain: []float64{1, 0, 0},
+		}}},
+		Calibration: &calibrate.Calibrator{Method: calibrate.Platt, A: -1, B: 0.1},
+	}
+	good, err := m.Marshal()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add([]byte(`{"format":"caserisk-model","format_version":1}`))
+	f.Add([]byte(`{"format":"caserisk-model","format_version":99}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := Parse(b)
+		if err != nil {
+			return
+		}
+		if err := m.Validate(); err != nil {
+			t.Fatalf("Parse accepted an invalid model: %v", err)
+		}
+		x := make([]float64, len(m.Features))
+		if p := m.Score(x); !(p >= 0 && p <= 1) {
+			t.Fatalf("score %v outside [0, 1]", p)
+		}
+	})
 }

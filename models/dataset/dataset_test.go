@@ -12,6 +12,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
 )
 
 func read(t *testing.T, src string, o Options) (*Table, error) {
@@ -456,5 +459,57 @@ func TestMatchRows(t *testing.T) {
 	}
 	if _, err := a.MatchRows(b, "tenancy_id"); err == nil || !strings.Contains(err.Error(), "t.csv has no tenancy_id column") {
 		t.Errorf("error = %v", err)
+	}
+}
+
+func days(y int, m time.Month, d int) int32 {
+	return int32(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+}
+
+func TestReadParquetTypes(t *testing.T) {
+	type row struct {
+		ResidentID string    `parquet:"resident_id"`
+		Count      int64     `parquet:"count"`
+		Small      int32     `parquet:"small"`
+		Ratio      float32   `parquet:"ratio"`
+		Flag       bool      `parquet:"flag"`
+		Opened     int32     `parquet:"opened,date"` // days since 1970-01-01
+		Amount     *float64  `parquet:"amount,optional"`
+		Label      *int32    `parquet:"label_y,optional"`
+	}
+	one, amt := int32(1), 12.5
+	rows := []row{
+		{"a", 3, -2, 0.5, true, days(2024, 3, 1), &amt, &one},
+		{"b", 0, 7, 1.25, false, days(2023, 12, 31), nil, nil},
+	}
+	var buf bytes.Buffer
+	w := parquet.NewGenericWriter[row](&buf)
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	tab, err := ReadParquet(context.Background(), "typed.parquet", bytes.NewReader(buf.Bytes()), int64(buf.Len()), Options{Label: "label_y"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(tab.Names, []string{"count", "small", "ratio", "flag", "amount"}) {
+		t.Fatalf("features %v", tab.Names)
+	}
+	want := map[string][]float64{"count": {3, 0}, "small": {-2, 7}, "ratio": {0.5, 1.25}, "flag": {1, 0}}
+	for n, v := range want {
+		if got, _ := tab.Column(n); !slices.Equal(got, v) {
+			t.Errorf("%s = %v, want %v", n, got, v)
+		}
+	}
+	if a, _ := tab.Column("amount"); a[0] != 12.5 || !math.IsNaN(a[1]) {
+		t.Errorf("amount = %v", a)
+	}
+	if d, _ := tab.Key("opened"); !slices.Equal(d, []string{"2024-03-01", "2023-12-31"}) {
+		t.Errorf("opened = %v", d)
+	}
+	if tab.Label[0] != 1 || !math.IsNaN(tab.Label[1]) {
+		t.Errorf("label = %v", tab.Label)
 	}
 }
