@@ -468,14 +468,14 @@ func days(y int, m time.Month, d int) int32 {
 
 func TestReadParquetTypes(t *testing.T) {
 	type row struct {
-		ResidentID string    `parquet:"resident_id"`
-		Count      int64     `parquet:"count"`
-		Small      int32     `parquet:"small"`
-		Ratio      float32   `parquet:"ratio"`
-		Flag       bool      `parquet:"flag"`
-		Opened     int32     `parquet:"opened,date"` // days since 1970-01-01
-		Amount     *float64  `parquet:"amount,optional"`
-		Label      *int32    `parquet:"label_y,optional"`
+		ResidentID string   `parquet:"resident_id"`
+		Count      int64    `parquet:"count"`
+		Small      int32    `parquet:"small"`
+		Ratio      float32  `parquet:"ratio"`
+		Flag       bool     `parquet:"flag"`
+		Opened     int32    `parquet:"opened,date"` // days since 1970-01-01
+		Amount     *float64 `parquet:"amount,optional"`
+		Label      *int32   `parquet:"label_y,optional"`
 	}
 	one, amt := int32(1), 12.5
 	rows := []row{
