@@ -15,6 +15,7 @@ import (
 
 	"caserisk/models/calibrate"
 	"caserisk/models/dataset"
+	"caserisk/models/tree"
 )
 
 // batchRows is the number of rows one scoring task handles.
@@ -67,11 +68,18 @@ func (imp *Imputation) Row(x, dst []float64) []float64 {
 
 // Margins returns the margin of every row of t, after mapping the table's
 // columns to the model's features with FeatureIndex. Rows are scored in
-// parallel batches; the result does not depend on the number of threads.
+// parallel batches, gbdt ensembles with the compiled predictor
+// (tree.Compile); the result does not depend on the number of threads.
 func (m *Model) Margins(ctx context.Context, t *dataset.Table) ([]float64, error) {
 	idx, err := m.FeatureIndex(t)
 	if err != nil {
 		return nil, err
+	}
+	var compiled *tree.Compiled
+	if m.Algorithm == GBDT {
+		if compiled, err = tree.Compile(m.Ensemble); err != nil {
+			return nil, fmt.Errorf("score %s: %w", t.Source, err)
+		}
 	}
 	out := make([]float64, t.Len())
 	g, gctx := errgroup.WithContext(ctx)
@@ -82,18 +90,21 @@ func (m *Model) Margins(ctx context.Context, t *dataset.Table) ([]float64, error
 			if err := gctx.Err(); err != nil {
 				return err
 			}
+			if compiled != nil {
+				cols := make([][]float64, len(idx))
+				for j, c := range idx {
+					cols[j] = t.Cols[c][lo:hi]
+				}
+				return compiled.MarginsColumns(cols, out[lo:hi])
+			}
 			x := make([]float64, len(idx))
 			var buf []float64
 			for i := lo; i < hi; i++ {
 				for j, c := range idx {
 					x[j] = t.Cols[c][i]
 				}
-				if m.Algorithm == Logistic {
-					buf = m.Imputation.Row(x, buf)
-					out[i] = m.Logistic.Margin(buf)
-				} else {
-					out[i] = m.Ensemble.Margin(x)
-				}
+				buf = m.Imputation.Row(x, buf)
+				out[i] = m.Logistic.Margin(buf)
 			}
 			return nil
 		})
