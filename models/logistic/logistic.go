@@ -57,7 +57,8 @@ type Options struct {
 	// gradient; 0 means 1e-8.
 	Tol float64
 	// Threads is the number of goroutines computing the objective; 0 means
-	// GOMAXPROCS.
+	// GOMAXPROCS. A fit is deterministic for a given Threads; a different
+	// Threads sums in a different order and can change the last bits.
 	Threads int
 }
 

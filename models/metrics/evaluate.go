@@ -127,8 +127,9 @@ type Report struct {
 // ReliabilityBin is one row of the reliability table: the rows whose
 // probability falls in [Lo, Hi) (the last bin includes 1), their mean
 // predicted probability and their observed rate of positives. For equal-mass
-// bins Lo and Hi are the lowest and highest probability in the bin. Empty
-// bins have Count 0 and NaN (null) means.
+// bins Lo and Hi are the lowest and highest probability in the bin, and
+// empty bins (when there are fewer rows than bins) are left out. Empty
+// equal-width bins have Count 0 and NaN (null) means.
 type ReliabilityBin struct {
 	Lo           float64 `json:"lo"`
 	Hi           float64 `json:"hi"`
@@ -203,6 +204,9 @@ func Evaluate(ctx context.Context, scores, labels []float64, o Options) (*Report
 	i += 2 * len(o.Ks)
 	rep.AtThreshold = AtThreshold{Threshold: o.Threshold, Flagged: ev.nFlagged, Precision: m(i), Recall: m(i + 1)}
 	for _, b := range v.bins {
+		if b.w == 0 && o.ECEBinning == EqualMass {
+			continue // an empty equal-mass bin (fewer rows than bins) has no range
+		}
 		rb := ReliabilityBin{Lo: b.lo, Hi: b.hi, Count: int(b.w),
 			MeanScore: Metric{math.NaN(), math.NaN(), math.NaN()}, FracPositive: Metric{math.NaN(), math.NaN(), math.NaN()}}
 		if b.w > 0 {

@@ -451,7 +451,11 @@ func FuzzEvaluate(f *testing.F) {
 				scores[i], nanAt = math.NaN(), i
 			}
 		}
-		rep, err := Evaluate(context.Background(), scores, labels, Options{Ks: []int{int(k) + 1}, Bootstrap: 5, Seed: seed, ECEBins: int(k%7) + 1})
+		binning := EqualWidth
+		if k%2 == 1 {
+			binning = EqualMass
+		}
+		rep, err := Evaluate(context.Background(), scores, labels, Options{Ks: []int{int(k) + 1}, Bootstrap: 5, Seed: seed, ECEBins: int(k%7) + 1, ECEBinning: binning})
 		if nanAt >= 0 {
 			if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("scores[%d] is NaN", nanAt)) {
 				t.Fatalf("NaN at %d: error %v", nanAt, err)
