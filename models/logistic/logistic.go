@@ -4,8 +4,9 @@
 // # Objective
 //
 // Features are standardised (column mean removed when an intercept is fitted,
-// divided by the population standard deviation; constant columns keep scale
-// 1) and Fit minimises, over the coefficients β on the standardised features
+// divided by the population standard deviation, both weighted by the sample
+// weights but not by PosWeight; constant columns keep scale 1) and Fit
+// minimises, over the coefficients β on the standardised features
 // and the unpenalised intercept b,
 //
 //	Σᵢ cᵢ·[log(1 + exp(zᵢ)) − yᵢ·zᵢ] + (L2/2)·‖β‖² + L1·‖β‖₁,   zᵢ = b + x̃ᵢ·β
@@ -24,8 +25,10 @@
 // between worker goroutines, with no allocation per iteration. Problems with
 // L1 > 0 use a proximal Newton method: each outer step minimises a quadratic
 // model of the smooth part plus the L1 term by cyclic coordinate descent
-// (as glmnet does) and is accepted by a backtracking line search on the true
-// objective, which gives exact zeros.
+// (as glmnet does, sweeping only the non-zero coefficients between full
+// sweeps) and is accepted by a backtracking line search on the true
+// objective, which gives exact zeros. The loss and gradient evaluations are
+// parallel; the coordinate sweeps run on one goroutine.
 //
 // Convergence is declared when the ∞-norm of the (minimum-norm sub)gradient of
 // the objective divided by Σcᵢ is below Tol — the same scale as

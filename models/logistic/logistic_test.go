@@ -506,3 +506,34 @@ func TestLargeOffsetsDoNotLosePrecision(t *testing.T) {
 		t.Errorf("intercept: %v, with offset %v", a.Intercept, b.Intercept)
 	}
 }
+
+func TestElasticNetMatchesSklearnSaga(t *testing.T) {
+	py := python(t, "sklearn", "numpy")
+	cols, y := synth(1500, 8, 3, 9)
+	const C, ratio = 0.02, 0.5
+	o := DefaultOptions()
+	o.L2, o.L1 = (1-ratio)/C, ratio/C
+	m, err := Fit(context.Background(), cols, y, nil, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := `
+import sys, numpy as np
+from sklearn.preprocessing import StandardScaler
+from sklearn.linear_model import LogisticRegression
+d = np.loadtxt(sys.argv[1], delimiter=",")
+X = StandardScaler().fit_transform(d[:, :-1])
+r = LogisticRegression(penalty="elasticnet", solver="saga", l1_ratio=` + strconv.FormatFloat(ratio, 'g', -1, 64) + `,
+    C=` + strconv.FormatFloat(C, 'g', -1, 64) + `, tol=1e-10, max_iter=100000).fit(X, d[:, -1])
+print(repr(r.intercept_[0]), " ".join(repr(v) for v in r.coef_[0]))
+`
+	want := runPython(t, py, script, writeCSV(t, cols, y))
+	if math.Abs(m.Intercept-want[0]) > 1e-5 {
+		t.Errorf("intercept %v, sklearn %v", m.Intercept, want[0])
+	}
+	for j, c := range m.Coef {
+		if math.Abs(c-want[j+1]) > 1e-5 || (c == 0) != (math.Abs(want[j+1]) < 1e-8) {
+			t.Errorf("coef %d = %v, sklearn saga %v", j, c, want[j+1])
+		}
+	}
+}
