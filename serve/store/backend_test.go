@@ -17,7 +17,7 @@ type backend struct {
 	name string
 	// open returns a fresh, empty store and a raw connection to the same
 	// database (for tampering), or skips the test.
-	open func(t *testing.T) (Store, *sql.DB)
+	open func(t testing.TB) (Store, *sql.DB)
 }
 
 // backends returns SQLite and PostgreSQL. PostgreSQL needs
@@ -41,7 +41,7 @@ func forEachBackend(t *testing.T, f func(t *testing.T, s Store, raw *sql.DB)) {
 	}
 }
 
-func openSQLite(t *testing.T) (Store, *sql.DB) {
+func openSQLite(t testing.TB) (Store, *sql.DB) {
 	t.Helper()
 	u := "sqlite://" + filepath.Join(t.TempDir(), "test.db")
 	s, err := Open(context.Background(), u)
@@ -58,7 +58,7 @@ func openSQLite(t *testing.T) (Store, *sql.DB) {
 	return s, raw
 }
 
-func openPostgres(t *testing.T) (Store, *sql.DB) {
+func openPostgres(t testing.TB) (Store, *sql.DB) {
 	t.Helper()
 	base := os.Getenv("CASERISK_TEST_POSTGRES")
 	if base == "" {

@@ -54,7 +54,8 @@ func (in *ingest) AddResidents(ctx context.Context, rs []Resident) error {
 			{"date_of_birth", r.DateOfBirth}, {"first_seen", r.FirstSeen}, {"date_of_death", r.DateOfDeath},
 		} {
 			if field, v := f.field, f.v; v != "" && !validDate(v) {
-				return in.fail(fmt.Errorf("ingest residents: %w", invalidf(fmt.Sprintf("residents[%d].%s", i, field), "%q is not a YYYY-MM-DD date", v)))
+				// The value is personal data: name the field, not the value.
+				return in.fail(fmt.Errorf("ingest residents: %w", invalidf(fmt.Sprintf("residents[%d].%s", i, field), "not a YYYY-MM-DD date")))
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 )
 
 // validate checks a run before anything is written.
@@ -217,10 +218,11 @@ func (d *db) ResidentScores(ctx context.Context, residentID string, targets ...T
 		if _, err := ParseTarget(string(t)); err != nil {
 			return nil, fmt.Errorf("resident scores: %w", err)
 		}
+		start := len(out)
 		rows, err := d.sql.QueryContext(ctx, d.q(`SELECT `+scoreCols+`, r.as_of, r.model_version, r.row_count
 			FROM scores s JOIN score_runs r ON r.id = s.run_id
-			WHERE s.resident_id = ? AND s.run_id = (SELECT id FROM score_runs WHERE target = ? ORDER BY as_of DESC, id DESC LIMIT 1)
-			ORDER BY s.score_rank`), residentID, t)
+			WHERE s.resident_id = ? AND s.run_id = (SELECT id FROM score_runs WHERE target = ? ORDER BY as_of DESC, id DESC LIMIT 1)`),
+			residentID, t) // no ORDER BY: it would tempt SQLite to walk the run's rank index; sorted below
 		if err != nil {
 			return nil, fmt.Errorf("resident %s scores: %w", t, err)
 		}
@@ -240,6 +242,8 @@ func (d *db) ResidentScores(ctx context.Context, residentID string, targets ...T
 		if err != nil {
 			return nil, fmt.Errorf("resident %s scores: %w", t, err)
 		}
+		mine := out[start:]
+		sort.Slice(mine, func(i, j int) bool { return mine[i].Rank < mine[j].Rank })
 	}
 	return out, nil
 }

@@ -202,7 +202,7 @@ func testScores(n int, prefix string) []Score {
 	out := make([]Score, n)
 	for i := range out {
 		id := fmt.Sprintf("%s%04d", prefix, i+1)
-		out[i] = Score{EntityID: id, ResidentID: "R" + id, Score: 0.9 - float64(i)*0.01, Margin: 2 - float64(i)*0.1,
+		out[i] = Score{EntityID: id, ResidentID: "R" + id, Score: 0.9 - 0.9*float64(i)/float64(n), Margin: 2 - float64(i)*0.1,
 			Band: "medium", Rank: i + 1, Reasons: json.RawMessage(`[{"feature":"arrears","text":"rent arrears rising"}]`)}
 	}
 	return out

@@ -1,0 +1,115 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"caserisk/serve/audit"
+	"caserisk/serve/auth"
+)
+
+// forEachBackendB runs f as a sub-benchmark per backend.
+func forEachBackendB(b *testing.B, f func(b *testing.B, s Store)) {
+	for _, be := range backends() {
+		b.Run(be.name, func(b *testing.B) {
+			s, _ := be.open(b)
+			f(b, s)
+		})
+	}
+}
+
+// BenchmarkAppendAudit measures appending audit rows one per write and in
+// groups of 64 (as the API's auditor batches them); rows/s is reported.
+func BenchmarkAppendAudit(b *testing.B) {
+	for _, batch := range []int{1, 64} {
+		b.Run(fmt.Sprintf("batch%d", batch), func(b *testing.B) {
+			forEachBackendB(b, func(b *testing.B, s Store) {
+				ctx := context.Background()
+				recs := make([]audit.Record, batch)
+				for i := range recs {
+					recs[i] = auditRec(i)
+				}
+				const writes = 300
+				b.ResetTimer()
+				for range b.N {
+					for range writes {
+						if _, err := s.AppendAudit(ctx, recs...); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				b.ReportMetric(float64(writes*batch*b.N)/b.Elapsed().Seconds(), "rows/s")
+			})
+		})
+	}
+}
+
+// BenchmarkResidentScores measures the GET /residents/{id}/risk read: a
+// resident's latest scores for one target in a 20,000-row run.
+func BenchmarkResidentScores(b *testing.B) {
+	forEachBackendB(b, func(b *testing.B, s Store) {
+		ctx := context.Background()
+		if _, err := s.RegisterModel(ctx, testModel(ComplexCase)); err != nil {
+			b.Fatal(err)
+		}
+		const n = 20000
+		if _, _, err := s.RecordScoreRun(ctx, NewRun{Target: ComplexCase, AsOf: "2025-03-31", ModelVersion: 1,
+			Capacity: 100, Scores: testScores(n, "B")}); err != nil {
+			b.Fatal(err)
+		}
+		const reads = 2000
+		b.ResetTimer()
+		for range b.N {
+			for i := range reads {
+				rs, err := s.ResidentScores(ctx, fmt.Sprintf("RB%04d", i*7%n+1), ComplexCase)
+				if err != nil || len(rs) != 1 {
+					b.Fatalf("%v, %d scores", err, len(rs))
+				}
+			}
+		}
+		b.ReportMetric(float64(reads*b.N)/b.Elapsed().Seconds(), "reads/s")
+	})
+}
+
+// BenchmarkRecordScoreRun measures storing a 50,000-row score run with its
+// cases in one transaction.
+func BenchmarkRecordScoreRun(b *testing.B) {
+	forEachBackendB(b, func(b *testing.B, s Store) {
+		ctx := context.Background()
+		if _, err := s.RegisterModel(ctx, testModel(ComplexCase)); err != nil {
+			b.Fatal(err)
+		}
+		const n = 50000
+		scores := testScores(n, "S")
+		b.ResetTimer()
+		for i := range b.N {
+			if _, _, err := s.RecordScoreRun(ctx, NewRun{Target: ComplexCase, AsOf: fmt.Sprintf("2025-01-%02d", i%28+1),
+				ModelVersion: 1, Capacity: 500, Scores: scores}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "scores/s")
+	})
+}
+
+// BenchmarkAuthenticate measures a token lookup without the API's cache.
+func BenchmarkAuthenticate(b *testing.B) {
+	forEachBackendB(b, func(b *testing.B, s Store) {
+		ctx := context.Background()
+		tok, _ := auth.NewToken(nil)
+		if _, err := s.CreateUserWithToken(ctx, "bench", auth.Caseworker, tok); err != nil {
+			b.Fatal(err)
+		}
+		const reads = 2000
+		b.ResetTimer()
+		for range b.N {
+			for range reads {
+				if _, err := auth.Authenticate(ctx, s, tok.Secret); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.ReportMetric(float64(reads*b.N)/b.Elapsed().Seconds(), "lookups/s")
+	})
+}
