@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"math"
 	"os"
@@ -184,9 +185,10 @@ func loadResidents(ctx context.Context, dir string, f *contract.File, ix *index,
 	cSex, cEth, cDis := colIdx(f, "sex"), colIdx(f, "ethnic_group"), colIdx(f, "disability")
 	ix.resOf = make(map[string]int32)
 	hashes := map[string]uint64{}
+	var rh rowHasher
 	err = rowLoop(ctx, r, l, prog, strict, func(row *contract.Row) {
 		id := row.Str[cID]
-		h := rowHash(row.Str)
+		h := rh.sum(row.Str)
 		if at, dup := ix.resOf[id]; dup {
 			l.rep.Duplicates++
 			reason := fmt.Sprintf("resident_id already defined at line %d; this row is not used", ix.resLine[at])
@@ -357,6 +359,7 @@ func loadEvents(ctx context.Context, dir string, f *contract.File, ix *index, ne
 		}
 	}
 	keyVals := make([]string, len(keyCols))
+	var rh rowHasher
 	err = rowLoop(ctx, r, l, prog, strict, func(row *contract.Row) {
 		ri, ok := ix.resOf[row.Str[cRes]]
 		if !ok {
@@ -426,9 +429,9 @@ func loadEvents(ctx context.Context, dir string, f *contract.File, ix *index, ne
 			for k, j := range keyCols {
 				keyVals[k] = row.Str[j]
 			}
-			e.hash = append(e.hash, rowHash(keyVals))
+			e.hash = append(e.hash, rh.sum(keyVals))
 		} else {
-			e.hash = append(e.hash, rowHash(row.Str))
+			e.hash = append(e.hash, rh.sum(row.Str))
 		}
 		if d > l.maxDay {
 			l.maxDay = d
@@ -531,18 +534,18 @@ func (l *loaded) finish(nres, nprop, nten int, spanStart, spanEnd contract.Day) 
 	slices.SortStableFunc(l.notes, func(a, b contract.RowError) int { return cmp.Compare(a.Line, b.Line) })
 }
 
-// rowHash is FNV-1a over the row's values, with a separator between them.
-func rowHash(vals []string) uint64 {
-	h := uint64(14695981039346656037)
+// rowHasher hashes a row's values (with a separator between them) for
+// duplicate detection. Only equality of hashes matters, so the random
+// per-process seed does not change any output.
+type rowHasher struct{ h maphash.Hash }
+
+func (rh *rowHasher) sum(vals []string) uint64 {
+	rh.h.Reset()
 	for _, v := range vals {
-		for i := 0; i < len(v); i++ {
-			h ^= uint64(v[i])
-			h *= 1099511628211
-		}
-		h ^= 0x1f
-		h *= 1099511628211
+		rh.h.WriteString(v)
+		rh.h.WriteByte(0x1f)
 	}
-	return h
+	return rh.h.Sum64()
 }
 
 func colIdx(f *contract.File, name string) int {
