@@ -1,7 +1,10 @@
 package api
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"runtime"
+	"testing"
 	"time"
 )
 
@@ -9,4 +12,11 @@ import (
 func runtimeGosched() {
 	runtime.Gosched()
 	time.Sleep(time.Millisecond)
+}
+
+func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
+
+func mustRequest(t testing.TB, method, path string) *http.Request {
+	t.Helper()
+	return httptest.NewRequest(method, path, nil)
 }
