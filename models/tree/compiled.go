@@ -12,8 +12,8 @@ import (
 // nanRight 1 make r = 1 for every value.
 type cnode struct {
 	threshold float64
+	left      int
 	feature   int32
-	left      int32
 	nanRight  int32
 }
 
@@ -27,7 +27,7 @@ type Compiled struct {
 	numFeatures int
 	nodes       []cnode
 	value       []float64 // per node; the leaf value at leaves, 0 elsewhere
-	roots       []int32
+	roots       []int
 	depths      []int32
 }
 
@@ -39,20 +39,20 @@ func Compile(e *Ensemble) (*Compiled, error) {
 	c := &Compiled{base: e.Base, numFeatures: e.NumFeatures}
 	for ti := range e.Trees {
 		t := &e.Trees[ti]
-		root := int32(len(c.nodes))
+		root := len(c.nodes)
 		c.roots = append(c.roots, root)
 		// Breadth-first, giving each pair of children adjacent slots.
 		type item struct{ orig, at, depth int }
 		c.nodes = append(c.nodes, cnode{})
 		c.value = append(c.value, 0)
-		queue := []item{{0, int(root), 0}}
+		queue := []item{{0, root, 0}}
 		depth := 0
 		for len(queue) > 0 {
 			it := queue[0]
 			queue = queue[1:]
 			depth = max(depth, it.depth)
 			if t.IsLeaf(it.orig) {
-				c.nodes[it.at] = cnode{threshold: math.Inf(-1), left: int32(it.at - 1), nanRight: 1}
+				c.nodes[it.at] = cnode{threshold: math.Inf(-1), left: it.at - 1, nanRight: 1}
 				c.value[it.at] = t.Value[it.orig]
 				continue
 			}
@@ -63,7 +63,7 @@ func Compile(e *Ensemble) (*Compiled, error) {
 			if t.DefaultLeft[it.orig] {
 				nr = 0
 			}
-			c.nodes[it.at] = cnode{threshold: t.Threshold[it.orig], feature: t.Feature[it.orig], left: int32(left), nanRight: nr}
+			c.nodes[it.at] = cnode{threshold: t.Threshold[it.orig], feature: t.Feature[it.orig], left: left, nanRight: nr}
 			queue = append(queue,
 				item{int(t.Left[it.orig]), left, it.depth + 1},
 				item{int(t.Right[it.orig]), left + 1, it.depth + 1})
@@ -91,9 +91,14 @@ func (c *Compiled) Margins(rows [][]float64, out []float64) error {
 			return fmt.Errorf("row %d has %d features, the model needs %d", i, len(x), c.numFeatures)
 		}
 	}
+	d := max(c.numFeatures, 1)
+	buf := make([]float64, scoreBlock*d)
 	for lo := 0; lo < len(rows); lo += scoreBlock {
 		hi := min(lo+scoreBlock, len(rows))
-		c.block(rows[lo:hi], out[lo:hi])
+		for k, x := range rows[lo:hi] {
+			copy(buf[k*d:k*d+c.numFeatures], x)
+		}
+		c.block(buf[:(hi-lo)*d], d, out[lo:hi])
 	}
 	return nil
 }
@@ -116,27 +121,24 @@ func (c *Compiled) MarginsColumns(cols [][]float64, out []float64) error {
 	if len(out) < n {
 		return fmt.Errorf("scoring %d rows into %d outputs", n, len(out))
 	}
-	d := len(cols)
+	d := max(c.numFeatures, 1)
 	buf := make([]float64, scoreBlock*d)
-	rows := make([][]float64, scoreBlock)
 	for lo := 0; lo < n; lo += scoreBlock {
 		hi := min(lo+scoreBlock, n)
-		for k := range hi - lo {
-			rows[k] = buf[k*d : (k+1)*d]
-		}
-		for j, col := range cols {
+		for j, col := range cols[:c.numFeatures] {
 			for k, v := range col[lo:hi] {
 				buf[k*d+j] = v
 			}
 		}
-		c.block(rows[:hi-lo], out[lo:hi])
+		c.block(buf[:(hi-lo)*d], d, out[lo:hi])
 	}
 	return nil
 }
 
-// step moves from node n one level down for value v. Both tests compile to
-// flag reads (SETcc), not branches: which way a row goes is unpredictable.
-func step(n *cnode, v float64) int32 {
+// stepNaN moves from node n one level down for value v. Both tests compile
+// to flag reads (SETcc), not branches: which way a row goes is
+// unpredictable.
+func stepNaN(n *cnode, v float64) int {
 	var ge, nan int32
 	if v >= n.threshold {
 		ge = 1
@@ -144,39 +146,70 @@ func step(n *cnode, v float64) int32 {
 	if v != v {
 		nan = 1
 	}
-	return n.left + (ge | (nan & n.nanRight))
+	return n.left + int(ge|(nan&n.nanRight))
 }
 
-// block scores up to scoreBlock rows, tree by tree, four rows at a time.
-func (c *Compiled) block(rows [][]float64, out []float64) {
-	out = out[:len(rows)]
+// step is stepNaN for a value known not to be NaN.
+func step(n *cnode, v float64) int {
+	var ge int
+	if v >= n.threshold {
+		ge = 1
+	}
+	return n.left + ge
+}
+
+// block scores the rows of buf (row-major, d values a row), tree by tree,
+// four rows at a time. Blocks without missing values take a leaner step.
+func (c *Compiled) block(buf []float64, d int, out []float64) {
+	nrows := len(buf) / d
+	out = out[:nrows]
 	for k := range out {
 		out[k] = c.base
+	}
+	hasNaN := false
+	for _, v := range buf {
+		if v != v {
+			hasNaN = true
+			break
+		}
 	}
 	nodes, value := c.nodes, c.value
 	for t, root := range c.roots {
 		depth := int(c.depths[t])
 		k := 0
-		for ; k+3 < len(rows); k += 4 {
-			x0, x1, x2, x3 := rows[k], rows[k+1], rows[k+2], rows[k+3]
+		for ; k+3 < nrows; k += 4 {
+			x0 := buf[k*d : k*d+d]
+			x1 := buf[k*d+d : k*d+2*d]
+			x2 := buf[k*d+2*d : k*d+3*d]
+			x3 := buf[k*d+3*d : k*d+4*d]
 			i0, i1, i2, i3 := root, root, root, root
-			for range depth {
-				n0, n1, n2, n3 := &nodes[i0], &nodes[i1], &nodes[i2], &nodes[i3]
-				i0 = step(n0, x0[n0.feature])
-				i1 = step(n1, x1[n1.feature])
-				i2 = step(n2, x2[n2.feature])
-				i3 = step(n3, x3[n3.feature])
+			if hasNaN {
+				for range depth {
+					n0, n1, n2, n3 := &nodes[i0], &nodes[i1], &nodes[i2], &nodes[i3]
+					i0 = stepNaN(n0, x0[n0.feature])
+					i1 = stepNaN(n1, x1[n1.feature])
+					i2 = stepNaN(n2, x2[n2.feature])
+					i3 = stepNaN(n3, x3[n3.feature])
+				}
+			} else {
+				for range depth {
+					n0, n1, n2, n3 := &nodes[i0], &nodes[i1], &nodes[i2], &nodes[i3]
+					i0 = step(n0, x0[n0.feature])
+					i1 = step(n1, x1[n1.feature])
+					i2 = step(n2, x2[n2.feature])
+					i3 = step(n3, x3[n3.feature])
+				}
 			}
 			out[k] += value[i0]
 			out[k+1] += value[i1]
 			out[k+2] += value[i2]
 			out[k+3] += value[i3]
 		}
-		for ; k < len(rows); k++ {
-			x, i := rows[k], root
+		for ; k < nrows; k++ {
+			x, i := buf[k*d:k*d+d], root
 			for range depth {
 				n := &nodes[i]
-				i = step(n, x[n.feature])
+				i = stepNaN(n, x[n.feature])
 			}
 			out[k] += value[i]
 		}
