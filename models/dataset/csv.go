@@ -85,7 +85,15 @@ func ReadCSV(ctx context.Context, source string, data []byte, o Options) (*Table
 					case roleFeature:
 						st[j].cell(a.nums[j], r, f)
 					case roleKey:
-						a.strs[j][r] = string(trimSpace(f))
+						// Reuse the previous row's string when equal: as_of
+						// and similar columns repeat, and this saves an
+						// allocation per row.
+						f = trimSpace(f)
+						if r > lo && a.strs[j][r-1] == string(f) {
+							a.strs[j][r] = a.strs[j][r-1]
+						} else {
+							a.strs[j][r] = string(f)
+						}
 					case roleLabel:
 						v, ok := parseLabel(f)
 						if !ok {
