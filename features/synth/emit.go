@@ -423,12 +423,17 @@ func (s *sink) rentAccount(un *unit, h *household, hb []claim) {
 			bal = math.Round(monthly*(r.Float64()-0.6)*100) / 100
 		}
 		tenant := tn.tenants[0]
+		var evictee *person
 		emit := func(t day, ev, method string, amount float64) {
 			if !s.in(t) {
 				return
 			}
 			wr.SetString("tenancy_id", tn.id)
-			wr.SetString("resident_id", tenant.id)
+			if evictee != nil {
+				wr.SetString("resident_id", evictee.id)
+			} else {
+				wr.SetString("resident_id", tenant.id)
+			}
 			wr.SetInt("uprn", p0.uprn)
 			wr.SetDate("event_date", t)
 			wr.SetCode("event_type", ev)
@@ -508,7 +513,7 @@ func (s *sink) rentAccount(un *unit, h *household, hb []claim) {
 			var bs day
 			for _, e := range h.esc {
 				if e.kind == escEviction {
-					bs = e.blockStart
+					bs, evictee = e.blockStart, e.who
 				}
 			}
 			at := func(lo, hi day) day { return max(bs+1, evict-r.between(lo, hi)) }

@@ -81,7 +81,13 @@ func (w *world) drawEscalations(un *unit, h *household) {
 			wt[escHomeless] = map[string]float64{"council": 0.8, "housing_association": 1, "private_rented": 1.8, "owner_occupied": 0.25}[un.props[0].tenure]
 			st := h.where(t)
 			if tn := h.tenancyAt(t); tn != nil && h.tenancyAt(bs) == tn && st != nil && st.slot == 0 && h.evictAt == 0 {
-				who[escEviction], wt[escEviction] = tn.tenants[0], 0.5
+				// The eviction is recorded against a tenant living there.
+				for _, p := range tn.tenants {
+					if p.start <= bs && p.end >= t {
+						who[escEviction], wt[escEviction] = p, 0.5
+						break
+					}
+				}
 			}
 		}
 		if wt == [5]float64{} {

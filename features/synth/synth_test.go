@@ -225,36 +225,7 @@ func TestOracle(t *testing.T) {
 	}
 	asOf, horizon := w.asOf, w.end
 
-	// The label from the extracts: household = people with a residence at
-	// the same UPRN on the as-of date.
-	res := load(t, dir, "residences")
-	rid, ruprn, rs, re := res.col(t, "resident_id"), res.col(t, "uprn"), res.col(t, "start_date"), res.col(t, "end_date")
-	home := map[string]string{}
-	for i, row := range res.str {
-		if res.days[i][rs] <= asOf && (res.days[i][re] == contract.NoDay || res.days[i][re] >= asOf) {
-			if prev, ok := home[row[rid]]; ok && prev != row[ruprn] {
-				t.Fatalf("resident %s lives at two UPRNs on the as-of date", row[rid])
-			}
-			home[row[rid]] = row[ruprn]
-		}
-	}
-	escalatedPeople := map[string]bool{}
-	for _, e := range contract.Escalations() {
-		tb := load(t, dir, e.Service)
-		ci, di, ri := tb.col(t, e.Column), tb.col(t, tb.f.EventDate), tb.col(t, "resident_id")
-		for i, row := range tb.str {
-			if row[ci] == e.Code && tb.days[i][di] > asOf && tb.days[i][di] <= horizon {
-				escalatedPeople[row[ri]] = true
-			}
-		}
-	}
-	escalatedUPRN := map[string]bool{}
-	for id := range escalatedPeople {
-		if u, ok := home[id]; ok {
-			escalatedUPRN[u] = true
-		}
-	}
-
+	home, escalatedUPRN := labelsFromExtracts(t, dir, asOf, horizon)
 	rows := oracleRows(t, dir, "residents.csv")
 	if len(rows) != len(home) {
 		t.Errorf("oracle has %d residents, residences have %d people at the as-of date", len(rows), len(home))
@@ -308,6 +279,66 @@ func TestOracle(t *testing.T) {
 	}
 	if fr := float64(fraud) / float64(len(ten)); fr < 0.015 || fr > 0.065 {
 		t.Errorf("fraud rate %.4f of %d tenancies, want about 0.02–0.05", fr, len(ten))
+	}
+}
+
+// labelsFromExtracts computes the complex-case label by the contract's
+// definition from the generated extracts alone: each person's home (UPRN)
+// on the as-of date, and the homes where someone living there on that date
+// has an escalation event dated in (asOf, horizon].
+func labelsFromExtracts(t testing.TB, dir string, asOf, horizon contract.Day) (home map[string]string, escalatedUPRN map[string]bool) {
+	t.Helper()
+	// The label from the extracts: household = people with a residence at
+	// the same UPRN on the as-of date.
+	res := load(t, dir, "residences")
+	rid, ruprn, rs, re := res.col(t, "resident_id"), res.col(t, "uprn"), res.col(t, "start_date"), res.col(t, "end_date")
+	home = map[string]string{}
+	for i, row := range res.str {
+		if res.days[i][rs] <= asOf && (res.days[i][re] == contract.NoDay || res.days[i][re] >= asOf) {
+			if prev, ok := home[row[rid]]; ok && prev != row[ruprn] {
+				t.Fatalf("resident %s lives at two UPRNs on the as-of date", row[rid])
+			}
+			home[row[rid]] = row[ruprn]
+		}
+	}
+	escalatedPeople := map[string]bool{}
+	for _, e := range contract.Escalations() {
+		tb := load(t, dir, e.Service)
+		ci, di, ri := tb.col(t, e.Column), tb.col(t, tb.f.EventDate), tb.col(t, "resident_id")
+		for i, row := range tb.str {
+			if row[ci] == e.Code && tb.days[i][di] > asOf && tb.days[i][di] <= horizon {
+				escalatedPeople[row[ri]] = true
+			}
+		}
+	}
+	escalatedUPRN = map[string]bool{}
+	for id := range escalatedPeople {
+		if u, ok := home[id]; ok {
+			escalatedUPRN[u] = true
+		}
+	}
+
+	return home, escalatedUPRN
+}
+
+// checkOracleLabels fails the test when the oracle's residents differ from
+// the people living in the borough on the as-of date, or its escalated
+// column from the label computed from the extracts.
+func checkOracleLabels(t testing.TB, dir string, asOf, horizon contract.Day) {
+	t.Helper()
+	home, esc := labelsFromExtracts(t, dir, asOf, horizon)
+	rows := oracleRows(t, dir, "residents.csv")
+	if len(rows) != len(home) {
+		t.Errorf("oracle has %d residents, residences have %d people at the as-of date", len(rows), len(home))
+	}
+	for _, r := range rows {
+		u, ok := home[r[0]]
+		if !ok {
+			t.Fatalf("oracle resident %s has no residence on the as-of date", r[0])
+		}
+		if (r[2] == "1") != esc[u] {
+			t.Fatalf("oracle resident %s: escalated %s, extracts say %v", r[0], r[2], esc[u])
+		}
 	}
 }
 
@@ -583,6 +614,11 @@ func FuzzGenerate(f *testing.F) {
 				t.Errorf("%v", e.Error())
 			}
 		}
+		w, err := newWorld(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkOracleLabels(t, dir, w.asOf, w.end)
 	})
 }
 
