@@ -9,11 +9,15 @@
 // For tree ensembles the values are the path-dependent TreeSHAP values of
 // Lundberg et al. (2018, Algorithm 2), the same quantity XGBoost computes.
 // TreeSHAP computes them with a faster exact variant in the spirit of Fast
-// TreeSHAP v2 (Yang 2021): for every leaf it tabulates, once per model, the
-// contributions for each subset of the leaf's path features a row can
-// satisfy, so explaining a row costs O(trees × leaves × depth) table
-// additions. TreeSHAPReference keeps a direct Algorithm 2 implementation to
-// check it against.
+// TreeSHAP v2 (Yang 2021): once per model it tabulates the contributions of
+// each leaf for every subset of the leaf's path features a row can satisfy,
+// summed over the leaves of each height-2 subtree at the bottom of a tree
+// (indexed by the path features above the subtree the row satisfies and its
+// decisions at the subtree's three splits). Explaining a row then costs one
+// pass over the splits and one table row per subtree: O(trees × leaves ×
+// depth) additions at most, against Algorithm 2's O(trees × leaves ×
+// depth²). TreeSHAPReference keeps a direct Algorithm 2 implementation that
+// the tests check it against.
 //
 // Scores support a person's decision; reasons exist so that the person can
 // see, and challenge, what drove a score.

@@ -171,7 +171,7 @@ func Window(days int) string {
 func FormatValue(unit string, v float64) string {
 	switch unit {
 	case "GBP":
-		s := group(math.Round(math.Abs(v)))
+		s := thousands(math.Round(math.Abs(v)))
 		if math.Round(v) < 0 {
 			return "-£" + s
 		}
@@ -222,13 +222,13 @@ func pluralText(s string, isOne bool, one, many string) string {
 
 func groupSigned(v float64) string {
 	if v < 0 {
-		return "-" + group(-v)
+		return "-" + thousands(-v)
 	}
-	return group(v)
+	return thousands(v)
 }
 
-// group writes a whole non-negative number with thousands separators.
-func group(v float64) string {
+// thousands writes a whole non-negative number with thousands separators.
+func thousands(v float64) string {
 	s := strconv.FormatFloat(v, 'f', 0, 64)
 	if len(s) <= 3 {
 		return s

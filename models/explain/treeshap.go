@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -19,11 +20,17 @@ type Contributor interface {
 	Contributions(x, out []float64)
 }
 
-// maxTableDepth is the longest unique path (number of distinct features from
-// root to leaf) for which a leaf's contributions are tabulated for all 2^d
-// subsets; a table then takes at most 2^8 × 8 values (16 KiB). Longer paths
-// compute the same values per row, in O(d²) instead of O(d).
-const maxTableDepth = 8
+// maxGroupHeight is the height of the subtrees at the bottom of a tree
+// whose leaves are tabulated together: their contributions depend only on
+// which path features above the subtree the row satisfies and on the row's
+// decision at each split inside it.
+const maxGroupHeight = 2
+
+// maxGroupTable is the most values one group's table may hold (64 KiB). A
+// subtree whose table would be larger is split into smaller groups, down to
+// single leaves; a leaf whose own table would be larger (more than 9 path
+// features) computes its contributions per row, in O(d²) instead of O(d).
+const maxGroupTable = 1 << 13
 
 // maxPathFeatures is the most distinct features a root-to-leaf path may use
 // for the subset masks (one bit each); trees with longer paths are explained
@@ -43,23 +50,24 @@ type Explainer struct {
 
 // rowState is the scratch space for explaining one row at a time.
 type rowState struct {
-	masks   []uint64
+	masks   []uint64 // per node: path features the row fails on the way there
+	dec     []uint64 // per split node: 1 when the row goes left
 	scratch []float64
 	ws      workspace
 }
 
 func (x *Explainer) newState() *rowState {
-	return &rowState{masks: make([]uint64, x.maxNode), scratch: make([]float64, maxPathFeatures)}
+	return &rowState{masks: make([]uint64, x.maxNode), dec: make([]uint64, x.maxNode),
+		scratch: make([]float64, maxPathFeatures)}
 }
 
 // fastTree is one tree compiled for TreeSHAP.
 type fastTree struct {
 	splits []split // internal nodes, parents before children
-	leaves []leafPath
-	nodes  int
+	groups []group
 }
 
-// split is an internal node. bit marks, in the masks of the leaves below,
+// split is an internal node. bit marks, in the masks of the nodes below,
 // the path position of the node's feature.
 type split struct {
 	threshold   float64
@@ -67,17 +75,27 @@ type split struct {
 	feature     int32
 	node        int32
 	left, right int32
-	defaultLeft bool
+	defaultLeft uint64 // 1 when a missing value goes left
+}
+
+// group is a subtree at the bottom of a tree (possibly one leaf) with the
+// summed contributions of its leaves tabulated for every combination of
+// the path features above it the row satisfies (prefix bits) and the row's
+// decisions at its splits.
+type group struct {
+	root     int32
+	prefix   uint64    // one bit per distinct feature on the path to root
+	internal []int32   // the group's split nodes; decision k is index bit k
+	feat     []int32   // features contributed to: the path's, then the group's own
+	table    []float64 // rows of len(feat) values, indexed prefix<<len(internal) | decisions
+	leaf     *leafPath // a lone leaf with no table: computed per row
 }
 
 // leafPath is a leaf with the distinct features on its path from the root.
 type leafPath struct {
-	node  int32
-	full  uint64    // one bit per path feature
 	feat  []int32   // path features in order of first use
 	z     []float64 // zero fractions: product of cover ratios per feature
 	value float64
-	table []float64 // 2^d rows of d contributions, nil above maxTableDepth
 }
 
 // TreeSHAP compiles ensemble e for fast, exact TreeSHAP. The trees must be
@@ -106,71 +124,167 @@ func (x *Explainer) NumFeatures() int { return x.nfeat }
 // cover-weighted mean output. It is the last element of every output row.
 func (x *Explainer) Bias() float64 { return x.bias }
 
-// compileTree walks t from the root, recording each leaf's path features and
-// zero fractions and each split's path position, and tabulates the leaves.
+// nodePath is what compileTree knows of a node: the distinct features on
+// the path from the root to it, in order of first use, their zero
+// fractions, and for a split the position of its feature on that path.
+type nodePath struct {
+	feat []int32
+	z    []float64
+	pos  int
+}
+
+// compileTree walks t from the root, recording each node's path features
+// and zero fractions, then covers the tree with groups and tabulates them.
+// It reports false when a path has too many distinct features for masks.
 func compileTree(t *tree.Tree) (fastTree, bool) {
-	ft := fastTree{nodes: t.Len()}
-	type frame struct {
-		node int
-		feat []int32
-		z    []float64
-	}
+	var ft fastTree
+	paths := make([]nodePath, t.Len())
 	// Breadth-first, so that a parent's mask is set before its children's.
-	queue := []frame{{node: 0}}
+	queue := []int{0}
 	for len(queue) > 0 {
-		f := queue[0]
+		n := queue[0]
 		queue = queue[1:]
-		if t.IsLeaf(f.node) {
-			ft.leaves = append(ft.leaves, leafPath{node: int32(f.node), feat: f.feat, z: f.z, value: t.Value[f.node]})
+		if t.IsLeaf(n) {
 			continue
 		}
-		feature := t.Feature[f.node]
-		pos := len(f.feat)
-		for j, g := range f.feat {
+		p := &paths[n]
+		feature := t.Feature[n]
+		p.pos = len(p.feat)
+		for j, g := range p.feat {
 			if g == feature {
-				pos = j
+				p.pos = j
 				break
 			}
 		}
-		if pos >= maxPathFeatures {
+		if p.pos >= maxPathFeatures {
 			return fastTree{}, false
 		}
-		l, r := int(t.Left[f.node]), int(t.Right[f.node])
+		l, r := int(t.Left[n]), int(t.Right[n])
 		ft.splits = append(ft.splits, split{
-			threshold: t.Threshold[f.node], bit: 1 << pos, feature: feature, node: int32(f.node),
-			left: int32(l), right: int32(r), defaultLeft: t.DefaultLeft[f.node],
+			threshold: t.Threshold[n], bit: 1 << p.pos, feature: feature, node: int32(n),
+			left: int32(l), right: int32(r), defaultLeft: b2u(t.DefaultLeft[n]),
 		})
 		for _, c := range [2]int{l, r} {
-			feat := append(append([]int32(nil), f.feat...), feature)[:max(pos+1, len(f.feat))]
-			z := append(append([]float64(nil), f.z...), 1)[:len(feat)]
-			z[pos] *= zeroFraction(t, f.node, c)
-			queue = append(queue, frame{node: c, feat: feat, z: z})
+			feat := append(append([]int32(nil), p.feat...), feature)[:max(p.pos+1, len(p.feat))]
+			z := append(append([]float64(nil), p.z...), 1)[:len(feat)]
+			z[p.pos] *= zeroFraction(t, n, c)
+			paths[c] = nodePath{feat: feat, z: z}
+			queue = append(queue, c)
 		}
 	}
-	size := 0
-	for i := range ft.leaves {
-		if d := len(ft.leaves[i].feat); d <= maxTableDepth {
-			size += d << d
+	height := make([]int, t.Len())
+	var measure func(n int) int
+	measure = func(n int) int {
+		if !t.IsLeaf(n) {
+			height[n] = 1 + max(measure(int(t.Left[n])), measure(int(t.Right[n])))
 		}
+		return height[n]
 	}
-	store := make([]float64, size)
+	measure(0)
 	var ws workspace
-	for i := range ft.leaves {
-		lp := &ft.leaves[i]
-		d := len(lp.feat)
-		lp.full = uint64(1)<<d - 1
-		if d == 64 {
-			lp.full = math.MaxUint64
+	var cover func(n int)
+	cover = func(n int) {
+		if height[n] <= maxGroupHeight {
+			if g, ok := buildGroup(t, paths, n, &ws); ok {
+				ft.groups = append(ft.groups, g)
+				return
+			}
 		}
-		if d > maxTableDepth {
-			continue
+		if t.IsLeaf(n) {
+			p := paths[n]
+			ft.groups = append(ft.groups, group{root: int32(n), prefix: lowBits(len(p.feat)), feat: p.feat,
+				leaf: &leafPath{feat: p.feat, z: p.z, value: t.Value[n]}})
+			return
 		}
-		lp.table, store = store[:d<<d:d<<d], store[d<<d:]
-		for hot := uint64(0); hot <= lp.full; hot++ {
-			ws.leafContributions(lp.z, lp.value, hot, lp.table[int(hot)*d:int(hot+1)*d])
+		cover(int(t.Left[n]))
+		cover(int(t.Right[n]))
+	}
+	cover(0)
+	return ft, true
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// lowBits returns a mask of the lowest d bits.
+func lowBits(d int) uint64 {
+	if d >= 64 {
+		return math.MaxUint64
+	}
+	return uint64(1)<<d - 1
+}
+
+// groupStep is a split inside a group on the way to one of its leaves.
+type groupStep struct {
+	k    int  // the split's index in group.internal
+	left bool // whether the leaf is to its left
+	pos  int  // the split feature's position on the leaf's path
+}
+
+// buildGroup tabulates the subtree at root as one group, or reports false
+// when its table would exceed maxGroupTable values.
+func buildGroup(t *tree.Tree, paths []nodePath, root int, ws *workspace) (group, bool) {
+	d := len(paths[root].feat)
+	g := group{root: int32(root), prefix: lowBits(d), feat: append([]int32(nil), paths[root].feat...)}
+	type member struct {
+		leafPath
+		steps []groupStep
+		col   []int // position on the leaf's path → column in the group's rows
+	}
+	var leaves []member
+	var walk func(n int, steps []groupStep)
+	walk = func(n int, steps []groupStep) {
+		if t.IsLeaf(n) {
+			p := paths[n]
+			m := member{leafPath: leafPath{feat: p.feat, z: p.z, value: t.Value[n]}, steps: steps}
+			for _, f := range p.feat {
+				c := slices.Index(g.feat, f)
+				if c < 0 {
+					c = len(g.feat)
+					g.feat = append(g.feat, f)
+				}
+				m.col = append(m.col, c)
+			}
+			leaves = append(leaves, m)
+			return
+		}
+		k := len(g.internal)
+		g.internal = append(g.internal, int32(n))
+		pos := paths[n].pos
+		walk(int(t.Left[n]), append(slices.Clip(steps), groupStep{k, true, pos}))
+		walk(int(t.Right[n]), append(slices.Clip(steps), groupStep{k, false, pos}))
+	}
+	walk(root, nil)
+	bitsN := d + len(g.internal)
+	if bitsN > 20 || (len(g.feat)<<bitsN) > maxGroupTable {
+		return group{}, false
+	}
+	m := len(g.feat)
+	g.table = make([]float64, m<<bitsN)
+	tmp := make([]float64, maxPathFeatures)
+	ni := len(g.internal)
+	for idx := 0; idx < 1<<bitsN; idx++ {
+		row := g.table[idx*m : (idx+1)*m]
+		prefixHot := uint64(idx >> ni)
+		for _, lf := range leaves {
+			dl := len(lf.feat)
+			hot := prefixHot | (lowBits(dl) &^ lowBits(d))
+			for _, s := range lf.steps {
+				if (idx>>s.k&1 == 1) != s.left {
+					hot &^= 1 << s.pos
+				}
+			}
+			ws.leafContributions(lf.z, lf.value, hot, tmp[:dl])
+			for j, c := range lf.col {
+				row[c] += tmp[j]
+			}
 		}
 	}
-	return ft, true
+	return g, true
 }
 
 // workspace holds the scratch buffers of leafContributions.
@@ -246,37 +360,42 @@ func (ws *workspace) leafContributions(z []float64, v float64, hot uint64, out [
 	}
 }
 
-// add accumulates the tree's contributions for row x into phi. masks has at
-// least t.nodes elements; for each node it collects the path features whose
-// splits x fails on the way there.
-func (t *fastTree) add(x, phi []float64, masks []uint64, ws *workspace, scratch []float64) {
+// add accumulates the tree's contributions for row x into phi. masks and
+// dec have at least one element per node.
+func (t *fastTree) add(x, phi []float64, masks, dec []uint64, ws *workspace, scratch []float64) {
 	masks[0] = 0
 	for i := range t.splits {
 		s := &t.splits[i]
 		m := masks[s.node]
 		v := x[s.feature]
-		goLeft := v < s.threshold
+		// Branch-free: the direction is close to a coin toss per row.
+		var left uint64
+		if v < s.threshold {
+			left = 1
+		}
 		if v != v {
-			goLeft = s.defaultLeft
+			left = s.defaultLeft
 		}
-		if goLeft {
-			masks[s.left], masks[s.right] = m, m|s.bit
-		} else {
-			masks[s.left], masks[s.right] = m|s.bit, m
-		}
+		dec[s.node] = left
+		masks[s.left] = m | s.bit&(left-1)
+		masks[s.right] = m | s.bit&-left
 	}
-	for i := range t.leaves {
-		lp := &t.leaves[i]
-		hot := lp.full &^ masks[lp.node]
-		d := len(lp.feat)
+	for i := range t.groups {
+		g := &t.groups[i]
+		hot := g.prefix &^ masks[g.root]
 		var row []float64
-		if lp.table != nil {
-			row = lp.table[int(hot)*d : int(hot)*d+d]
+		if g.table != nil {
+			idx := hot << len(g.internal)
+			for k, n := range g.internal {
+				idx |= dec[n] << k
+			}
+			m := len(g.feat)
+			row = g.table[int(idx)*m : int(idx)*m+m]
 		} else {
-			row = scratch[:d]
-			ws.leafContributions(lp.z, lp.value, hot, row)
+			row = scratch[:len(g.feat)]
+			ws.leafContributions(g.leaf.z, g.leaf.value, hot, row)
 		}
-		for j, f := range lp.feat {
+		for j, f := range g.feat {
 			phi[f] += row[j]
 		}
 	}
@@ -288,7 +407,7 @@ func (t *fastTree) add(x, phi []float64, masks []uint64, ws *workspace, scratch 
 func (x *Explainer) Contributions(row, out []float64) {
 	x.checkLen(len(row), len(out))
 	st := x.states.Get().(*rowState)
-	x.addRow(row, out, st.masks, &st.ws, st.scratch)
+	x.addRow(row, out, st)
 	x.states.Put(st)
 }
 
@@ -302,10 +421,10 @@ func (x *Explainer) checkLen(nx, nout int) {
 }
 
 // addRow sets out to the contributions of row, tree by tree.
-func (x *Explainer) addRow(row, out []float64, masks []uint64, ws *workspace, scratch []float64) {
+func (x *Explainer) addRow(row, out []float64, st *rowState) {
 	clear(out)
 	for i := range x.trees {
-		x.trees[i].add(row, out, masks, ws, scratch)
+		x.trees[i].add(row, out, st.masks, st.dec, &st.ws, st.scratch)
 	}
 	x.addSlow(row, out)
 	out[x.nfeat] = x.bias
@@ -329,7 +448,7 @@ func (x *Explainer) addSlow(row, out []float64) {
 
 // blockRows is how many rows a worker explains tree by tree, so that one
 // tree's tables stay in cache while it serves them all.
-const blockRows = 128
+const blockRows = 256
 
 // ContributionsBatch explains many rows at once, on all cores. X holds the
 // rows one after another (n × NumFeatures values) and out receives n ×
@@ -382,7 +501,7 @@ func (x *Explainer) block(X, out []float64, st *rowState) {
 	for i := range x.trees {
 		t := &x.trees[i]
 		for r := 0; r < rows; r++ {
-			t.add(X[r*nf:(r+1)*nf], out[r*no:(r+1)*no], st.masks, &st.ws, st.scratch)
+			t.add(X[r*nf:(r+1)*nf], out[r*no:(r+1)*no], st.masks, st.dec, &st.ws, st.scratch)
 		}
 	}
 	for r := 0; r < rows; r++ {
@@ -396,8 +515,8 @@ func (x *Explainer) block(X, out []float64, st *rowState) {
 func (x *Explainer) tableBytes() int {
 	n := 0
 	for i := range x.trees {
-		for j := range x.trees[i].leaves {
-			n += 8 * len(x.trees[i].leaves[j].table)
+		for j := range x.trees[i].groups {
+			n += 8 * len(x.trees[i].groups[j].table)
 		}
 	}
 	return n
