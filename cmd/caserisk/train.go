@@ -99,6 +99,14 @@ name=+1,name=-1 to force the score to rise (or fall) with a feature.`,
 			if err != nil {
 				return usagef("train: --monotone: %v", err)
 			}
+			// Bad parameters are usage errors, found before any data is read.
+			if algo == artifact.GBDT {
+				if err := p.Validate(0); err != nil {
+					return usagef("train: %v", err)
+				}
+			} else if lo.L2 < 0 || lo.L1 < 0 || lo.MaxIter < 0 || p.Threads < 0 {
+				return usagef("train: --l2, --l1, --max-iter and --threads must not be negative")
+			}
 			lo.Threads = p.Threads
 
 			start := time.Now()

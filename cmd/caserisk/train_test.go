@@ -176,6 +176,8 @@ func TestTrainScoreEvaluateExitCodes(t *testing.T) {
 		{"train bad monotone", append(tr, "--monotone", "arrears_gbp=2"), 2},
 		{"train bad calibration", append(tr, "--calibration", "beta"), 2},
 		{"train not a number", append(tr, "--rounds", "many"), 2},
+		{"train bad learning rate", append(tr, "--learning-rate", "0"), 2},
+		{"train negative l2", append(tr, "--algo", "logistic", "--l2", "-1"), 2},
 		{"train stray argument", append(tr, "extra"), 2},
 		{"train missing file", []string{"train", "--data", filepath.Join(dir, "none.csv"), "--label", "y", "--out", out}, 1},
 		{"train missing label column", []string{"train", "--data", train, "--label", "label_fraud", "--out", out}, 1},
