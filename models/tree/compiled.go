@@ -70,6 +70,16 @@ func Compile(e *Ensemble) (*Compiled, error) {
 		}
 		c.depths = append(c.depths, int32(depth))
 	}
+	// Pad to a power of two so that masking an index with len-1, a no-op
+	// for valid indices, lets the compiler drop the bounds checks.
+	size := 1
+	for size < len(c.nodes) {
+		size *= 2
+	}
+	for len(c.nodes) < size {
+		c.nodes = append(c.nodes, cnode{})
+		c.value = append(c.value, 0)
+	}
 	return c, nil
 }
 
@@ -91,16 +101,27 @@ func (c *Compiled) Margins(rows [][]float64, out []float64) error {
 			return fmt.Errorf("row %d has %d features, the model needs %d", i, len(x), c.numFeatures)
 		}
 	}
-	d := max(c.numFeatures, 1)
-	buf := make([]float64, scoreBlock*d)
+	stride := c.stride()
+	buf := make([]float64, scoreBlock*stride)
 	for lo := 0; lo < len(rows); lo += scoreBlock {
 		hi := min(lo+scoreBlock, len(rows))
 		for k, x := range rows[lo:hi] {
-			copy(buf[k*d:k*d+c.numFeatures], x)
+			copy(buf[k*stride:k*stride+c.numFeatures], x)
 		}
-		c.block(buf[:(hi-lo)*d], d, out[lo:hi])
+		c.block(buf, stride, out[lo:hi])
 	}
 	return nil
+}
+
+// stride is the distance between rows in a block buffer: the number of
+// features rounded up to a power of two, so that a block of scoreBlock
+// rows has a power-of-two length too.
+func (c *Compiled) stride() int {
+	s := 1
+	for s < c.numFeatures {
+		s *= 2
+	}
+	return s
 }
 
 // MarginsColumns writes the margins of column-major data (cols[j][i] is
@@ -121,16 +142,16 @@ func (c *Compiled) MarginsColumns(cols [][]float64, out []float64) error {
 	if len(out) < n {
 		return fmt.Errorf("scoring %d rows into %d outputs", n, len(out))
 	}
-	d := max(c.numFeatures, 1)
-	buf := make([]float64, scoreBlock*d)
+	stride := c.stride()
+	buf := make([]float64, scoreBlock*stride)
 	for lo := 0; lo < n; lo += scoreBlock {
 		hi := min(lo+scoreBlock, n)
 		for j, col := range cols[:c.numFeatures] {
 			for k, v := range col[lo:hi] {
-				buf[k*d+j] = v
+				buf[k*stride+j] = v
 			}
 		}
-		c.block(buf[:(hi-lo)*d], d, out[lo:hi])
+		c.block(buf, stride, out[lo:hi])
 	}
 	return nil
 }
@@ -158,60 +179,77 @@ func step(n *cnode, v float64) int {
 	return n.left + ge
 }
 
-// block scores the rows of buf (row-major, d values a row), tree by tree,
-// four rows at a time. Blocks without missing values take a leaner step.
-func (c *Compiled) block(buf []float64, d int, out []float64) {
-	nrows := len(buf) / d
-	out = out[:nrows]
+// block scores the first len(out) rows of buf (row-major, stride values a
+// row; len(buf) = scoreBlock*stride, a power of two), tree by tree, eight
+// rows at a time. Blocks without missing values take a leaner step. Node
+// and value indices are masked with len-1 (a no-op, as both lengths are
+// powers of two) so that the walk has no bounds checks.
+func (c *Compiled) block(buf []float64, stride int, out []float64) {
+	nrows := len(out)
 	for k := range out {
 		out[k] = c.base
 	}
 	hasNaN := false
-	for _, v := range buf {
+	for _, v := range buf[:nrows*stride] {
 		if v != v {
 			hasNaN = true
 			break
 		}
 	}
 	nodes, value := c.nodes, c.value
+	if len(nodes) == 0 || len(buf) == 0 || len(value) != len(nodes) {
+		return
+	}
+	nm, bm := len(nodes)-1, len(buf)-1
 	for t, root := range c.roots {
 		depth := int(c.depths[t])
 		k := 0
-		for ; k+3 < nrows; k += 4 {
-			x0 := buf[k*d : k*d+d]
-			x1 := buf[k*d+d : k*d+2*d]
-			x2 := buf[k*d+2*d : k*d+3*d]
-			x3 := buf[k*d+3*d : k*d+4*d]
-			i0, i1, i2, i3 := root, root, root, root
+		for ; k+7 < nrows; k += 8 {
+			o := k * stride
+			i0, i1, i2, i3, i4, i5, i6, i7 := root, root, root, root, root, root, root, root
 			if hasNaN {
 				for range depth {
-					n0, n1, n2, n3 := &nodes[i0], &nodes[i1], &nodes[i2], &nodes[i3]
-					i0 = stepNaN(n0, x0[n0.feature])
-					i1 = stepNaN(n1, x1[n1.feature])
-					i2 = stepNaN(n2, x2[n2.feature])
-					i3 = stepNaN(n3, x3[n3.feature])
+					n0, n1, n2, n3 := &nodes[i0&nm], &nodes[i1&nm], &nodes[i2&nm], &nodes[i3&nm]
+					n4, n5, n6, n7 := &nodes[i4&nm], &nodes[i5&nm], &nodes[i6&nm], &nodes[i7&nm]
+					i0 = stepNaN(n0, buf[(o+int(n0.feature))&bm])
+					i1 = stepNaN(n1, buf[(o+stride+int(n1.feature))&bm])
+					i2 = stepNaN(n2, buf[(o+2*stride+int(n2.feature))&bm])
+					i3 = stepNaN(n3, buf[(o+3*stride+int(n3.feature))&bm])
+					i4 = stepNaN(n4, buf[(o+4*stride+int(n4.feature))&bm])
+					i5 = stepNaN(n5, buf[(o+5*stride+int(n5.feature))&bm])
+					i6 = stepNaN(n6, buf[(o+6*stride+int(n6.feature))&bm])
+					i7 = stepNaN(n7, buf[(o+7*stride+int(n7.feature))&bm])
 				}
 			} else {
 				for range depth {
-					n0, n1, n2, n3 := &nodes[i0], &nodes[i1], &nodes[i2], &nodes[i3]
-					i0 = step(n0, x0[n0.feature])
-					i1 = step(n1, x1[n1.feature])
-					i2 = step(n2, x2[n2.feature])
-					i3 = step(n3, x3[n3.feature])
+					n0, n1, n2, n3 := &nodes[i0&nm], &nodes[i1&nm], &nodes[i2&nm], &nodes[i3&nm]
+					n4, n5, n6, n7 := &nodes[i4&nm], &nodes[i5&nm], &nodes[i6&nm], &nodes[i7&nm]
+					i0 = step(n0, buf[(o+int(n0.feature))&bm])
+					i1 = step(n1, buf[(o+stride+int(n1.feature))&bm])
+					i2 = step(n2, buf[(o+2*stride+int(n2.feature))&bm])
+					i3 = step(n3, buf[(o+3*stride+int(n3.feature))&bm])
+					i4 = step(n4, buf[(o+4*stride+int(n4.feature))&bm])
+					i5 = step(n5, buf[(o+5*stride+int(n5.feature))&bm])
+					i6 = step(n6, buf[(o+6*stride+int(n6.feature))&bm])
+					i7 = step(n7, buf[(o+7*stride+int(n7.feature))&bm])
 				}
 			}
-			out[k] += value[i0]
-			out[k+1] += value[i1]
-			out[k+2] += value[i2]
-			out[k+3] += value[i3]
+			out[k] += value[i0&nm]
+			out[k+1] += value[i1&nm]
+			out[k+2] += value[i2&nm]
+			out[k+3] += value[i3&nm]
+			out[k+4] += value[i4&nm]
+			out[k+5] += value[i5&nm]
+			out[k+6] += value[i6&nm]
+			out[k+7] += value[i7&nm]
 		}
 		for ; k < nrows; k++ {
-			x, i := buf[k*d:k*d+d], root
+			o, i := k*stride, root
 			for range depth {
-				n := &nodes[i]
-				i = stepNaN(n, x[n.feature])
+				n := &nodes[i&nm]
+				i = stepNaN(n, buf[(o+int(n.feature))&bm])
 			}
-			out[k] += value[i]
+			out[k] += value[i&nm]
 		}
 	}
 }
