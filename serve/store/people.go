@@ -2,95 +2,176 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
+	"time"
 )
 
-// ingest is a single-view load in one transaction.
+// staleClaim is how long a load may go without writing before another
+// load may take over its claim (the first one presumably died).
+const staleClaim = 5 * time.Minute
+
+// svTable is a single-view table and its columns.
+type svTable struct{ name, cols string }
+
+// singleViewTables lists the single-view tables, in the order loads copy them.
+func singleViewTables() []svTable {
+	return []svTable{
+		{"residents", "resident_id, given_name, family_name, date_of_birth, sex, first_seen, date_of_death"},
+		{"properties", "uprn, address, postcode, ward, property_type, tenure, bedrooms, council_tax_band"},
+		{"residences", "resident_id, uprn, start_date, end_date, relationship"},
+		{"events", "resident_id, service, event_date, event_type, uprn, amount, detail"},
+	}
+}
+
+// ingest is a single-view load. Rows go to the *_load staging tables in
+// short transactions; Commit copies the loaded tables into the live ones
+// in one transaction, replacing them.
 type ingest struct {
 	d       *db
-	tx      *sql.Tx
-	cleared map[string]bool
+	holder  string
+	touched map[string]bool
 	done    bool
 }
 
 func (d *db) BeginIngest(ctx context.Context) (Ingest, error) {
-	tx, err := d.sql.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("begin single-view ingest: %w", err)
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, fmt.Errorf("begin single-view load: %w", err)
 	}
-	return &ingest{d: d, tx: tx, cleared: map[string]bool{}}, nil
+	in := &ingest{d: d, holder: hex.EncodeToString(b[:]), touched: map[string]bool{}}
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		if err := d.lock(ctx, tx, "ingest"); err != nil {
+			return err
+		}
+		var holder string
+		var beat int64
+		err := tx.QueryRowContext(ctx, `SELECT holder, heartbeat FROM ingest_claim WHERE id = 1`).Scan(&holder, &beat)
+		switch {
+		case err == nil && d.now().Sub(fromMicros(beat)) < staleClaim:
+			return fmt.Errorf("another single-view load is running (last write %s): %w",
+				fromMicros(beat).Format(time.RFC3339), ErrConflict)
+		case err != nil && !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("read the load claim: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM ingest_claim`); err != nil {
+			return fmt.Errorf("clear a stale load claim: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, d.q(`INSERT INTO ingest_claim (id, holder, heartbeat) VALUES (1, ?, ?)`),
+			in.holder, micros(d.now())); err != nil {
+			return fmt.Errorf("claim the load: %w", err)
+		}
+		return d.clearStaging(ctx, tx)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("begin single-view load: %w", err)
+	}
+	return in, nil
 }
 
-// clear empties a table the first time the load touches it.
-func (in *ingest) clear(ctx context.Context, table string) error {
-	if in.done {
-		return fmt.Errorf("ingest %s: the load is already committed or rolled back", table)
+// clearStaging empties the staging tables quickly: TRUNCATE on
+// PostgreSQL; on SQLite a DELETE without WHERE, which SQLite performs by
+// dropping the table's pages rather than row by row.
+func (d *db) clearStaging(ctx context.Context, tx *sql.Tx) error {
+	for _, t := range singleViewTables() {
+		q := `DELETE FROM ` + t.name + `_load`
+		if d.dialect == Postgres {
+			q = `TRUNCATE ` + t.name + `_load`
+		}
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("clear %s_load: %w", t.name, err)
+		}
 	}
-	if in.cleared[table] {
-		return nil
-	}
-	if _, err := in.tx.ExecContext(ctx, `DELETE FROM `+table); err != nil {
-		return fmt.Errorf("ingest %s: clear: %w", table, err)
-	}
-	in.cleared[table] = true
 	return nil
 }
 
-// fail rolls the load back and returns err.
+// checkClaim verifies, inside tx, that this load still holds the claim,
+// and refreshes its heartbeat.
+func (in *ingest) checkClaim(ctx context.Context, tx *sql.Tx) error {
+	res, err := tx.ExecContext(ctx, in.d.q(`UPDATE ingest_claim SET heartbeat = ? WHERE id = 1 AND holder = ?`),
+		micros(in.d.now()), in.holder)
+	if err != nil {
+		return fmt.Errorf("refresh the load claim: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("the load lost its claim (idle longer than %s and taken over): %w", staleClaim, ErrConflict)
+	}
+	return nil
+}
+
+// add validates nothing: it writes n rows to table's staging table in one
+// transaction.
+func (in *ingest) add(ctx context.Context, table string, n int, row func(i int) []any) error {
+	if in.done {
+		return fmt.Errorf("load %s: the load is already committed or rolled back", table)
+	}
+	var cols string
+	for _, t := range singleViewTables() {
+		if t.name == table {
+			cols = t.cols
+		}
+	}
+	err := in.d.inTx(ctx, func(tx *sql.Tx) error {
+		if err := in.checkClaim(ctx, tx); err != nil {
+			return err
+		}
+		ncols := 1
+		for _, c := range cols {
+			if c == ',' {
+				ncols++
+			}
+		}
+		return in.d.insertMany(ctx, tx, `INSERT INTO `+table+`_load (`+cols+`)`, ncols, n, row)
+	})
+	if err != nil {
+		return in.fail(fmt.Errorf("load %s: %w", table, err))
+	}
+	in.touched[table] = true
+	return nil
+}
+
+// fail abandons the load and returns err.
 func (in *ingest) fail(err error) error {
-	in.Rollback()
+	if rbErr := in.Rollback(); rbErr != nil {
+		return errors.Join(err, rbErr)
+	}
 	return err
 }
 
 func (in *ingest) AddResidents(ctx context.Context, rs []Resident) error {
 	for i, r := range rs {
 		if r.ID == "" {
-			return in.fail(fmt.Errorf("ingest residents: %w", invalidf(fmt.Sprintf("residents[%d].resident_id", i), "empty")))
+			return in.fail(fmt.Errorf("load residents: %w", invalidf(fmt.Sprintf("residents[%d].resident_id", i), "empty")))
 		}
 		for _, f := range [...]struct{ field, v string }{
 			{"date_of_birth", r.DateOfBirth}, {"first_seen", r.FirstSeen}, {"date_of_death", r.DateOfDeath},
 		} {
-			if field, v := f.field, f.v; v != "" && !validDate(v) {
+			if f.v != "" && !validDate(f.v) {
 				// The value is personal data: name the field, not the value.
-				return in.fail(fmt.Errorf("ingest residents: %w", invalidf(fmt.Sprintf("residents[%d].%s", i, field), "not a YYYY-MM-DD date")))
+				return in.fail(fmt.Errorf("load residents: %w", invalidf(fmt.Sprintf("residents[%d].%s", i, f.field), "not a YYYY-MM-DD date")))
 			}
 		}
 	}
-	if err := in.clear(ctx, "residents"); err != nil {
-		return in.fail(err)
-	}
-	err := in.d.insertMany(ctx, in.tx, `INSERT INTO residents (resident_id, given_name, family_name, date_of_birth, sex, first_seen, date_of_death)`,
-		7, len(rs), func(i int) []any {
-			r := &rs[i]
-			return []any{r.ID, r.GivenName, r.FamilyName, r.DateOfBirth, r.Sex, r.FirstSeen, r.DateOfDeath}
-		})
-	if err != nil {
-		return in.fail(fmt.Errorf("ingest residents: %w", err))
-	}
-	return nil
+	return in.add(ctx, "residents", len(rs), func(i int) []any {
+		r := &rs[i]
+		return []any{r.ID, r.GivenName, r.FamilyName, r.DateOfBirth, r.Sex, r.FirstSeen, r.DateOfDeath}
+	})
 }
 
 func (in *ingest) AddProperties(ctx context.Context, ps []Property) error {
 	for i, p := range ps {
 		if p.UPRN <= 0 {
-			return in.fail(fmt.Errorf("ingest properties: %w", invalidf(fmt.Sprintf("properties[%d].uprn", i), "must be positive, got %d", p.UPRN)))
+			return in.fail(fmt.Errorf("load properties: %w", invalidf(fmt.Sprintf("properties[%d].uprn", i), "must be positive, got %d", p.UPRN)))
 		}
 	}
-	if err := in.clear(ctx, "properties"); err != nil {
-		return in.fail(err)
-	}
-	err := in.d.insertMany(ctx, in.tx, `INSERT INTO properties (uprn, address, postcode, ward, property_type, tenure, bedrooms, council_tax_band)`,
-		8, len(ps), func(i int) []any {
-			p := &ps[i]
-			return []any{p.UPRN, p.Address, p.Postcode, p.Ward, p.PropertyType, p.Tenure, p.Bedrooms, p.CouncilTaxBand}
-		})
-	if err != nil {
-		return in.fail(fmt.Errorf("ingest properties: %w", err))
-	}
-	return nil
+	return in.add(ctx, "properties", len(ps), func(i int) []any {
+		p := &ps[i]
+		return []any{p.UPRN, p.Address, p.Postcode, p.Ward, p.PropertyType, p.Tenure, p.Bedrooms, p.CouncilTaxBand}
+	})
 }
 
 func (in *ingest) AddResidences(ctx context.Context, rs []Residence) error {
@@ -98,25 +179,17 @@ func (in *ingest) AddResidences(ctx context.Context, rs []Residence) error {
 		at := fmt.Sprintf("residences[%d]", i)
 		switch {
 		case r.ResidentID == "":
-			return in.fail(fmt.Errorf("ingest residences: %w", invalidf(at+".resident_id", "empty")))
+			return in.fail(fmt.Errorf("load residences: %w", invalidf(at+".resident_id", "empty")))
 		case !validDate(r.Start):
-			return in.fail(fmt.Errorf("ingest residences: %w", invalidf(at+".start_date", "%q is not a YYYY-MM-DD date", r.Start)))
+			return in.fail(fmt.Errorf("load residences: %w", invalidf(at+".start_date", "%q is not a YYYY-MM-DD date", r.Start)))
 		case r.End != "" && !validDate(r.End):
-			return in.fail(fmt.Errorf("ingest residences: %w", invalidf(at+".end_date", "%q is not a YYYY-MM-DD date", r.End)))
+			return in.fail(fmt.Errorf("load residences: %w", invalidf(at+".end_date", "%q is not a YYYY-MM-DD date", r.End)))
 		}
 	}
-	if err := in.clear(ctx, "residences"); err != nil {
-		return in.fail(err)
-	}
-	err := in.d.insertMany(ctx, in.tx, `INSERT INTO residences (resident_id, uprn, start_date, end_date, relationship)`,
-		5, len(rs), func(i int) []any {
-			r := &rs[i]
-			return []any{r.ResidentID, r.UPRN, r.Start, r.End, r.Relationship}
-		})
-	if err != nil {
-		return in.fail(fmt.Errorf("ingest residences: %w", err))
-	}
-	return nil
+	return in.add(ctx, "residences", len(rs), func(i int) []any {
+		r := &rs[i]
+		return []any{r.ResidentID, r.UPRN, r.Start, r.End, r.Relationship}
+	})
 }
 
 func (in *ingest) AddEvents(ctx context.Context, es []Event) error {
@@ -124,40 +197,63 @@ func (in *ingest) AddEvents(ctx context.Context, es []Event) error {
 		at := fmt.Sprintf("events[%d]", i)
 		switch {
 		case e.ResidentID == "":
-			return in.fail(fmt.Errorf("ingest events: %w", invalidf(at+".resident_id", "empty")))
+			return in.fail(fmt.Errorf("load events: %w", invalidf(at+".resident_id", "empty")))
 		case e.Service == "":
-			return in.fail(fmt.Errorf("ingest events: %w", invalidf(at+".service", "empty")))
+			return in.fail(fmt.Errorf("load events: %w", invalidf(at+".service", "empty")))
 		case !validDate(e.Date):
-			return in.fail(fmt.Errorf("ingest events: %w", invalidf(at+".event_date", "%q is not a YYYY-MM-DD date", e.Date)))
+			return in.fail(fmt.Errorf("load events: %w", invalidf(at+".event_date", "%q is not a YYYY-MM-DD date", e.Date)))
 		case e.HasAmount && (math.IsNaN(e.Amount) || math.IsInf(e.Amount, 0)):
-			return in.fail(fmt.Errorf("ingest events: %w", invalidf(at+".amount", "%g is not finite", e.Amount)))
+			return in.fail(fmt.Errorf("load events: %w", invalidf(at+".amount", "%g is not finite", e.Amount)))
 		}
 	}
-	if err := in.clear(ctx, "events"); err != nil {
-		return in.fail(err)
-	}
-	err := in.d.insertMany(ctx, in.tx, `INSERT INTO events (resident_id, service, event_date, event_type, uprn, amount, detail)`,
-		7, len(es), func(i int) []any {
-			e := &es[i]
-			var amount any
-			if e.HasAmount {
-				amount = e.Amount
-			}
-			return []any{e.ResidentID, e.Service, e.Date, e.Type, e.UPRN, amount, e.Detail}
-		})
-	if err != nil {
-		return in.fail(fmt.Errorf("ingest events: %w", err))
-	}
-	return nil
+	return in.add(ctx, "events", len(es), func(i int) []any {
+		e := &es[i]
+		var amount any
+		if e.HasAmount {
+			amount = e.Amount
+		}
+		return []any{e.ResidentID, e.Service, e.Date, e.Type, e.UPRN, amount, e.Detail}
+	})
 }
 
 func (in *ingest) Commit() error {
 	if in.done {
-		return errors.New("commit single-view ingest: already committed or rolled back")
+		return errors.New("commit single-view load: already committed or rolled back")
 	}
 	in.done = true
-	if err := in.tx.Commit(); err != nil {
-		return fmt.Errorf("commit single-view ingest: %w", err)
+	// The copy must finish once started: it is not tied to a caller's
+	// context that may be cancelled half way (the transaction would roll
+	// back, but the load would be lost).
+	ctx := context.Background()
+	err := in.d.inTx(ctx, func(tx *sql.Tx) error {
+		if err := in.d.lock(ctx, tx, "ingest"); err != nil {
+			return err
+		}
+		if err := in.checkClaim(ctx, tx); err != nil {
+			return err
+		}
+		// Swap by renaming: O(1) whatever the size of the load. The old
+		// rows end up in the staging table, cleared by the next load.
+		for _, t := range singleViewTables() {
+			if !in.touched[t.name] {
+				continue
+			}
+			for _, q := range []string{
+				`ALTER TABLE ` + t.name + ` RENAME TO ` + t.name + `_swap`,
+				`ALTER TABLE ` + t.name + `_load RENAME TO ` + t.name,
+				`ALTER TABLE ` + t.name + `_swap RENAME TO ` + t.name + `_load`,
+			} {
+				if _, err := tx.ExecContext(ctx, q); err != nil {
+					return fmt.Errorf("replace %s: %w", t.name, err)
+				}
+			}
+		}
+		_, err := tx.ExecContext(ctx, in.d.q(`DELETE FROM ingest_claim WHERE holder = ?`), in.holder)
+		return err
+	})
+	if err != nil {
+		in.release()
+		return fmt.Errorf("commit single-view load: %w", err)
 	}
 	return nil
 }
@@ -167,12 +263,27 @@ func (in *ingest) Rollback() error {
 		return nil
 	}
 	in.done = true
-	if err := in.tx.Rollback(); err != nil {
-		return fmt.Errorf("roll back single-view ingest: %w", err)
+	return in.release()
+}
+
+// release clears the staging tables and the claim, if the load still holds it.
+func (in *ingest) release() error {
+	ctx := context.Background()
+	err := in.d.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, in.d.q(`DELETE FROM ingest_claim WHERE holder = ?`), in.holder)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // another load owns the staging tables now
+		}
+		return in.d.clearStaging(ctx, tx)
+	})
+	if err != nil {
+		return fmt.Errorf("abandon single-view load: %w", err)
 	}
 	return nil
 }
-
 func (d *db) Resident(ctx context.Context, id string) (ResidentView, error) {
 	var v ResidentView
 	r := &v.Resident

@@ -224,9 +224,14 @@ type TimelineQuery struct {
 	Limit    int    // at most this many (newest first); 0 for 500
 }
 
-// Ingest loads the single view in one transaction, replacing what was
-// there: the first Add call of each kind clears that kind's table. Commit
-// makes the load visible; Rollback (or a failed Add) discards it.
+// Ingest loads the single view, replacing it. Rows are written to staging
+// tables in one short transaction per Add call (pass chunks of, say, 10,000
+// rows), so a large load does not hold up the service's own writes; Commit
+// replaces each table the load added rows to in one transaction, so readers
+// see the old single view or the new one, never a mix. Tables the load did
+// not touch are left as they were. A failed Add or Rollback abandons the
+// load and changes nothing. One load runs at a time: BeginIngest returns
+// ErrConflict while another is active (one idle for 5 minutes is taken over).
 type Ingest interface {
 	AddResidents(ctx context.Context, rs []Resident) error
 	AddProperties(ctx context.Context, ps []Property) error

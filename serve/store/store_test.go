@@ -409,6 +409,11 @@ func TestSingleView(t *testing.T) {
 			must(in.Commit())
 		}
 		load(1000)
+		for range 3 { // warm the connections' statement caches
+			if tl, err := s.Timeline(ctx, "R1", TimelineQuery{}); err != nil || tl[0].Date != "2022-09-26" {
+				t.Fatalf("timeline after the first load: %v", err)
+			}
+		}
 		load(900) // a reload replaces, it does not add
 		v, err := s.Resident(ctx, "R1")
 		if err != nil {
@@ -432,8 +437,23 @@ func TestSingleView(t *testing.T) {
 		if _, err := s.Timeline(ctx, "R1", TimelineQuery{From: "2020-13-01"}); err == nil {
 			t.Error("bad from date accepted")
 		}
+		// One load at a time.
+		in, err := s.BeginIngest(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.BeginIngest(ctx); !errors.Is(err, ErrConflict) {
+			t.Errorf("second concurrent load: %v, want ErrConflict", err)
+		}
+		in.AddResidents(ctx, []Resident{{ID: "R9"}})
+		if err := in.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Resident(ctx, "R9"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("a rolled-back load is visible: %v", err)
+		}
 		// A failed load changes nothing.
-		in, _ := s.BeginIngest(ctx)
+		in, _ = s.BeginIngest(ctx)
 		in.AddResidents(ctx, []Resident{{ID: "R2"}})
 		err = in.AddEvents(ctx, []Event{{ResidentID: "R2", Service: "x", Date: "bad"}})
 		var fe *FieldError
