@@ -450,6 +450,7 @@ func (s *sink) rentAccount(un *unit, h *household, hb []claim) {
 			evict = h.evictAt
 		}
 		var lastLetter day
+		yearly := onClaim(hb, tn.from) == 0 && r.bern(0.04)
 		for k := w.monthIndex(max(tn.from, w.start)); k < len(w.months)-1; k++ {
 			m := w.months[k]
 			if m > min(tn.to, w.end) {
@@ -471,9 +472,16 @@ func (s *sink) rentAccount(un *unit, h *household, hb []claim) {
 					emit(m+r.between(1, 10), "payment", []string{"card", "bank_transfer", "cash"}[r.pick(4, 4, 2)], pay)
 				}
 			case fraud || absent:
-				if r.bern(0.45) {
+				if r.bern(0.7) {
 					bal -= monthly
 					emit(m+r.between(1, 25), "payment", []string{"cash", "card"}[r.pick(1, 1)], monthly)
+				}
+			case yearly:
+				// Some honest tenants pay the year's rent in advance.
+				if _, mo, _ := civil(m); mo == 4 || bal > monthly {
+					pay := math.Round(monthly*12*100) / 100
+					bal -= pay
+					emit(m+r.between(1, 10), "payment", "bank_transfer", pay)
 				}
 			default:
 				hbPart := 0.0
@@ -483,7 +491,7 @@ func (s *sink) rentAccount(un *unit, h *household, hb []claim) {
 					emit(m+r.between(3, 10), "payment", "housing_benefit", hbPart)
 				}
 				rest := monthly - hbPart
-				payP := sigmoid(3 - 1.6*f)
+				payP := sigmoid(2.6 - 1.8*f)
 				if evict != 0 && m > evict-200 {
 					payP = 0.1
 				}

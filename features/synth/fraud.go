@@ -101,7 +101,7 @@ func (w *world) drawFraud(un *unit, h *household) {
 		if r.bern(0.4) {
 			kind = "non_occupation"
 		}
-		f := &fraudState{kind: kind, tenancy: ti, from: r.between(max(tn.from+180, w.start-2*365), lastDay), until: never, advance: r.bern(0.6)}
+		f := &fraudState{kind: kind, tenancy: ti, from: r.between(max(tn.from+180, w.start-2*365), lastDay), until: never, advance: r.bern(0.45)}
 		if len(un.props) > 1 {
 			f.elsewhere = un.props[1]
 		}

@@ -672,3 +672,124 @@ func TestTenanciesDoNotOverlap(t *testing.T) {
 		}
 	}
 }
+
+// TestReferences checks that every resident_id, uprn and tenancy_id a row
+// names is defined in residents, properties and tenancies.
+func TestReferences(t *testing.T) {
+	dir := generate(t, 3000, 19, 0)
+	keys := func(svc, col string) map[string]bool {
+		tb := load(t, dir, svc)
+		out := map[string]bool{}
+		for _, row := range tb.str {
+			out[row[tb.col(t, col)]] = true
+		}
+		return out
+	}
+	people, homes, tenancies := keys("residents", "resident_id"), keys("properties", "uprn"), keys("tenancies", "tenancy_id")
+	if len(people) != len(load(t, dir, "residents").str) {
+		t.Error("resident_id is not unique in residents.csv")
+	}
+	for _, f := range contract.Default().Files {
+		tb := load(t, dir, f.Name)
+		for _, ref := range []struct {
+			col  string
+			keys map[string]bool
+		}{{"resident_id", people}, {"uprn", homes}, {"tenancy_id", tenancies}} {
+			if _, ok := f.Column(ref.col); !ok {
+				continue
+			}
+			ci := tb.col(t, ref.col)
+			for i, row := range tb.str {
+				if v := row[ci]; v != "" && !ref.keys[v] {
+					t.Fatalf("%s row %d: %s %s is not defined", f.Name, i+2, ref.col, v)
+				}
+			}
+		}
+	}
+}
+
+// TestFraudSignals checks that tenancy fraud shows in the data and that
+// investigations are a biased, imperfect subset.
+func TestFraudSignals(t *testing.T) {
+	dir := generate(t, 8000, 23, 0)
+	w, _ := newWorld(Config{Residents: 8000, Seed: 23, AsOf: testAsOf, YearsBefore: 4})
+	fraud := map[string]bool{}
+	for _, r := range oracleRows(t, dir, "tenancies.csv") {
+		fraud[r[0]] = r[1] == "1"
+	}
+	// Rent far in advance or in arrears at the as-of date: the last balance.
+	ra := load(t, dir, "rent_account")
+	last := map[string]float64{}
+	lastDay := map[string]contract.Day{}
+	for i, row := range ra.str {
+		d := ra.days[i][ra.col(t, "event_date")]
+		id := row[ra.col(t, "tenancy_id")]
+		if d <= w.asOf && d >= lastDay[id] {
+			lastDay[id] = d
+			last[id], _ = strconv.ParseFloat(row[ra.col(t, "balance_gbp")], 64)
+		}
+	}
+	var nF, nH, oddF, oddH float64
+	for id, f := range fraud {
+		odd := last[id] < -1000 || last[id] > 2000
+		if f {
+			nF++
+			if odd {
+				oddF++
+			}
+		} else {
+			nH++
+			if odd {
+				oddH++
+			}
+		}
+	}
+	if nF < 10 || oddF/nF < 2*oddH/nH {
+		t.Errorf("rent far in advance or in arrears: %.2f of %v fraud tenancies vs %.2f honest", oddF/nF, nF, oddH/nH)
+	}
+	// Investigations: fraud tenancies far more often investigated, mostly
+	// confirmed; honest ones rarely confirmed.
+	fi := load(t, dir, "fraud_investigations")
+	investigated := map[string]bool{}
+	var confF, closedF, confH, closedH float64
+	for _, row := range fi.str {
+		id, out := row[fi.col(t, "tenancy_id")], row[fi.col(t, "outcome")]
+		investigated[id] = true
+		f, atAsOf := fraud[id]
+		if !atAsOf || out == "" {
+			continue
+		}
+		if f {
+			closedF++
+			if out == "fraud_confirmed" {
+				confF++
+			}
+		} else {
+			closedH++
+			if out == "fraud_confirmed" {
+				confH++
+			}
+		}
+	}
+	var invF, invH float64
+	for id, f := range fraud {
+		if investigated[id] {
+			if f {
+				invF++
+			} else {
+				invH++
+			}
+		}
+	}
+	if invF/nF < 5*invH/nH {
+		t.Errorf("investigated: %.2f of fraud tenancies vs %.3f of honest, want a strong bias", invF/nF, invH/nH)
+	}
+	if invF == nF {
+		t.Error("every fraud tenancy investigated: want some undetected")
+	}
+	t.Logf("fraud tenancies %v of %v; odd rent balance %.2f vs %.2f; investigated %.2f vs %.3f; confirmed %.2f vs %.2f",
+		nF, nF+nH, oddF/nF, oddH/nH, invF/nF, invH/nH, confF/closedF, confH/closedH)
+	if closedF > 0 && confF/closedF < 0.4 || closedH > 0 && confH/closedH > 0.1 {
+		t.Errorf("confirmed: %.2f of closed fraud investigations, %.2f of honest", confF/closedF, confH/closedH)
+	}
+}
