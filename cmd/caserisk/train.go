@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"caserisk/features/contract"
 	"caserisk/models/artifact"
 	"caserisk/models/calibrate"
 	"caserisk/models/dataset"
@@ -131,6 +132,12 @@ name=+1,name=-1 to force the score to rise (or fall) with a feature.`,
 			case validAfter != "":
 				train, held, err = tab.SplitAfter(validAfter)
 				heldOut = "--valid-after " + validAfter
+				if err == nil {
+					if note := horizonNote(train.AsOfDates(), held.AsOfDates()); note != "" {
+						fmt.Fprintln(cmd.ErrOrStderr(), "note: "+note)
+						heldOut += " (" + note + ")"
+					}
+				}
 			}
 			if err != nil {
 				return err
@@ -252,4 +259,26 @@ func interval(m metrics.Metric) string {
 		return fmt.Sprintf("%.4f", m.Value)
 	}
 	return fmt.Sprintf("%.4f [%.4f, %.4f]", m.Value, m.Lo, m.Hi)
+}
+
+// horizonNote warns when the outcome windows of the latest training rows
+// (as_of + 12 months) reach past the first held-out as-of date: such a
+// model has learnt from outcomes that a model deployed on that date could
+// not yet have seen, so the hold-out flatters it a little.
+func horizonNote(trainDates, heldDates []string) string {
+	if len(trainDates) == 0 || len(heldDates) == 0 {
+		return ""
+	}
+	last, err1 := time.Parse(time.DateOnly, trainDates[len(trainDates)-1])
+	first, err2 := time.Parse(time.DateOnly, heldDates[0])
+	if err1 != nil || err2 != nil {
+		return ""
+	}
+	if end := last.AddDate(0, contract.LabelHorizonMonths, 0); end.After(first) {
+		return fmt.Sprintf("training outcomes run to %s, after the first held-out as_of %s; "+
+			"train on as_of up to %s for a hold-out faithful to deployment",
+			end.Format(time.DateOnly), first.Format(time.DateOnly),
+			first.AddDate(0, -contract.LabelHorizonMonths, 0).Format(time.DateOnly))
+	}
+	return ""
 }

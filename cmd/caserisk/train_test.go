@@ -225,3 +225,20 @@ func TestParseMonotone(t *testing.T) {
 		}
 	}
 }
+
+func TestHorizonNote(t *testing.T) {
+	tests := []struct {
+		train, held []string
+		want        string
+	}{
+		{[]string{"2022-01-01", "2023-01-01"}, []string{"2024-01-01"}, ""},
+		{[]string{"2023-01-01", "2023-07-01"}, []string{"2024-01-01"}, "training outcomes run to 2024-07-01, after the first held-out as_of 2024-01-01; train on as_of up to 2023-01-01"},
+		{nil, []string{"2024-01-01"}, ""},
+	}
+	for _, tc := range tests {
+		got := horizonNote(tc.train, tc.held)
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("horizonNote(%v, %v) = %q, want %q", tc.train, tc.held, got, tc.want)
+		}
+	}
+}
