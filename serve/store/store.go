@@ -9,6 +9,23 @@
 // numbered migrations (migrations/*.sql) is applied by Open. Every
 // multi-row write runs in one transaction: a write either happens whole or
 // not at all.
+//
+// # Database URLs
+//
+// sqlite://./caserisk.db (the default, DefaultURL) or sqlite:///abs/path.db
+// open a SQLite file in WAL mode; postgres://USER:PASSWORD@HOST:PORT/DB?sslmode=disable
+// opens PostgreSQL. Open applies the migrations the database lacks.
+//
+// # Testing against PostgreSQL
+//
+// The tests run every case against SQLite and, when CASERISK_TEST_POSTGRES
+// is set and reachable, PostgreSQL; each test works in a schema of its own,
+// dropped afterwards. On Debian (PostgreSQL 15), as root:
+//
+//	pg_ctlcluster 15 main start
+//	su postgres -c "psql -c \"CREATE ROLE caserisk LOGIN PASSWORD 'caserisk'\""
+//	su postgres -c "psql -c 'CREATE DATABASE caserisk_test OWNER caserisk'"
+//	export CASERISK_TEST_POSTGRES='postgres://caserisk:caserisk@127.0.0.1:5432/caserisk_test?sslmode=disable'
 package store
 
 import (
