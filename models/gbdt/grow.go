@@ -74,6 +74,12 @@ func (g *grower) canSplit(depth int) bool {
 	return g.p.MaxDepth == 0 || depth < g.p.MaxDepth
 }
 
+// splittable reports whether node n could be split: it is above the depth
+// limit and has enough rows and hessian for two children.
+func (g *grower) splittable(n *node) bool {
+	return g.canSplit(n.depth) && n.end-n.begin >= 2 && n.sum.h > 0 && n.sum.h >= 2*g.p.MinChildWeight
+}
+
 // grow builds a tree on the rows idx[:nidx] with the gradients in g.grad.
 // The returned tree's leaves hold learning-rate-scaled values; g.leaves
 // lists the leaves with their rows.
@@ -169,7 +175,10 @@ func (g *grower) growLossguide(ctx context.Context, root *node) error {
 // finds the children's best splits. The children are appended to out.
 func (g *grower) splitNodes(ctx context.Context, ns []*node, out []*node) ([]*node, error) {
 	t := g.t
-	type pair struct{ parent, small, large *node }
+	type pair struct {
+		parent, small, large *node
+		needS, needL         bool // whether each child may be split
+	}
 	pairs := make([]pair, len(ns))
 	for k, n := range ns {
 		sp := &n.split
@@ -204,7 +213,8 @@ func (g *grower) splitNodes(ctx context.Context, ns []*node, out []*node) ([]*no
 		if p.small.end-p.small.begin > p.large.end-p.large.begin {
 			p.small, p.large = p.large, p.small
 		}
-		if !g.canSplit(p.parent.depth + 1) {
+		p.needS, p.needL = g.splittable(p.small), g.splittable(p.large)
+		if !p.needS && !p.needL {
 			g.pool.put(p.parent.h)
 			p.parent.h = nil
 			continue
@@ -215,16 +225,29 @@ func (g *grower) splitNodes(ctx context.Context, ns []*node, out []*node) ([]*no
 	if err := g.buildHists(ctx, build); err != nil {
 		return nil, err
 	}
-	for k := range pairs {
+	// The larger children's histograms by subtraction, then the best splits
+	// of all children, in parallel.
+	err := forEach(ctx, g.threads, len(pairs), func(k int) {
 		p := &pairs[k]
-		if p.parent.h != nil {
+		if p.parent.h != nil && p.needL {
 			subHist(p.parent.h, p.small.h)
 			p.large.h, p.parent.h = p.parent.h, nil
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
-	// Best splits of the children, in parallel.
+	for k := range pairs {
+		p := &pairs[k]
+		g.pool.put(p.parent.h) // not needed for the larger child
+		p.parent.h = nil
+		if !p.needS {
+			g.pool.put(p.small.h)
+			p.small.h = nil
+		}
+	}
 	children := out[len(out)-2*len(ns):]
-	err := forEach(ctx, g.threads, len(children), func(i int) {
+	err = forEach(ctx, g.threads, len(children), func(i int) {
 		c := children[i]
 		if c.h != nil {
 			c.split = g.sp.best(c.h, c.sum, c.lo, c.hi, g.feats)
