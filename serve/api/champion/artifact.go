@@ -1,13 +1,18 @@
 package champion
 
 import (
+	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"sort"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
+
 	"caserisk/models/artifact"
 	"caserisk/models/explain"
+	"caserisk/models/tree"
 	"caserisk/serve/store"
 )
 
@@ -21,6 +26,10 @@ type Artifact struct {
 	infos   []explain.FeatureInfo
 	contrib explain.Contributor
 	bufs    sync.Pool // *[]float64 of NumFeatures+1 contributions
+
+	compileOnce sync.Once
+	compiled    *tree.Compiled // gbdt batch predictor, built on first use
+	compileErr  error
 }
 
 // FromArtifact prepares a parsed artifact for serving.
@@ -98,4 +107,57 @@ func (a *Artifact) Reasons(x []float64, k int) []Reason {
 		out[i] = Reason{Feature: r.Feature, Value: r.Value, Contribution: r.Contribution, Text: r.Text}
 	}
 	return out
+}
+
+// Prob maps a margin to the calibrated probability.
+func (a *Artifact) Prob(margin float64) float64 { return a.m.Prob(margin) }
+
+// batchBlock is the number of rows one batch-scoring task handles.
+const batchBlock = 4096
+
+// MarginsColumns returns the margins of column-major rows (cols[j][i] is
+// feature j of row i, in Features order), in parallel blocks: gradient-
+// boosted trees with the compiled predictor (tree.Compile), logistic models
+// row by row. The result does not depend on the number of threads.
+func (a *Artifact) MarginsColumns(ctx context.Context, cols [][]float64) ([]float64, error) {
+	if len(cols) != len(a.names) {
+		return nil, fmt.Errorf("batch margins: %d columns for %d features", len(cols), len(a.names))
+	}
+	n := len(cols[0])
+	if a.m.Algorithm == artifact.GBDT {
+		a.compileOnce.Do(func() { a.compiled, a.compileErr = tree.Compile(a.m.Ensemble) })
+		if a.compileErr != nil {
+			return nil, fmt.Errorf("batch margins: %w", a.compileErr)
+		}
+	}
+	out := make([]float64, n)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for lo := 0; lo < n; lo += batchBlock {
+		hi := min(lo+batchBlock, n)
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			if a.compiled != nil {
+				part := make([][]float64, len(cols))
+				for j, c := range cols {
+					part[j] = c[lo:hi]
+				}
+				return a.compiled.MarginsColumns(part, out[lo:hi])
+			}
+			x := make([]float64, len(cols))
+			for i := lo; i < hi; i++ {
+				for j, c := range cols {
+					x[j] = c[i]
+				}
+				out[i] = a.m.Margin(x)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("batch margins: %w", err)
+	}
+	return out, nil
 }

@@ -1,0 +1,323 @@
+// Package batch runs score runs: for an as-of date it loads the Residents
+// Index and each resident's events into the store (the single view), builds
+// point-in-time features for residents and council tenancies
+// (features/build), scores every entity with each target's champion,
+// explains each score, ranks and bands the scores, and stores them with
+// cases opened for the top of each list, in one transaction per target.
+//
+// Bands in a score run are by rank, because what a team can act on is a
+// number of cases, not a probability: ranks 1..capacity are "high" (each
+// opens a case), ranks up to MediumFactor × capacity are "medium", the rest
+// "low". With capacity 0 no case is opened and bands fall back to the
+// champion's calibrated-probability thresholds from its registration.
+//
+// A run is idempotent per (target, as-of date, champion version): running
+// it again returns the stored run without rebuilding features.
+package batch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sort"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"caserisk/features/build"
+	"caserisk/features/contract"
+	"caserisk/features/spec"
+	"caserisk/serve/api/champion"
+	"caserisk/serve/store"
+)
+
+// Config configures a Runner. Store, Load and DataDir are required.
+type Config struct {
+	Store   store.Store
+	Load    champion.Loader
+	DataDir string // the directory of contract CSV files
+	// Capacity is the default number of cases to open per target when a
+	// run does not say; 0 means 100.
+	Capacity int
+	// MediumFactor sets the medium band to ranks up to MediumFactor ×
+	// capacity; 0 means 3.
+	MediumFactor int
+	// Reasons is the number of reasons stored per score; 0 means 5.
+	Reasons int
+	// SkipIngest leaves the single view as it is (for a second run on the
+	// same data).
+	SkipIngest bool
+	// Logger receives progress; nil discards. It never receives personal data.
+	Logger *slog.Logger
+}
+
+// Runner runs score runs. It is safe for concurrent use, but runs for the
+// same data should not overlap (the single view is replaced by each).
+type Runner struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New returns a Runner.
+func New(cfg Config) (*Runner, error) {
+	switch {
+	case cfg.Store == nil:
+		return nil, errors.New("batch: Config.Store is required")
+	case cfg.Load == nil:
+		return nil, errors.New("batch: Config.Load is required")
+	case cfg.DataDir == "":
+		return nil, errors.New("batch: Config.DataDir is required")
+	}
+	if cfg.Capacity <= 0 {
+		cfg.Capacity = 100
+	}
+	if cfg.MediumFactor <= 0 {
+		cfg.MediumFactor = 3
+	}
+	if cfg.Reasons <= 0 {
+		cfg.Reasons = 5
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Runner{cfg: cfg, log: log}, nil
+}
+
+// ScoreRun scores every entity of each target as of asOf (YYYY-MM-DD) with
+// the target's champion and opens cases for the top capacity of each list
+// (0: the configured default). A target whose run already exists for the
+// champion's version is returned as stored.
+func (r *Runner) ScoreRun(ctx context.Context, asOf string, capacity int, targets []store.Target) ([]store.ScoreRun, error) {
+	day, err := contract.ParseDay(asOf)
+	if err != nil {
+		return nil, &store.FieldError{Field: "as_of", Msg: fmt.Sprintf("%q is not a YYYY-MM-DD date", asOf)}
+	}
+	if capacity < 0 {
+		return nil, &store.FieldError{Field: "capacity", Msg: "must not be negative"}
+	}
+	if capacity == 0 {
+		capacity = r.cfg.Capacity
+	}
+	if len(targets) == 0 {
+		targets = store.Targets()
+	}
+	type job struct {
+		target store.Target
+		champ  *champion.Champion
+	}
+	var jobs []job
+	var runs []store.ScoreRun
+	for _, t := range targets {
+		m, err := r.cfg.Store.Champion(ctx, t)
+		if err != nil {
+			return nil, fmt.Errorf("score run %s: champion: %w", t, err)
+		}
+		if prev, ok, err := r.existing(ctx, t, day.String(), m.Version); err != nil {
+			return nil, err
+		} else if ok {
+			r.log.Info("score run exists", "target", string(t), "as_of", day.String(), "model_version", m.Version, "run_id", prev.ID)
+			runs = append(runs, prev)
+			continue
+		}
+		ch, err := champion.Load(r.cfg.Load, m)
+		if err != nil {
+			return nil, fmt.Errorf("score run %s: %w", t, err)
+		}
+		jobs = append(jobs, job{t, ch})
+	}
+	if len(jobs) == 0 {
+		return runs, nil
+	}
+	if !r.cfg.SkipIngest {
+		start := time.Now()
+		n, err := Ingest(ctx, r.cfg.Store, r.cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		r.log.Info("single view loaded", "residents", n.Residents, "properties", n.Properties, "stays", n.Residences,
+			"events", n.Events, "rejected_rows", n.Rejected, "seconds", time.Since(start).Seconds())
+	}
+	for _, j := range jobs {
+		run, err := r.scoreTarget(ctx, j.target, j.champ, day, capacity)
+		if err != nil {
+			return nil, err
+		}
+		runs = append(runs, run)
+	}
+	return runs, nil
+}
+
+// existing finds a stored run of the target for the date and version.
+func (r *Runner) existing(ctx context.Context, t store.Target, asOf string, version int) (store.ScoreRun, bool, error) {
+	rs, err := r.cfg.Store.ScoreRuns(ctx, t)
+	if err != nil {
+		return store.ScoreRun{}, false, fmt.Errorf("score run %s: list runs: %w", t, err)
+	}
+	for _, run := range rs {
+		if run.AsOf == asOf && run.ModelVersion == version {
+			return run, true, nil
+		}
+	}
+	return store.ScoreRun{}, false, nil
+}
+
+// entityOf returns the feature builder's entity for a target.
+func entityOf(t store.Target) string {
+	if t == store.TenancyFraud {
+		return spec.Tenancy
+	}
+	return spec.Resident
+}
+
+// batchModel is a model that scores many rows at once; champion.Artifact
+// is one.
+type batchModel interface {
+	MarginsColumns(ctx context.Context, cols [][]float64) ([]float64, error)
+	Prob(margin float64) float64
+}
+
+// Scored is one entity's score before it is stored.
+type scored struct {
+	entity, resident string
+	prob, margin     float64
+	row              int
+}
+
+func (r *Runner) scoreTarget(ctx context.Context, t store.Target, ch *champion.Champion, day contract.Day, capacity int) (store.ScoreRun, error) {
+	start := time.Now()
+	tab, err := build.Build(ctx, build.Options{Dir: r.cfg.DataDir, AsOf: []contract.Day{day}, Entity: entityOf(t)})
+	if err != nil {
+		return store.ScoreRun{}, fmt.Errorf("score run %s: %w", t, err)
+	}
+	if tab.Rows() == 0 {
+		return store.ScoreRun{}, fmt.Errorf("score run %s: no %s is in the data on %s", t, entityOf(t), day)
+	}
+	cols, err := columns(tab, ch.Features())
+	if err != nil {
+		return store.ScoreRun{}, fmt.Errorf("score run %s: %w", t, err)
+	}
+	n := tab.Rows()
+	items := make([]scored, n)
+	for i := range items {
+		items[i] = scored{entity: tab.ResidentID(i), resident: tab.ResidentID(i), row: i}
+		if t == store.TenancyFraud {
+			items[i].entity = tab.TenancyID(i)
+		}
+	}
+	if bm, ok := ch.Model.(batchModel); ok {
+		margins, err := bm.MarginsColumns(ctx, cols)
+		if err != nil {
+			return store.ScoreRun{}, fmt.Errorf("score run %s: %w", t, err)
+		}
+		for i := range items {
+			items[i].margin, items[i].prob = margins[i], bm.Prob(margins[i])
+		}
+	} else {
+		x := make([]float64, len(cols))
+		for i := range items {
+			for j, c := range cols {
+				x[j] = c[i]
+			}
+			items[i].prob, items[i].margin = ch.Model.Score(x)
+		}
+	}
+	sort.SliceStable(items, func(a, b int) bool {
+		if items[a].prob != items[b].prob {
+			return items[a].prob > items[b].prob
+		}
+		return items[a].entity < items[b].entity
+	})
+	scores := make([]store.Score, n)
+	if err := r.explain(ctx, ch, cols, items, scores); err != nil {
+		return store.ScoreRun{}, fmt.Errorf("score run %s: %w", t, err)
+	}
+	for rank, it := range items {
+		scores[rank].EntityID, scores[rank].ResidentID = it.entity, it.resident
+		scores[rank].Score, scores[rank].Margin, scores[rank].Rank = it.prob, it.margin, rank+1
+		scores[rank].Band = r.band(rank+1, capacity, it.prob, ch.Bands)
+	}
+	run, created, err := r.cfg.Store.RecordScoreRun(ctx, store.NewRun{Target: t, AsOf: day.String(), ModelVersion: ch.Version,
+		Capacity: capacity, Scores: scores})
+	if err != nil {
+		return store.ScoreRun{}, fmt.Errorf("score run %s: %w", t, err)
+	}
+	r.log.Info("score run", "target", string(t), "as_of", day.String(), "model_version", ch.Version, "rows", run.Rows,
+		"cases_opened", run.CasesOpened, "created", created, "seconds", time.Since(start).Seconds())
+	return run, nil
+}
+
+// band is a score's band in a run: by rank within capacity, or by the
+// champion's probability thresholds when no cases are opened.
+func (r *Runner) band(rank, capacity int, prob float64, b store.Bands) string {
+	if capacity <= 0 {
+		return b.Band(prob)
+	}
+	switch {
+	case rank <= capacity:
+		return "high"
+	case rank <= r.cfg.MediumFactor*capacity:
+		return "medium"
+	}
+	return "low"
+}
+
+// explain fills each score's reasons (JSON), in parallel.
+func (r *Runner) explain(ctx context.Context, ch *champion.Champion, cols [][]float64, items []scored, scores []store.Score) error {
+	g, gctx := errgroup.WithContext(ctx)
+	workers := runtime.GOMAXPROCS(0)
+	for w := range workers {
+		g.Go(func() error {
+			x := make([]float64, len(cols))
+			for k := w; k < len(items); k += workers {
+				if k%1024 == w && gctx.Err() != nil {
+					return gctx.Err()
+				}
+				for j, c := range cols {
+					x[j] = c[items[k].row]
+				}
+				b, err := json.Marshal(ch.Model.Reasons(x, r.cfg.Reasons))
+				if err != nil {
+					return fmt.Errorf("reasons of %s: %w", items[k].entity, err)
+				}
+				scores[k].Reasons = b
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return fmt.Errorf("explain scores: %w", err)
+	}
+	return nil
+}
+
+// columns gathers the model's features from a built table, column-major.
+// A feature the table lacks is an error naming it.
+func columns(tab *build.Table, features []string) ([][]float64, error) {
+	var missing []string
+	idx := make([]int, len(features))
+	for k, f := range features {
+		kind, j := tab.Column(f)
+		if kind != "feature" {
+			missing = append(missing, f)
+			continue
+		}
+		idx[k] = j
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("the built features lack %d the champion needs (was it trained with another feature spec?): %v", len(missing), missing)
+	}
+	n, nf := tab.Rows(), len(tab.Features)
+	cols := make([][]float64, len(features))
+	for k, j := range idx {
+		c := make([]float64, n)
+		for i := range n {
+			c[i] = tab.Values[i*nf+j]
+		}
+		cols[k] = c
+	}
+	return cols, nil
+}

@@ -1,0 +1,266 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+
+	"caserisk/features/contract"
+	"caserisk/serve/store"
+)
+
+// IngestCounts reports what Ingest loaded.
+type IngestCounts struct {
+	Residents, Properties, Residences, Events int
+	// Rejected counts rows that broke the contract and were left out.
+	Rejected int
+}
+
+// chunk is the number of records handed to the store at a time.
+const chunk = 5000
+
+// Ingest replaces the store's single view with the Residents Index in dir:
+// residents, properties, residences, and one timeline event per row of
+// every service file that names a resident. Rows that break the contract
+// are left out and counted; an unreadable file or a missing required file
+// is an error, and then nothing is replaced (one transaction).
+func Ingest(ctx context.Context, st store.Store, dir string) (IngestCounts, error) {
+	var n IngestCounts
+	c := contract.Default()
+	in, err := st.BeginIngest(ctx)
+	if err != nil {
+		return n, fmt.Errorf("ingest: %w", err)
+	}
+	if err := ingestAll(ctx, in, c, dir, &n); err != nil {
+		if rbErr := in.Rollback(); rbErr != nil {
+			err = errors.Join(err, fmt.Errorf("roll back: %w", rbErr))
+		}
+		return n, fmt.Errorf("ingest %s: %w", dir, err)
+	}
+	if err := in.Commit(); err != nil {
+		return n, fmt.Errorf("ingest: commit: %w", err)
+	}
+	return n, nil
+}
+
+func ingestAll(ctx context.Context, in store.Ingest, c *contract.Contract, dir string, n *IngestCounts) error {
+	for i := range c.Files {
+		f := &c.Files[i]
+		if _, err := os.Stat(filepath.Join(dir, f.Name)); errors.Is(err, fs.ErrNotExist) && !contract.RequiredFile(f.Name) {
+			continue
+		}
+		var err error
+		switch f.Service {
+		case "residents":
+			err = readResidents(ctx, in, dir, f, n)
+		case "properties":
+			err = readProperties(ctx, in, dir, f, n)
+		case "residences":
+			err = readResidences(ctx, in, dir, f, n)
+		default:
+			if _, ok := f.Column("resident_id"); ok && f.EventDate != "" {
+				err = readEvents(ctx, in, dir, f, n)
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// each streams the valid rows of a file to fn, counting rejected rows.
+func each(ctx context.Context, dir string, f *contract.File, n *IngestCounts, fn func(r *contract.Row) error) error {
+	rd, err := contract.Open(dir, f)
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	for k := 0; ; k++ {
+		if k%chunk == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		row, err := rd.Next()
+		if err == io.EOF {
+			return nil
+		}
+		var re *contract.RowError
+		if errors.As(err, &re) {
+			n.Rejected++
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("read %s: %w", f.Name, err)
+		}
+		if err := fn(row); err != nil {
+			return err
+		}
+	}
+}
+
+// cols returns the positions of the named columns of f (-1 when absent).
+func cols(f *contract.File, names ...string) []int {
+	out := make([]int, len(names))
+	for k, name := range names {
+		out[k] = -1
+		for j, c := range f.Columns {
+			if c.Name == name {
+				out[k] = j
+			}
+		}
+	}
+	return out
+}
+
+func str(r *contract.Row, j int) string {
+	if j < 0 {
+		return ""
+	}
+	return r.Str[j]
+}
+
+func day(r *contract.Row, j int) string {
+	if j < 0 || r.Day[j] == contract.NoDay {
+		return ""
+	}
+	return r.Day[j].String()
+}
+
+func integer(r *contract.Row, j int) int64 {
+	if j < 0 || math.IsNaN(r.Num[j]) {
+		return 0
+	}
+	return int64(r.Num[j])
+}
+
+func readResidents(ctx context.Context, in store.Ingest, dir string, f *contract.File, n *IngestCounts) error {
+	p := cols(f, "resident_id", "given_name", "family_name", "date_of_birth", "sex", "first_seen_date", "date_of_death")
+	buf := make([]store.Resident, 0, chunk)
+	flush := func() error {
+		if len(buf) == 0 {
+			return nil
+		}
+		if err := in.AddResidents(ctx, buf); err != nil {
+			return fmt.Errorf("%s: %w", f.Name, err)
+		}
+		n.Residents += len(buf)
+		buf = buf[:0]
+		return nil
+	}
+	err := each(ctx, dir, f, n, func(r *contract.Row) error {
+		buf = append(buf, store.Resident{ID: str(r, p[0]), GivenName: str(r, p[1]), FamilyName: str(r, p[2]),
+			DateOfBirth: day(r, p[3]), Sex: str(r, p[4]), FirstSeen: day(r, p[5]), DateOfDeath: day(r, p[6])})
+		if len(buf) == chunk {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return flush()
+}
+
+func readProperties(ctx context.Context, in store.Ingest, dir string, f *contract.File, n *IngestCounts) error {
+	p := cols(f, "uprn", "address", "postcode", "ward", "property_type", "tenure", "bedrooms", "council_tax_band")
+	buf := make([]store.Property, 0, chunk)
+	flush := func() error {
+		if len(buf) == 0 {
+			return nil
+		}
+		if err := in.AddProperties(ctx, buf); err != nil {
+			return fmt.Errorf("%s: %w", f.Name, err)
+		}
+		n.Properties += len(buf)
+		buf = buf[:0]
+		return nil
+	}
+	err := each(ctx, dir, f, n, func(r *contract.Row) error {
+		buf = append(buf, store.Property{UPRN: integer(r, p[0]), Address: str(r, p[1]), Postcode: str(r, p[2]), Ward: str(r, p[3]),
+			PropertyType: str(r, p[4]), Tenure: str(r, p[5]), Bedrooms: int(integer(r, p[6])), CouncilTaxBand: str(r, p[7])})
+		if len(buf) == chunk {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return flush()
+}
+
+func readResidences(ctx context.Context, in store.Ingest, dir string, f *contract.File, n *IngestCounts) error {
+	p := cols(f, "resident_id", "uprn", "start_date", "end_date", "relationship")
+	buf := make([]store.Residence, 0, chunk)
+	flush := func() error {
+		if len(buf) == 0 {
+			return nil
+		}
+		if err := in.AddResidences(ctx, buf); err != nil {
+			return fmt.Errorf("%s: %w", f.Name, err)
+		}
+		n.Residences += len(buf)
+		buf = buf[:0]
+		return nil
+	}
+	err := each(ctx, dir, f, n, func(r *contract.Row) error {
+		buf = append(buf, store.Residence{ResidentID: str(r, p[0]), UPRN: integer(r, p[1]), Start: day(r, p[2]), End: day(r, p[3]),
+			Relationship: str(r, p[4])})
+		if len(buf) == chunk {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return flush()
+}
+
+// readEvents turns each row of a service file into a timeline event: its
+// date, type code, address and amount. Free text is never copied.
+func readEvents(ctx context.Context, in store.Ingest, dir string, f *contract.File, n *IngestCounts) error {
+	p := cols(f, "resident_id", f.EventDate, f.TypeColumn, "uprn", f.AmountColumn, f.EndDate)
+	buf := make([]store.Event, 0, chunk)
+	flush := func() error {
+		if len(buf) == 0 {
+			return nil
+		}
+		if err := in.AddEvents(ctx, buf); err != nil {
+			return fmt.Errorf("%s: %w", f.Name, err)
+		}
+		n.Events += len(buf)
+		buf = buf[:0]
+		return nil
+	}
+	err := each(ctx, dir, f, n, func(r *contract.Row) error {
+		e := store.Event{ResidentID: str(r, p[0]), Service: f.Service, Date: day(r, p[1]), Type: str(r, p[2]), UPRN: integer(r, p[3])}
+		if e.Date == "" {
+			return nil
+		}
+		if p[4] >= 0 && !math.IsNaN(r.Num[p[4]]) {
+			e.Amount, e.HasAmount = r.Num[p[4]], true
+		}
+		if f.Kind == contract.Periods {
+			if end := day(r, p[5]); end != "" {
+				e.Detail = f.Title + " until " + end
+			} else {
+				e.Detail = f.Title + ", open"
+			}
+		}
+		buf = append(buf, e)
+		if len(buf) == chunk {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return flush()
+}
