@@ -208,7 +208,7 @@ func Generate(ctx context.Context, cfg Config, dir string) (*Manifest, error) {
 			}
 			<-slots
 			if cfg.Progress != nil && (c%25 == 24 || c == nChunks-1) {
-				fmt.Fprintf(cfg.Progress, "\rgenerate: %d/%d households' units written", min((c+1)*chunkUnits, w.units), w.units)
+				fmt.Fprintf(cfg.Progress, "\rgenerate: %d of %d homes and their households written", min((c+1)*chunkUnits, w.units), w.units)
 				if c == nChunks-1 {
 					fmt.Fprintln(cfg.Progress)
 				}

@@ -136,10 +136,11 @@ func (w *world) newProperty(un *unit, slot, ward int, tenure string) *property {
 	}
 	p.band = min(band, 7)
 	num := r.intn(1, 240)
-	street := streets[r.IntN(len(streets))]
+	// Each ward has its own few streets and estates.
+	street := streets[(ward*7+r.IntN(6))%len(streets)]
 	switch {
 	case tenure == "council":
-		p.address = "Flat " + strconv.Itoa(r.intn(1, 120)) + ", " + estates[r.IntN(len(estates))] + ", " + street + ", London"
+		p.address = "Flat " + strconv.Itoa(r.intn(1, 120)) + ", " + estates[(ward+r.IntN(3))%len(estates)] + ", " + street + ", London"
 	case p.ptype == "house":
 		p.address = strconv.Itoa(num) + " " + street + ", London"
 	default:
