@@ -8,7 +8,10 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"time"
 
+	"caserisk/models/dataset"
+	"caserisk/models/explain"
 	"caserisk/models/tree"
 )
 
@@ -299,4 +302,76 @@ func lineCol(data []byte, off int64) (line, col int) {
 	line = bytes.Count(before, []byte{'\n'}) + 1
 	col = int(off) - (bytes.LastIndexByte(before, '\n') + 1) + 1
 	return line, col
+}
+
+// ImportOptions says how to turn an imported XGBoost model into a caserisk
+// model file.
+type ImportOptions struct {
+	// Target is the label the model predicts; evaluate uses it as the
+	// default label column.
+	Target string
+	// Source is the XGBoost file's base name, recorded in Training.Source.
+	Source string
+	// Meta describes the features (the feature builder's FILE.meta.json);
+	// features it does not describe keep only their name. Optional.
+	Meta *dataset.Meta
+	// Created is the import time; Version is caserisk's.
+	Created time.Time
+	Version string
+}
+
+// Model wraps the imported ensemble as a gbdt caserisk model: features
+// named as in XGBoost with their metadata, no calibrator (the probability is
+// the sigmoid of the margin, as XGBoost's), total split gain as importance,
+// and the XGBoost version and objective in Params. It has no training
+// fingerprint or validation metrics: caserisk did not train it.
+func (x *XGBoostModel) Model(o ImportOptions) (*Model, error) {
+	if o.Target == "" {
+		return nil, fmt.Errorf("import %s: no target label named", o.Source)
+	}
+	byName := map[string]dataset.FeatureMeta{}
+	if o.Meta != nil {
+		for _, f := range o.Meta.Features {
+			byName[f.Name] = f
+		}
+	}
+	m := &Model{
+		Algorithm: GBDT,
+		Target:    o.Target,
+		Params: map[string]any{
+			"imported_from":   "xgboost",
+			"xgboost_version": fmt.Sprintf("%d.%d.%d", x.Version[0], x.Version[1], x.Version[2]),
+			"objective":       x.Objective,
+			"trees":           len(x.Ensemble.Trees),
+		},
+		Ensemble:        x.Ensemble,
+		Created:         o.Created.UTC().Format(time.RFC3339),
+		CaseriskVersion: o.Version,
+		Training: Training{
+			Source:  o.Source,
+			HeldOut: "none: imported from XGBoost, not trained by caserisk; evaluate it on held-out rows before use",
+		},
+		Importance: map[string]float64{},
+	}
+	described := 0
+	for _, n := range x.FeatureNames {
+		f, ok := byName[n]
+		if ok {
+			described++
+		} else {
+			f = dataset.FeatureMeta{Name: n}
+		}
+		m.Features = append(m.Features, Feature{FeatureMeta: f})
+	}
+	if o.Meta != nil && described == 0 {
+		return nil, fmt.Errorf("import %s: the feature metadata describes none of the model's %d features (model features are named like %q)",
+			o.Source, len(x.FeatureNames), x.FeatureNames[0])
+	}
+	for j, g := range explain.TotalGain(x.Ensemble) {
+		m.Importance[x.FeatureNames[j]] = g
+	}
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("import %s: %w", o.Source, err)
+	}
+	return m, nil
 }

@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"caserisk/models/dataset"
 	"caserisk/models/explain"
 )
 
@@ -239,4 +241,53 @@ func FuzzReadXGBoostJSON(f *testing.F) {
 			t.Fatalf("contributions sum to %g, margin %g", s, mg)
 		}
 	})
+}
+
+func TestXGBoostModelArtifact(t *testing.T) {
+	x, err := ReadXGBoostJSON([]byte(minimalModel), "min.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := &dataset.Meta{Features: []dataset.FeatureMeta{{Name: "b", Description: "repair requests", Unit: "count"}}}
+	opts := ImportOptions{Target: "label_arrears_90d", Source: "min.json", Meta: meta, Created: time.Unix(0, 0), Version: "test"}
+	m, err := x.Model(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := m.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Parse(b)
+	if err != nil {
+		t.Fatalf("imported model does not load: %v", err)
+	}
+	if back.Features[1].Description != "repair requests" || back.Features[0].Description != "" {
+		t.Fatalf("features %+v", back.Features)
+	}
+	if back.Importance["b"] != 3 || back.Importance["a"] != 0 {
+		t.Fatalf("importance %v", back.Importance)
+	}
+	for _, row := range [][]float64{{0, 0}, {0, 1}, {0, math.NaN()}} {
+		if got, want := back.Margin(row), x.Ensemble.Margin(row); got != want {
+			t.Fatalf("margin %v: %g after the round trip, %g before", row, got, want)
+		}
+	}
+	if got := back.Score([]float64{0, 1}); math.Abs(got-1/(1+math.Exp(-0.75))) > 1e-15 {
+		t.Fatalf("score %g, want the sigmoid of the margin", got)
+	}
+
+	bad := []struct {
+		name string
+		o    ImportOptions
+	}{
+		{"no target", ImportOptions{Source: "min.json"}},
+		{"metadata for another model", ImportOptions{Target: "y", Source: "min.json",
+			Meta: &dataset.Meta{Features: []dataset.FeatureMeta{{Name: "zzz"}}}}},
+	}
+	for _, tc := range bad {
+		if _, err := x.Model(tc.o); err == nil {
+			t.Errorf("%s: no error", tc.name)
+		}
+	}
 }
