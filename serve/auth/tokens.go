@@ -24,8 +24,9 @@ const tokenBytes = 32
 // enough to find the one candidate row and useless for guessing the rest.
 const prefixLen = len(TokenPrefix) + 8
 
-// tokenLen is the length of a well-formed token.
-var tokenLen = len(TokenPrefix) + base64.RawURLEncoding.EncodedLen(tokenBytes)
+// tokenLen is the length of a well-formed token: the marker and 32 bytes
+// in unpadded base64url (43 characters).
+const tokenLen = len(TokenPrefix) + (tokenBytes*8+5)/6
 
 // ErrUnauthenticated is returned when a bearer token is missing, malformed,
 // unknown, or belongs to a disabled user. The reason is deliberately not

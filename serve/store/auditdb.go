@@ -19,8 +19,13 @@ func (d *db) AppendAudit(ctx context.Context, recs ...audit.Record) ([]audit.Ent
 		if recs[i].At.IsZero() {
 			recs[i].At = d.now()
 		}
-		if recs[i].Action == "" {
-			return nil, fmt.Errorf("append audit: %w", invalidf(fmt.Sprintf("records[%d].action", i), "empty"))
+		r := &recs[i]
+		for _, f := range [...]struct{ name, v string }{
+			{"user", r.User}, {"role", r.Role}, {"action", r.Action}, {"resource", r.Resource}, {"purpose", r.Purpose},
+		} {
+			if f.v == "" {
+				return nil, fmt.Errorf("append audit: %w", invalidf(fmt.Sprintf("records[%d].%s", i, f.name), "empty: an audit row says who, in what role, did what, to what, and why"))
+			}
 		}
 	}
 	var entries []audit.Entry

@@ -64,6 +64,10 @@ func (d *db) Queue(ctx context.Context, q QueueQuery) ([]Case, int, error) {
 		}
 		where = `c.kind = ? AND c.status IN (` + placeholders(len(q.Statuses)) + `)`
 	}
+	if q.AssignedTo != 0 {
+		where += ` AND c.assigned_to = ?`
+		args = append(args, q.AssignedTo)
+	}
 	var total int
 	if err := d.sql.QueryRowContext(ctx, d.q(`SELECT COUNT(*) FROM cases c WHERE `+where), args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("%s queue: count: %w", q.Kind, err)
@@ -88,7 +92,13 @@ func (d *db) Queue(ctx context.Context, q QueueQuery) ([]Case, int, error) {
 	return out, total, nil
 }
 
+// maxNoteLen bounds a case note, in bytes.
+const maxNoteLen = 4000
+
 func (d *db) TransitionCase(ctx context.Context, t Transition) (Case, error) {
+	if len(t.Note) > maxNoteLen {
+		return Case{}, fmt.Errorf("move case %d: %w", t.CaseID, invalidf("note", "longer than %d bytes", maxNoteLen))
+	}
 	var c Case
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
 		cur, err := d.getCase(ctx, tx, t.CaseID)

@@ -271,8 +271,10 @@ type NewRun struct {
 type QueueQuery struct {
 	Kind     Target
 	Statuses []Status // nil for every open status (not closed)
-	Offset   int
-	Limit    int // 0 for 50; at most 500
+	// AssignedTo selects the cases assigned to a user; 0 for all cases.
+	AssignedTo int64
+	Offset     int
+	Limit      int // 0 for 50; at most 500
 }
 
 // AuditFilter selects audit rows, newest first.

@@ -366,6 +366,26 @@ func TestCaseTransitions(t *testing.T) {
 		if err != nil || len(h) != 4 || h[0].To != StatusNew || h[3].Outcome != OutcomeHelpAccepted || h[3].By != "worker" {
 			t.Errorf("history: %+v, %v", h, err)
 		}
+		// Assignment, and the queue of a user's cases.
+		u, _ := s.CreateUser(ctx, "cw", auth.Caseworker)
+		open, _, _ := s.Queue(ctx, QueueQuery{Kind: ComplexCase, Limit: 500})
+		if len(open) == 0 {
+			t.Fatal("no open complex case left to assign")
+		}
+		if _, err := s.AssignCase(ctx, open[0].ID, u.ID, "lead"); err != nil {
+			t.Fatal(err)
+		}
+		mine, n, err := s.Queue(ctx, QueueQuery{Kind: ComplexCase, AssignedTo: u.ID})
+		if err != nil || n != 1 || mine[0].ID != open[0].ID || mine[0].AssignedTo != u.ID {
+			t.Errorf("assigned queue: %+v (%d), %v", mine, n, err)
+		}
+		if _, err := s.AssignCase(ctx, open[0].ID, 4242, "lead"); !errors.Is(err, ErrInvalid) {
+			t.Errorf("assign to an unknown user: %v", err)
+		}
+		long := Transition{CaseID: open[0].ID, To: StatusReviewing, Note: strings.Repeat("x", maxNoteLen+1)}
+		if _, err := s.TransitionCase(ctx, long); !errors.Is(err, ErrInvalid) {
+			t.Errorf("overlong note: %v", err)
+		}
 		if _, err := s.TransitionCase(ctx, Transition{CaseID: 99999, To: StatusReviewing}); !errors.Is(err, ErrNotFound) {
 			t.Errorf("unknown case: %v, want ErrNotFound", err)
 		}
@@ -542,6 +562,11 @@ func TestAuditChainAndTamperDetection(t *testing.T) {
 		sum, err := audit.Verify(ctx, s)
 		if err != nil || sum.Rows != 7 {
 			t.Fatalf("Verify of an intact log: %+v, %v", sum, err)
+		}
+		noPurpose := auditRec(9)
+		noPurpose.Purpose = ""
+		if _, err := s.AppendAudit(ctx, auditRec(8), noPurpose); !errors.Is(err, ErrInvalid) {
+			t.Errorf("audit row without a purpose: %v, want ErrInvalid", err)
 		}
 		got, _ := s.Audit(ctx, AuditFilter{Resource: "resident/R3", Limit: 10})
 		if len(got) != 1 || got[0].ID != 4 {
