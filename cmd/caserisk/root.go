@@ -61,6 +61,8 @@ Scores support a person's decision; they never act alone.`,
 		newScoreCmd(),
 		newEvaluateCmd(),
 		newBaselineCmd(),
+		newServeCmd(),
+		newScoreRunCmd(),
 		newImportCmd(),
 	)
 	for _, c := range root.Commands() {

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"caserisk/serve/api"
+	"caserisk/serve/api/champion"
+	"caserisk/serve/batch"
+	"caserisk/serve/store"
+)
+
+func newServeCmd() *cobra.Command {
+	var (
+		dbURL, addr, modelsDir, dataDir, logFormat, logLevel, by string
+		bands                                                    store.Bands
+		capacity, maxRows, maxReasons                            int
+		maxBody                                                  int64
+		authCache, refresh, grace                                time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the scoring API (Gin) over the store",
+		Long: `serve runs the scoring service: the JSON API under /api/v1 (OpenAPI
+document at /api/v1/openapi.json), /healthz, /readyz and /metrics.
+
+The database (--db) is the source of truth: the registry says which model
+is each target's champion, and the service loads it from the stored
+artifact. Migrations are applied at start. A promotion through the API
+swaps the champion at once; one made with 'caserisk models promote' is
+picked up within --refresh. Neither needs a restart or fails a request.
+
+--models DIR imports model artifacts at start: every DIR/*.json that the
+registry does not hold yet is registered as a candidate for the target it
+names, with the --band-high/--band-medium thresholds. A target with no
+champion at all gets the newest imported version as champion; otherwise
+promotion stays a deliberate act.
+
+--data DIR enables POST /api/v1/score-runs over that directory of contract
+CSV files.
+
+SIGTERM or Ctrl-C stops taking connections, reports not-ready, and lets
+requests in flight finish (up to --grace). Logs are structured (log/slog)
+on stderr and never hold personal data.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			log, err := newLogger(logFormat, logLevel)
+			if err != nil {
+				return usagef("%s: %v", cmd.CommandPath(), err)
+			}
+			if err := champion.ValidateBands(bands); err != nil {
+				return usagef("%s: --band-high/--band-medium: %v", cmd.CommandPath(), err)
+			}
+			ctx := cmd.Context()
+			st, err := store.Open(ctx, dbURL)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if modelsDir != "" {
+				imported, err := champion.Import(ctx, st, modelsDir, bands, by)
+				if err != nil {
+					return err
+				}
+				for _, m := range imported {
+					log.Info("model artifact", "file", m.Path, "target", string(m.Target), "version", m.Version,
+						"registered", m.New, "promoted", m.Promoted)
+				}
+			}
+			cfg := api.Config{Store: st, Load: champion.LoadArtifact, Logger: log, MaxBodyBytes: maxBody,
+				MaxRows: maxRows, MaxReasons: maxReasons, AuthCacheTTL: authCache, RefreshEvery: refresh, ShutdownGrace: grace}
+			if dataDir != "" {
+				r, err := batch.New(batch.Config{Store: st, Load: champion.LoadArtifact, DataDir: dataDir, Capacity: capacity, Logger: log})
+				if err != nil {
+					return err
+				}
+				cfg.Runner = r
+			}
+			srv, err := api.New(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer srv.Close()
+			return srv.Run(ctx, addr)
+		},
+	}
+	addStoreFlag(cmd, &dbURL)
+	addByFlag(cmd, &by, "imports models")
+	f := cmd.Flags()
+	f.StringVar(&addr, "addr", "127.0.0.1:8080", "HOST:PORT to listen on")
+	f.StringVar(&modelsDir, "models", "", "directory of model artifacts (*.json) to register at start")
+	f.StringVar(&dataDir, "data", "", "directory of contract CSV files for score runs from the API")
+	f.Float64Var(&bands.High, "band-high", 0.5, "for imported models: calibrated probability at and above which a live score is high")
+	f.Float64Var(&bands.Medium, "band-medium", 0.2, "for imported models: calibrated probability at and above which a live score is medium")
+	f.IntVar(&capacity, "capacity", 100, "cases a score run from the API opens per target when the request does not say")
+	f.IntVar(&maxRows, "max-rows", 1000, "most rows in one POST /score")
+	f.IntVar(&maxReasons, "max-reasons", 10, "most reasons per row in one POST /score")
+	f.Int64Var(&maxBody, "max-body", 1<<20, "largest request body in bytes")
+	f.DurationVar(&authCache, "auth-cache", 10*time.Second, "how long a verified token is trusted before the database is asked again")
+	f.DurationVar(&refresh, "refresh", 5*time.Second, "how often the registry is re-read for champions promoted elsewhere")
+	f.DurationVar(&grace, "grace", 15*time.Second, "how long shutdown waits for requests in flight")
+	f.StringVar(&logFormat, "log-format", "json", "log format: json or text")
+	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	return cmd
+}
+
+// newLogger returns a slog logger on stderr.
+func newLogger(format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch strings.ToLower(format) {
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want json or text", format)
+}
