@@ -164,6 +164,7 @@ func BenchmarkLogisticVsSklearn(b *testing.B) {
 		b.ReportMetric(goSec/skSec, "ratio")
 		b.ReportMetric(goLoss, "logloss_caserisk")
 		b.ReportMetric(skLoss, "logloss_sklearn")
+		b.ReportMetric(math.Abs(goLoss-skLoss), "logloss_absdiff")
 		b.ReportMetric(float64(m.Iterations), "caserisk_iter")
 		b.ReportMetric(skIter, "sklearn_iter")
 		if d := math.Abs(goLoss - skLoss); d > 1e-4 {
