@@ -74,6 +74,8 @@ func TestStoreCommands(t *testing.T) {
 		{"promote bad version", []string{"models", "promote", "--db", db, "--target", "complex_case", "--version", "0"}, 2, ""},
 		{"list", []string{"models", "list", "--db", db}, 0, "champion"},
 		{"bad db", []string{"models", "list", "--db", "mysql://x"}, 1, ""},
+		{"labels", []string{"models", "labels", "--db", db, "--target", "complex_case"}, 0, "kind,entity_id,resident_id,as_of,label"},
+		{"labels no target", []string{"models", "labels", "--db", db}, 2, ""},
 		{"verify", []string{"audit", "verify", "--db", db}, 0, "audit log intact: 3 rows"},
 	}
 	for _, s := range steps {

@@ -250,11 +250,17 @@ type TimelineQuery struct {
 // load and changes nothing. One load runs at a time: BeginIngest returns
 // ErrConflict while another is active (one idle for 5 minutes is taken over).
 type Ingest interface {
+	// AddResidents stages a chunk of residents (ids unique across the load).
 	AddResidents(ctx context.Context, rs []Resident) error
+	// AddProperties stages a chunk of properties (UPRNs unique across the load).
 	AddProperties(ctx context.Context, ps []Property) error
+	// AddResidences stages a chunk of stays.
 	AddResidences(ctx context.Context, rs []Residence) error
+	// AddEvents stages a chunk of timeline events.
 	AddEvents(ctx context.Context, es []Event) error
+	// Commit replaces the live tables the load touched, atomically.
 	Commit() error
+	// Rollback abandons the load; it is a no-op after Commit.
 	Rollback() error
 }
 
