@@ -874,9 +874,6 @@ func (s *sink) earlyHelp(un *unit, h *household) {
 	})
 }
 
-// termEnds are the month and day of the three school term ends.
-var termEnds = [3][2]int{{12, 18}, {3, 29}, {7, 21}}
-
 func (s *sink) education(h *household) {
 	w, r := s.w, s.r
 	wr := s.writers["education"]
@@ -944,7 +941,7 @@ var homelessReasons = []string{"family_or_friends_evicting", "end_of_private_ten
 func (s *sink) homelessness(un *unit, h *household) {
 	r := s.r
 	n := 0
-	tf := map[string]float64{"council": 0.6, "housing_association": 0.8, "private_rented": 2, "owner_occupied": 0.3}[un.props[0].tenure]
+	tf := byTenure(un.props[0].tenure, 0.6, 0.8, 2, 0.3)
 	emitCase := func(p *person, steps []day, evs []string, reason string) {
 		n++
 		id := "HL" + un.id + strconv.Itoa(h.seq) + strconv.Itoa(n)

@@ -78,7 +78,7 @@ func (w *world) drawEscalations(un *unit, h *household) {
 		}
 		if hd := h.head(bs); hd != nil && hd.end >= t {
 			who[escHomeless] = hd
-			wt[escHomeless] = map[string]float64{"council": 0.8, "housing_association": 1, "private_rented": 1.8, "owner_occupied": 0.25}[un.props[0].tenure]
+			wt[escHomeless] = byTenure(un.props[0].tenure, 0.8, 1, 1.8, 0.25)
 			st := h.where(t)
 			if tn := h.tenancyAt(t); tn != nil && h.tenancyAt(bs) == tn && st != nil && st.slot == 0 && h.evictAt == 0 {
 				// The eviction is recorded against a tenant living there.

@@ -34,7 +34,19 @@ func (un *unit) nextID() string {
 var ethCodes = []string{"white", "asian", "black", "mixed", "other"}
 var ethWeights = []float64{59, 16, 9, 7, 8}
 
-var tenureShift = map[string]float64{"council": 0.8, "housing_association": 0.6, "private_rented": 0.1, "owner_occupied": -0.7}
+// byTenure returns the value for a tenure: council, housing association,
+// private rented, or owner occupied (anything else).
+func byTenure(tenure string, council, ha, private, owner float64) float64 {
+	switch tenure {
+	case "council":
+		return council
+	case "housing_association":
+		return ha
+	case "private_rented":
+		return private
+	}
+	return owner
+}
 
 // newUnit draws unit u's properties and simulates its households.
 func (w *world) newUnit(u int) *unit {
@@ -97,8 +109,9 @@ func (w *world) newUnit(u int) *unit {
 	return un
 }
 
+// departRate is a household's yearly rate of leaving its home.
 func departRate(tenure string, kind int) float64 {
-	rate := map[string]float64{"council": 0.04, "housing_association": 0.06, "private_rented": 0.2, "owner_occupied": 0.07}[tenure]
+	rate := byTenure(tenure, 0.04, 0.06, 0.2, 0.07)
 	if kind == hhElderly {
 		rate /= 3
 	}
@@ -271,7 +284,7 @@ func (w *world) newHousehold(un *unit, seq int, arrive day) *household {
 	for _, p := range h.members {
 		p.firstSeen = max(p.start, w.start-20*365)
 	}
-	h.car = r.bern(map[string]float64{"council": 0.2, "housing_association": 0.2, "private_rented": 0.3, "owner_occupied": 0.5}[tenure])
+	h.car = r.bern(byTenure(tenure, 0.2, 0.2, 0.3, 0.5))
 	h.falseSPD = len(h.members) > 1 && r.bern(0.04)
 	h.vehicle = "V" + strconv.FormatUint(uint64(un.r.Int64N(1<<40)), 36)
 	return h
@@ -384,7 +397,7 @@ func (w *world) drawState(un *unit, h *household) {
 	r := un.r
 	p0 := un.props[0]
 	g := r.NormFloat64()
-	shift := tenureShift[p0.tenure] + 0.3*wardDeprivation[p0.ward]
+	shift := byTenure(p0.tenure, 0.8, 0.6, 0.1, -0.7) + 0.3*wardDeprivation[p0.ward]
 	h.muF = -0.3 + shift + 0.75*g + 0.55*r.NormFloat64()
 	h.muV = -0.3 + 0.3*shift + 0.55*g + 0.75*r.NormFloat64()
 	h.muI = -0.3 + 0.3*shift + 0.45*g + 0.8*r.NormFloat64()
