@@ -34,10 +34,6 @@ func TotalGain(e *tree.Ensemble) []float64 {
 	return g
 }
 
-// importanceBlock is how many rows MeanAbsSHAP explains at a time, so that
-// a large table never needs its whole contribution matrix in memory.
-const importanceBlock = 4096
-
 // MeanAbsSHAP returns each feature's mean absolute contribution over the
 // rows of a column-major table (cols[j][i] is feature j of row i, as in
 // dataset.Table.Cols). Tree ensembles are explained on all cores; the
@@ -45,55 +41,27 @@ const importanceBlock = 4096
 // ctx is cancelled.
 func MeanAbsSHAP(ctx context.Context, c Contributor, cols [][]float64) ([]float64, error) {
 	nf := c.NumFeatures()
-	if len(cols) != nf {
-		return nil, fmt.Errorf("explain: table has %d feature columns, model has %d", len(cols), nf)
-	}
+	total := make([]float64, nf)
 	n := 0
-	if nf > 0 {
-		n = len(cols[0])
-	}
-	for j, col := range cols {
-		if len(col) != n {
-			return nil, fmt.Errorf("explain: column %d has %d rows, column 0 has %d", j, len(col), n)
-		}
-	}
-	sum := make([]float64, nf)
-	if n == 0 {
-		return sum, nil
-	}
-	X := make([]float64, min(n, importanceBlock)*nf)
-	out := make([]float64, min(n, importanceBlock)*(nf+1))
-	batch, isBatch := c.(*Explainer)
-	for lo := 0; lo < n; lo += importanceBlock {
-		hi := min(lo+importanceBlock, n)
-		rows := hi - lo
+	err := eachBlock(ctx, c, cols, func(_ int, out []float64) error {
+		rows := len(out) / (nf + 1)
 		for i := 0; i < rows; i++ {
 			for j := 0; j < nf; j++ {
-				X[i*nf+j] = cols[j][lo+i]
+				total[j] += math.Abs(out[i*(nf+1)+j])
 			}
 		}
-		if isBatch {
-			if err := batch.ContributionsBatch(ctx, X[:rows*nf], out[:rows*(nf+1)]); err != nil {
-				return nil, err
-			}
-		} else {
-			if err := ctx.Err(); err != nil {
-				return nil, fmt.Errorf("explain: importance: %w", err)
-			}
-			for i := 0; i < rows; i++ {
-				c.Contributions(X[i*nf:(i+1)*nf], out[i*(nf+1):(i+1)*(nf+1)])
-			}
-		}
-		for i := 0; i < rows; i++ {
-			for j := 0; j < nf; j++ {
-				sum[j] += math.Abs(out[i*(nf+1)+j])
-			}
+		n += rows
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for j := range total {
+		if n > 0 {
+			total[j] /= float64(n)
 		}
 	}
-	for j := range sum {
-		sum[j] /= float64(n)
-	}
-	return sum, nil
+	return total, nil
 }
 
 // GlobalImportance ranks the features by mean absolute contribution over

@@ -210,14 +210,6 @@ func TestTreeSHAPMatchesReference(t *testing.T) {
 	}
 }
 
-func sum(v []float64) float64 {
-	s := 0.0
-	for _, x := range v {
-		s += x
-	}
-	return s
-}
-
 // conditional is Algorithm 1 of Lundberg et al.: the path-dependent estimate
 // of E[tree(x) | x_S], following x where the feature is in S and splitting
 // the weight by cover elsewhere.

@@ -1,0 +1,81 @@
+package explain
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"math"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestWriteCSV(t *testing.T) {
+	l := &Linear{Mean: []float64{0, 0}, Scale: []float64{1, 1}, Coef: []float64{0.002, -0.5}, Intercept: -1}
+	cols := [][]float64{{1240, 0, math.NaN()}, {1, 3, 0}}
+	infos := []FeatureInfo{
+		{Name: "rent_arrears_90d", Description: "rent arrears", Unit: "GBP", WindowDays: 90},
+		{Name: "support_visits", Description: "support visits", Unit: "count"},
+	}
+	var buf bytes.Buffer
+	err := WriteCSV(context.Background(), &buf, l, cols, CSVOptions{
+		Infos: infos, KeyNames: []string{"resident_id"}, Keys: [][]string{{"R1", "R2", "R3"}}, Reasons: 1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{
+		{"resident_id", "margin", "bias", "shap_rent_arrears_90d", "shap_support_visits", "raising_1", "lowering_1"},
+		{"R1", "", "-1", "2.48", "-0.5", "Rent arrears of £1,240 in the last 90 days raised the risk", "Support visits of 1 lowered the risk"},
+		{"R2", "", "-1", "0", "-1.5", "", "Support visits of 3 lowered the risk"},
+		{"R3", "", "-1", "0", "0", "", ""},
+	}
+	if len(recs) != len(want) {
+		t.Fatalf("%d lines, want %d:\n%s", len(recs), len(want), buf.String())
+	}
+	for i := range want {
+		for j := range want[i] {
+			if j == 1 && i > 0 {
+				// The margin is the sum of the row's contributions.
+				m, err := strconv.ParseFloat(recs[i][1], 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				s := 0.0
+				for _, c := range recs[i][2:5] {
+					v, _ := strconv.ParseFloat(c, 64)
+					s += v
+				}
+				if math.Abs(m-s) > 1e-12 {
+					t.Fatalf("line %d: margin %g, contributions sum to %g", i, m, s)
+				}
+				continue
+			}
+			if recs[i][j] != want[i][j] {
+				t.Fatalf("line %d, column %d: %q, want %q", i, j, recs[i][j], want[i][j])
+			}
+		}
+	}
+
+	bad := []struct {
+		name string
+		o    CSVOptions
+		cols [][]float64
+	}{
+		{"infos", CSVOptions{Infos: infos[:1]}, cols},
+		{"keys", CSVOptions{Infos: infos, KeyNames: []string{"id"}}, cols},
+		{"key rows", CSVOptions{Infos: infos, KeyNames: []string{"id"}, Keys: [][]string{{"R1"}}}, cols},
+		{"columns", CSVOptions{Infos: infos}, cols[:1]},
+	}
+	for _, tc := range bad {
+		if err := WriteCSV(context.Background(), &bytes.Buffer{}, l, tc.cols, tc.o); err == nil {
+			t.Errorf("%s: no error", tc.name)
+		} else if !strings.Contains(err.Error(), "explain:") {
+			t.Errorf("%s: error %q lacks context", tc.name, err)
+		}
+	}
+}
