@@ -219,7 +219,7 @@ func newModelsListCmd() *cobra.Command {
 }
 
 func newModelsLabelsCmd() *cobra.Command {
-	var dbURL, target, out string
+	var dbURL, target, out, by string
 	cmd := &cobra.Command{
 		Use:   "labels",
 		Short: "Export closed cases' outcomes as training labels (CSV)",
@@ -241,6 +241,10 @@ Labels come only from flagged cases, so they are not a random sample.`,
 			return withStore(cmd.Context(), dbURL, func(s store.Store) error {
 				labels, err := s.Labels(cmd.Context(), t)
 				if err != nil {
+					return err
+				}
+				// The export carries resident identifiers: it is audited.
+				if err := auditCLI(cmd.Context(), s, by, "labels.export", "labels/"+string(t), "model retraining"); err != nil {
 					return err
 				}
 				if out == "" || out == "-" {
@@ -265,6 +269,7 @@ Labels come only from flagged cases, so they are not a random sample.`,
 	addStoreFlag(cmd, &dbURL)
 	cmd.Flags().StringVar(&target, "target", "", "complex_case or tenancy_fraud (required)")
 	cmd.Flags().StringVar(&out, "out", "-", "the CSV file to write; - for standard output")
+	addByFlag(cmd, &by, "exports the labels")
 	return cmd
 }
 

@@ -76,7 +76,7 @@ func TestStoreCommands(t *testing.T) {
 		{"bad db", []string{"models", "list", "--db", "mysql://x"}, 1, ""},
 		{"labels", []string{"models", "labels", "--db", db, "--target", "complex_case"}, 0, "kind,entity_id,resident_id,as_of,label"},
 		{"labels no target", []string{"models", "labels", "--db", db}, 2, ""},
-		{"verify", []string{"audit", "verify", "--db", db}, 0, "audit log intact: 3 rows"},
+		{"verify", []string{"audit", "verify", "--db", db}, 0, "audit log intact: 4 rows"},
 	}
 	for _, s := range steps {
 		code, out := runOut(t, s.args...)
