@@ -793,3 +793,38 @@ func TestFraudSignals(t *testing.T) {
 		t.Errorf("confirmed: %.2f of closed fraud investigations, %.2f of honest", confF/closedF, confH/closedH)
 	}
 }
+
+// TestPopulation checks the borough's make-up against the targets: the
+// population at the as-of date, council stock about a tenth of the
+// population, census ethnic shares, and 30–60 service rows per resident.
+func TestPopulation(t *testing.T) {
+	const n = 6000
+	dir := generate(t, n, 29, 0)
+	people := len(oracleRows(t, dir, "residents.csv"))
+	if people < n*9/10 || people > n*11/10 {
+		t.Errorf("%d residents at the as-of date, want about %d", people, n)
+	}
+	if ten := len(oracleRows(t, dir, "tenancies.csv")); ten < n/10*3/4 || ten > n/10*5/4 {
+		t.Errorf("%d council tenancies at the as-of date, want about %d", ten, n/10)
+	}
+	res := load(t, dir, "residents")
+	eth := map[string]float64{}
+	for _, row := range res.str {
+		eth[row[res.col(t, "ethnic_group")]]++
+	}
+	for _, c := range []struct {
+		group    string
+		min, max float64
+	}{{"white", 0.50, 0.65}, {"asian", 0.11, 0.21}, {"black", 0.05, 0.13}, {"mixed", 0.04, 0.10}, {"other", 0.05, 0.11}, {"not_recorded", 0.01, 0.10}} {
+		if s := eth[c.group] / float64(len(res.str)); s < c.min || s > c.max {
+			t.Errorf("ethnic group %s: share %.3f, want %.2f–%.2f", c.group, s, c.min, c.max)
+		}
+	}
+	rows := 0
+	for _, f := range contract.Default().Services() {
+		rows += len(load(t, dir, f.Name).str)
+	}
+	if per := float64(rows) / float64(people); per < 30 || per > 60 {
+		t.Errorf("%.1f service rows per resident, want 30–60", per)
+	}
+}
