@@ -41,6 +41,7 @@ func seed(t testing.TB, st store.Store) {
 	must(in.AddEvents(ctx, []store.Event{
 		{ResidentID: "R1", Service: "repairs", Date: "2024-03-01", Type: "damp", UPRN: 100},
 		{ResidentID: "R1", Service: "rent_account", Date: "2024-04-01", Type: "arrears", Amount: 420, HasAmount: true},
+		{ResidentID: "R1", Service: "fraud_investigations", Date: "2024-05-01", Type: "referral"},
 	}))
 	must(in.Commit())
 	reasons := json.RawMessage(`[{"feature":"rent_arrears_gbp_90d","value":420,"contribution":0.5,"text":"Rent arrears raised the risk"}]`)
@@ -139,6 +140,15 @@ func TestPurposeMatrix(t *testing.T) {
 			if string(risk.Scores[0].Target) == hidden {
 				t.Fatalf("%s sees a %s score", role, hidden)
 			}
+		}
+		// Fraud investigations in the timeline only for fraud work.
+		_, body := e.do(cw, "GET", "/api/v1/residents/R1", nil)
+		if strings.Contains(string(body), "fraud_investigations") {
+			t.Fatalf("a caseworker sees fraud investigations: %s", body)
+		}
+		_, body = e.do(fo, "GET", "/api/v1/residents/R1", nil)
+		if !strings.Contains(string(body), "fraud_investigations") {
+			t.Fatalf("a fraud officer does not see fraud investigations: %s", body)
 		}
 		// A wrong token is 401 like a missing one.
 		e.tokens["bogus"] = "crk_" + strings.Repeat("A", 43)

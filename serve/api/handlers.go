@@ -252,6 +252,9 @@ type eventJSON struct {
 	Detail  string   `json:"detail,omitempty"`
 }
 
+// fraudService is the contract's service key of tenancy-fraud investigations.
+const fraudService = "fraud_investigations"
+
 type residentResponse struct {
 	Resident residentJSON `json:"resident"`
 	Stays    []stayJSON   `json:"stays"`
@@ -315,12 +318,21 @@ func (s *Server) handleResident(c *gin.Context) {
 			Address: st.Property.Address, Postcode: st.Property.Postcode, Ward: st.Property.Ward,
 			PropertyType: st.Property.PropertyType, Tenure: st.Property.Tenure}
 	}
-	for i, e := range evs {
-		out.Timeline[i] = eventJSON{Service: e.Service, Date: e.Date, Type: e.Type, UPRN: e.UPRN, Detail: e.Detail}
+	// Purpose limitation: fraud investigations are shown only to roles
+	// that work tenancy fraud.
+	role := principal(c).Role
+	showFraud := s.cfg.Policy.Allows(role, auth.CasesTenancyFraud) || s.cfg.Policy.Allows(role, auth.ScoreTenancyFraud)
+	out.Timeline = out.Timeline[:0]
+	for _, e := range evs {
+		if e.Service == fraudService && !showFraud {
+			continue
+		}
+		ev := eventJSON{Service: e.Service, Date: e.Date, Type: e.Type, UPRN: e.UPRN, Detail: e.Detail}
 		if e.HasAmount {
 			a := e.Amount
-			out.Timeline[i].Amount = &a
+			ev.Amount = &a
 		}
+		out.Timeline = append(out.Timeline, ev)
 	}
 	c.JSON(http.StatusOK, out)
 }

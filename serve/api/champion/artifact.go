@@ -6,6 +6,7 @@ import (
 	"math"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -68,10 +69,17 @@ func LoadArtifact(target store.Target, b []byte) (Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	if m.Target != string(target) {
+	if t, err := TargetOf(m.Target); err != nil || t != target {
 		return nil, fmt.Errorf("the artifact predicts %q, not %q", m.Target, target)
 	}
 	return FromArtifact(m)
+}
+
+// TargetOf returns the target an artifact predicts: its target field is
+// the target's name or the label column it was trained on
+// (label_complex_case, label_tenancy_fraud).
+func TargetOf(artifactTarget string) (store.Target, error) {
+	return store.ParseTarget(strings.TrimPrefix(artifactTarget, "label_"))
 }
 
 // Artifact returns the underlying model.

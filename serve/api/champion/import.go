@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -70,15 +71,18 @@ func Import(ctx context.Context, st store.Store, dir string, bands store.Bands, 
 		if err != nil {
 			return out, fmt.Errorf("import model %s: %w", p, err)
 		}
-		t, err := store.ParseTarget(a.Target)
+		t, err := TargetOf(a.Target)
 		if err != nil {
 			return out, fmt.Errorf("import model %s: %w", p, err)
 		}
-		nm, err := store.ModelFromFile(p, t, bands, by)
-		if err != nil {
-			return out, fmt.Errorf("import models: %w", err)
+		metrics := json.RawMessage("{}")
+		if a.Validation != nil {
+			if metrics, err = json.Marshal(map[string]any{"validation": a.Validation, "algorithm": a.Algorithm,
+				"training_rows": a.Training.Rows, "label_rate": a.Training.LabelRate, "checksum": a.Checksum}); err != nil {
+				return out, fmt.Errorf("import model %s: encode metrics: %w", p, err)
+			}
 		}
-		m, err := st.RegisterModel(ctx, nm)
+		m, err := st.RegisterModel(ctx, store.NewModel{Target: t, Path: p, Artifact: b, Metrics: metrics, Bands: bands, RegisteredBy: by})
 		if err != nil {
 			return out, fmt.Errorf("import model %s: %w", p, err)
 		}
