@@ -204,3 +204,24 @@ func (d *db) Models(ctx context.Context, target Target) ([]Model, error) {
 	}
 	return out, nil
 }
+
+func (d *db) ChampionVersions(ctx context.Context) (map[Target]int, error) {
+	rows, err := d.sql.QueryContext(ctx, `SELECT target, version FROM models WHERE stage = 'champion'`)
+	if err != nil {
+		return nil, fmt.Errorf("champion versions: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[Target]int, 2)
+	for rows.Next() {
+		var t Target
+		var v int
+		if err := rows.Scan(&t, &v); err != nil {
+			return nil, fmt.Errorf("champion versions: %w", err)
+		}
+		out[t] = v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("champion versions: %w", err)
+	}
+	return out, nil
+}

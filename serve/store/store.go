@@ -328,6 +328,10 @@ type Store interface {
 	Model(ctx context.Context, target Target, version int) (Model, error)
 	// Champion returns the target's champion with its artifact, or ErrNotFound.
 	Champion(ctx context.Context, target Target) (Model, error)
+	// ChampionVersions returns each target's champion version (targets
+	// without one are absent): a cheap poll for a promotion, reading no
+	// artifact.
+	ChampionVersions(ctx context.Context) (map[Target]int, error)
 
 	// RecordScoreRun stores a run, its scores and the cases it opens, in
 	// one transaction. A case is opened for each score ranked 1..Capacity

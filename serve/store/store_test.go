@@ -113,6 +113,9 @@ func TestModelRegistry(t *testing.T) {
 		if string(c.Metrics) != `{"auc":0.8}` || c.Bands != (Bands{High: 0.5, Medium: 0.2}) {
 			t.Errorf("champion metrics %s bands %+v", c.Metrics, c.Bands)
 		}
+		if cv, err := s.ChampionVersions(ctx); err != nil || len(cv) != 1 || cv[ComplexCase] != 2 {
+			t.Errorf("ChampionVersions = %v, %v; want complex_case 2 only", cv, err)
+		}
 		if _, err := s.PromoteModel(ctx, ComplexCase, 9, "admin"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("promote unknown version: %v, want ErrNotFound", err)
 		}
