@@ -4,9 +4,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 
 	"caserisk/models/artifact"
 )
+
+// ArtifactTarget returns the target of a model file's target field, which
+// caserisk train sets to the label column's name ("label_complex_case");
+// the bare target name is accepted too.
+func ArtifactTarget(s string) (Target, error) {
+	return ParseTarget(strings.TrimPrefix(s, "label_"))
+}
 
 // ModelFromFile reads a model file, checks it with artifact.Parse (format,
 // checksum, structure) and that it predicts target, and returns the
@@ -21,7 +29,7 @@ func ModelFromFile(path string, target Target, bands Bands, by string) (NewModel
 	if err != nil {
 		return NewModel{}, fmt.Errorf("model %s: %w", path, err)
 	}
-	if m.Target != string(target) {
+	if t, err := ArtifactTarget(m.Target); err != nil || t != target {
 		return NewModel{}, fmt.Errorf("model %s: %w", path,
 			invalidf("target", "the model predicts %q, not %q", m.Target, target))
 	}

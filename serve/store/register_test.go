@@ -27,7 +27,29 @@ func writeTinyModel(t *testing.T, target string) string {
 	return p
 }
 
+func TestArtifactTarget(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Target
+		ok   bool
+	}{
+		{"label_complex_case", ComplexCase, true},
+		{"tenancy_fraud", TenancyFraud, true},
+		{"label_burglary", "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		got, err := ArtifactTarget(tt.in)
+		if got != tt.want || (err == nil) != tt.ok {
+			t.Errorf("ArtifactTarget(%q) = %q, %v", tt.in, got, err)
+		}
+	}
+}
+
 func TestModelFromFile(t *testing.T) {
+	if _, err := ModelFromFile(writeTinyModel(t, "label_complex_case"), ComplexCase, Bands{High: 0.5, Medium: 0.2}, "ds"); err != nil {
+		t.Errorf("a model whose target is the label column: %v", err)
+	}
 	p := writeTinyModel(t, "tenancy_fraud")
 	bands := Bands{High: 0.4, Medium: 0.1}
 	nm, err := ModelFromFile(p, TenancyFraud, bands, "ds.one")
