@@ -10,8 +10,7 @@ import (
 )
 
 // FeatureInfo describes a feature for people, as the feature builder writes
-// it in FILE.meta.json. Its fields match dataset.FeatureMeta, so one
-// converts to the other.
+// it in FILE.meta.json (dataset.FeatureMeta carries the same fields).
 type FeatureInfo struct {
 	// Name is the internal column name; it is never shown to users.
 	Name string `json:"name"`

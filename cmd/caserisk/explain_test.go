@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"caserisk/models/artifact"
+	"caserisk/models/dataset"
+)
+
+func TestExplainGlue(t *testing.T) {
+	dir := t.TempDir()
+	x, err := artifact.ReadXGBoostJSON([]byte(xgbOneTree), "m.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := &dataset.Meta{Features: []dataset.FeatureMeta{{Name: "b", Description: "repair requests", Unit: "count", WindowDays: 90}}}
+	gbdt, err := x.Model(artifact.ImportOptions{Target: "label_y", Source: "m.json", Meta: meta})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "t.csv")
+	body := "resident_id,as_of,a,b\nR1,2026-01-01,1,0\nR2,2026-01-01,2,3\nR3,2026-01-01,3,\n"
+	if err := os.WriteFile(data, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tab, err := dataset.Read(context.Background(), data, dataset.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "explain.csv")
+	if err := writeExplanations(context.Background(), gbdt, tab, out, 2); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(recs[0], ","); got != "resident_id,as_of,margin,bias,shap_a,shap_b,raising_1,raising_2,lowering_1,lowering_2" {
+		t.Fatalf("header %s", got)
+	}
+	if len(recs) != 4 || recs[1][0] != "R1" {
+		t.Fatalf("lines %v", recs)
+	}
+	if recs[2][6] != "Repair requests of 3 in the last 90 days raised the risk" {
+		t.Fatalf("R2's first raising reason is %q", recs[2][6])
+	}
+	if recs[3][8] != "Repair requests in the last 90 days: not recorded, which lowered the risk" {
+		t.Fatalf("R3's first lowering reason is %q", recs[3][8])
+	}
+
+	imp, err := modelImportance(context.Background(), gbdt, tab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if imp[0].Feature != "b" || imp[0].Gain != 3 || imp[1].MeanAbsSHAP != 0 {
+		t.Fatalf("importance %+v", imp)
+	}
+
+	wrong := filepath.Join(dir, "w.csv")
+	if err := os.WriteFile(wrong, []byte("resident_id,a\nR1,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wt, err := dataset.Read(context.Background(), wrong, dataset.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeExplanations(context.Background(), gbdt, wt, out, 1); err == nil {
+		t.Fatal("a table without the model's features was explained")
+	}
+}
