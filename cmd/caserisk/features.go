@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/mattn/go-isatty"
@@ -13,6 +14,10 @@ import (
 	"caserisk/features/contract"
 	"caserisk/features/spec"
 )
+
+// memoryLimit is the default soft memory limit of a features build: a
+// million-resident borough fits well within it on a 2-core, 6 GB machine.
+const memoryLimit = 4 << 30
 
 func newFeaturesCmd() *cobra.Command {
 	var (
@@ -79,6 +84,11 @@ breaks the contract instead, with exit code 1.`,
 			stderr := cmd.ErrOrStderr()
 			if f, ok := stderr.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
 				opts.Progress = stderr
+			}
+			// A soft memory limit makes the garbage collector work harder
+			// before the heap doubles; GOMEMLIMIT overrides it.
+			if os.Getenv("GOMEMLIMIT") == "" {
+				debug.SetMemoryLimit(memoryLimit)
 			}
 			t, err := build.Build(cmd.Context(), opts)
 			if err != nil {

@@ -86,6 +86,10 @@ func peakMemory() (stop func() uint64) {
 // returning the wall time, the rows and the peak memory.
 func buildOnce(b *testing.B, dir string, asOf contract.Day) (time.Duration, int, uint64) {
 	b.Helper()
+	// As the features command does (cmd/caserisk/features.go).
+	if os.Getenv("GOMEMLIMIT") == "" {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(4 << 30))
+	}
 	runtime.GC()
 	debug.FreeOSMemory()
 	stop := peakMemory()

@@ -360,7 +360,23 @@ func loadEvents(ctx context.Context, dir string, f *contract.File, ix *index, ne
 	}
 	keyVals := make([]string, len(keyCols))
 	var rh rowHasher
+	// After the first rows, size the columns for the whole file (from the
+	// file size and the mean row length) so they do not grow by doubling.
+	var size int64
+	if st, err := fh.Stat(); err == nil {
+		size = st.Size()
+	}
+	sampled, sampleBytes := 0, 0
 	err = rowLoop(ctx, r, l, prog, strict, func(row *contract.Row) {
+		if sampled < 1000 {
+			sampled++
+			for _, v := range row.Str {
+				sampleBytes += len(v) + 1
+			}
+			if sampled == 1000 && size > 0 {
+				e.reserve(int(float64(size)/(float64(sampleBytes)/1000)*1.03) + 1024)
+			}
+		}
 		ri, ok := ix.resOf[row.Str[cRes]]
 		if !ok {
 			l.rep.UnknownResident++

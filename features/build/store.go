@@ -160,3 +160,27 @@ func gather[T any](s []T, perm []int32) []T {
 	}
 	return out
 }
+
+// reserve grows every column's capacity to hold n rows.
+func (e *events) reserve(n int) {
+	grow(&e.res, n)
+	grow(&e.day, n)
+	grow(&e.known, n)
+	grow(&e.end, n)
+	grow(&e.prop, n)
+	grow(&e.ten, n)
+	grow(&e.line, n)
+	grow(&e.hash, n)
+	for j := range e.codes {
+		grow(&e.codes[j], n)
+		grow(&e.nums[j], n)
+		grow(&e.dates[j], n)
+		grow(&e.strs[j], n)
+	}
+}
+
+func grow[T any](s *[]T, n int) {
+	if *s != nil && cap(*s) < n {
+		*s = slices.Grow(*s, n-len(*s))
+	}
+}

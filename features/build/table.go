@@ -3,6 +3,7 @@ package build
 import (
 	"context"
 	"math"
+	"slices"
 
 	"golang.org/x/sync/errgroup"
 
@@ -132,9 +133,10 @@ func (t *Table) appendSnapshot(ctx context.Context, ds *dataset, s *snapshot, en
 	base := len(t.Res)
 	n := len(ents)
 	nf, nl, na := len(t.Features), len(t.Labels), len(t.Audit)
-	t.Values = append(t.Values, make([]float64, n*nf)...)
-	t.LabelValues = append(t.LabelValues, make([]float64, n*nl)...)
-	t.AuditValues = append(t.AuditValues, make([]string, n*na)...)
+	// Every cell of the new rows is written below.
+	t.Values = extend(t.Values, n*nf)
+	t.LabelValues = extend(t.LabelValues, n*nl)
+	t.AuditValues = extend(t.AuditValues, n*na)
 	for _, en := range ents {
 		t.Res = append(t.Res, en.res)
 		if t.Ten != nil {
@@ -191,6 +193,12 @@ func (t *Table) appendSnapshot(ctx context.Context, ds *dataset, s *snapshot, en
 		})
 	}
 	return g.Wait()
+}
+
+// extend lengthens s by n elements without a temporary slice.
+func extend[T any](s []T, n int) []T {
+	s = slices.Grow(s, n)
+	return s[:len(s)+n]
 }
 
 func protectedValue(ix *index, r int32, pf protectedFeature) float64 {
