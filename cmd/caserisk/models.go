@@ -95,8 +95,10 @@ its target. The file is checked (format, checksum, structure, target) and
 stored in the database whole, so the service needs no file at run time.
 
 Live scores are banded by calibrated probability: score ≥ --band-high is
-"high", ≥ --band-medium is "medium", else "low". Batch score runs band by
-rank within capacity instead.`,
+"high", ≥ --band-medium is "medium", else "low". Without the flags the
+thresholds are relative to the model's training label rate r (the average
+risk): high from 4r (at most 0.9), medium from 2r (at most 0.6). Batch
+score runs band by rank within capacity instead.`,
 		Example: "  caserisk models register --db sqlite://./caserisk.db --target complex_case models/complex_case.json",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -106,6 +108,11 @@ rank within capacity instead.`,
 			t, err := parseTargetFlag(cmd, target)
 			if err != nil {
 				return err
+			}
+			if !cmd.Flags().Changed("band-high") && !cmd.Flags().Changed("band-medium") {
+				bands = store.Bands{} // derive from the model's label rate
+			} else if !cmd.Flags().Changed("band-high") || !cmd.Flags().Changed("band-medium") {
+				return usagef("%s: give both --band-high and --band-medium, or neither", cmd.CommandPath())
 			}
 			nm, err := store.ModelFromFile(args[0], t, bands, by)
 			if errors.Is(err, store.ErrInvalid) {
@@ -134,8 +141,8 @@ rank within capacity instead.`,
 	addStoreFlag(cmd, &dbURL)
 	addByFlag(cmd, &by, "registers the model")
 	cmd.Flags().StringVar(&target, "target", "", "what the model predicts: complex_case or tenancy_fraud (required)")
-	cmd.Flags().Float64Var(&bands.High, "band-high", 0.5, "calibrated probability at and above which a live score is banded high")
-	cmd.Flags().Float64Var(&bands.Medium, "band-medium", 0.2, "calibrated probability at and above which a live score is banded medium")
+	cmd.Flags().Float64Var(&bands.High, "band-high", 0, "calibrated probability at and above which a live score is banded high (default 4× the training label rate, at most 0.9)")
+	cmd.Flags().Float64Var(&bands.Medium, "band-medium", 0, "calibrated probability at and above which a live score is banded medium (default 2× the training label rate, at most 0.6)")
 	return cmd
 }
 

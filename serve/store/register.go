@@ -16,10 +16,23 @@ func ArtifactTarget(s string) (Target, error) {
 	return ParseTarget(strings.TrimPrefix(s, "label_"))
 }
 
+// DefaultBands returns band thresholds relative to the training label rate
+// r (the average resident's or tenancy's risk): "high" from four times the
+// average risk, "medium" from twice it, capped at 0.9 and 0.6 so that
+// both bands stay reachable when the base rate is high. ok is false when r
+// is not in (0, 1).
+func DefaultBands(r float64) (b Bands, ok bool) {
+	if !(r > 0 && r < 1) {
+		return Bands{}, false
+	}
+	return Bands{High: min(4*r, 0.9), Medium: min(2*r, 0.6)}, true
+}
+
 // ModelFromFile reads a model file, checks it with artifact.Parse (format,
 // checksum, structure) and that it predicts target, and returns the
 // registration: the file's bytes as the artifact and its held-out
-// validation report as the metrics.
+// validation report as the metrics. Zero bands are replaced by
+// DefaultBands of the model's training label rate.
 func ModelFromFile(path string, target Target, bands Bands, by string) (NewModel, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -32,6 +45,13 @@ func ModelFromFile(path string, target Target, bands Bands, by string) (NewModel
 	if t, err := ArtifactTarget(m.Target); err != nil || t != target {
 		return NewModel{}, fmt.Errorf("model %s: %w", path,
 			invalidf("target", "the model predicts %q, not %q", m.Target, target))
+	}
+	if bands == (Bands{}) {
+		var ok bool
+		if bands, ok = DefaultBands(m.Training.LabelRate); !ok {
+			return NewModel{}, fmt.Errorf("model %s: %w", path, invalidf("bands",
+				"the model records no usable training label rate (%g) to set band thresholds from; give them explicitly", m.Training.LabelRate))
+		}
 	}
 	metrics := json.RawMessage("{}")
 	if m.Validation != nil {

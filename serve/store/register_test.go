@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -46,6 +47,26 @@ func TestArtifactTarget(t *testing.T) {
 	}
 }
 
+func TestDefaultBands(t *testing.T) {
+	tests := []struct {
+		rate float64
+		want Bands
+		ok   bool
+	}{
+		{0.035, Bands{High: 0.14, Medium: 0.07}, true},
+		{0.25, Bands{High: 0.9, Medium: 0.5}, true},
+		{0.5, Bands{High: 0.9, Medium: 0.6}, true},
+		{0, Bands{}, false},
+		{1, Bands{}, false},
+	}
+	for _, tt := range tests {
+		got, ok := DefaultBands(tt.rate)
+		if ok != tt.ok || math.Abs(got.High-tt.want.High) > 1e-12 || math.Abs(got.Medium-tt.want.Medium) > 1e-12 {
+			t.Errorf("DefaultBands(%g) = %+v, %v; want %+v, %v", tt.rate, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
 func TestModelFromFile(t *testing.T) {
 	if _, err := ModelFromFile(writeTinyModel(t, "label_complex_case"), ComplexCase, Bands{High: 0.5, Medium: 0.2}, "ds"); err != nil {
 		t.Errorf("a model whose target is the label column: %v", err)
@@ -59,6 +80,10 @@ func TestModelFromFile(t *testing.T) {
 	raw, _ := os.ReadFile(p)
 	if string(nm.Artifact) != string(raw) || nm.Bands != bands || nm.Path != p || nm.RegisteredBy != "ds.one" {
 		t.Errorf("registration %+v", nm)
+	}
+	// The tiny model records no label rate: bands must then be given.
+	if _, err := ModelFromFile(p, TenancyFraud, Bands{}, "ds.one"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("zero bands without a label rate: %v", err)
 	}
 	_, err = ModelFromFile(p, ComplexCase, bands, "ds.one")
 	var fe *FieldError
