@@ -213,7 +213,7 @@ func newModelsListCmd() *cobra.Command {
 					if !m.PromotedAt.IsZero() {
 						promoted = m.PromotedAt.Format(time.RFC3339)
 					}
-					fmt.Fprintf(w, "%s\t%d\t%s\t%.12s\t%g/%g\t%s\t%s\t%s\t%s\n", m.Target, m.Version, m.Stage, m.SHA256,
+					fmt.Fprintf(w, "%s\t%d\t%s\t%.12s\t%.3g/%.3g\t%s\t%s\t%s\t%s\n", m.Target, m.Version, m.Stage, m.SHA256,
 						m.Bands.High, m.Bands.Medium, m.RegisteredAt.Format(time.RFC3339), m.RegisteredBy, promoted, orDash(m.PromotedBy))
 				}
 				return w.Flush()
