@@ -5,9 +5,13 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"caserisk/models/artifact"
 	"caserisk/models/dataset"
@@ -49,9 +53,61 @@ func tinyModel(t *testing.T, target string) string {
 }
 
 func TestStoreCommands(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "c.db")
+	raw, err := sql.Open("sqlite", dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	storeCommands(t, "sqlite://"+dbPath, func() []string {
+		return []string{`DROP TRIGGER audit_log_no_update`, `UPDATE audit_log SET user_name = 'someone else' WHERE id = 2`}
+	}, raw)
+}
+
+// TestStoreCommandsPostgres runs the same commands against PostgreSQL in a
+// schema of its own; it skips without CASERISK_TEST_POSTGRES.
+func TestStoreCommandsPostgres(t *testing.T) {
+	base := os.Getenv("CASERISK_TEST_POSTGRES")
+	if base == "" {
+		t.Skip("CASERISK_TEST_POSTGRES is unset: skipping the PostgreSQL run of the store commands")
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Skipf("CASERISK_TEST_POSTGRES unusable: %v", err)
+	}
+	defer admin.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := admin.PingContext(ctx); err != nil {
+		t.Skipf("PostgreSQL at CASERISK_TEST_POSTGRES unreachable: %v", err)
+	}
+	schema := fmt.Sprintf("caserisk_cmd_test_%d", time.Now().UnixNano())
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	raw, err := sql.Open("pgx", u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	storeCommands(t, u.String(), func() []string {
+		return []string{`ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update`,
+			`UPDATE audit_log SET user_name = 'someone else' WHERE id = 2`}
+	}, raw)
+}
+
+// storeCommands runs the users, models and audit commands against db, then
+// tampers with the audit log through raw and checks audit verify fails.
+func storeCommands(t *testing.T, db string, tamper func() []string, raw *sql.DB) {
 	dir := t.TempDir()
-	dbPath := filepath.Join(dir, "c.db")
-	db := "sqlite://" + dbPath
 	model := tinyModel(t, "complex_case")
 	steps := []struct {
 		name string
@@ -87,12 +143,7 @@ func TestStoreCommands(t *testing.T) {
 		}
 	}
 	// Alter a row of the log behind the store's back: verify must fail.
-	raw, err := sql.Open("sqlite", dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	for _, q := range []string{`DROP TRIGGER audit_log_no_update`, `UPDATE audit_log SET user_name = 'someone else' WHERE id = 2`} {
+	for _, q := range tamper() {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
