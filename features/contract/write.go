@@ -80,9 +80,24 @@ func (w *Writer) fail(col, reason string) {
 	}
 }
 
+// lookup returns the index of the named column. A linear scan beats a map
+// for the few columns of a contract file.
+func (w *Writer) lookup(name string) (int, bool) {
+	if len(w.file.Columns) > 16 {
+		i, ok := w.index[name]
+		return i, ok
+	}
+	for i := range w.file.Columns {
+		if w.file.Columns[i].Name == name {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
 // slot returns the index of the named column, checking its type.
 func (w *Writer) slot(name string, t Type) (int, bool) {
-	i, ok := w.index[name]
+	i, ok := w.lookup(name)
 	if !ok {
 		w.fail(name, "no such column in the contract")
 		return 0, false
