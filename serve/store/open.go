@@ -53,6 +53,9 @@ func ParseURL(raw string) (dialect, dsn string, err error) {
 		if p == "" {
 			return "", "", fmt.Errorf("database URL %q: sqlite:// needs a file path (e.g. sqlite://./caserisk.db)", raw)
 		}
+		if strings.Contains(p, ":memory:") || strings.Contains(query, "mode=memory") {
+			return "", "", fmt.Errorf("database URL %q: in-memory SQLite is not supported (each pooled connection would see a database of its own); use a file", raw)
+		}
 		if _, err := url.ParseQuery(query); err != nil {
 			return "", "", fmt.Errorf("database URL %q: query: %w", raw, err)
 		}
@@ -196,42 +199,59 @@ func expand(s, dialect string) string {
 	return strings.ReplaceAll(s, "{{ID}}", id)
 }
 
-// migrate applies the migrations the database lacks, each in its own
-// transaction, under the store's migration lock.
+// migrate applies the migrations the database lacks, in order, in one
+// transaction under the store's migration lock: two processes starting at
+// once do not both migrate, and a failed migration leaves the schema as it
+// was.
 func (d *db) migrate(ctx context.Context) error {
 	ms, err := migrations(d.dialect)
 	if err != nil {
 		return err
 	}
-	if _, err := d.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
-		return fmt.Errorf("create schema_migrations: %w", err)
-	}
-	for _, m := range ms {
-		err := d.inTx(ctx, func(tx *sql.Tx) error {
-			if err := d.lock(ctx, tx, "migrations"); err != nil {
-				return err
-			}
-			var n int
-			if err := tx.QueryRowContext(ctx, d.q(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), m.version).Scan(&n); err != nil {
+	err = d.inTx(ctx, func(tx *sql.Tx) error {
+		if err := d.lock(ctx, tx, "migrations"); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+			return fmt.Errorf("create schema_migrations: %w", err)
+		}
+		applied := map[int]bool{}
+		rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+		if err != nil {
+			return fmt.Errorf("read schema_migrations: %w", err)
+		}
+		for rows.Next() {
+			var v int
+			if err := rows.Scan(&v); err != nil {
+				rows.Close()
 				return fmt.Errorf("read schema_migrations: %w", err)
 			}
-			if n > 0 {
-				return nil
+			applied[v] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read schema_migrations: %w", err)
+		}
+		if len(applied) > len(ms) {
+			return fmt.Errorf("the database has %d migrations applied, this caserisk knows %d: upgrade caserisk", len(applied), len(ms))
+		}
+		for _, m := range ms {
+			if applied[m.version] {
+				continue
 			}
 			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 				return fmt.Errorf("apply migration %04d_%s: %w", m.version, m.name, err)
 			}
-			_, err := tx.ExecContext(ctx, d.q(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
-				m.version, m.name, micros(d.now()))
-			if err != nil {
+			if _, err := tx.ExecContext(ctx, d.q(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
+				m.version, m.name, micros(d.now())); err != nil {
 				return fmt.Errorf("record migration %04d_%s: %w", m.version, m.name, err)
 			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("migrate %s database: %w", d.dialect, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("migrate %s database: %w", d.dialect, err)
 	}
 	return nil
 }

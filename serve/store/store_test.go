@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -23,7 +24,7 @@ func testModel(target Target) NewModel {
 }
 
 func TestOpenRejectsBadURLs(t *testing.T) {
-	for _, u := range []string{"", "mysql://x", "sqlite://", "file:x.db", "postgres://%zz"} {
+	for _, u := range []string{"", "mysql://x", "sqlite://", "file:x.db", "postgres://%zz", "sqlite://:memory:"} {
 		if _, err := Open(context.Background(), u); err == nil {
 			t.Errorf("Open(%q) succeeded, want an error", u)
 		}
@@ -642,4 +643,41 @@ func TestConcurrentAuditAppendsKeepOneChain(t *testing.T) {
 			t.Fatalf("Verify: %+v, %v; want %d rows", sum, err, workers*each)
 		}
 	})
+}
+
+// TestConcurrentOpenMigratesOnce opens a fresh SQLite file from several
+// goroutines at once: every Open succeeds and each migration is recorded once.
+func TestConcurrentOpenMigratesOnce(t *testing.T) {
+	u := "sqlite://" + filepath.Join(t.TempDir(), "race.db")
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := Open(context.Background(), u)
+			if err != nil {
+				errs <- err
+				return
+			}
+			s.Close()
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent Open: %v", err)
+	}
+	s, err := Open(context.Background(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var n int
+	if err := s.(*db).sql.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if ms, _ := migrations(SQLite); n != len(ms) {
+		t.Errorf("%d migrations recorded, want %d", n, len(ms))
+	}
 }
