@@ -1,6 +1,7 @@
 package scorereq
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"strings"
@@ -91,6 +92,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"rows":[{"age":NaN}]}`))
 	f.Add([]byte(`{"rows":[{"age":1e400,"arrears_gbp":"x"}],"reasons":[]}`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"rows":[{"a\u0067e":-0.5e+2,"arrears_gbp":0}],"reasons":0}`))
+	f.Add([]byte(`{"rows":[{"age":01,"arrears_gbp":2}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		req, err := Bytes(body, testSchema, testLimits)
 		if err != nil {
@@ -106,6 +109,10 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("field error without a field: %v", fe)
 			}
 			return
+		}
+		// The hand-written reader never accepts what encoding/json rejects.
+		if !json.Valid(body) {
+			t.Fatalf("accepted malformed JSON %q", body)
 		}
 		if len(req.Rows) == 0 || len(req.Rows) > testLimits.MaxRows || req.Reasons < 0 || req.Reasons > testLimits.MaxReasons {
 			t.Fatalf("accepted an out-of-limits request: %d rows, %d reasons", len(req.Rows), req.Reasons)
