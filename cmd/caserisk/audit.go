@@ -23,6 +23,7 @@ func newAuditCmd() *cobra.Command {
 
 func newAuditVerifyCmd() *cobra.Command {
 	var dbURL string
+	var heads []string
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Walk the audit log's hash chain; exit 1 naming the first bad row",
@@ -32,12 +33,17 @@ matches its content. Exit 0 and print the number of rows and the chain's
 head hash when it holds; exit 1 naming the first row that does not.
 
 Keep the printed head hash somewhere else (a ticket, a signed e-mail): the
-chain alone cannot show rows cut off its end.`,
-		Example: "  caserisk audit verify --db sqlite://./caserisk.db",
+chain alone cannot show rows cut off its end, but --head HASH makes verify
+fail when the row with that hash is no longer in the log.`,
+		Example: "  caserisk audit verify --db sqlite://./caserisk.db --head 5d4e0a48a739…(the full hash)",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withStore(cmd.Context(), dbURL, func(s store.Store) error {
-				sum, err := audit.Verify(cmd.Context(), s)
+				var opts []audit.VerifyOption
+				for _, h := range heads {
+					opts = append(opts, audit.ExpectHead(h))
+				}
+				sum, err := audit.Verify(cmd.Context(), s, opts...)
 				var be *audit.BrokenError
 				if errors.As(err, &be) {
 					return fmt.Errorf("audit log is NOT intact: first bad row %d: %s (%d rows before it verified)", be.ID, be.Reason, sum.Rows)
@@ -51,5 +57,6 @@ chain alone cannot show rows cut off its end.`,
 		},
 	}
 	addStoreFlag(cmd, &dbURL)
+	cmd.Flags().StringArrayVar(&heads, "head", nil, "a head hash printed by an earlier verify that must still be in the log (repeatable)")
 	return cmd
 }

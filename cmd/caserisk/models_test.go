@@ -142,6 +142,15 @@ func storeCommands(t *testing.T, db string, tamper func() []string, raw *sql.DB)
 			t.Fatalf("%s: caserisk %v: exit %d, output %q; want exit %d and %q", s.name, s.args, code, out, s.want, s.out)
 		}
 	}
+	// A head recorded earlier must be found; an unknown one fails.
+	_, out := runOut(t, "audit", "verify", "--db", db)
+	head := strings.TrimSpace(out[strings.LastIndex(out, " ")+1:])
+	if code, _ := runOut(t, "audit", "verify", "--db", db, "--head", head); code != 0 {
+		t.Errorf("audit verify --head (the current head): exit %d, want 0", code)
+	}
+	if code, _ := runOut(t, "audit", "verify", "--db", db, "--head", strings.Repeat("ab", 32)); code != 1 {
+		t.Errorf("audit verify --head (a hash not in the log): exit %d, want 1", code)
+	}
 	// Alter a row of the log behind the store's back: verify must fail.
 	for _, q := range tamper() {
 		if _, err := raw.Exec(q); err != nil {

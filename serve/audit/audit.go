@@ -138,14 +138,35 @@ type Summary struct {
 // pageSize is the number of rows Verify reads at a time.
 const pageSize = 5000
 
+// ErrTruncated reports that a head hash recorded earlier is no longer in
+// the log: rows were cut off its end.
+var ErrTruncated = errors.New("audit log truncated: a head hash recorded earlier is not in the log")
+
+// VerifyOption changes what Verify checks.
+type VerifyOption func(*verifyConfig)
+
+type verifyConfig struct {
+	heads []string
+}
+
+// ExpectHead makes Verify also check that a row with this hash (a head
+// printed by an earlier verification and kept elsewhere) is still in the
+// log. Without it, a chain cannot show that rows were cut off its end.
+func ExpectHead(hash string) VerifyOption {
+	return func(c *verifyConfig) { c.heads = append(c.heads, hash) }
+}
+
 // Verify walks the whole log and checks that ids run 1, 2, 3, … without a
 // gap, that each row's prev_hash is the hash of the row before, and that
 // each row's hash is the hash of its own content. It returns a *BrokenError
-// naming the first bad row, or the store's error wrapped.
-//
-// A chain cannot show that rows were cut off its end; compare Summary's
-// LastHash with a copy kept elsewhere to detect that.
-func Verify(ctx context.Context, src Source) (Summary, error) {
+// naming the first bad row, an error wrapping ErrTruncated when an
+// ExpectHead hash is missing, or the store's error wrapped.
+func Verify(ctx context.Context, src Source, opts ...VerifyOption) (Summary, error) {
+	var cfg verifyConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	found := make([]bool, len(cfg.heads))
 	s := Summary{LastHash: GenesisHash}
 	for {
 		page, err := src.AuditPage(ctx, s.LastID, pageSize)
@@ -153,6 +174,11 @@ func Verify(ctx context.Context, src Source) (Summary, error) {
 			return s, fmt.Errorf("verify audit log: read rows after %d: %w", s.LastID, err)
 		}
 		if len(page) == 0 {
+			for i, h := range cfg.heads {
+				if !found[i] {
+					return s, fmt.Errorf("head %.16s…: %w", h, ErrTruncated)
+				}
+			}
 			return s, nil
 		}
 		for _, e := range page {
@@ -164,6 +190,9 @@ func Verify(ctx context.Context, src Source) (Summary, error) {
 			}
 			if h := HashOf(e.ID, e.Record, e.PrevHash); h != e.Hash {
 				return s, &BrokenError{ID: e.ID, Reason: "hash does not match the row's content (the row was altered)"}
+			}
+			for i, h := range cfg.heads {
+				found[i] = found[i] || h == e.Hash
 			}
 			s.Rows++
 			s.LastID = e.ID

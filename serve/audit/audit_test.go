@@ -125,3 +125,27 @@ func FuzzVerifyDetectsAnyChange(f *testing.F) {
 		}
 	})
 }
+
+func TestVerifyExpectHead(t *testing.T) {
+	full := chain(8)
+	head := full[5].Hash
+	tests := []struct {
+		name string
+		src  memSource
+		want error
+	}{
+		{"head present", full, nil},
+		{"grown since", append(full, Chain(8, full[7].Hash, rec(8))...), nil},
+		{"cut after the head", full[:6], nil},
+		{"cut before the head", full[:5], ErrTruncated},
+		{"empty", nil, ErrTruncated},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Verify(context.Background(), tt.src, ExpectHead(head))
+			if !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
+				t.Errorf("Verify = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
