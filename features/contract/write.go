@@ -1,6 +1,7 @@
 package contract
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strconv"
@@ -21,6 +22,7 @@ type Writer struct {
 	w      io.Writer
 	index  map[string]int
 	codes  []map[string]bool // allowed codes (current and legacy) per Code column
+	quote  []bool            // whether a column's values may need CSV quoting
 	fields [][]byte
 	set    []bool
 	line   []byte
@@ -38,9 +40,11 @@ func NewWriter(w io.Writer, f *File) *Writer {
 		codes:  make([]map[string]bool, len(f.Columns)),
 		fields: make([][]byte, len(f.Columns)),
 		set:    make([]bool, len(f.Columns)),
+		quote:  make([]bool, len(f.Columns)),
 	}
 	for i, c := range f.Columns {
 		wr.index[c.Name] = i
+		wr.quote[i] = c.Type == String
 		if c.Type == Code {
 			m := make(map[string]bool, len(c.Codes)+len(c.Legacy))
 			for _, code := range c.Codes {
@@ -48,6 +52,11 @@ func NewWriter(w io.Writer, f *File) *Writer {
 			}
 			for code := range c.Legacy {
 				m[code] = true
+			}
+			for code := range m {
+				if needsQuote([]byte(code)) {
+					wr.quote[i] = true
+				}
 			}
 			wr.codes[i] = m
 		}
@@ -200,8 +209,12 @@ func (w *Writer) WriteRow() error {
 		if i > 0 {
 			w.line = append(w.line, ',')
 		}
-		if w.set[i] {
+		switch {
+		case !w.set[i]:
+		case w.quote[i]:
 			w.line = appendField(w.line, w.fields[i])
+		default: // numbers, dates, Y/N and plain codes never need quotes
+			w.line = append(w.line, w.fields[i]...)
 		}
 		w.set[i] = false
 	}
@@ -231,20 +244,19 @@ func (w *Writer) flushLine() error {
 	return nil
 }
 
+// needsQuote reports whether a CSV field must be quoted: it holds a comma
+// or a quote, or starts or ends with a space.
+func needsQuote(v []byte) bool {
+	if len(v) > 0 && (v[0] == ' ' || v[len(v)-1] == ' ') {
+		return true
+	}
+	return bytes.IndexByte(v, ',') >= 0 || bytes.IndexByte(v, '"') >= 0
+}
+
 // appendField appends one CSV field, quoted (RFC 4180) when it holds a
 // comma, a quote or leading/trailing space.
 func appendField(dst, v []byte) []byte {
-	quote := false
-	for _, c := range v {
-		if c == ',' || c == '"' {
-			quote = true
-			break
-		}
-	}
-	if len(v) > 0 && (v[0] == ' ' || v[len(v)-1] == ' ') {
-		quote = true
-	}
-	if !quote {
+	if !needsQuote(v) {
 		return append(dst, v...)
 	}
 	dst = append(dst, '"')
