@@ -227,7 +227,7 @@ func TestBadInputs(t *testing.T) {
 			status             int
 			field              string
 		}{
-			{"malformed body", "POST", "/api/v1/score?target=complex_case", `{"rows":[`, 400, "rows"},
+			{"malformed body", "POST", "/api/v1/score?target=complex_case", `{"rows":[`, 400, "rows[0]"},
 			{"unknown field", "POST", "/api/v1/score?target=complex_case", map[string]any{"rows": []any{row}, "explain": true}, 400, "explain"},
 			{"NaN", "POST", "/api/v1/score?target=complex_case", `{"rows":[{"rent_arrears_gbp_90d":NaN}]}`, 400, "rows[0].rent_arrears_gbp_90d"},
 			{"missing feature", "POST", "/api/v1/score?target=complex_case", map[string]any{"rows": []any{missing}}, 400, "rows[0].household_size"},
