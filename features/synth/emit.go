@@ -403,7 +403,7 @@ func (s *sink) tenancies(h *household) {
 			wr.SetCode("tenancy_type", tn.ttype)
 			wr.SetBool("joint", len(tn.tenants) > 1)
 			wr.SetCode("start_reason", tn.startReason)
-			wr.SetDate("recorded_date", s.recorded(max(tn.from, s.w.start)))
+			wr.SetDate("recorded_date", s.recorded(tn.from))
 			s.row(wr)
 		}
 	}
@@ -629,7 +629,7 @@ func (s *sink) register(p *person, uprn int64, from, to day) {
 	if !s.r.bern(0.03) {
 		wr.SetCode("register", p.register)
 	}
-	wr.SetDate("recorded_date", min(max(from, s.w.start)+s.r.between(0, 45), s.w.end))
+	wr.SetDate("recorded_date", min(from+s.r.between(0, 45), s.w.end))
 	s.row(wr)
 }
 
