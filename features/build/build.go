@@ -8,13 +8,15 @@
 // Point in time. A row feeds a feature for as-of date D only when it was
 // known on D: its event date is on or before D and, where the contract
 // names a recorded date, so is that (a row is known from max(event,
-// recorded)). Periods (residences, tenancies, registrations) whose end is
-// after D are open on D. Households are the people living at a UPRN on D,
+// recorded)). Periods (residences, tenancies, registrations) are open on D
+// from their start to their end date, the last day, inclusive; an end after
+// D is not yet known on D and reads as open. Households are the people living at a UPRN on D,
 // as known on D. Deaths count from the day they were recorded.
 //
 // Labels. label_complex_case is 1 when anyone in the resident's household
 // on D has an escalation event (contract.Escalations) dated in (D, D + 12
-// months], else 0. label_tenancy_fraud is 1 when an investigation of the
+// months], else 0; an eviction from the household's home counts whoever
+// the rent account names. label_tenancy_fraud is 1 when an investigation of the
 // tenancy closed in that window with fraud confirmed, 0 when one closed
 // otherwise, and empty when none closed. Where the data does not reach D +
 // 12 months (the extract date is earlier), both labels are empty on every
@@ -278,13 +280,16 @@ func (ix *index) alive(r int32, d contract.Day) bool {
 	return k == contract.NoDay || k > d
 }
 
-// open reports whether a period row is open on d as known on d.
+// open reports whether a period row is open on d as known on d. The end
+// date is the period's last day (residences.end_date: "Last day at the
+// address"), so a period ending on d is still open on d; an end after d
+// is not known on d and reads as open.
 func open(e *events, i int32, d contract.Day) bool {
 	if e.day[i] > d || e.knownDay(i) > d {
 		return false
 	}
 	end := e.end[i]
-	return end == contract.NoDay || end > d
+	return end == contract.NoDay || end >= d
 }
 
 func (ds *dataset) snapshot(d contract.Day) *snapshot {

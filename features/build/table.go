@@ -218,15 +218,28 @@ func protectedValue(ix *index, r int32, pf protectedFeature) float64 {
 }
 
 // complexLabel is 1 when anyone in the household on the as-of date has an
-// escalation event dated in (D, D + 12 months].
+// escalation event dated in (D, D + 12 months]. An eviction is an event of
+// the home: rent account rows name the tenant, who may have left, so an
+// eviction at the household's UPRN counts whoever the row names.
 func complexLabel(x *evalCtx, en *entity) float64 {
 	end := x.d.AddMonths(contract.LabelHorizonMonths)
+	in := func(e *events, i int32, cd *cond) bool {
+		d := e.day[i]
+		return d > x.d && d <= end && cd.ok(i)
+	}
 	for svc, cd := range x.ds.k.escalations {
 		e := x.ds.files[svc]
 		for _, r := range en.hh {
 			lo, hi := e.resRows(r)
 			for i := lo; i < hi; i++ {
-				if d := e.day[i]; d > x.d && d <= end && cd.ok(i) {
+				if in(e, i, &cd) {
+					return 1
+				}
+			}
+		}
+		if svc == "rent_account" {
+			for _, i := range e.propRows(en.prop) {
+				if in(e, i, &cd) {
 					return 1
 				}
 			}

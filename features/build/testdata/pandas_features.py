@@ -33,7 +33,7 @@ def main():
 
     rs = pd.read_csv(os.path.join(d, "residences.csv"), dtype={"resident_id": str, "uprn": "Int64"},
                      parse_dates=["start_date", "end_date"]).drop_duplicates()
-    rs = rs[(rs.start_date <= asof) & (rs.end_date.isna() | (rs.end_date > asof))]
+    rs = rs[(rs.start_date <= asof) & (rs.end_date.isna() | (rs.end_date >= asof))]
     rs = rs.sort_values("start_date", kind="stable").drop_duplicates("resident_id", keep="last")
     pop = rs[rs.resident_id.isin(alive)][["resident_id", "uprn"]].reset_index(drop=True)
     hh = pop.rename(columns={"uprn": "hh_uprn"})
