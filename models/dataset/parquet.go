@@ -199,9 +199,24 @@ func parquetNumber(v parquet.Value) float64 {
 	case parquet.Int64:
 		return float64(v.Int64())
 	case parquet.Float:
-		return float64(v.Float())
+		return widen(v.Float())
 	}
 	return v.Double()
+}
+
+// widen converts a float32 to the float64 of its shortest decimal form, so
+// that 98.4 stored as FLOAT reads as 98.4 (as the same value in a CSV file
+// does) rather than 98.4000015258789.
+func widen(f float32) float64 {
+	if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
+		return float64(f)
+	}
+	var buf [32]byte
+	v, err := strconv.ParseFloat(string(strconv.AppendFloat(buf[:0], float64(f), 'g', -1, 32)), 64)
+	if err != nil {
+		return float64(f)
+	}
+	return v
 }
 
 // parquetString renders a Parquet value as a key string.
