@@ -220,3 +220,51 @@ func names(tb *Table) string {
 	}
 	return "uprn," + strings.Join(s, ",")
 }
+
+// TestOracleAgreement checks the population and the complex-case label on
+// the generator's as-of date against the generator's oracle: the same
+// residents, and the same realised outcome.
+func TestOracleAgreement(t *testing.T) {
+	src := testBorough(t)
+	tb, err := Build(context.Background(), Options{Dir: src, Entity: spec.Resident, AsOf: []contract.Day{day("2024-01-01")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(src, "oracle", "residents.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(raw)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for j, h := range recs[0] {
+		col[h] = j
+	}
+	want := map[string]string{}
+	for _, r := range recs[1:] {
+		want[r[col["resident_id"]]] = r[col["escalated"]]
+	}
+	_, lj := tb.Column(LabelComplexCase)
+	differ := 0
+	for i := 0; i < tb.Rows(); i++ {
+		id := tb.ResidentID(i)
+		w, ok := want[id]
+		if !ok {
+			t.Errorf("resident %s is in the table but not in the oracle's population", id)
+			continue
+		}
+		delete(want, id)
+		got := strconv.Itoa(int(tb.LabelValues[i*len(tb.Labels)+lj]))
+		if w != got {
+			differ++
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("%d residents of the oracle's population are missing from the table", len(want))
+	}
+	if differ > 0 {
+		t.Errorf("label_complex_case differs from the oracle for %d of %d residents", differ, tb.Rows())
+	}
+}
