@@ -251,3 +251,40 @@ func TestAgeBand(t *testing.T) {
 		}
 	}
 }
+
+// TestProtectedOnlyWhenAsked checks that protected characteristics are
+// audit columns by default and features only when a spec lists them.
+func TestProtectedOnlyWhenAsked(t *testing.T) {
+	tb := buildMini(t, spec.Resident, "2023-06-30")
+	for _, f := range tb.Features {
+		if strings.Contains(f.Name, "sex") || strings.Contains(f.Name, "ethnic") || strings.Contains(f.Name, "disab") {
+			t.Errorf("default spec has protected feature %s", f.Name)
+		}
+	}
+	if _, j := tb.Column("audit_sex"); j < 0 {
+		t.Error("no audit_sex column")
+	}
+	sp, err := spec.Parse([]byte("version: 1\nprotected: [sex]\nresident:\n  signals: [age_years]\n"), "p.yaml", contract.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err = Build(context.Background(), Options{Dir: "testdata/mini", Entity: spec.Resident, Spec: sp,
+		AsOf: []contract.Day{day("2023-06-30")}, ExtractDate: day("2024-12-31")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := get(t, tb, "R1", "2023-06-30", "protected_sex_f"); got != 1 {
+		t.Errorf("R1 protected_sex_f = %v, want 1", got)
+	}
+	if got := get(t, tb, "R2", "2023-06-30", "protected_sex_f"); got != 0 {
+		t.Errorf("R2 protected_sex_f = %v, want 0", got)
+	}
+	audit := map[string]string{}
+	_, j := tb.Column("audit_ward")
+	for i := 0; i < tb.Rows(); i++ {
+		audit[tb.ResidentID(i)] = tb.AuditValues[i*len(tb.Audit)+j]
+	}
+	if audit["R1"] != "Kilburn" || audit["R3"] != "Holborn & Covent Garden" {
+		t.Errorf("audit_ward = %v", audit)
+	}
+}

@@ -367,6 +367,8 @@ func loadEvents(ctx context.Context, dir string, f *contract.File, ix *index, ne
 		size = st.Size()
 	}
 	sampled, sampleBytes := 0, 0
+	lastID, lastRes := "", int32(-1)
+	lastUPRN, lastProp := int64(-1), int32(-1)
 	err = rowLoop(ctx, r, l, prog, strict, func(row *contract.Row) {
 		if sampled < 1000 {
 			sampled++
@@ -377,7 +379,15 @@ func loadEvents(ctx context.Context, dir string, f *contract.File, ix *index, ne
 				e.reserve(int(float64(size)/(float64(sampleBytes)/1000)*1.03) + 1024)
 			}
 		}
-		ri, ok := ix.resOf[row.Str[cRes]]
+		// Extracts usually list a person's rows together: remember the last id.
+		id := row.Str[cRes]
+		ri, ok := lastRes, true
+		if id != lastID {
+			ri, ok = ix.resOf[id]
+			if ok {
+				lastID, lastRes = id, ri
+			}
+		}
 		if !ok {
 			l.rep.UnknownResident++
 			l.notes = append(l.notes, note(f.Name, int32(row.Line), "resident_id", row.Str[cRes], "resident_id is not in residents.csv; row not used"))
@@ -395,9 +405,11 @@ func loadEvents(ctx context.Context, dir string, f *contract.File, ix *index, ne
 		if e.prop != nil {
 			p := int32(-1)
 			if u := row.Num[cU]; !math.IsNaN(u) {
-				var ok bool
-				if p, ok = ix.propOf[int64(u)]; !ok {
-					p = -1
+				if int64(u) == lastUPRN {
+					p = lastProp
+				} else if q, ok := ix.propOf[int64(u)]; ok {
+					p, lastUPRN, lastProp = q, int64(u), q
+				} else {
 					l.rep.UnknownUPRN++
 				}
 			}
