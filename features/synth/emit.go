@@ -359,6 +359,9 @@ func (s *sink) councilTax(un *unit, h *household, cts []claim) {
 				due = math.Max(0, due-aw*13)
 			}
 			due = math.Round(due*100) / 100
+			if due < 1 && bal <= 0 {
+				continue // fully covered by council tax support
+			}
 			f := float64(h.F[k])
 			if r.bern(sigmoid(2.8 - 1.5*f)) {
 				pay := due
