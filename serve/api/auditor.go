@@ -97,14 +97,25 @@ func (a *auditor) flush(batch []auditReq) {
 
 // append stores rec and returns once it is in the log.
 func (a *auditor) append(ctx context.Context, rec audit.Record) error {
+	return a.submit(ctx, rec)()
+}
+
+// submit queues rec and returns a function that waits until it is in the
+// log, so that a handler can read its data meanwhile and answer only once
+// the read is recorded.
+func (a *auditor) submit(ctx context.Context, rec audit.Record) (wait func() error) {
 	r := auditReq{rec: rec, done: make(chan error, 1)}
 	select {
 	case a.in <- r:
 	case <-a.stop:
-		return fmt.Errorf("append audit: the service is stopping")
+		return func() error { return fmt.Errorf("append audit: the service is stopping") }
 	case <-ctx.Done():
-		return fmt.Errorf("append audit: %w", ctx.Err())
+		return func() error { return fmt.Errorf("append audit: %w", ctx.Err()) }
 	}
+	return func() error { return a.await(ctx, r) }
+}
+
+func (a *auditor) await(ctx context.Context, r auditReq) error {
 	select {
 	case err := <-r.done:
 		return err

@@ -56,6 +56,26 @@ func (s *Server) record(c *gin.Context, action, resource string) bool {
 	return true
 }
 
+// recordAsync queues an audit row for the request and returns a function
+// that waits for it and reports false (having answered 503) when it could
+// not be stored. Handlers read their data while the row is written and
+// answer only after the wait succeeds: an unaudited read is never served.
+func (s *Server) recordAsync(c *gin.Context, action, resource string) func() bool {
+	p := principal(c)
+	wait := s.audit.submit(c.Request.Context(), audit.Record{
+		At: time.Now(), UserID: p.UserID, User: p.Name, Role: string(p.Role),
+		Action: action, Resource: resource, Purpose: purposeOf(p.Role), RequestID: reqID(c),
+	})
+	return func() bool {
+		if err := wait(); err != nil {
+			s.log.Error("audit", "request_id", reqID(c), "err", err)
+			s.fail(c, problem.New(http.StatusServiceUnavailable, "the audit log cannot be written, so the request is refused; try again"))
+			return false
+		}
+		return true
+	}
+}
+
 // checkJSON answers 415 unless the request's body is declared JSON (a
 // missing Content-Type is taken as JSON).
 func (s *Server) checkJSON(c *gin.Context) bool {
@@ -288,11 +308,15 @@ func (s *Server) handleResident(c *gin.Context) {
 		return
 	}
 	limit, ok := s.queryInt(c, "limit", 500, 1, 5000)
-	if !ok || !s.record(c, "read", "resident/"+id) {
+	if !ok {
 		return
 	}
+	audited := s.recordAsync(c, "read", "resident/"+id)
 	ctx := c.Request.Context()
 	v, err := s.cfg.Store.Resident(ctx, id)
+	if !audited() {
+		return
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		s.fail(c, problem.New(http.StatusNotFound, "no resident with id %s", id).WithFields(problem.FieldError{Field: "id", Detail: "unknown resident"}))
 		return
@@ -370,11 +394,12 @@ func (s *Server) handleResidentRisk(c *gin.Context) {
 		s.fail(c, problem.New(http.StatusForbidden, "the %s role may not see any individual's score", role))
 		return
 	}
-	if !s.record(c, "read", "resident/"+id+"/risk") {
-		return
-	}
+	audited := s.recordAsync(c, "read", "resident/"+id+"/risk")
 	ctx := c.Request.Context()
 	scores, err := s.cfg.Store.ResidentScores(ctx, id, targets...)
+	if !audited() {
+		return
+	}
 	if err != nil {
 		s.internal(c, "read resident scores", err)
 		return

@@ -121,6 +121,12 @@ func (c *Champion) Index(name string) (int, bool) {
 	return i, ok
 }
 
+// IndexBytes is Index for a name held as bytes; it does not allocate.
+func (c *Champion) IndexBytes(name []byte) (int, bool) {
+	i, ok := c.index[string(name)]
+	return i, ok
+}
+
 // Features lists the model's inputs in row order.
 func (c *Champion) Features() []string { return c.Model.Features() }
 

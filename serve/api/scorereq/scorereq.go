@@ -36,6 +36,12 @@ type Schema interface {
 	Features() []string
 }
 
+// byteIndexer is a Schema that looks a name up without converting it to a
+// string (no allocation per feature on the hot path).
+type byteIndexer interface {
+	IndexBytes(name []byte) (int, bool)
+}
+
 // Limits bounds a request.
 type Limits struct {
 	MaxRows    int // most rows in one request
@@ -358,6 +364,26 @@ func (p *parser) scalar(field string) (v float64, isNull, ok bool, err error) {
 	return 0, false, false, p.syntax(field, "expected a value")
 }
 
+// scalarAt is scalar with the field's name built only on an error.
+func (p *parser) scalarAt(field func() string) (v float64, isNull, ok bool, err error) {
+	switch c := p.peek(); {
+	case c == 'n' && len(p.b)-p.i >= 4 && string(p.b[p.i:p.i+4]) == "null":
+		p.i += 4
+		return 0, true, true, nil
+	case c == '-' || c >= '0' && c <= '9':
+		start := p.i
+		num, err := p.number("")
+		if err == nil {
+			x, perr := strconv.ParseFloat(string(num), 64)
+			if perr == nil && !math.IsInf(x, 0) {
+				return x, false, true, nil
+			}
+		}
+		p.i = start
+	}
+	return p.scalar(field())
+}
+
 func (p *parser) request() (*Request, error) {
 	if p.peek() != '{' {
 		if p.i >= len(p.b) {
@@ -497,30 +523,41 @@ func (p *parser) row(i int, row []float64, set []bool) error {
 	if p.peek() == '}' {
 		p.i++
 	} else {
-		last := at // the field read last, named when the body breaks after it
-		for {
-			name, err := p.str(last)
-			if err != nil {
-				return err
-			}
-			j, known := p.s.Index(string(name))
-			field := at + "." + string(name)
+		// Field paths are built only when an error names them.
+		var name []byte
+		fieldOf := func() string {
 			if len(name) == 0 {
-				field = at + `.""`
+				return at + `.""`
 			}
-			last = field
-			if err := p.expect(':', field, "expected ':'"); err != nil {
+			return at + "." + string(name)
+		}
+		lastOf := func() string { return at }
+		for {
+			var err error
+			if name, err = p.str(lastOf()); err != nil {
 				return err
 			}
-			v, isNull, ok, err := p.scalar(field)
+			var j int
+			var known bool
+			if ib, fast := p.s.(byteIndexer); fast {
+				j, known = ib.IndexBytes(name)
+			} else {
+				j, known = p.s.Index(string(name))
+			}
+			lastOf = fieldOf
+			if p.peek() != ':' {
+				return p.syntax(fieldOf(), "expected ':'")
+			}
+			p.i++
+			v, isNull, ok, err := p.scalarAt(fieldOf)
 			if err != nil {
 				return err
 			}
 			switch {
 			case !known:
-				p.fail(field, "unknown feature for this model")
+				p.fail(fieldOf(), "unknown feature for this model")
 			case set[j]:
-				p.fail(field, "given twice")
+				p.fail(fieldOf(), "given twice")
 			case ok:
 				set[j] = true
 				if isNull {
@@ -539,7 +576,7 @@ func (p *parser) row(i int, row []float64, set []bool) error {
 				p.i++
 				break
 			}
-			return p.syntax(field, "expected ',' or '}'")
+			return p.syntax(fieldOf(), "expected ',' or '}'")
 		}
 	}
 	names := p.s.Features()
