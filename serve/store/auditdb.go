@@ -36,7 +36,12 @@ func (d *db) AppendAudit(ctx context.Context, recs ...audit.Record) ([]audit.Ent
 			return err
 		}
 		lastID, lastHash := int64(0), audit.GenesisHash
-		err := tx.QueryRowContext(ctx, `SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1`).Scan(&lastID, &lastHash)
+		head, err := d.txStmt(ctx, tx, `SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1`)
+		if err != nil {
+			return fmt.Errorf("read the chain's head: %w", err)
+		}
+		err = head.QueryRowContext(ctx).Scan(&lastID, &lastHash)
+		head.Close()
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("read the chain's head: %w", err)
 		}
@@ -75,7 +80,7 @@ func (d *db) AuditPage(ctx context.Context, afterID int64, limit int) ([]audit.E
 	if limit <= 0 {
 		limit = 1000
 	}
-	rows, err := d.sql.QueryContext(ctx, d.q(`SELECT `+auditCols+` FROM audit_log WHERE id > ? ORDER BY id LIMIT ?`), afterID, limit)
+	rows, err := d.read().QueryContext(ctx, d.q(`SELECT `+auditCols+` FROM audit_log WHERE id > ? ORDER BY id LIMIT ?`), afterID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read audit log after row %d: %w", afterID, err)
 	}
@@ -114,7 +119,7 @@ func (d *db) Audit(ctx context.Context, f AuditFilter) ([]audit.Entry, error) {
 		where += ` AND id < ?`
 		args = append(args, f.BeforeID)
 	}
-	rows, err := d.sql.QueryContext(ctx, d.q(`SELECT `+auditCols+` FROM audit_log WHERE `+where+` ORDER BY id DESC LIMIT ?`),
+	rows, err := d.read().QueryContext(ctx, d.q(`SELECT `+auditCols+` FROM audit_log WHERE `+where+` ORDER BY id DESC LIMIT ?`),
 		append(args, f.Limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("audit: %w", err)

@@ -35,7 +35,7 @@ func (d *db) getCase(ctx context.Context, qr querier, id int64) (Case, error) {
 	return c, nil
 }
 
-func (d *db) Case(ctx context.Context, id int64) (Case, error) { return d.getCase(ctx, d.sql, id) }
+func (d *db) Case(ctx context.Context, id int64) (Case, error) { return d.getCase(ctx, d.read(), id) }
 
 func (d *db) Queue(ctx context.Context, q QueueQuery) ([]Case, int, error) {
 	if _, err := ParseTarget(string(q.Kind)); err != nil {
@@ -69,10 +69,10 @@ func (d *db) Queue(ctx context.Context, q QueueQuery) ([]Case, int, error) {
 		args = append(args, q.AssignedTo)
 	}
 	var total int
-	if err := d.sql.QueryRowContext(ctx, d.q(`SELECT COUNT(*) FROM cases c WHERE `+where), args...).Scan(&total); err != nil {
+	if err := d.read().QueryRowContext(ctx, d.q(`SELECT COUNT(*) FROM cases c WHERE `+where), args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("%s queue: count: %w", q.Kind, err)
 	}
-	rows, err := d.sql.QueryContext(ctx, d.q(`SELECT `+caseCols+` FROM cases c WHERE `+where+`
+	rows, err := d.read().QueryContext(ctx, d.q(`SELECT `+caseCols+` FROM cases c WHERE `+where+`
 		ORDER BY c.score DESC, c.id LIMIT ? OFFSET ?`), append(args, q.Limit, q.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s queue: %w", q.Kind, err)
@@ -183,7 +183,7 @@ func (d *db) CaseHistory(ctx context.Context, caseID int64) ([]CaseEvent, error)
 	if _, err := d.Case(ctx, caseID); err != nil {
 		return nil, err
 	}
-	rows, err := d.sql.QueryContext(ctx, d.q(`SELECT case_id, at, from_status, to_status, outcome, note, by_name
+	rows, err := d.read().QueryContext(ctx, d.q(`SELECT case_id, at, from_status, to_status, outcome, note, by_name
 		FROM case_events WHERE case_id = ? ORDER BY id`), caseID)
 	if err != nil {
 		return nil, fmt.Errorf("case %d history: %w", caseID, err)
@@ -209,7 +209,7 @@ func (d *db) Labels(ctx context.Context, kind Target) ([]Label, error) {
 	if _, err := ParseTarget(string(kind)); err != nil {
 		return nil, fmt.Errorf("labels: %w", err)
 	}
-	rows, err := d.sql.QueryContext(ctx, d.q(`SELECT `+caseCols+`, r.as_of, r.model_version
+	rows, err := d.read().QueryContext(ctx, d.q(`SELECT `+caseCols+`, r.as_of, r.model_version
 		FROM cases c JOIN score_runs r ON r.id = c.run_id
 		WHERE c.kind = ? AND c.status = 'closed' ORDER BY c.closed, c.id`), kind)
 	if err != nil {

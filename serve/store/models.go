@@ -163,11 +163,11 @@ func (d *db) model(ctx context.Context, qr querier, target Target, version int, 
 }
 
 func (d *db) Model(ctx context.Context, target Target, version int) (Model, error) {
-	return d.model(ctx, d.sql, target, version, true)
+	return d.model(ctx, d.read(), target, version, true)
 }
 
 func (d *db) Champion(ctx context.Context, target Target) (Model, error) {
-	m, err := scanModel(d.sql.QueryRowContext(ctx, d.q(`SELECT `+modelCols+`, artifact FROM models
+	m, err := scanModel(d.read().QueryRowContext(ctx, d.q(`SELECT `+modelCols+`, artifact FROM models
 		WHERE target = ? AND stage = 'champion'`), target), true)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Model{}, fmt.Errorf("%s champion: %w", target, ErrNotFound)
@@ -186,7 +186,7 @@ func (d *db) Models(ctx context.Context, target Target) ([]Model, error) {
 		}
 		query, args = `SELECT `+modelCols+` FROM models WHERE target = ? ORDER BY version`, []any{target}
 	}
-	rows, err := d.sql.QueryContext(ctx, d.q(query), args...)
+	rows, err := d.read().QueryContext(ctx, d.q(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list models: %w", err)
 	}
@@ -206,7 +206,7 @@ func (d *db) Models(ctx context.Context, target Target) ([]Model, error) {
 }
 
 func (d *db) ChampionVersions(ctx context.Context) (map[Target]int, error) {
-	rows, err := d.sql.QueryContext(ctx, `SELECT target, version FROM models WHERE stage = 'champion'`)
+	rows, err := d.read().QueryContext(ctx, `SELECT target, version FROM models WHERE stage = 'champion'`)
 	if err != nil {
 		return nil, fmt.Errorf("champion versions: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -31,6 +32,10 @@ type db struct {
 	sql     *sql.DB
 	dialect string
 	now     func() time.Time
+
+	// stmts caches prepared statements by query (see cached).
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt
 }
 
 // Option changes how Open sets the store up.
@@ -101,7 +106,7 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
 	}
-	d := &db{sql: sdb, dialect: dialect, now: time.Now}
+	d := &db{sql: sdb, dialect: dialect, now: time.Now, stmts: map[string]*sql.Stmt{}}
 	for _, o := range opts {
 		o(d)
 	}
@@ -133,7 +138,80 @@ func (d *db) Ping(ctx context.Context) error {
 	return nil
 }
 
-func (d *db) Close() error { return d.sql.Close() }
+func (d *db) Close() error {
+	d.stmtMu.Lock()
+	for q, st := range d.stmts {
+		st.Close()
+		delete(d.stmts, q)
+	}
+	d.stmtMu.Unlock()
+	return d.sql.Close()
+}
+
+// maxCachedStmts bounds the statement cache; queries beyond it run
+// unprepared (queries are built from fixed templates, so this is a guard).
+const maxCachedStmts = 256
+
+// stmt returns the prepared statement of a query (already rebound for the
+// dialect), preparing it on first use. database/sql re-prepares it on each
+// pooled connection as needed. ok is false when the cache is full.
+func (d *db) stmt(ctx context.Context, query string) (st *sql.Stmt, ok bool, err error) {
+	d.stmtMu.Lock()
+	defer d.stmtMu.Unlock()
+	if st, ok := d.stmts[query]; ok {
+		return st, true, nil
+	}
+	if len(d.stmts) >= maxCachedStmts {
+		return nil, false, nil
+	}
+	st, err = d.sql.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, false, fmt.Errorf("prepare: %w", err)
+	}
+	d.stmts[query] = st
+	return st, true, nil
+}
+
+// read returns the querier of reads outside transactions.
+func (d *db) read() cached { return cached{d} }
+
+// cached runs reads through prepared statements: preparing a statement
+// costs more than running it, above all on SQLite.
+type cached struct{ d *db }
+
+// QueryContext runs a query through its cached prepared statement.
+func (c cached) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, ok, err := c.d.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return c.d.read().QueryContext(ctx, query, args...)
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// QueryRowContext runs a one-row query through its cached prepared
+// statement. A failure to prepare is reported by the row's Scan.
+func (c cached) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	st, ok, err := c.d.stmt(ctx, query)
+	if err != nil || !ok {
+		return c.d.read().QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// ExecContext runs a statement through its cached prepared statement.
+func (c cached) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, ok, err := c.d.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return c.d.sql.ExecContext(ctx, query, args...)
+	}
+	return st.ExecContext(ctx, args...)
+}
 
 // migration is one numbered schema change.
 type migration struct {

@@ -287,7 +287,7 @@ func (in *ingest) release() error {
 func (d *db) Resident(ctx context.Context, id string) (ResidentView, error) {
 	var v ResidentView
 	r := &v.Resident
-	err := d.sql.QueryRowContext(ctx, d.q(`SELECT resident_id, given_name, family_name, date_of_birth, sex, first_seen, date_of_death
+	err := d.read().QueryRowContext(ctx, d.q(`SELECT resident_id, given_name, family_name, date_of_birth, sex, first_seen, date_of_death
 		FROM residents WHERE resident_id = ?`), id).Scan(&r.ID, &r.GivenName, &r.FamilyName, &r.DateOfBirth, &r.Sex, &r.FirstSeen, &r.DateOfDeath)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ResidentView{}, fmt.Errorf("resident %s: %w", id, ErrNotFound)
@@ -295,7 +295,7 @@ func (d *db) Resident(ctx context.Context, id string) (ResidentView, error) {
 	if err != nil {
 		return ResidentView{}, fmt.Errorf("read resident %s: %w", id, err)
 	}
-	rows, err := d.sql.QueryContext(ctx, d.q(`SELECT r.resident_id, r.uprn, r.start_date, r.end_date, r.relationship,
+	rows, err := d.read().QueryContext(ctx, d.q(`SELECT r.resident_id, r.uprn, r.start_date, r.end_date, r.relationship,
 		COALESCE(p.uprn, 0), COALESCE(p.address, ''), COALESCE(p.postcode, ''), COALESCE(p.ward, ''),
 		COALESCE(p.property_type, ''), COALESCE(p.tenure, ''), COALESCE(p.bedrooms, 0), COALESCE(p.council_tax_band, '')
 		FROM residences r LEFT JOIN properties p ON p.uprn = r.uprn
@@ -343,7 +343,7 @@ func (d *db) Timeline(ctx context.Context, residentID string, q TimelineQuery) (
 		where += ` AND event_date <= ?`
 		args = append(args, q.To)
 	}
-	rows, err := d.sql.QueryContext(ctx, d.q(`SELECT resident_id, service, event_date, event_type, uprn, amount, detail
+	rows, err := d.read().QueryContext(ctx, d.q(`SELECT resident_id, service, event_date, event_type, uprn, amount, detail
 		FROM events WHERE `+where+` ORDER BY event_date DESC, service, event_type LIMIT ?`), append(args, q.Limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("resident %s timeline: %w", residentID, err)

@@ -146,7 +146,7 @@ func (d *db) ScoreRuns(ctx context.Context, target Target) ([]ScoreRun, error) {
 		}
 		query, args = `SELECT `+runCols+` FROM score_runs WHERE target = ? ORDER BY as_of DESC, id DESC`, []any{target}
 	}
-	rows, err := d.sql.QueryContext(ctx, d.q(query), args...)
+	rows, err := d.read().QueryContext(ctx, d.q(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list score runs: %w", err)
 	}
@@ -166,7 +166,7 @@ func (d *db) ScoreRuns(ctx context.Context, target Target) ([]ScoreRun, error) {
 }
 
 func (d *db) LatestRun(ctx context.Context, target Target) (ScoreRun, error) {
-	r, err := d.scanRun(d.sql.QueryRowContext(ctx, d.q(`SELECT `+runCols+` FROM score_runs WHERE target = ?
+	r, err := d.scanRun(d.read().QueryRowContext(ctx, d.q(`SELECT `+runCols+` FROM score_runs WHERE target = ?
 		ORDER BY as_of DESC, id DESC LIMIT 1`), target))
 	if errors.Is(err, sql.ErrNoRows) {
 		return ScoreRun{}, fmt.Errorf("latest %s score run: %w", target, ErrNotFound)
@@ -190,7 +190,7 @@ func (d *db) RunScores(ctx context.Context, runID int64, offset, limit int) ([]S
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	rows, err := d.sql.QueryContext(ctx, d.q(`SELECT `+scoreCols+` FROM scores s WHERE s.run_id = ?
+	rows, err := d.read().QueryContext(ctx, d.q(`SELECT `+scoreCols+` FROM scores s WHERE s.run_id = ?
 		ORDER BY s.score_rank LIMIT ? OFFSET ?`), runID, limit, offset)
 	if err != nil {
 		return nil, fmt.Errorf("run %d scores: %w", runID, err)
@@ -212,6 +212,13 @@ func (d *db) RunScores(ctx context.Context, runID int64, offset, limit int) ([]S
 	return out, nil
 }
 
+// residentScoresQuery reads a resident's scores in a target's latest run.
+// It has no ORDER BY, which would tempt SQLite to walk the run's rank
+// index; ResidentScores sorts the few rows instead.
+const residentScoresQuery = `SELECT ` + scoreCols + `, r.as_of, r.model_version, r.row_count
+	FROM scores s JOIN score_runs r ON r.id = s.run_id
+	WHERE s.resident_id = ? AND s.run_id = (SELECT id FROM score_runs WHERE target = ? ORDER BY as_of DESC, id DESC LIMIT 1)`
+
 func (d *db) ResidentScores(ctx context.Context, residentID string, targets ...Target) ([]ResidentScore, error) {
 	var out []ResidentScore
 	for _, t := range targets {
@@ -219,10 +226,7 @@ func (d *db) ResidentScores(ctx context.Context, residentID string, targets ...T
 			return nil, fmt.Errorf("resident scores: %w", err)
 		}
 		start := len(out)
-		rows, err := d.sql.QueryContext(ctx, d.q(`SELECT `+scoreCols+`, r.as_of, r.model_version, r.row_count
-			FROM scores s JOIN score_runs r ON r.id = s.run_id
-			WHERE s.resident_id = ? AND s.run_id = (SELECT id FROM score_runs WHERE target = ? ORDER BY as_of DESC, id DESC LIMIT 1)`),
-			residentID, t) // no ORDER BY: it would tempt SQLite to walk the run's rank index; sorted below
+		rows, err := d.read().QueryContext(ctx, d.q(residentScoresQuery), residentID, t)
 		if err != nil {
 			return nil, fmt.Errorf("resident %s scores: %w", t, err)
 		}

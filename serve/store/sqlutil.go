@@ -78,28 +78,39 @@ func fromNullMicros(v sql.NullInt64) time.Time {
 	return fromMicros(v.Int64)
 }
 
-// insertBatchRows is the most rows one multi-row INSERT carries: well under
-// SQLite's 32,766 and PostgreSQL's 65,535 parameters for any table here.
-const insertBatchRows = 400
+// insertChunks are the row counts of the multi-row INSERT statements
+// insertMany uses: n rows go as the largest chunks that fit, so each table
+// has at most ten statement shapes to prepare and cache. 400 rows stay well
+// under SQLite's 32,766 and PostgreSQL's 65,535 parameters for any table here.
+func insertChunks() []int { return []int{400, 256, 128, 64, 32, 16, 8, 4, 2, 1} }
 
-// insertMany inserts rows with multi-row INSERT statements of up to
-// insertBatchRows rows. head is "INSERT INTO t (a, b, c)"; row(i) returns
-// the values of row i, len(cols) of them.
-func (d *db) insertMany(ctx context.Context, tx *sql.Tx, head string, ncols, n int, row func(i int) []any) error {
-	if n == 0 {
-		return nil
+// txStmt returns query (already rebound) prepared for tx, from the
+// statement cache when there is room. The caller closes it.
+func (d *db) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	st, ok, err := d.stmt(ctx, query)
+	if err != nil {
+		return nil, err
 	}
-	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", ncols), ", ") + ")"
-	var stmt *sql.Stmt
-	defer func() {
-		if stmt != nil {
-			stmt.Close()
+	if !ok {
+		return tx.PrepareContext(ctx, query)
+	}
+	return tx.StmtContext(ctx, st), nil
+}
+
+// insertMany inserts n rows with multi-row INSERT statements in tx. head is
+// "INSERT INTO t (a, b, c)"; row(i) returns the ncols values of row i.
+func (d *db) insertMany(ctx context.Context, tx *sql.Tx, head string, ncols, n int, row func(i int) []any) error {
+	one := "(" + placeholders(ncols) + ")"
+	args := make([]any, 0, insertChunks()[0]*ncols)
+	for start := 0; start < n; {
+		size := 1
+		for _, c := range insertChunks() {
+			if c <= n-start {
+				size = c
+				break
+			}
 		}
-	}()
-	fullLen := 0
-	args := make([]any, 0, insertBatchRows*ncols)
-	for start := 0; start < n; start += insertBatchRows {
-		end := min(start+insertBatchRows, n)
+		end := start + size
 		args = args[:0]
 		for i := start; i < end; i++ {
 			vals := row(i)
@@ -108,28 +119,17 @@ func (d *db) insertMany(ctx context.Context, tx *sql.Tx, head string, ncols, n i
 			}
 			args = append(args, vals...)
 		}
-		rows := end - start
-		if rows == insertBatchRows && stmt != nil && fullLen == rows {
-			if _, err := stmt.ExecContext(ctx, args...); err != nil {
-				return fmt.Errorf("%s: rows %d-%d: %w", head, start+1, end, err)
-			}
-			continue
+		query := d.q(head + " VALUES " + strings.TrimSuffix(strings.Repeat(one+", ", size), ", "))
+		st, err := d.txStmt(ctx, tx, query)
+		if err != nil {
+			return fmt.Errorf("%s: prepare: %w", head, err)
 		}
-		query := d.q(head + " VALUES " + strings.TrimSuffix(strings.Repeat(one+", ", rows), ", "))
-		if rows == insertBatchRows {
-			s, err := tx.PrepareContext(ctx, query)
-			if err != nil {
-				return fmt.Errorf("%s: prepare: %w", head, err)
-			}
-			stmt, fullLen = s, rows
-			if _, err := stmt.ExecContext(ctx, args...); err != nil {
-				return fmt.Errorf("%s: rows %d-%d: %w", head, start+1, end, err)
-			}
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+		_, err = st.ExecContext(ctx, args...)
+		st.Close()
+		if err != nil {
 			return fmt.Errorf("%s: rows %d-%d: %w", head, start+1, end, err)
 		}
+		start = end
 	}
 	return nil
 }

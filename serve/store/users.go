@@ -86,7 +86,7 @@ func scanUser(sc interface{ Scan(...any) error }) (User, error) {
 }
 
 func (d *db) Users(ctx context.Context) ([]User, error) {
-	rows, err := d.sql.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY name`)
+	rows, err := d.read().QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
@@ -106,7 +106,7 @@ func (d *db) Users(ctx context.Context) ([]User, error) {
 }
 
 func (d *db) UserByName(ctx context.Context, name string) (User, error) {
-	u, err := scanUser(d.sql.QueryRowContext(ctx, d.q(`SELECT `+userCols+` FROM users WHERE name = ?`), name))
+	u, err := scanUser(d.read().QueryRowContext(ctx, d.q(`SELECT `+userCols+` FROM users WHERE name = ?`), name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, fmt.Errorf("user %q: %w", name, ErrNotFound)
 	}
@@ -164,7 +164,7 @@ func (d *db) insertToken(ctx context.Context, tx *sql.Tx, userID int64, tok auth
 }
 
 func (d *db) TokenCandidates(ctx context.Context, prefix string) ([]auth.Candidate, error) {
-	rows, err := d.sql.QueryContext(ctx, d.q(`SELECT u.id, u.name, u.role, u.disabled, t.hash
+	rows, err := d.read().QueryContext(ctx, d.q(`SELECT u.id, u.name, u.role, u.disabled, t.hash
 		FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.prefix = ?`), prefix)
 	if err != nil {
 		return nil, fmt.Errorf("token lookup: %w", err)
