@@ -1,0 +1,232 @@
+package champion
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"caserisk/models/artifact"
+	"caserisk/models/calibrate"
+	"caserisk/models/dataset"
+	"caserisk/models/tree"
+	"caserisk/serve/store"
+)
+
+// stump returns a valid one-split gbdt artifact for target: feature
+// "arrears_gbp" < 100 gives margin -1, else +1.
+func stump(t *testing.T, target string, leaf float64) *artifact.Model {
+	t.Helper()
+	e := &tree.Ensemble{NumFeatures: 2, Trees: []tree.Tree{{
+		Left: []int32{1, -1, -1}, Right: []int32{2, -1, -1}, Feature: []int32{0, -1, -1}, Threshold: []float64{100, 0, 0},
+		DefaultLeft: []bool{true, false, false}, Value: []float64{0, -leaf, leaf}, Cover: []float64{10, 5, 5}, Gain: []float64{1, 0, 0},
+	}}}
+	m := &artifact.Model{Algorithm: artifact.GBDT, Target: target, Ensemble: e, Calibration: &calibrate.Calibrator{Method: calibrate.None},
+		Features: []artifact.Feature{
+			{FeatureMeta: dataset.FeatureMeta{Name: "arrears_gbp", Unit: "GBP", Description: "rent arrears"}},
+			{FeatureMeta: dataset.FeatureMeta{Name: "repairs", Unit: "count", Description: "repairs"}}},
+		Created: "2026-01-01T00:00:00Z", CaseriskVersion: "test"}
+	return m
+}
+
+func marshal(t *testing.T, m *artifact.Model) []byte {
+	t.Helper()
+	b, err := m.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestLoadArtifactScoresAndExplains(t *testing.T) {
+	m, err := LoadArtifact(store.ComplexCase, marshal(t, stump(t, "label_complex_case", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		x      []float64
+		margin float64
+	}{
+		{[]float64{50, 0}, -1},
+		{[]float64{150, 0}, 1},
+		{[]float64{math.NaN(), 0}, -1}, // missing goes left
+	} {
+		p, margin := m.Score(tc.x)
+		if margin != tc.margin || math.Abs(p-1/(1+math.Exp(-tc.margin))) > 1e-12 {
+			t.Fatalf("x=%v: prob %v margin %v, want margin %v", tc.x, p, margin, tc.margin)
+		}
+	}
+	rs := m.Reasons([]float64{150, 3}, 3)
+	if len(rs) != 1 || rs[0].Feature != "arrears_gbp" || rs[0].Contribution != 1 || rs[0].Text == "" {
+		t.Fatalf("reasons %+v", rs)
+	}
+	if got := m.Reasons([]float64{150, 3}, 0); got != nil {
+		t.Fatalf("k=0 gave %v", got)
+	}
+	a := m.(*Artifact)
+	margins, err := a.MarginsColumns(context.Background(), [][]float64{{50, 150, math.NaN()}, {0, 0, 0}})
+	if err != nil || margins[0] != -1 || margins[1] != 1 || margins[2] != -1 {
+		t.Fatalf("batch margins %v, %v", margins, err)
+	}
+}
+
+func TestLoadArtifactRejects(t *testing.T) {
+	good := marshal(t, stump(t, "complex_case", 1))
+	for name, tc := range map[string]struct {
+		target store.Target
+		b      []byte
+		want   string
+	}{
+		"wrong target": {store.TenancyFraud, good, "predicts"},
+		"not a model":  {store.ComplexCase, []byte(`{"hello":1}`), "not a caserisk model"},
+		"tampered":     {store.ComplexCase, []byte(strings.Replace(string(good), `"threshold":[100`, `"threshold":[101`, 1)), "checksum"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := LoadArtifact(tc.target, tc.b); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestBands(t *testing.T) {
+	for _, tc := range []struct {
+		b  store.Bands
+		ok bool
+	}{
+		{store.Bands{High: 0.5, Medium: 0.2}, true},
+		{store.Bands{High: 0.2, Medium: 0.5}, false},
+		{store.Bands{High: 1.5, Medium: 0.2}, false},
+		{store.Bands{High: 0.5, Medium: -0.1}, false},
+		{store.Bands{High: math.NaN(), Medium: 0.1}, false},
+	} {
+		if err := ValidateBands(tc.b); (err == nil) != tc.ok {
+			t.Errorf("%+v: err %v", tc.b, err)
+		}
+	}
+}
+
+func TestReasonJSON(t *testing.T) {
+	b, err := json.Marshal(Reason{Feature: "f", Value: math.NaN(), Contribution: 0.5, Text: "t"})
+	if err != nil || string(b) != `{"feature":"f","value":null,"contribution":0.5,"text":"t"}` {
+		t.Fatalf("%s %v", b, err)
+	}
+	var r Reason
+	if err := json.Unmarshal(b, &r); err != nil || !math.IsNaN(r.Value) || r.Contribution != 0.5 {
+		t.Fatalf("%+v %v", r, err)
+	}
+}
+
+// TestHolderSwap swaps champions while readers load them: every reader
+// sees a whole champion, and after Set returns every Get sees the new one.
+func TestHolderSwap(t *testing.T) {
+	var h Holder
+	if h.Get(store.ComplexCase) != nil {
+		t.Fatal("empty holder has a champion")
+	}
+	mk := func(v int) *Champion {
+		m, err := LoadArtifact(store.ComplexCase, marshal(t, stump(t, "complex_case", float64(v))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := New(store.ComplexCase, v, m, store.Bands{High: 0.5, Medium: 0.2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if _, err := h.Set(mk(1)); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				c := h.Get(store.ComplexCase)
+				_, margin := c.Model.Score([]float64{150, 0})
+				if margin != float64(c.Version) {
+					t.Errorf("champion v%d scored with another model's margin %v", c.Version, margin)
+					return
+				}
+			}
+		}()
+	}
+	for v := 2; v <= 20; v++ {
+		old, err := h.Set(mk(v))
+		if err != nil || old.Version != v-1 {
+			t.Fatalf("swap to v%d replaced %+v (%v)", v, old, err)
+		}
+		if got := h.Get(store.ComplexCase).Version; got != v {
+			t.Fatalf("after Set(v%d) Get gives v%d", v, got)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if _, err := h.Set(&Champion{Target: "other"}); err == nil {
+		t.Fatal("set a champion for an unknown target")
+	}
+}
+
+func TestImport(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "import.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	dir := t.TempDir()
+	for name, m := range map[string]*artifact.Model{
+		"cc1.json": stump(t, "label_complex_case", 1),
+		"cc2.json": stump(t, "complex_case", 2),
+		"tf.json":  stump(t, "tenancy_fraud", 1),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), marshal(t, m), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bands := store.Bands{High: 0.5, Medium: 0.2}
+	got, err := Import(ctx, st, dir, bands, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("imported %+v", got)
+	}
+	ch, err := st.Champion(ctx, store.ComplexCase)
+	if err != nil || ch.Version != 2 {
+		t.Fatalf("complex_case champion %+v %v: want the newest import, v2", ch, err)
+	}
+	// A second import registers nothing and changes no champion.
+	again, err := Import(ctx, st, dir, bands, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, im := range again {
+		if im.New || im.Promoted {
+			t.Fatalf("re-import changed the registry: %+v", im)
+		}
+	}
+	ms, _ := st.Models(ctx, "")
+	if len(ms) != 3 {
+		t.Fatalf("%d models after re-import, want 3", len(ms))
+	}
+	// A broken file is an error naming it.
+	if err := os.WriteFile(filepath.Join(dir, "zz-broken.json"), []byte(`{"format":"caserisk-model"`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Import(ctx, st, dir, bands, "test"); err == nil || !strings.Contains(err.Error(), "zz-broken.json") {
+		t.Fatalf("err = %v, want one naming the broken file", err)
+	}
+}
