@@ -64,6 +64,7 @@ Scores support a person's decision; they never act alone.`,
 		newServeCmd(),
 		newScoreRunCmd(),
 		newImportCmd(),
+		newReportCmd(),
 	)
 	for _, c := range root.Commands() {
 		wrapArgs(c)

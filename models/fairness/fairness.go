@@ -32,9 +32,11 @@ type Options struct {
 	// RatioFlag flags a group whose selection-rate or TPR ratio to the
 	// best-served group falls below it. Default 0.8.
 	RatioFlag float64
-	// MinGroup is the fewest rows a group needs to be judged; MinPositives
-	// the fewest positives for its TPR to be judged. Defaults 50 and 5.
-	MinGroup, MinPositives int
+	// MinGroup is the fewest rows a group needs to be judged, MinPositives
+	// the fewest outcomes, and MinExpected the fewest selections the group
+	// would get at the overall selection rate: below any of them a ratio is
+	// noise. Defaults 50, 5 and 5.
+	MinGroup, MinPositives, MinExpected int
 }
 
 func (o *Options) defaults() {
@@ -46,6 +48,9 @@ func (o *Options) defaults() {
 	}
 	if o.MinPositives == 0 {
 		o.MinPositives = 5
+	}
+	if o.MinExpected == 0 {
+		o.MinExpected = 5
 	}
 }
 
@@ -127,6 +132,7 @@ type Report struct {
 	RatioFlag       float64          `json:"ratio_flag"`
 	MinGroup        int              `json:"min_group"`
 	MinPositives    int              `json:"min_positives"`
+	MinExpected     int              `json:"min_expected_selections"`
 	Characteristics []Characteristic `json:"characteristics"`
 }
 
@@ -171,7 +177,7 @@ func Audit(scores, labels []float64, groups map[string][]string, order []string,
 	}
 	selected := selectRows(scores, o)
 	rep := &Report{Rows: n, Capacity: o.Capacity, Threshold: o.Threshold, RatioFlag: o.RatioFlag,
-		MinGroup: o.MinGroup, MinPositives: o.MinPositives}
+		MinGroup: o.MinGroup, MinPositives: o.MinPositives, MinExpected: o.MinExpected}
 	for i := range labels {
 		if labels[i] == 1 {
 			rep.Positives++
@@ -191,7 +197,7 @@ func Audit(scores, labels []float64, groups map[string][]string, order []string,
 		if !ok {
 			return nil, fmt.Errorf("fairness: no values for characteristic %s", name)
 		}
-		rep.Characteristics = append(rep.Characteristics, audit(name, vals, scores, labels, selected, o))
+		rep.Characteristics = append(rep.Characteristics, audit(name, vals, scores, labels, selected, float64(rep.Selected)/float64(n), o))
 	}
 	return rep, nil
 }
@@ -222,7 +228,7 @@ type tally struct {
 	sumScore               float64
 }
 
-func audit(name string, vals []string, scores, labels []float64, selected []bool, o Options) Characteristic {
+func audit(name string, vals []string, scores, labels []float64, selected []bool, selRate float64, o Options) Characteristic {
 	t := map[string]*tally{}
 	for i, v := range vals {
 		if v == "" {
@@ -262,7 +268,7 @@ func audit(name string, vals []string, scores, labels []float64, selected []bool
 			Precision:     wilson(g.selPos, g.sel),
 			MeanScore:     g.sumScore / float64(g.rows),
 			ObservedRate:  wilson(g.pos, g.rows),
-			TooSmall:      g.rows < o.MinGroup || g.pos < o.MinPositives,
+			TooSmall:      g.rows < o.MinGroup || g.pos < o.MinPositives || float64(g.rows)*selRate < float64(o.MinExpected),
 		})
 	}
 	// Ratios to the best-served judged group.

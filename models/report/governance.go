@@ -197,7 +197,7 @@ func fairnessSummary(r *Report) string {
 		}
 	}
 	if len(small) > 0 {
-		fmt.Fprintf(&b, "\nToo small to judge (fewer than %d rows or %d outcomes): %s.\n", fr.MinGroup, fr.MinPositives, strings.Join(small, ", "))
+		fmt.Fprintf(&b, "\nToo small to judge (fewer than %d rows, %d outcomes or %d expected selections): %s.\n", fr.MinGroup, fr.MinPositives, fr.MinExpected, strings.Join(small, ", "))
 	}
 	return b.String()
 }

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"caserisk/models/artifact"
+	"caserisk/models/dataset"
+	"caserisk/models/fairness"
+	"caserisk/models/metrics"
+	"caserisk/models/report"
+)
+
+func newReportCmd() *cobra.Command {
+	var (
+		model, data, oracle, baseline, out, governance, label string
+		capacity, bootstrap                                   int
+		seed                                                  uint64
+		ratioFlag                                             float64
+		minGroup                                              int
+	)
+	cmd := &cobra.Command{
+		Use:   "report",
+		Short: "Write a model's evaluation report, fairness audit, model card and ATRS record",
+		Long: `Evaluate --model on the labelled table --data and write, into --out:
+
+  report.html    a self-contained page (no outside assets): metrics with 95%
+                 intervals, ROC, precision-recall, reliability, score
+                 distribution, gain at capacity and importance charts
+                 (gonum/plot), and the fairness audit
+  report.json    the same figures (they agree with caserisk evaluate's)
+  fairness.json  the audit alone: per sex, age band, ethnic group, disability
+                 and ward, the selection rate, TPR, FPR, precision and
+                 calibration at capacity with intervals; ratios to the
+                 best-served group flagged below --ratio-flag
+  model_card.md  the model card
+  atrs.json, atrs.md
+                 the Algorithmic Transparency Recording Standard record
+
+--baseline adds a second model side by side; --oracle (a synthetic borough's
+oracle file) adds the ceiling the true probabilities reach. Fields only a
+person can fill (owner, contact, DPIA...) come from --governance, a YAML file;
+without it they read "not provided", never invented.`,
+		Example: `  caserisk report --model gbdt.json --data holdout.csv --baseline logistic.json \
+      --oracle borough/oracle/residents.csv --governance governance.yaml --out report/`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := requireFlags(cmd, "model", "data", "out"); err != nil {
+				return err
+			}
+			if capacity <= 0 {
+				return usagef("report: --capacity %d: want a positive number of cases", capacity)
+			}
+			ctx := cmd.Context()
+			m, err := artifact.Load(model)
+			if err != nil {
+				return err
+			}
+			if label == "" {
+				label = m.Target
+			}
+			tab, err := dataset.Read(ctx, data, dataset.Options{Label: label})
+			if err != nil {
+				return err
+			}
+			var base *artifact.Model
+			if baseline != "" {
+				if base, err = artifact.Load(baseline); err != nil {
+					return err
+				}
+			}
+			var ot *dataset.Table
+			if oracle != "" {
+				if ot, err = dataset.Read(ctx, oracle, dataset.Options{}); err != nil {
+					return err
+				}
+			}
+			gov := &report.Governance{}
+			if governance != "" {
+				if gov, err = report.LoadGovernance(governance); err != nil {
+					return err
+				}
+			}
+			// The same metric options as caserisk evaluate's defaults, plus the
+			// capacity, so the two commands' figures agree.
+			mo := metrics.Options{Ks: []int{100, 200, 500}, Threshold: 0.5, Bootstrap: bootstrap, Seed: seed, ECEBins: 10}
+			name := strings.TrimSuffix(filepath.Base(model), filepath.Ext(model))
+			baseName := strings.TrimSuffix(filepath.Base(baseline), filepath.Ext(baseline))
+			in, err := report.FromArtifact(ctx, name, m, tab, base, baseName, ot, capacity, mo)
+			if err != nil {
+				return err
+			}
+			in.Fairness = fairness.Options{Capacity: capacity, RatioFlag: ratioFlag, MinGroup: minGroup}
+			r, err := report.Build(ctx, *in)
+			if err != nil {
+				return err
+			}
+			facts := report.FactsOf(name, m, tab, in.GroupOrder)
+			if err := os.MkdirAll(out, 0o755); err != nil {
+				return fmt.Errorf("report: %w", err)
+			}
+			atrs := report.NewATRS(facts, r, gov)
+			files := []struct {
+				name  string
+				write func(*bytes.Buffer) error
+			}{
+				{"report.html", func(b *bytes.Buffer) error { return r.WriteHTML(b) }},
+				{"report.json", func(b *bytes.Buffer) error { return r.WriteJSON(b) }},
+				{"fairness.json", func(b *bytes.Buffer) error { return writeJSON(b, r.Fairness) }},
+				{"model_card.md", func(b *bytes.Buffer) error { return report.WriteModelCard(b, facts, r, gov) }},
+				{"atrs.json", func(b *bytes.Buffer) error { return atrs.WriteJSON(b) }},
+				{"atrs.md", func(b *bytes.Buffer) error { return atrs.WriteMarkdown(b) }},
+			}
+			for _, f := range files {
+				var b bytes.Buffer
+				if err := f.write(&b); err != nil {
+					return err
+				}
+				if err := os.WriteFile(filepath.Join(out, f.name), b.Bytes(), 0o644); err != nil {
+					return fmt.Errorf("report: %w", err)
+				}
+			}
+			w := cmd.OutOrStdout()
+			mr := r.Model.Metrics
+			fmt.Fprintf(w, "%s on %s: %d rows, AUC %.4f [%.4f, %.4f], precision in the top %d %.4f\n",
+				name, tab.Source, r.Rows, mr.ROCAUC.Value, mr.ROCAUC.Lo, mr.ROCAUC.Hi, capacity, r.Model.AtCapacity.Precision)
+			if r.Fairness != nil {
+				flags := r.Fairness.Flags()
+				fmt.Fprintf(w, "fairness: %d characteristic(s) audited, %d flag(s)\n", len(r.Fairness.Characteristics), len(flags))
+				for _, f := range flags {
+					fmt.Fprintf(w, "  %s\n", f)
+				}
+			} else {
+				fmt.Fprintln(w, "fairness: not audited (the table has no audit_* columns)")
+			}
+			fmt.Fprintf(w, "wrote %s/{report.html, report.json, fairness.json, model_card.md, atrs.json, atrs.md}\n", out)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&model, "model", "", "model file written by caserisk train")
+	f.StringVar(&data, "data", "", "labelled evaluation table, ideally a temporal hold-out (CSV or Parquet)")
+	f.StringVar(&label, "label", "", "label column (default: the model's target)")
+	f.StringVar(&baseline, "baseline", "", "a second model file to compare side by side")
+	f.StringVar(&oracle, "oracle", "", "synthetic borough oracle file: the ceiling of the true probabilities")
+	f.StringVar(&governance, "governance", "", "YAML with the fields only a person can fill (owner, contact, DPIA...)")
+	f.StringVar(&out, "out", "", "output directory")
+	f.IntVar(&capacity, "capacity", 200, "cases a team can review: precision at k, fairness selection, gain mark")
+	f.IntVar(&bootstrap, "bootstrap", 200, "bootstrap replicates for the 95% intervals (-1 = off)")
+	f.Uint64Var(&seed, "seed", 0, "bootstrap seed")
+	f.Float64Var(&ratioFlag, "ratio-flag", 0.8, "flag groups whose selection rate or TPR ratio to the best-served group is below this")
+	f.IntVar(&minGroup, "min-group", 50, "fewest rows for a group to be judged")
+	return cmd
+}
+
+// writeJSON writes v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("writing JSON: %w", err)
+	}
+	return nil
+}

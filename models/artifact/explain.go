@@ -1,0 +1,65 @@
+package artifact
+
+import (
+	"context"
+	"fmt"
+
+	"caserisk/models/dataset"
+	"caserisk/models/explain"
+)
+
+// Explainer returns the model's exact explainer: TreeSHAP for gbdt, the
+// linear contributions (with the model's imputation) for logistic.
+// Contributions are in the margin's units (log-odds) and sum with the bias
+// to the margin.
+func (m *Model) Explainer() explain.Contributor {
+	if m.Algorithm == Logistic {
+		l := m.Logistic
+		lin := &explain.Linear{Mean: l.Mean, Scale: l.Scale, Coef: l.Coef, Intercept: l.Intercept}
+		if m.Imputation != nil {
+			lin.Impute, lin.Indicators = m.Imputation.Values, m.Imputation.Indicators
+		}
+		return lin
+	}
+	return explain.TreeSHAP(m.Ensemble)
+}
+
+// FeatureInfos returns the descriptions of the model's features, in model
+// order, as the explainer's reasons need them.
+func (m *Model) FeatureInfos() []explain.FeatureInfo {
+	infos := make([]explain.FeatureInfo, len(m.Features))
+	for i, f := range m.Features {
+		infos[i] = explain.FeatureInfo{Name: f.Name, Description: f.Description, Unit: f.Unit,
+			WindowDays: f.WindowDays, Service: f.Service, Aggregation: f.Aggregation,
+			Template: f.Template, ZeroTemplate: f.ZeroTemplate}
+	}
+	return infos
+}
+
+// Columns returns the table's feature columns in the model's order, or a
+// *SchemaError naming the missing and extra columns.
+func (m *Model) Columns(t *dataset.Table) ([][]float64, error) {
+	idx, err := m.FeatureIndex(t)
+	if err != nil {
+		return nil, err
+	}
+	cols := make([][]float64, len(idx))
+	for j, c := range idx {
+		cols[j] = t.Cols[c]
+	}
+	return cols, nil
+}
+
+// GlobalImportance ranks the model's features by mean absolute
+// contribution over the table, with total split gain for gbdt models.
+func (m *Model) GlobalImportance(ctx context.Context, t *dataset.Table) ([]explain.Importance, error) {
+	cols, err := m.Columns(t)
+	if err != nil {
+		return nil, fmt.Errorf("importance on %s: %w", t.Source, err)
+	}
+	imp, err := explain.GlobalImportance(ctx, m.Explainer(), m.Ensemble, m.Names(), cols)
+	if err != nil {
+		return nil, fmt.Errorf("importance on %s: %w", t.Source, err)
+	}
+	return imp, nil
+}
