@@ -98,8 +98,9 @@ func (b *flexBool) UnmarshalJSON(p []byte) error {
 // Only binary classifiers with numerical splits are accepted: objectives
 // binary:logistic and reg:logistic (base_score is a probability, so the base
 // margin is its logit) and binary:logitraw (base_score is a margin), booster
-// gbtree. Split thresholds and leaf values are rounded to float32 as XGBoost
-// holds them.
+// gbtree. Leaf values are rounded to float32 as XGBoost holds them, and
+// thresholds are placed so that a float64 value goes where XGBoost sends
+// its float32 rounding (see float32Threshold).
 func ReadXGBoostJSON(data []byte, name string) (*XGBoostModel, error) {
 	var m xgbModel
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -270,12 +271,30 @@ func convertXGBTree(x *xgbTree, nfeat int) (tree.Tree, error) {
 		t.Left = append(t.Left, newID[x.LeftChildren[i]])
 		t.Right = append(t.Right, newID[x.RightChildren[i]])
 		t.Feature = append(t.Feature, int32(f))
-		t.Threshold = append(t.Threshold, v)
+		t.Threshold = append(t.Threshold, float32Threshold(float32(v)))
 		t.DefaultLeft = append(t.DefaultLeft, bool(x.DefaultLeft[i]))
 		t.Value = append(t.Value, 0)
 		t.Gain = append(t.Gain, gain)
 	}
 	return t, nil
+}
+
+// float32Threshold returns the float64 threshold b such that x < b exactly
+// when float32(x) < t: XGBoost rounds each value to float32 before
+// comparing it with its float32 threshold, so an imported tree must send a
+// float64 value the way its float32 rounding would go. b is the midpoint
+// between t and the float32 below it, or the next float64 above that
+// midpoint when the midpoint itself rounds down (round half to even).
+func float32Threshold(t float32) float64 {
+	p := math.Nextafter32(t, float32(math.Inf(-1)))
+	if math.IsInf(float64(p), 0) || math.IsInf(float64(t), 0) {
+		return float64(t)
+	}
+	m := (float64(p) + float64(t)) / 2 // exact: float32s have 24-bit mantissas
+	if float32(m) == t {
+		return m
+	}
+	return math.Nextafter(m, math.Inf(1))
 }
 
 // jsonError adds the file name and the line and column of a JSON error.

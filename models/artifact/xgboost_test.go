@@ -3,6 +3,7 @@ package artifact
 import (
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -288,6 +289,28 @@ func TestXGBoostModelArtifact(t *testing.T) {
 	for _, tc := range bad {
 		if _, err := x.Model(tc.o); err == nil {
 			t.Errorf("%s: no error", tc.name)
+		}
+	}
+}
+
+func TestFloat32Threshold(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 9))
+	thresholds := []float32{0, 1, -1, 0.1, -0.1, 1e-30, -1e-30, math.SmallestNonzeroFloat32, math.MaxFloat32, 3.3333333, 16777216}
+	for range 2000 {
+		thresholds = append(thresholds, float32(r.NormFloat64()*math.Pow(10, float64(r.IntN(12)-6))))
+	}
+	for _, thr := range thresholds {
+		b := float32Threshold(thr)
+		// Values around the boundary and around thr itself.
+		probes := []float64{b, math.Nextafter(b, math.Inf(-1)), math.Nextafter(b, math.Inf(1)), float64(thr),
+			math.Nextafter(float64(thr), math.Inf(-1)), float64(math.Nextafter32(thr, float32(math.Inf(-1))))}
+		for range 20 {
+			probes = append(probes, b+(r.Float64()-0.5)*math.Abs(b)*1e-6)
+		}
+		for _, x := range probes {
+			if got, want := x < b, float32(x) < thr; got != want {
+				t.Fatalf("threshold %g (boundary %.17g): x = %.17g goes left = %v, XGBoost's float32 comparison says %v", thr, b, x, got, want)
+			}
 		}
 	}
 }
