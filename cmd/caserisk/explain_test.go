@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/csv"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"caserisk/models/artifact"
 	"caserisk/models/dataset"
+	"caserisk/models/logistic"
 )
 
 func TestExplainGlue(t *testing.T) {
@@ -76,5 +78,29 @@ func TestExplainGlue(t *testing.T) {
 	}
 	if err := writeExplanations(context.Background(), gbdt, wt, out, 1); err == nil {
 		t.Fatal("a table without the model's features was explained")
+	}
+}
+
+func TestModelExplainerLogistic(t *testing.T) {
+	m := &artifact.Model{
+		Algorithm: artifact.Logistic, Target: "label_y",
+		Features: []artifact.Feature{{FeatureMeta: dataset.FeatureMeta{Name: "a"}}, {FeatureMeta: dataset.FeatureMeta{Name: "b"}}},
+		Logistic: &logistic.Model{Mean: []float64{1, 2, 0.1}, Scale: []float64{2, 0.5, 0.3},
+			Coef: []float64{0.4, -0.7, 1.1}, Intercept: -0.2},
+		Imputation: &artifact.Imputation{Values: []float64{1.5, 2.5}, Indicators: []int{1}},
+	}
+	if err := m.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	c, infos := modelExplainer(m)
+	if len(infos) != 2 || infos[1].Name != "b" {
+		t.Fatalf("infos %+v", infos)
+	}
+	out := make([]float64, 3)
+	for _, x := range [][]float64{{0, 0}, {3, math.NaN()}, {math.NaN(), 7}} {
+		c.Contributions(x, out)
+		if s := out[0] + out[1] + out[2]; math.Abs(s-m.Margin(x)) > 1e-12 {
+			t.Fatalf("row %v: contributions sum to %g, the model's margin is %g", x, s, m.Margin(x))
+		}
 	}
 }
