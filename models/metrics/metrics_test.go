@@ -475,23 +475,3 @@ func FuzzEvaluate(f *testing.F) {
 		}
 	})
 }
-
-func BenchmarkROCAUC200k(b *testing.B) {
-	scores, labels := synthetic(200_000, 1, false)
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := ROCAUC(scores, labels, nil); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkEvaluate200kBootstrap200(b *testing.B) {
-	scores, labels := synthetic(200_000, 1, false)
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := Evaluate(context.Background(), scores, labels, Options{Bootstrap: 200}); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
