@@ -65,6 +65,7 @@ Scores support a person's decision; they never act alone.`,
 		newScoreRunCmd(),
 		newImportCmd(),
 		newReportCmd(),
+		newDriftCmd(),
 	)
 	for _, c := range root.Commands() {
 		wrapArgs(c)

@@ -103,6 +103,7 @@ type Model struct {
 	Training        Training              `json:"training"`
 	Validation      *Validation           `json:"validation,omitempty"`
 	Importance      map[string]float64    `json:"importance,omitempty"`
+	Profiles        *DriftProfiles        `json:"drift_profiles,omitempty"`
 	Created         string                `json:"created"`
 	CaseriskVersion string                `json:"caserisk_version"`
 	Checksum        string                `json:"checksum"`

@@ -159,6 +159,9 @@ func Fit(ctx context.Context, train, heldOut *dataset.Table, o FitOptions) (*Mod
 		}
 		m.Validation = &Validation{Rows: eval.Len(), Report: rep}
 	}
+	if err := m.profileTraining(ctx, tr); err != nil {
+		return nil, err
+	}
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("fit: the trained model is inconsistent: %w", err)
 	}
