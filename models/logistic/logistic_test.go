@@ -537,3 +537,20 @@ print(repr(r.intercept_[0]), " ".join(repr(v) for v in r.coef_[0]))
 		}
 	}
 }
+
+func TestEvaluationDoesNotAllocate(t *testing.T) {
+	cols, y := synth(5000, 4, 2, 10)
+	o, err := DefaultOptions().withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Threads = 2
+	d := newDesign(cols, y, nil, o)
+	ev := newEvaluator(d, o.Threads, false)
+	defer ev.close()
+	theta := d.initialTheta()
+	g := make([]float64, d.p+1)
+	if allocs := testing.AllocsPerRun(20, func() { ev.run(theta, true, g) }); allocs != 0 {
+		t.Errorf("one objective and gradient evaluation allocates %v times, want 0", allocs)
+	}
+}

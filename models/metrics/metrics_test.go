@@ -475,3 +475,20 @@ func FuzzEvaluate(f *testing.F) {
 		}
 	})
 }
+
+func TestReplicatePassDoesNotAllocate(t *testing.T) {
+	scores, labels := synthetic(5000, 2, true)
+	o, err := Options{ECEBinning: EqualMass}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := newEvaluator(scores, labels, nil, config{ks: o.Ks, threshold: o.Threshold, eceBins: o.ECEBins, equalMass: true}, true)
+	v := ev.newValues()
+	counts := make([]uint16, len(scores))
+	for i := range counts {
+		counts[i] = uint16(i % 3)
+	}
+	if allocs := testing.AllocsPerRun(20, func() { ev.passCounts(counts, v) }); allocs != 0 {
+		t.Errorf("one bootstrap replicate pass allocates %v times, want 0", allocs)
+	}
+}
