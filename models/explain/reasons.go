@@ -25,7 +25,9 @@ type FeatureInfo struct {
 	Service     string `json:"service,omitempty"`
 	Aggregation string `json:"aggregation,omitempty"`
 	// Template phrases a value, e.g. "{value} repair requests in the last
-	// 90 days"; {value} is replaced by the value formatted for its unit.
+	// 90 days" or "Rent arrears of £{value}"; {value} is replaced by the
+	// number formatted for its unit but without the unit's words or signs
+	// (FormatNumber), which the template carries.
 	Template string `json:"template,omitempty"`
 	// ZeroTemplate phrases a zero value, e.g. "No contact with children's
 	// services in the last year".
@@ -111,7 +113,7 @@ func Phrase(f FeatureInfo, v float64, raised bool) string {
 // description, value and window, e.g. "rent arrears balance of £1,240 in
 // the last 90 days". A missing value is "not recorded".
 func Describe(f FeatureInfo, v float64) string {
-	subject := f.Description
+	subject := strings.TrimSuffix(strings.TrimSpace(f.Description), ".")
 	if subject == "" {
 		subject = Humanise(f.Name)
 	}
@@ -126,10 +128,10 @@ func Describe(f FeatureInfo, v float64) string {
 	if v == 0 && f.ZeroTemplate != "" {
 		return f.ZeroTemplate
 	}
-	val := FormatValue(f.Unit, v)
 	if f.Template != "" {
-		return strings.ReplaceAll(f.Template, "{value}", val)
+		return strings.ReplaceAll(f.Template, "{value}", FormatNumber(f.Unit, v))
 	}
+	val := FormatValue(f.Unit, v)
 	if f.Unit == "flag" {
 		s := subject
 		if window != "" {
@@ -196,6 +198,22 @@ func FormatValue(unit string, v float64) string {
 	return trimFloat(v, 2)
 }
 
+// FormatNumber formats v for a template that carries its unit: whole
+// pounds with thousands separators ("1,240" for "£{value}"), whole counts,
+// days and people, one decimal at most for percent and years ("92.5" for
+// "{value}%"), two decimals for ratios and Yes/No for flags.
+func FormatNumber(unit string, v float64) string {
+	switch unit {
+	case "GBP", "count", "days", "people":
+		return groupSigned(math.Round(v))
+	case "percent", "years":
+		return trimFloat(v, 1)
+	case "flag", "ratio":
+		return FormatValue(unit, v)
+	}
+	return trimFloat(v, 2)
+}
+
 // trimFloat formats v with at most prec decimals and no trailing zeros.
 func trimFloat(v float64, prec int) string {
 	s := strconv.FormatFloat(v, 'f', prec, 64)
@@ -220,6 +238,9 @@ func pluralText(s string, isOne bool, one, many string) string {
 }
 
 func groupSigned(v float64) string {
+	if v < 0 && v > -0.5 {
+		v = 0
+	}
 	if v < 0 {
 		return "-" + thousands(-v)
 	}
