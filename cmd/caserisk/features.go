@@ -19,6 +19,9 @@ import (
 // million-resident borough fits well within it on a 2-core, 6 GB machine.
 const memoryLimit = 4 << 30
 
+// gcPercent is the default GOGC of a features build.
+const gcPercent = 400
+
 func newFeaturesCmd() *cobra.Command {
 	var (
 		dir, asOf, entity, out, specPath, extract string
@@ -85,10 +88,14 @@ breaks the contract instead, with exit code 1.`,
 			if f, ok := stderr.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
 				opts.Progress = stderr
 			}
-			// A soft memory limit makes the garbage collector work harder
-			// before the heap doubles; GOMEMLIMIT overrides it.
+			// The build allocates much short-lived garbage (one string per
+			// CSV row) beside a large live heap: collect less often, under a
+			// soft memory limit. GOGC and GOMEMLIMIT override these.
 			if os.Getenv("GOMEMLIMIT") == "" {
 				debug.SetMemoryLimit(memoryLimit)
+			}
+			if os.Getenv("GOGC") == "" {
+				debug.SetGCPercent(gcPercent)
 			}
 			t, err := build.Build(cmd.Context(), opts)
 			if err != nil {
