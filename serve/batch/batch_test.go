@@ -2,9 +2,12 @@ package batch
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -85,14 +88,63 @@ func artifactFor(t *testing.T, dir string, target store.Target, seed uint64) []b
 	return b
 }
 
-func TestScoreRun(t *testing.T) {
-	dir := borough(t)
+// openStore opens a fresh store: SQLite, or PostgreSQL in a schema of its
+// own when backend is "postgres" and CASERISK_TEST_POSTGRES is set
+// (skipping otherwise).
+func openStore(t *testing.T, backend string) store.Store {
+	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "batch.db"))
+	u := "sqlite://" + filepath.Join(t.TempDir(), "batch.db")
+	if backend == "postgres" {
+		base := os.Getenv("CASERISK_TEST_POSTGRES")
+		if base == "" {
+			t.Skip("CASERISK_TEST_POSTGRES is unset: skipping the PostgreSQL backend")
+		}
+		admin, err := sql.Open("pgx", base)
+		if err != nil {
+			t.Skipf("CASERISK_TEST_POSTGRES unusable: %v", err)
+		}
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := admin.PingContext(pctx); err != nil {
+			admin.Close()
+			t.Skipf("PostgreSQL at CASERISK_TEST_POSTGRES unreachable: %v", err)
+		}
+		schema := fmt.Sprintf("caserisk_batch_%d", time.Now().UnixNano())
+		if _, err := admin.ExecContext(pctx, "CREATE SCHEMA "+schema); err != nil {
+			admin.Close()
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			_, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+			admin.Close()
+		})
+		pu, err := url.Parse(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := pu.Query()
+		q.Set("search_path", schema)
+		pu.RawQuery = q.Encode()
+		u = pu.String()
+	}
+	st, err := store.Open(ctx, u)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func TestScoreRun(t *testing.T) {
+	dir := borough(t)
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) { testScoreRun(t, dir, openStore(t, backend)) })
+	}
+}
+
+func testScoreRun(t *testing.T, dir string, st store.Store) {
+	ctx := context.Background()
 	for i, target := range store.Targets() {
 		m, err := st.RegisterModel(ctx, store.NewModel{Target: target, Path: "m.json", Artifact: artifactFor(t, dir, target, uint64(i+1)),
 			Bands: store.Bands{High: 0.5, Medium: 0.2}, RegisteredBy: "test"})
