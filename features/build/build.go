@@ -68,9 +68,10 @@ type Options struct {
 	Progress io.Writer
 }
 
-// SpanStart is the earliest date the builder accepts in any file's event
-// date: earlier rows are counted as out of span and not used.
-var SpanStart = contract.MakeDay(1900, 1, 1)
+// SpanStart returns the earliest date the builder accepts in any file's
+// event date (1900-01-01): earlier rows are counted as out of span and not
+// used.
+func SpanStart() contract.Day { return contract.MakeDay(1900, 1, 1) }
 
 // Build reads the data in opts.Dir and builds the feature table.
 func Build(ctx context.Context, opts Options) (*Table, error) {
@@ -166,8 +167,8 @@ func load(ctx context.Context, opts Options, c *contract.Contract, p *plan, work
 				fp.done.Store(true)
 				results[i] = l
 				var re *contract.RowError
-				if errors.As(err, &re) && l.rep.Present && !opts.Strict {
-					return nil // a bad header: the file is reported as rejected
+				if errors.As(err, &re) && l.rep.Present && !opts.Strict && !contract.RequiredFile(f.Name) {
+					return nil // a bad header in a service file: the file is reported as rejected
 				}
 				return err
 			})
@@ -223,7 +224,7 @@ func load(ctx context.Context, opts Options, c *contract.Contract, p *plan, work
 	g.SetLimit(workers)
 	for _, l := range results {
 		if l != nil && l.ev != nil {
-			g.Go(func() error { l.finish(nres, nprop, nten, SpanStart, ds.spanEnd); return nil })
+			g.Go(func() error { l.finish(nres, nprop, nten, SpanStart(), ds.spanEnd); return nil })
 		}
 	}
 	_ = g.Wait()
@@ -241,12 +242,12 @@ func load(ctx context.Context, opts Options, c *contract.Contract, p *plan, work
 	}
 	// Residents first seen outside the span never enter the population.
 	for r, d := range ix.first {
-		if d < SpanStart || d > ds.spanEnd {
+		if d < SpanStart() || d > ds.spanEnd {
 			ix.first[r] = contract.NoDay
 			ds.reports[0].OutOfSpan++
 			ds.reports[0].RowsUsed--
 			ds.notes = append(ds.notes, note("residents.csv", ix.resLine[r], "first_seen_date", d.String(),
-				fmt.Sprintf("date outside the data's span %s to %s; the person is not used", SpanStart, ds.spanEnd)))
+				fmt.Sprintf("date outside the data's span %s to %s; the person is not used", SpanStart(), ds.spanEnd)))
 		}
 	}
 	ds.k = makeConsts(ds)

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -286,5 +288,44 @@ func TestProtectedOnlyWhenAsked(t *testing.T) {
 	}
 	if audit["R1"] != "Kilburn" || audit["R3"] != "Holborn & Covent Garden" {
 		t.Errorf("audit_ward = %v", audit)
+	}
+}
+
+// TestBadHeaders: a service file with a bad header is reported as rejected
+// and the build goes on; a bad header in an index file stops the build.
+func TestBadHeaders(t *testing.T) {
+	for _, tc := range []struct {
+		file    string
+		wantErr bool
+	}{{"repairs.csv", false}, {"residences.csv", true}} {
+		t.Run(tc.file, func(t *testing.T) {
+			dir := t.TempDir()
+			entries, _ := os.ReadDir("testdata/mini")
+			for _, e := range entries {
+				b, _ := os.ReadFile(filepath.Join("testdata/mini", e.Name()))
+				if e.Name() == tc.file {
+					b = []byte(strings.Replace(string(b), "resident_id", "person", 1))
+				}
+				os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644)
+			}
+			tb, err := Build(context.Background(), Options{Dir: dir, Entity: spec.Resident, AsOf: []contract.Day{day("2023-06-30")}})
+			if tc.wantErr {
+				if err == nil || !strings.Contains(err.Error(), tc.file+":1") {
+					t.Errorf("got %v, want an error at %s:1", err, tc.file)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, in := range tb.Inputs {
+				if in.File == tc.file && (in.Rejected != 1 || in.RowsUsed != 0) {
+					t.Errorf("%s: %+v, want the header rejected and no row used", tc.file, in)
+				}
+			}
+			if v := get(t, tb, "R1", "2023-06-30", "address_repairs_90d"); !math.IsNaN(v) {
+				t.Errorf("address_repairs_90d = %v without a usable repairs file, want empty", v)
+			}
+		})
 	}
 }
