@@ -155,8 +155,18 @@ func (s *Server) Close() error {
 func (s *Server) Refresh(ctx context.Context) error {
 	s.promoteMu.Lock()
 	defer s.promoteMu.Unlock()
+	// A cheap read of the champion versions first: artifacts are loaded
+	// only for a target whose champion changed.
+	versions, err := s.cfg.Store.ChampionVersions(ctx)
+	if err != nil {
+		return fmt.Errorf("read champion versions: %w", err)
+	}
 	var errs []error
 	for _, t := range store.Targets() {
+		v, ok := versions[t]
+		if cur := s.champions.Get(t); !ok || (cur != nil && cur.Version == v) {
+			continue
+		}
 		m, err := s.cfg.Store.Champion(ctx, t)
 		if errors.Is(err, store.ErrNotFound) {
 			continue

@@ -6,7 +6,6 @@ import (
 	"math"
 	"runtime"
 	"sort"
-	"strings"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -79,7 +78,7 @@ func LoadArtifact(target store.Target, b []byte) (Model, error) {
 // the target's name or the label column it was trained on
 // (label_complex_case, label_tenancy_fraud).
 func TargetOf(artifactTarget string) (store.Target, error) {
-	return store.ParseTarget(strings.TrimPrefix(artifactTarget, "label_"))
+	return store.ArtifactTarget(artifactTarget)
 }
 
 // Artifact returns the underlying model.

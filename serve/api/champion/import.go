@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -26,15 +25,19 @@ type Imported struct {
 
 // Import registers the model artifacts (*.json) in dir that the registry
 // does not hold yet (compared by SHA-256 of the file), as candidates for
-// the target each artifact names, with the given band thresholds. A target
+// the target each artifact names, with the given band thresholds (zero
+// bands: thresholds relative to the model's training label rate, see
+// store.DefaultBands). A target
 // that has no champion at all gets the newest version imported from dir as
 // its champion, so a fresh service can score; otherwise the registry
 // decides, and promotion stays a deliberate act (caserisk models promote).
 // A file that is not a valid caserisk model is an error naming it, and
 // nothing after it is imported.
 func Import(ctx context.Context, st store.Store, dir string, bands store.Bands, by string) ([]Imported, error) {
-	if err := ValidateBands(bands); err != nil {
-		return nil, err
+	if bands != (store.Bands{}) {
+		if err := ValidateBands(bands); err != nil {
+			return nil, err
+		}
 	}
 	paths, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
@@ -75,14 +78,11 @@ func Import(ctx context.Context, st store.Store, dir string, bands store.Bands, 
 		if err != nil {
 			return out, fmt.Errorf("import model %s: %w", p, err)
 		}
-		metrics := json.RawMessage("{}")
-		if a.Validation != nil {
-			if metrics, err = json.Marshal(map[string]any{"validation": a.Validation, "algorithm": a.Algorithm,
-				"training_rows": a.Training.Rows, "label_rate": a.Training.LabelRate, "checksum": a.Checksum}); err != nil {
-				return out, fmt.Errorf("import model %s: encode metrics: %w", p, err)
-			}
+		nm, err := store.ModelFromFile(p, t, bands, by)
+		if err != nil {
+			return out, fmt.Errorf("import models: %w", err)
 		}
-		m, err := st.RegisterModel(ctx, store.NewModel{Target: t, Path: p, Artifact: b, Metrics: metrics, Bands: bands, RegisteredBy: by})
+		m, err := st.RegisterModel(ctx, nm)
 		if err != nil {
 			return out, fmt.Errorf("import model %s: %w", p, err)
 		}
