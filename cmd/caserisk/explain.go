@@ -23,7 +23,7 @@ func modelExplainer(m *artifact.Model) (explain.Contributor, []explain.FeatureIn
 	for i, f := range m.Features {
 		infos[i] = explain.FeatureInfo{Name: f.Name, Description: f.Description, Unit: f.Unit,
 			WindowDays: f.WindowDays, Service: f.Service, Aggregation: f.Aggregation,
-			Template: f.Template, ZeroTemplate: f.ZeroTemplate}
+			Template: f.Template, ZeroTemplate: f.ZeroTemplate, Missing: f.Missing}
 	}
 	if m.Algorithm == artifact.Logistic {
 		l := m.Logistic

@@ -32,6 +32,9 @@ type FeatureInfo struct {
 	// ZeroTemplate phrases a zero value, e.g. "No contact with children's
 	// services in the last year".
 	ZeroTemplate string `json:"zero_template,omitempty"`
+	// Missing says when the value is empty, e.g. "empty when the household
+	// has never had early help"; a specific one phrases a missing value.
+	Missing string `json:"missing,omitempty"`
 }
 
 // Reason is one plain-English reason for a score.
@@ -101,7 +104,7 @@ func Phrase(f FeatureInfo, v float64, raised bool) string {
 		effect = "raised the risk"
 	}
 	d := capitalise(Describe(f, v))
-	if strings.Contains(d, ": ") {
+	if math.IsNaN(v) || strings.Contains(d, ": ") {
 		// "Open safeguarding case: Yes, which raised the risk".
 		return d + ", which " + effect
 	}
@@ -118,7 +121,14 @@ func Describe(f FeatureInfo, v float64) string {
 		subject = Humanise(f.Name)
 	}
 	window := Window(f.WindowDays)
+	if window != "" && strings.Contains(strings.ToLower(subject), window) {
+		window = "" // a description that already names its window
+	}
 	if math.IsNaN(v) {
+		if why, ok := strings.CutPrefix(f.Missing, "empty when "); ok && !strings.Contains(why, "such event") && !strings.Contains(why, "no event") {
+			// "the household has never had early help"
+			return why
+		}
 		s := subject
 		if window != "" {
 			s += " " + window
