@@ -649,7 +649,7 @@ func (s *sink) electoral(un *unit, h *household) {
 			from, to := max(p.start, st.from, adult)+r.between(0, 40), min(p.end, st.to)
 			if f := h.fraud; f != nil && f.kind != "" && f.kind != "false_succession" && st.slot == 0 && p == h.tenancy[f.tenancy].tenants[0] && f.from < to {
 				moved := f.from + r.between(30, 180)
-				if moved < to {
+				if moved < to && r.bern(0.55) {
 					to = moved
 					if f.elsewhere != nil {
 						s.register(p, f.elsewhere.uprn, moved+1, min(f.until, p.end))
@@ -661,10 +661,23 @@ func (s *sink) electoral(un *unit, h *household) {
 	}
 	if h.fraud != nil {
 		for _, sp := range h.fraud.subtenants {
-			if r.bern(0.7) {
+			if r.bern(0.5) {
 				s.register(sp, un.props[0].uprn, sp.start, h.fraud.until-1)
 			}
 		}
+	}
+	// Now and then an adult the index never matched (a lodger, a relative
+	// staying a while) registers at an honest household's home.
+	if st := h.stays[0]; h.fraud == nil && r.bern(0.1) && st.from+60 < min(st.to, s.w.end) {
+		from := r.between(max(st.from, s.w.start-3*365), min(st.to, s.w.end)-30)
+		p := s.w.newPerson(un, from-day(r.intn(19, 60)*365), r.bern(0.5), family[r.IntN(len(family))], "not_recorded")
+		p.start, p.firstSeen, p.disab, p.dobKnown = from, from, "not_recorded", false
+		to := from + r.between(90, 1500)
+		if to > st.to {
+			to = st.to
+		}
+		s.register(p, st.prop.uprn, from, to)
+		s.resident(p)
 	}
 }
 
