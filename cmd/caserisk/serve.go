@@ -37,7 +37,8 @@ picked up within --refresh. Neither needs a restart or fails a request.
 
 --models DIR imports model artifacts at start: every DIR/*.json that the
 registry does not hold yet is registered as a candidate for the target it
-names, with the --band-high/--band-medium thresholds. A target with no
+names, with the --band-high/--band-medium thresholds (by default relative
+to the model's training label rate, as 'caserisk models register' does). A target with no
 champion at all gets the newest imported version as champion; otherwise
 promotion stays a deliberate act.
 
@@ -53,7 +54,10 @@ on stderr and never hold personal data.`,
 			if err != nil {
 				return usagef("%s: %v", cmd.CommandPath(), err)
 			}
-			if err := champion.ValidateBands(bands); err != nil {
+			if cmd.Flags().Changed("band-high") != cmd.Flags().Changed("band-medium") {
+				return usagef("%s: give both --band-high and --band-medium, or neither", cmd.CommandPath())
+			}
+			if err := champion.ValidateBands(bands); bands != (store.Bands{}) && err != nil {
 				return usagef("%s: --band-high/--band-medium: %v", cmd.CommandPath(), err)
 			}
 			ctx := cmd.Context()
@@ -95,8 +99,8 @@ on stderr and never hold personal data.`,
 	f.StringVar(&addr, "addr", "127.0.0.1:8080", "HOST:PORT to listen on")
 	f.StringVar(&modelsDir, "models", "", "directory of model artifacts (*.json) to register at start")
 	f.StringVar(&dataDir, "data", "", "directory of contract CSV files for score runs from the API")
-	f.Float64Var(&bands.High, "band-high", 0.5, "for imported models: calibrated probability at and above which a live score is high")
-	f.Float64Var(&bands.Medium, "band-medium", 0.2, "for imported models: calibrated probability at and above which a live score is medium")
+	f.Float64Var(&bands.High, "band-high", 0, "for imported models: calibrated probability at and above which a live score is high (default 4x the training label rate, at most 0.9)")
+	f.Float64Var(&bands.Medium, "band-medium", 0, "for imported models: calibrated probability at and above which a live score is medium (default 2x the training label rate, at most 0.6)")
 	f.IntVar(&capacity, "capacity", 100, "cases a score run from the API opens per target when the request does not say")
 	f.IntVar(&maxRows, "max-rows", 1000, "most rows in one POST /score")
 	f.IntVar(&maxReasons, "max-reasons", 10, "most reasons per row in one POST /score")

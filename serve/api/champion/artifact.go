@@ -40,7 +40,7 @@ func FromArtifact(m *artifact.Model) (*Artifact, error) {
 	a := &Artifact{m: m, names: m.Names(), infos: make([]explain.FeatureInfo, len(m.Features))}
 	for i, f := range m.Features {
 		a.infos[i] = explain.FeatureInfo{Name: f.Name, Description: f.Description, Unit: f.Unit, WindowDays: f.WindowDays,
-			Service: f.Service, Aggregation: f.Aggregation, Template: f.Template, ZeroTemplate: f.ZeroTemplate}
+			Service: f.Service, Aggregation: f.Aggregation, Template: f.Template, ZeroTemplate: f.ZeroTemplate, Missing: f.Missing}
 	}
 	switch m.Algorithm {
 	case artifact.GBDT:
