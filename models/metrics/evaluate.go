@@ -30,9 +30,11 @@ type Options struct {
 	Ks []int
 	// Threshold flags cases with probability ≥ Threshold. Zero means 0.5.
 	Threshold float64
-	// Bootstrap is the number of bootstrap replicates for the 95% intervals.
-	// Zero means 200; a negative number switches the intervals off (Lo and Hi
-	// are then NaN).
+	// Bootstrap is the number of bootstrap replicates for the 95% intervals:
+	// each replicate resamples the n rows with replacement (multinomial
+	// counts), and an interval is the 2.5th to 97.5th percentile of the
+	// replicates' values. Zero means 200; a negative number switches the
+	// intervals off (Lo and Hi are then NaN).
 	Bootstrap int
 	// Seed makes the bootstrap reproducible: the same inputs, options and
 	// seed give the same intervals whatever the number of CPUs.
