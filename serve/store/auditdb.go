@@ -11,6 +11,12 @@ import (
 	"caserisk/serve/audit"
 )
 
+// The audit append's statements, prepared by Open (see warmStatements).
+const (
+	auditHeadQuery  = `SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1`
+	auditInsertHead = `INSERT INTO audit_log (id, at, user_id, user_name, role, action, resource, purpose, request_id, prev_hash, hash)`
+)
+
 func (d *db) AppendAudit(ctx context.Context, recs ...audit.Record) ([]audit.Entry, error) {
 	if len(recs) == 0 {
 		return nil, nil
@@ -27,6 +33,14 @@ func (d *db) AppendAudit(ctx context.Context, recs ...audit.Record) ([]audit.Ent
 				return nil, fmt.Errorf("append audit: %w", invalidf(fmt.Sprintf("records[%d].%s", i, f.name), "empty: an audit row says who, in what role, did what, to what, and why"))
 			}
 		}
+		for _, f := range [...]struct{ name, v string }{
+			{"user", r.User}, {"role", r.Role}, {"action", r.Action}, {"resource", r.Resource}, {"purpose", r.Purpose},
+			{"request_id", r.RequestID},
+		} {
+			if err := checkText(fmt.Sprintf("records[%d].%s", i, f.name), f.v); err != nil {
+				return nil, fmt.Errorf("append audit: %w", err)
+			}
+		}
 	}
 	var entries []audit.Entry
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
@@ -36,7 +50,7 @@ func (d *db) AppendAudit(ctx context.Context, recs ...audit.Record) ([]audit.Ent
 			return err
 		}
 		lastID, lastHash := int64(0), audit.GenesisHash
-		head, err := d.txStmt(ctx, tx, `SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1`)
+		head, err := d.txStmt(ctx, tx, auditHeadQuery)
 		if err != nil {
 			return fmt.Errorf("read the chain's head: %w", err)
 		}
@@ -46,8 +60,7 @@ func (d *db) AppendAudit(ctx context.Context, recs ...audit.Record) ([]audit.Ent
 			return fmt.Errorf("read the chain's head: %w", err)
 		}
 		entries = audit.Chain(lastID, lastHash, recs...)
-		return d.insertMany(ctx, tx, `INSERT INTO audit_log (id, at, user_id, user_name, role, action, resource, purpose,
-			request_id, prev_hash, hash)`, 11, len(entries), func(i int) []any {
+		return d.insertMany(ctx, tx, auditInsertHead, 11, len(entries), func(i int) []any {
 			e := &entries[i]
 			return []any{e.ID, micros(e.At), e.UserID, e.User, e.Role, e.Action, e.Resource, e.Purpose, e.RequestID, e.PrevHash, e.Hash}
 		})
@@ -108,6 +121,9 @@ func (d *db) Audit(ctx context.Context, f AuditFilter) ([]audit.Entry, error) {
 	if f.Action != "" {
 		where += ` AND action = ?`
 		args = append(args, f.Action)
+	}
+	if !validText(f.Action) || !validText(f.Resource) {
+		return nil, nil // nothing stored can match
 	}
 	if f.Resource != "" {
 		// A prefix match without LIKE, so that % and _ in the filter

@@ -99,6 +99,12 @@ func (d *db) TransitionCase(ctx context.Context, t Transition) (Case, error) {
 	if len(t.Note) > maxNoteLen {
 		return Case{}, fmt.Errorf("move case %d: %w", t.CaseID, invalidf("note", "longer than %d bytes", maxNoteLen))
 	}
+	if err := checkText("note", t.Note); err != nil {
+		return Case{}, fmt.Errorf("move case %d: %w", t.CaseID, err)
+	}
+	if err := checkText("by", t.By); err != nil {
+		return Case{}, fmt.Errorf("move case %d: %w", t.CaseID, err)
+	}
 	var c Case
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
 		cur, err := d.getCase(ctx, tx, t.CaseID)

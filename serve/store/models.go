@@ -27,6 +27,9 @@ func (m NewModel) validate() (NewModel, error) {
 		m.Metrics = json.RawMessage("{}")
 	}
 	var obj map[string]json.RawMessage
+	if !validText(string(m.Metrics)) {
+		return m, invalidf("metrics", "not valid UTF-8 JSON")
+	}
 	if err := json.Unmarshal(m.Metrics, &obj); err != nil {
 		return m, invalidf("metrics", "metrics must be a JSON object: %v", err)
 	}
@@ -34,8 +37,14 @@ func (m NewModel) validate() (NewModel, error) {
 	if math.IsNaN(b.High) || math.IsNaN(b.Medium) || !(b.Medium > 0 && b.Medium <= b.High && b.High <= 1) {
 		return m, invalidf("bands", "band thresholds must satisfy 0 < medium (%g) ≤ high (%g) ≤ 1", b.Medium, b.High)
 	}
-	if strings.TrimSpace(m.RegisteredBy) == "" {
-		return m, invalidf("registered_by", "who registers the model is required")
+	if strings.TrimSpace(m.RegisteredBy) == "" || !validText(m.RegisteredBy) {
+		return m, invalidf("registered_by", "who registers the model is required, as valid text")
+	}
+	if !validText(m.Path) {
+		return m, invalidf("path", "not valid text")
+	}
+	if !validText(string(m.Artifact)) {
+		return m, invalidf("artifact", "not valid UTF-8 JSON")
 	}
 	return m, nil
 }
@@ -78,8 +87,8 @@ func (d *db) PromoteModel(ctx context.Context, target Target, version int, by st
 	if _, err := ParseTarget(string(target)); err != nil {
 		return Model{}, fmt.Errorf("promote model: %w", err)
 	}
-	if strings.TrimSpace(by) == "" {
-		return Model{}, fmt.Errorf("promote model: %w", invalidf("by", "who promotes the model is required"))
+	if strings.TrimSpace(by) == "" || !validText(by) {
+		return Model{}, fmt.Errorf("promote model: %w", invalidf("by", "who promotes the model is required, as valid text"))
 	}
 	var m Model
 	err := d.inTx(ctx, func(tx *sql.Tx) error {

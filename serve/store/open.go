@@ -126,6 +126,10 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (Store, error) {
 		sdb.Close()
 		return nil, err
 	}
+	if err := d.warmStatements(ctx); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
 	return d, nil
 }
 

@@ -148,6 +148,13 @@ func (in *ingest) AddResidents(ctx context.Context, rs []Resident) error {
 			return in.fail(fmt.Errorf("load residents: %w", invalidf(fmt.Sprintf("residents[%d].resident_id", i), "empty")))
 		}
 		for _, f := range [...]struct{ field, v string }{
+			{"resident_id", r.ID}, {"given_name", r.GivenName}, {"family_name", r.FamilyName}, {"sex", r.Sex},
+		} {
+			if err := checkText(fmt.Sprintf("residents[%d].%s", i, f.field), f.v); err != nil {
+				return in.fail(fmt.Errorf("load residents: %w", err))
+			}
+		}
+		for _, f := range [...]struct{ field, v string }{
 			{"date_of_birth", r.DateOfBirth}, {"first_seen", r.FirstSeen}, {"date_of_death", r.DateOfDeath},
 		} {
 			if f.v != "" && !validDate(f.v) {
@@ -167,6 +174,14 @@ func (in *ingest) AddProperties(ctx context.Context, ps []Property) error {
 		if p.UPRN <= 0 {
 			return in.fail(fmt.Errorf("load properties: %w", invalidf(fmt.Sprintf("properties[%d].uprn", i), "must be positive, got %d", p.UPRN)))
 		}
+		for _, f := range [...]struct{ field, v string }{
+			{"address", p.Address}, {"postcode", p.Postcode}, {"ward", p.Ward}, {"property_type", p.PropertyType},
+			{"tenure", p.Tenure}, {"council_tax_band", p.CouncilTaxBand},
+		} {
+			if err := checkText(fmt.Sprintf("properties[%d].%s", i, f.field), f.v); err != nil {
+				return in.fail(fmt.Errorf("load properties: %w", err))
+			}
+		}
 	}
 	return in.add(ctx, "properties", len(ps), func(i int) []any {
 		p := &ps[i]
@@ -178,8 +193,10 @@ func (in *ingest) AddResidences(ctx context.Context, rs []Residence) error {
 	for i, r := range rs {
 		at := fmt.Sprintf("residences[%d]", i)
 		switch {
-		case r.ResidentID == "":
-			return in.fail(fmt.Errorf("load residences: %w", invalidf(at+".resident_id", "empty")))
+		case r.ResidentID == "" || !validText(r.ResidentID):
+			return in.fail(fmt.Errorf("load residences: %w", invalidf(at+".resident_id", "empty or not valid text")))
+		case !validText(r.Relationship):
+			return in.fail(fmt.Errorf("load residences: %w", invalidf(at+".relationship", "not valid text")))
 		case !validDate(r.Start):
 			return in.fail(fmt.Errorf("load residences: %w", invalidf(at+".start_date", "%q is not a YYYY-MM-DD date", r.Start)))
 		case r.End != "" && !validDate(r.End):
@@ -196,10 +213,12 @@ func (in *ingest) AddEvents(ctx context.Context, es []Event) error {
 	for i, e := range es {
 		at := fmt.Sprintf("events[%d]", i)
 		switch {
-		case e.ResidentID == "":
-			return in.fail(fmt.Errorf("load events: %w", invalidf(at+".resident_id", "empty")))
-		case e.Service == "":
-			return in.fail(fmt.Errorf("load events: %w", invalidf(at+".service", "empty")))
+		case e.ResidentID == "" || !validText(e.ResidentID):
+			return in.fail(fmt.Errorf("load events: %w", invalidf(at+".resident_id", "empty or not valid text")))
+		case e.Service == "" || !validText(e.Service):
+			return in.fail(fmt.Errorf("load events: %w", invalidf(at+".service", "empty or not valid text")))
+		case !validText(e.Type) || !validText(e.Detail):
+			return in.fail(fmt.Errorf("load events: %w", invalidf(at+".detail", "event type or detail is not valid text")))
 		case !validDate(e.Date):
 			return in.fail(fmt.Errorf("load events: %w", invalidf(at+".event_date", "%q is not a YYYY-MM-DD date", e.Date)))
 		case e.HasAmount && (math.IsNaN(e.Amount) || math.IsInf(e.Amount, 0)):
@@ -285,6 +304,9 @@ func (in *ingest) release() error {
 	return nil
 }
 func (d *db) Resident(ctx context.Context, id string) (ResidentView, error) {
+	if !validText(id) {
+		return ResidentView{}, fmt.Errorf("resident: %w", ErrNotFound)
+	}
 	var v ResidentView
 	r := &v.Resident
 	err := d.read().QueryRowContext(ctx, d.q(`SELECT resident_id, given_name, family_name, date_of_birth, sex, first_seen, date_of_death
@@ -333,6 +355,9 @@ func (d *db) Timeline(ctx context.Context, residentID string, q TimelineQuery) (
 		q.Limit = 500
 	case q.Limit > 5000:
 		q.Limit = 5000
+	}
+	if !validText(residentID) {
+		return nil, nil // nothing stored can match
 	}
 	where, args := `resident_id = ?`, []any{residentID}
 	if q.From != "" {

@@ -29,10 +29,10 @@ func (r *NewRun) validate() error {
 	for i, s := range r.Scores {
 		at := fmt.Sprintf("scores[%d]", i)
 		switch {
-		case s.EntityID == "":
-			return invalidf(at+".entity_id", "empty")
-		case s.ResidentID == "":
-			return invalidf(at+".resident_id", "empty")
+		case s.EntityID == "" || !validText(s.EntityID):
+			return invalidf(at+".entity_id", "empty or not valid text")
+		case s.ResidentID == "" || !validText(s.ResidentID):
+			return invalidf(at+".resident_id", "empty or not valid text")
 		case math.IsNaN(s.Score) || math.IsInf(s.Score, 0) || s.Score < 0 || s.Score > 1:
 			return invalidf(at+".score", "%g is not a probability", s.Score)
 		case math.IsNaN(s.Margin) || math.IsInf(s.Margin, 0):
@@ -41,8 +41,8 @@ func (r *NewRun) validate() error {
 			return invalidf(at+".band", "%q is not high, medium or low", s.Band)
 		case s.Rank < 1 || s.Rank > len(r.Scores) || seenRank[s.Rank]:
 			return invalidf(at+".rank", "ranks must be 1..%d, each once; got %d", len(r.Scores), s.Rank)
-		case len(s.Reasons) > 0 && !json.Valid(s.Reasons):
-			return invalidf(at+".reasons", "not valid JSON")
+		case len(s.Reasons) > 0 && (!json.Valid(s.Reasons) || !validText(string(s.Reasons))):
+			return invalidf(at+".reasons", "not valid UTF-8 JSON")
 		}
 		if j, dup := seenEntity[s.EntityID]; dup {
 			return invalidf(at+".entity_id", "%q already scored at scores[%d]", s.EntityID, j)
@@ -221,6 +221,9 @@ const residentScoresQuery = `SELECT ` + scoreCols + `, r.as_of, r.model_version,
 
 func (d *db) ResidentScores(ctx context.Context, residentID string, targets ...Target) ([]ResidentScore, error) {
 	var out []ResidentScore
+	if !validText(residentID) {
+		return nil, nil // nothing stored can match
+	}
 	for _, t := range targets {
 		if _, err := ParseTarget(string(t)); err != nil {
 			return nil, fmt.Errorf("resident scores: %w", err)

@@ -84,23 +84,44 @@ func fromNullMicros(v sql.NullInt64) time.Time {
 // under SQLite's 32,766 and PostgreSQL's 65,535 parameters for any table here.
 func insertChunks() []int { return []int{400, 256, 128, 64, 32, 16, 8, 4, 2, 1} }
 
-// txStmt returns query (already rebound) prepared for tx, from the
-// statement cache when there is room. The caller closes it.
+// txStmt returns query (already rebound) prepared on tx's connection: the
+// cached statement when Open prepared it, else a fresh one. It never takes
+// a second connection from the pool, which could deadlock with the
+// transactions queued behind tx's lock. The caller closes it.
 func (d *db) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
-	st, ok, err := d.stmt(ctx, query)
-	if err != nil {
-		return nil, err
-	}
+	d.stmtMu.Lock()
+	st, ok := d.stmts[query]
+	d.stmtMu.Unlock()
 	if !ok {
 		return tx.PrepareContext(ctx, query)
 	}
 	return tx.StmtContext(ctx, st), nil
 }
 
+// insertQuery returns the multi-row INSERT of rows rows of ncols values.
+func (d *db) insertQuery(head string, ncols, rows int) string {
+	one := "(" + placeholders(ncols) + ")"
+	return d.q(head + " VALUES " + strings.TrimSuffix(strings.Repeat(one+", ", rows), ", "))
+}
+
+// warmStatements prepares the statements transactions use on hot paths
+// (the audit append), so that txStmt finds them cached.
+func (d *db) warmStatements(ctx context.Context) error {
+	queries := []string{auditHeadQuery}
+	for _, n := range insertChunks() {
+		queries = append(queries, d.insertQuery(auditInsertHead, 11, n))
+	}
+	for _, q := range queries {
+		if _, _, err := d.stmt(ctx, q); err != nil {
+			return fmt.Errorf("prepare %.40s…: %w", q, err)
+		}
+	}
+	return nil
+}
+
 // insertMany inserts n rows with multi-row INSERT statements in tx. head is
 // "INSERT INTO t (a, b, c)"; row(i) returns the ncols values of row i.
 func (d *db) insertMany(ctx context.Context, tx *sql.Tx, head string, ncols, n int, row func(i int) []any) error {
-	one := "(" + placeholders(ncols) + ")"
 	args := make([]any, 0, insertChunks()[0]*ncols)
 	for start := 0; start < n; {
 		size := 1
@@ -119,8 +140,7 @@ func (d *db) insertMany(ctx context.Context, tx *sql.Tx, head string, ncols, n i
 			}
 			args = append(args, vals...)
 		}
-		query := d.q(head + " VALUES " + strings.TrimSuffix(strings.Repeat(one+", ", size), ", "))
-		st, err := d.txStmt(ctx, tx, query)
+		st, err := d.txStmt(ctx, tx, d.insertQuery(head, ncols, size))
 		if err != nil {
 			return fmt.Errorf("%s: prepare: %w", head, err)
 		}

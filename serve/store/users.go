@@ -15,7 +15,7 @@ import (
 // checkUserName reports whether a user name is acceptable: 1–64 printable
 // characters without surrounding space.
 func checkUserName(name string) error {
-	if name == "" || len(name) > 64 || strings.TrimSpace(name) != name {
+	if name == "" || len(name) > 64 || strings.TrimSpace(name) != name || !validText(name) {
 		return invalidf("name", "must be 1 to 64 characters without leading or trailing space")
 	}
 	for _, r := range name {
@@ -106,6 +106,9 @@ func (d *db) Users(ctx context.Context) ([]User, error) {
 }
 
 func (d *db) UserByName(ctx context.Context, name string) (User, error) {
+	if !validText(name) {
+		return User{}, fmt.Errorf("user: %w", ErrNotFound)
+	}
 	u, err := scanUser(d.read().QueryRowContext(ctx, d.q(`SELECT `+userCols+` FROM users WHERE name = ?`), name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, fmt.Errorf("user %q: %w", name, ErrNotFound)
@@ -164,6 +167,9 @@ func (d *db) insertToken(ctx context.Context, tx *sql.Tx, userID int64, tok auth
 }
 
 func (d *db) TokenCandidates(ctx context.Context, prefix string) ([]auth.Candidate, error) {
+	if !validText(prefix) {
+		return nil, nil // nothing stored can match
+	}
 	rows, err := d.read().QueryContext(ctx, d.q(`SELECT u.id, u.name, u.role, u.disabled, t.hash
 		FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.prefix = ?`), prefix)
 	if err != nil {
