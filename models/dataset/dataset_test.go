@@ -563,3 +563,26 @@ func TestReadParquetTypes(t *testing.T) {
 		t.Errorf("label = %v", tab.Label)
 	}
 }
+
+// FuzzFastDecimal checks the fast decimal path against strconv.ParseFloat.
+func FuzzFastDecimal(f *testing.F) {
+	for _, s := range []string{"0", "-0", "12.5", ".5", "5.", "+3.25", "0.1", "9007199254740993", "123456789012345.6", "0.0000000000000000000001", "1e5", "-", "."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if s == "" {
+			return
+		}
+		got, ok := fastDecimal([]byte(s))
+		if !ok {
+			return
+		}
+		want, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			t.Fatalf("fastDecimal(%q) = %v, strconv rejects it: %v", s, got, err)
+		}
+		if math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("fastDecimal(%q) = %v, strconv %v", s, got, want)
+		}
+	})
+}

@@ -127,11 +127,64 @@ func parseNumber(b []byte) (float64, bool) {
 	if len(b) == 0 {
 		return 0, false
 	}
+	if v, ok := fastDecimal(b); ok {
+		return v, true
+	}
 	// strconv copies the string into any error it returns, so the
 	// zero-copy view never escapes.
 	v, err := strconv.ParseFloat(unsafe.String(&b[0], len(b)), 64)
 	if err != nil || math.IsInf(v, 0) {
 		return 0, false
+	}
+	return v, true
+}
+
+// fastDecimal parses the common case of a plain decimal ([+-]digits[.digits])
+// with at most 2^53 as its digits and at most 22 of them after the point.
+// Both the digits as an integer and the power of ten are then exact
+// float64 values, so one division gives the correctly rounded result, the
+// same as strconv.ParseFloat's (Clinger's fast path). Anything else is left
+// to strconv.
+func fastDecimal(b []byte) (float64, bool) {
+	i, neg := 0, false
+	switch b[0] {
+	case '-':
+		neg, i = true, 1
+	case '+':
+		i = 1
+	}
+	var m uint64
+	sig, frac, sawDigit := 0, -1, false // significant digits, digits after the point
+	for ; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if sig == 16 {
+				return 0, false // may not fit in 53 bits
+			}
+			m = m*10 + uint64(c-'0')
+			if m != 0 {
+				sig++
+			}
+			if frac >= 0 {
+				frac++
+			}
+			sawDigit = true
+		case c == '.' && frac < 0:
+			frac = 0
+		default:
+			return 0, false
+		}
+	}
+	if !sawDigit || m > 1<<53 || frac > 22 {
+		return 0, false
+	}
+	v := float64(m)
+	if frac > 0 {
+		v /= math.Pow10(frac)
+	}
+	if neg {
+		v = -v
 	}
 	return v, true
 }
