@@ -98,20 +98,34 @@ type leafPath struct {
 	value float64
 }
 
-// TreeSHAP compiles ensemble e for fast, exact TreeSHAP. The trees must be
-// valid (e.Validate); e is not retained.
+// TreeSHAP compiles ensemble e for fast, exact TreeSHAP, tabulating the
+// trees on all cores. The trees must be valid (e.Validate) and must not
+// change while the Explainer is in use.
 func TreeSHAP(e *tree.Ensemble) *Explainer {
 	x := &Explainer{nfeat: e.NumFeatures, bias: e.Base}
+	compiled := make([]fastTree, len(e.Trees))
+	ok := make([]bool, len(e.Trees))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(e.Trees)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(e.Trees); i = int(next.Add(1) - 1) {
+				compiled[i], ok[i] = compileTree(&e.Trees[i])
+			}
+		}()
+	}
+	wg.Wait()
 	for i := range e.Trees {
 		t := &e.Trees[i]
 		x.bias += expectedValue(t, 0)
 		x.maxNode = max(x.maxNode, t.Len())
-		ft, ok := compileTree(t)
-		if !ok {
+		if ok[i] {
+			x.trees = append(x.trees, compiled[i])
+		} else {
 			x.slow = append(x.slow, t)
-			continue
 		}
-		x.trees = append(x.trees, ft)
 	}
 	x.states.New = func() any { return x.newState() }
 	return x
