@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"caserisk/serve/audit"
 	"caserisk/serve/auth"
 	"caserisk/serve/store"
 )
@@ -201,6 +202,11 @@ func TestResidentReadsAudited(t *testing.T) {
 		}
 		if es[0].User != "test-caseworker" || es[0].Purpose != "complex-case review" || es[0].RequestID == "" {
 			t.Fatalf("audit row lacks who/why/request: %+v", es[0])
+		}
+		// The rows the API wrote form an intact chain.
+		sum, err := audit.Verify(context.Background(), e.st)
+		if err != nil || sum.Rows < 5 {
+			t.Fatalf("audit chain after API reads: %+v, %v", sum, err)
 		}
 	})
 }
