@@ -159,18 +159,29 @@ const maxCachedStmts = 256
 // stmt returns the prepared statement of a query (already rebound for the
 // dialect), preparing it on first use. database/sql re-prepares it on each
 // pooled connection as needed. ok is false when the cache is full.
+//
+// The cache's lock is not held while preparing (which may wait for a pooled
+// connection), so txStmt never waits behind a prepare.
 func (d *db) stmt(ctx context.Context, query string) (st *sql.Stmt, ok bool, err error) {
 	d.stmtMu.Lock()
-	defer d.stmtMu.Unlock()
-	if st, ok := d.stmts[query]; ok {
+	st, ok = d.stmts[query]
+	full := len(d.stmts) >= maxCachedStmts
+	d.stmtMu.Unlock()
+	if ok {
 		return st, true, nil
 	}
-	if len(d.stmts) >= maxCachedStmts {
+	if full {
 		return nil, false, nil
 	}
 	st, err = d.sql.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, false, fmt.Errorf("prepare: %w", err)
+	}
+	d.stmtMu.Lock()
+	defer d.stmtMu.Unlock()
+	if prev, ok := d.stmts[query]; ok { // prepared meanwhile by another caller
+		st.Close()
+		return prev, true, nil
 	}
 	d.stmts[query] = st
 	return st, true, nil
