@@ -118,6 +118,7 @@ type BrokenError struct {
 	Reason string // what does not fit
 }
 
+// Error names the row and the reason.
 func (e *BrokenError) Error() string {
 	return fmt.Sprintf("audit log broken at row %d: %s", e.ID, e.Reason)
 }

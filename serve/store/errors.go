@@ -13,6 +13,7 @@ type FieldError struct {
 	Msg   string // why it is invalid
 }
 
+// Error returns "field: why".
 func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
 
 // Unwrap makes errors.Is(err, ErrInvalid) true.
