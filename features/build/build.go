@@ -56,10 +56,10 @@ type Options struct {
 	Spec *spec.Spec
 	// Strict stops at the first row that breaks the contract.
 	Strict bool
-	// ExtractDate is the last day the data covers; NoDay (or 0 value
-	// handled as unset) derives it from the data: the median over the
-	// event and period files of each file's latest event date, which one
-	// corrupted date cannot move.
+	// ExtractDate is the last day the data covers; NoDay (or the zero
+	// value) derives it from the data: the third-latest of the event and
+	// period files' latest event dates, the latest date three files reach,
+	// which one or two corrupted dates cannot move.
 	ExtractDate contract.Day
 	// Workers bounds parallelism; 0 means GOMAXPROCS.
 	Workers int
@@ -202,7 +202,6 @@ func load(ctx context.Context, opts Options, c *contract.Contract, p *plan, work
 		return nil, fmt.Errorf("load %s: residents.csv has no usable row", opts.Dir)
 	}
 	ds := &dataset{ix: ix, files: map[string]*events{}}
-	// Extract date: median of the per-file latest event dates.
 	var maxes []contract.Day
 	for _, l := range results {
 		if l != nil && l.ev != nil && l.maxDay != contract.NoDay {
@@ -213,8 +212,11 @@ func load(ctx context.Context, opts Options, c *contract.Contract, p *plan, work
 	case opts.ExtractDate != 0 && opts.ExtractDate != contract.NoDay:
 		ds.extract = opts.ExtractDate
 	case len(maxes) > 0:
+		// The latest date that three files reach: one or two corrupted
+		// dates cannot move it, and sparse files do not hold it back.
 		slices.Sort(maxes)
-		ds.extract = maxes[(len(maxes)-1)/2]
+		slices.Reverse(maxes)
+		ds.extract = maxes[min(2, len(maxes)-1)]
 	default:
 		ds.extract = lastAsOf
 	}

@@ -230,6 +230,10 @@ func TestOracleAgreement(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The data runs to 12 months after the generator's as-of date.
+	if tb.ExtractDate != day("2025-01-01") || !tb.LabelsAvailable[0] {
+		t.Errorf("extract date %s (labels available: %v), want 2025-01-01", tb.ExtractDate, tb.LabelsAvailable[0])
+	}
 	raw, err := os.ReadFile(filepath.Join(src, "oracle", "residents.csv"))
 	if err != nil {
 		t.Fatal(err)

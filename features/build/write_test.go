@@ -178,6 +178,15 @@ func TestCorruptedDate(t *testing.T) {
 			lines[41] = strings.Replace(lines[41], ",20", ",19x", 1) // line 42 of the file
 			b = []byte(strings.Join(lines, "\n"))
 		}
+		if e.Name() == "libraries.csv" {
+			// A plausible-looking but far-future date: out of span, and it
+			// must not move the extract date.
+			lines := strings.Split(string(b), "\n")
+			fields := strings.Split(lines[9], ",")
+			fields[2] = "2099-01-01" // resident_id,uprn,event_date,...
+			lines[9] = strings.Join(fields, ",")
+			b = []byte(strings.Join(lines, "\n"))
+		}
 		os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644)
 	}
 	opts := Options{Dir: dst, Entity: spec.Resident, AsOf: []contract.Day{day("2023-01-01")}}
@@ -189,6 +198,12 @@ func TestCorruptedDate(t *testing.T) {
 		if in.File == "repairs.csv" && in.Rejected != 1 {
 			t.Errorf("repairs.csv rejected = %d, want 1", in.Rejected)
 		}
+		if in.File == "libraries.csv" && in.OutOfSpan != 1 {
+			t.Errorf("libraries.csv out of span = %d, want 1", in.OutOfSpan)
+		}
+	}
+	if tb.ExtractDate != day("2025-01-01") {
+		t.Errorf("extract date %s, want 2025-01-01 despite a date in 2099", tb.ExtractDate)
 	}
 	found := false
 	for _, r := range tb.Rejects {
