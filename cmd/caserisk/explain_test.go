@@ -20,7 +20,8 @@ func TestExplainGlue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	meta := &dataset.Meta{Features: []dataset.FeatureMeta{{Name: "b", Description: "repair requests", Unit: "count", WindowDays: 90}}}
+	meta := &dataset.Meta{Features: []dataset.FeatureMeta{{Name: "b", Description: "repair requests", Unit: "count", WindowDays: 90,
+		Missing: "empty when no repair was ever recorded at the home"}}}
 	gbdt, err := x.Model(artifact.ImportOptions{Target: "label_y", Source: "m.json", Meta: meta})
 	if err != nil {
 		t.Fatal(err)
@@ -56,11 +57,11 @@ func TestExplainGlue(t *testing.T) {
 	if recs[2][6] != "Repair requests of 3 in the last 90 days raised the risk" {
 		t.Fatalf("R2's first raising reason is %q", recs[2][6])
 	}
-	if recs[3][8] != "Repair requests in the last 90 days: not recorded, which lowered the risk" {
+	if recs[3][8] != "No repair was ever recorded at the home, which lowered the risk" {
 		t.Fatalf("R3's first lowering reason is %q", recs[3][8])
 	}
 
-	imp, err := modelImportance(context.Background(), gbdt, tab)
+	imp, err := gbdt.GlobalImportance(context.Background(), tab)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +82,7 @@ func TestExplainGlue(t *testing.T) {
 	}
 }
 
-func TestModelExplainerLogistic(t *testing.T) {
+func TestLogisticExplanationsAddUp(t *testing.T) {
 	m := &artifact.Model{
 		Algorithm: artifact.Logistic, Target: "label_y",
 		Features: []artifact.Feature{{FeatureMeta: dataset.FeatureMeta{Name: "a"}}, {FeatureMeta: dataset.FeatureMeta{Name: "b"}}},
@@ -92,10 +93,7 @@ func TestModelExplainerLogistic(t *testing.T) {
 	if err := m.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	c, infos := modelExplainer(m)
-	if len(infos) != 2 || infos[1].Name != "b" {
-		t.Fatalf("infos %+v", infos)
-	}
+	c := m.Explainer()
 	out := make([]float64, 3)
 	for _, x := range [][]float64{{0, 0}, {3, math.NaN()}, {math.NaN(), 7}} {
 		c.Contributions(x, out)
