@@ -349,7 +349,18 @@ func TestCaseWorkflowAndLabels(t *testing.T) {
 				t.Fatalf("step %d: status %d, want %d: %s", i, got, s.status, body)
 			}
 		}
-		_, body := e.do(auth.DataScientist, "GET", "/api/v1/labels?target=complex_case", nil)
+		got, body := e.do(auth.Caseworker, "GET", fmt.Sprintf("/api/v1/cases/%d", id), nil)
+		var detail caseDetail
+		if err := json.Unmarshal(body, &detail); err != nil || got != 200 {
+			t.Fatalf("case detail %d: %s", got, body)
+		}
+		if len(detail.History) < 4 || detail.Status != store.StatusClosed || detail.History[len(detail.History)-1].To != store.StatusClosed {
+			t.Fatalf("case history %s", body)
+		}
+		if got, _ := e.do(auth.FraudOfficer, "GET", fmt.Sprintf("/api/v1/cases/%d", id), nil); got != 403 {
+			t.Fatalf("fraud officer read a complex case: %d", got)
+		}
+		_, body = e.do(auth.DataScientist, "GET", "/api/v1/labels?target=complex_case", nil)
 		var ls struct {
 			Labels []labelJSON `json:"labels"`
 		}

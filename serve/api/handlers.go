@@ -510,6 +510,42 @@ func (s *Server) handleQueue(kind store.Target) gin.HandlerFunc {
 	}
 }
 
+type caseEventJSON struct {
+	At      time.Time     `json:"at"`
+	From    store.Status  `json:"from,omitempty"`
+	To      store.Status  `json:"to"`
+	Outcome store.Outcome `json:"outcome,omitempty"`
+	Note    string        `json:"note,omitempty"`
+	By      string        `json:"by"`
+}
+
+type caseDetail struct {
+	caseJSON
+	History []caseEventJSON `json:"history"`
+}
+
+// handleCase serves one case with its history to a user who may work it.
+func (s *Server) handleCase(c *gin.Context) {
+	k, ok := s.caseForUpdate(c)
+	if !ok {
+		return
+	}
+	audited := s.recordAsync(c, "read", fmt.Sprintf("case/%d", k.ID))
+	hist, err := s.cfg.Store.CaseHistory(c.Request.Context(), k.ID)
+	if !audited() {
+		return
+	}
+	if err != nil {
+		s.internal(c, "read case history", err)
+		return
+	}
+	out := caseDetail{caseJSON: toCaseJSON(k), History: make([]caseEventJSON, len(hist))}
+	for i, h := range hist {
+		out.History[i] = caseEventJSON{At: h.At, From: h.From, To: h.To, Outcome: h.Outcome, Note: h.Note, By: h.By}
+	}
+	c.JSON(http.StatusOK, out)
+}
+
 type statusRequest struct {
 	Status string `json:"status"`
 	Note   string `json:"note"`

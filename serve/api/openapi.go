@@ -84,7 +84,10 @@ func schemas() obj {
 			"target": str("target"), "as_of": str("YYYY-MM-DD"), "model_version": integ("version"), "score": num("calibrated probability"),
 			"band": str("high, medium or low"), "rank": integ("rank in the run"), "of": integ("entities in the run"),
 			"entity_id": str("resident or tenancy id"), "reasons": arr(reason)}))}),
-		"Case":           caseSchema,
+		"Case": caseSchema,
+		"CaseDetail": obj{"allOf": []obj{ref("Case"), object(nil, obj{"history": arr(object(nil, obj{
+			"at": str("RFC 3339 time"), "from": str("status before"), "to": str("status after"), "outcome": str("outcome when closed"),
+			"note": str("caseworker's note"), "by": str("account")}))})}},
 		"Queue":          object(nil, obj{"kind": str("case kind"), "total": integ("cases matching"), "offset": integ(""), "limit": integ(""), "cases": arr(ref("Case"))}),
 		"StatusRequest":  object([]string{"status"}, obj{"status": str("the next status"), "note": str("caseworker's note (stored, never logged)")}),
 		"OutcomeRequest": object([]string{"outcome"}, obj{"outcome": str("how the case closed"), "note": str("caseworker's note (stored, never logged)")}),

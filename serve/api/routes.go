@@ -64,6 +64,8 @@ func (s *Server) table() []route {
 		{method: "GET", path: Prefix + "/queues/tenancy-fraud", summary: "The tenancy-fraud referral queue, ranked by score",
 			tag: "cases", query: []param{pQueueStatus, pOffset, pLimit}, ok: "Queue", errors: []int{400, 503},
 			handler: s.handleQueue(store.TenancyFraud)},
+		{method: "GET", path: Prefix + "/cases/:id", summary: "A case with its history",
+			tag: "cases", ok: "CaseDetail", errors: []int{400, 404, 503}, handler: s.handleCase},
 		{method: "POST", path: Prefix + "/cases/:id/status", summary: "Move a case along its workflow",
 			tag: "cases", body: "StatusRequest", ok: "Case", errors: []int{400, 404, 409, 413, 415, 503}, handler: s.handleCaseStatus},
 		{method: "POST", path: Prefix + "/cases/:id/outcome", summary: "Close a case with its outcome",
