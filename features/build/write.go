@@ -285,6 +285,10 @@ func (t *Table) WriteFiles(path string) error {
 			tmp.Close()
 			return fmt.Errorf("write %s: %w", p, err)
 		}
+		if err := tmp.Chmod(0o644); err != nil {
+			tmp.Close()
+			return fmt.Errorf("write %s: %w", p, err)
+		}
 		if err := tmp.Close(); err != nil {
 			return fmt.Errorf("write %s: %w", p, err)
 		}
