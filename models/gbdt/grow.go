@@ -91,7 +91,7 @@ func (g *grower) grow(ctx context.Context) (*tree.Tree, error) {
 	sum := g.sumRows(g.idx[:g.nidx])
 	root := &node{begin: 0, end: g.nidx, sum: sum, lo: math.Inf(-1), hi: math.Inf(1)}
 	root.id = g.newNode(sum.h)
-	if g.canSplit(0) {
+	if g.splittable(root) {
 		if err := g.buildHists(ctx, []*node{root}); err != nil {
 			return nil, err
 		}

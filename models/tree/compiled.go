@@ -17,11 +17,35 @@ type cnode struct {
 	nanRight  int32
 }
 
-// Compiled is an Ensemble laid out for fast batch scoring: all trees' nodes
-// in one array, siblings adjacent, and each tree walked a fixed number of
-// steps (its depth) for several rows at once, so the walks' memory
-// latencies overlap. It gives exactly the margins of Ensemble.Margin: the
-// same float comparisons and the same order of additions.
+// pnode is an internal node of a perfect tree in heap order: the children
+// of node i are 2i+1 and 2i+2, so a step is i = 2i+1+r and needs no child
+// index; r is computed as for cnode.
+type pnode struct {
+	threshold float64
+	feature   int32
+	nanRight  int32
+}
+
+// perfectTree is a tree of depth D padded to a perfect binary tree: a leaf
+// above depth D is copied to every slot below it, so every walk takes
+// exactly D steps. nodes has 2^D entries (the last unused) and leaves 2^D,
+// so indices can be masked with len-1.
+type perfectTree struct {
+	nodes  []pnode
+	leaves []float64
+}
+
+// maxPerfectDepth bounds the trees padded to perfect trees (2^D nodes);
+// deeper trees are walked through child indices.
+const maxPerfectDepth = 8
+
+// Compiled is an Ensemble laid out for fast batch scoring. Trees of depth
+// up to maxPerfectDepth are stored as perfect trees in heap order; deeper
+// ones have all their nodes in one array with siblings adjacent. Each tree
+// is walked a fixed number of steps (its depth) for eight rows at once, so
+// the walks' memory latencies overlap. It gives exactly the margins of
+// Ensemble.Margin: the same float comparisons and the same order of
+// additions.
 type Compiled struct {
 	base        float64
 	numFeatures int
@@ -29,6 +53,27 @@ type Compiled struct {
 	value       []float64 // per node; the leaf value at leaves, 0 elsewhere
 	roots       []int
 	depths      []int32
+	perfect     []perfectTree // per tree; nodes nil for deep trees
+}
+
+// fillPerfect writes tree t's subtree at orig into heap slot pos at depth d
+// of a perfect tree of depth D.
+func fillPerfect(t *Tree, orig, pos, d, D int, pt *perfectTree) {
+	if d == D {
+		pt.leaves[pos-(1<<D-1)] = t.Value[orig]
+		return
+	}
+	l, r := orig, orig
+	if !t.IsLeaf(orig) {
+		nr := int32(1)
+		if t.DefaultLeft[orig] {
+			nr = 0
+		}
+		pt.nodes[pos] = pnode{threshold: t.Threshold[orig], feature: t.Feature[orig], nanRight: nr}
+		l, r = int(t.Left[orig]), int(t.Right[orig])
+	}
+	fillPerfect(t, l, 2*pos+1, d+1, D, pt)
+	fillPerfect(t, r, 2*pos+2, d+1, D, pt)
 }
 
 // Compile lays out a valid ensemble for batch scoring.
@@ -69,6 +114,12 @@ func Compile(e *Ensemble) (*Compiled, error) {
 				item{int(t.Right[it.orig]), left + 1, it.depth + 1})
 		}
 		c.depths = append(c.depths, int32(depth))
+		var pt perfectTree
+		if depth <= maxPerfectDepth {
+			pt = perfectTree{nodes: make([]pnode, 1<<depth), leaves: make([]float64, 1<<depth)}
+			fillPerfect(t, 0, 0, 0, depth, &pt)
+		}
+		c.perfect = append(c.perfect, pt)
 	}
 	// Pad to a power of two so that masking an index with len-1, a no-op
 	// for valid indices, lets the compiler drop the bounds checks.
@@ -203,6 +254,10 @@ func (c *Compiled) block(buf []float64, stride int, out []float64) {
 	nm, bm := len(nodes)-1, len(buf)-1
 	for t, root := range c.roots {
 		depth := int(c.depths[t])
+		if pt := &c.perfect[t]; pt.nodes != nil {
+			walkPerfect(pt, depth, buf, stride, out, hasNaN)
+			continue
+		}
 		k := 0
 		for ; k+7 < nrows; k += 8 {
 			o := k * stride
@@ -252,4 +307,85 @@ func (c *Compiled) block(buf []float64, stride int, out []float64) {
 			out[k] += value[i&nm]
 		}
 	}
+}
+
+// walkPerfect adds perfect tree pt's outputs for the rows of buf to out,
+// eight rows at a time.
+func walkPerfect(pt *perfectTree, depth int, buf []float64, stride int, out []float64, hasNaN bool) {
+	nodes, leaves := pt.nodes, pt.leaves
+	if len(nodes) == 0 || len(leaves) != len(nodes) || len(buf) == 0 {
+		return
+	}
+	m, bm := len(nodes)-1, len(buf)-1
+	first := m // heap index of the first leaf: 2^depth - 1
+	nrows := len(out)
+	k := 0
+	for ; k+7 < nrows; k += 8 {
+		o := k * stride
+		var i0, i1, i2, i3, i4, i5, i6, i7 int
+		if hasNaN {
+			for range depth {
+				n0, n1, n2, n3 := &nodes[i0&m], &nodes[i1&m], &nodes[i2&m], &nodes[i3&m]
+				n4, n5, n6, n7 := &nodes[i4&m], &nodes[i5&m], &nodes[i6&m], &nodes[i7&m]
+				i0 = 2*i0 + 1 + pstepNaN(n0, buf[(o+int(n0.feature))&bm])
+				i1 = 2*i1 + 1 + pstepNaN(n1, buf[(o+stride+int(n1.feature))&bm])
+				i2 = 2*i2 + 1 + pstepNaN(n2, buf[(o+2*stride+int(n2.feature))&bm])
+				i3 = 2*i3 + 1 + pstepNaN(n3, buf[(o+3*stride+int(n3.feature))&bm])
+				i4 = 2*i4 + 1 + pstepNaN(n4, buf[(o+4*stride+int(n4.feature))&bm])
+				i5 = 2*i5 + 1 + pstepNaN(n5, buf[(o+5*stride+int(n5.feature))&bm])
+				i6 = 2*i6 + 1 + pstepNaN(n6, buf[(o+6*stride+int(n6.feature))&bm])
+				i7 = 2*i7 + 1 + pstepNaN(n7, buf[(o+7*stride+int(n7.feature))&bm])
+			}
+		} else {
+			for range depth {
+				n0, n1, n2, n3 := &nodes[i0&m], &nodes[i1&m], &nodes[i2&m], &nodes[i3&m]
+				n4, n5, n6, n7 := &nodes[i4&m], &nodes[i5&m], &nodes[i6&m], &nodes[i7&m]
+				i0 = 2*i0 + 1 + pstep(n0, buf[(o+int(n0.feature))&bm])
+				i1 = 2*i1 + 1 + pstep(n1, buf[(o+stride+int(n1.feature))&bm])
+				i2 = 2*i2 + 1 + pstep(n2, buf[(o+2*stride+int(n2.feature))&bm])
+				i3 = 2*i3 + 1 + pstep(n3, buf[(o+3*stride+int(n3.feature))&bm])
+				i4 = 2*i4 + 1 + pstep(n4, buf[(o+4*stride+int(n4.feature))&bm])
+				i5 = 2*i5 + 1 + pstep(n5, buf[(o+5*stride+int(n5.feature))&bm])
+				i6 = 2*i6 + 1 + pstep(n6, buf[(o+6*stride+int(n6.feature))&bm])
+				i7 = 2*i7 + 1 + pstep(n7, buf[(o+7*stride+int(n7.feature))&bm])
+			}
+		}
+		out[k] += leaves[(i0-first)&m]
+		out[k+1] += leaves[(i1-first)&m]
+		out[k+2] += leaves[(i2-first)&m]
+		out[k+3] += leaves[(i3-first)&m]
+		out[k+4] += leaves[(i4-first)&m]
+		out[k+5] += leaves[(i5-first)&m]
+		out[k+6] += leaves[(i6-first)&m]
+		out[k+7] += leaves[(i7-first)&m]
+	}
+	for ; k < nrows; k++ {
+		o, i := k*stride, 0
+		for range depth {
+			n := &nodes[i&m]
+			i = 2*i + 1 + pstepNaN(n, buf[(o+int(n.feature))&bm])
+		}
+		out[k] += leaves[(i-first)&m]
+	}
+}
+
+// pstep is 1 when a non-NaN value v goes right at node n, else 0.
+func pstep(n *pnode, v float64) int {
+	var ge int
+	if v >= n.threshold {
+		ge = 1
+	}
+	return ge
+}
+
+// pstepNaN is pstep for a value that may be NaN.
+func pstepNaN(n *pnode, v float64) int {
+	var ge, nan int32
+	if v >= n.threshold {
+		ge = 1
+	}
+	if v != v {
+		nan = 1
+	}
+	return int(ge | (nan & n.nanRight))
 }

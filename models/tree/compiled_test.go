@@ -82,6 +82,7 @@ func TestCompiledMatchesMargin(t *testing.T) {
 		{"single-leaf-trees", 5, 3, 0, 10},
 		{"stumps", 20, 4, 1, 33},
 		{"deep-uneven", 50, 10, 8, 301},
+		{"deeper-than-perfect", 10, 6, maxPerfectDepth + 3, 77},
 		{"wide", 200, 40, 6, 130},
 		{"no-trees", 0, 2, 0, 7},
 	} {
