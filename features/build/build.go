@@ -37,6 +37,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -110,10 +111,16 @@ func Build(ctx context.Context, opts Options) (*Table, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		start := time.Now()
 		s := ds.snapshot(d)
 		ents := ds.entities(s, opts.Entity)
 		if err := t.appendSnapshot(ctx, ds, s, ents, plan, workers); err != nil {
 			return nil, err
+		}
+		if opts.Progress != nil {
+			el := time.Since(start).Seconds()
+			fmt.Fprintf(opts.Progress, "as of %s: %d %s rows × %d features in %.1f s (%.0f rows/s)\n",
+				d, len(ents), opts.Entity, len(plan.meta), el, float64(len(ents))/max(el, 1e-9))
 		}
 	}
 	return t, nil
