@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"text/tabwriter"
 	"time"
 
@@ -22,7 +23,7 @@ and cases), fraud_officer (tenancy-fraud scores and cases), data_scientist
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newUsersAddCmd(), newUsersListCmd(), newUsersDisableCmd())
+	cmd.AddCommand(newUsersAddCmd(), newUsersListCmd(), newUsersDisableCmd(), newUsersPolicyCmd())
 	return cmd
 }
 
@@ -137,5 +138,36 @@ func newUsersDisableCmd() *cobra.Command {
 	addByFlag(cmd, &by, "disables the user")
 	cmd.Flags().StringVar(&name, "name", "", "the user's account name (required)")
 	cmd.Flags().BoolVar(&enable, "enable", false, "re-enable the user instead")
+	return cmd
+}
+
+func newUsersPolicyCmd() *cobra.Command {
+	var check string
+	cmd := &cobra.Command{
+		Use:   "policy",
+		Short: "Print the default purpose rules (which role may see what) as YAML, or --check a policy file",
+		Long: `Print the purpose rules the service applies by default: for each role, the
+permissions it has. Save and edit the output to change the rules; --check
+FILE reports the first mistake in such a file with its line and column.`,
+		Example: "  caserisk users policy > policy.yaml\n  caserisk users policy --check policy.yaml",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if check == "" {
+				return auth.DefaultPolicy().WriteYAML(cmd.OutOrStdout())
+			}
+			f, err := os.Open(check)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			p, err := auth.ParsePolicy(f)
+			if err != nil {
+				return fmt.Errorf("%s: %w", check, err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d roles, valid\n", check, len(p))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&check, "check", "", "a policy file to check instead of printing the default")
 	return cmd
 }
