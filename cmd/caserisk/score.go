@@ -2,8 +2,8 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -44,25 +44,31 @@ since it was most likely built with a different feature spec.`,
 			if err != nil {
 				return fmt.Errorf("score %s with %s: %w", tab.Source, model, err)
 			}
-			var w io.Writer = cmd.OutOrStdout()
-			if out != "-" {
-				f, err := os.Create(out)
-				if err != nil {
-					return fmt.Errorf("score: %w", err)
-				}
-				defer f.Close()
-				w = f
+			if out == "-" {
+				return artifact.WriteScores(cmd.OutOrStdout(), tab, probs, margins)
 			}
-			if err := artifact.WriteScores(w, tab, probs, margins); err != nil {
+			// Write beside the target and rename, so a failed run never
+			// leaves a partial predictions file under the requested name.
+			f, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.tmp")
+			if err != nil {
+				return fmt.Errorf("score: %w", err)
+			}
+			defer os.Remove(f.Name())
+			if err := artifact.WriteScores(f, tab, probs, margins); err != nil {
+				f.Close()
 				return err
 			}
-			if f, ok := w.(*os.File); ok && out != "-" {
-				if err := f.Close(); err != nil {
-					return fmt.Errorf("score: %w", err)
-				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "scored %d rows of %s with %s %s model in %.2fs; wrote %s\n",
-					tab.Len(), tab.Source, m.Target, m.Algorithm, time.Since(start).Seconds(), out)
+			if err := f.Close(); err != nil {
+				return fmt.Errorf("score: %w", err)
 			}
+			if err := os.Chmod(f.Name(), 0o644); err != nil {
+				return fmt.Errorf("score: %w", err)
+			}
+			if err := os.Rename(f.Name(), out); err != nil {
+				return fmt.Errorf("score: %w", err)
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "scored %d rows of %s with %s %s model in %.2fs; wrote %s\n",
+				tab.Len(), tab.Source, m.Target, m.Algorithm, time.Since(start).Seconds(), out)
 			return nil
 		},
 	}

@@ -183,6 +183,8 @@ func TestTrainScoreEvaluateExitCodes(t *testing.T) {
 		{"train missing label column", []string{"train", "--data", train, "--label", "label_fraud", "--out", out}, 1},
 		{"score without model", []string{"score", "--data", train, "--out", out}, 2},
 		{"score tampered model", []string{"score", "--model", tampered, "--data", train, "--out", out}, 1},
+		{"score unwritable out", []string{"score", "--model", model, "--data", train, "--out", filepath.Join(dir, "no", "such", "dir.csv")}, 1},
+		{"score to stdout", []string{"score", "--model", model, "--data", train, "--out", "-"}, 0},
 		{"evaluate bad k", []string{"evaluate", "--model", model, "--data", train, "--k", "ten"}, 2},
 		{"evaluate bad threshold", []string{"evaluate", "--model", model, "--data", train, "--threshold", "2"}, 2},
 		{"evaluate oracle needs as-of", []string{"evaluate", "--model", model, "--data", train, "--oracle", train}, 1},
