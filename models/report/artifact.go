@@ -137,12 +137,18 @@ func joinOracle(t, oracle *dataset.Table) ([]float64, error) {
 			at[id] = prob[i]
 		}
 		out := make([]float64, len(tk))
+		missing := 0
 		for i, id := range tk {
 			p, found := at[id]
 			if !found || math.IsNaN(p) {
-				return nil, fmt.Errorf("report: row %d (%s %s) of %s is not in the oracle %s (%s)", i+1, key, id, t.Source, oracle.Source, probName)
+				missing++
+				continue
 			}
 			out[i] = p
+		}
+		if missing > 0 {
+			return nil, fmt.Errorf("report: %d of the %d rows of %s are not in the oracle %s (%s): the oracle describes the borough's as-of date only, so evaluate rows built as of that date",
+				missing, len(tk), t.Source, oracle.Source, probName)
 		}
 		return out, nil
 	}
