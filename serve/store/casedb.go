@@ -102,6 +102,9 @@ func (d *db) TransitionCase(ctx context.Context, t Transition) (Case, error) {
 	if err := checkText("note", t.Note); err != nil {
 		return Case{}, fmt.Errorf("move case %d: %w", t.CaseID, err)
 	}
+	if t.By == "" {
+		return Case{}, fmt.Errorf("move case %d: %w", t.CaseID, invalidf("by", "who moves the case is required"))
+	}
 	if err := checkText("by", t.By); err != nil {
 		return Case{}, fmt.Errorf("move case %d: %w", t.CaseID, err)
 	}

@@ -390,7 +390,10 @@ func TestCaseTransitions(t *testing.T) {
 		if _, err := s.TransitionCase(ctx, long); !errors.Is(err, ErrInvalid) {
 			t.Errorf("overlong note: %v", err)
 		}
-		if _, err := s.TransitionCase(ctx, Transition{CaseID: 99999, To: StatusReviewing}); !errors.Is(err, ErrNotFound) {
+		if _, err := s.TransitionCase(ctx, Transition{CaseID: open[0].ID, To: StatusReviewing}); !errors.Is(err, ErrInvalid) {
+			t.Errorf("transition without who: %v, want ErrInvalid", err)
+		}
+		if _, err := s.TransitionCase(ctx, Transition{CaseID: 99999, To: StatusReviewing, By: "x"}); !errors.Is(err, ErrNotFound) {
 			t.Errorf("unknown case: %v, want ErrNotFound", err)
 		}
 		labels, err := s.Labels(ctx, ComplexCase)
