@@ -62,7 +62,7 @@ func peakMemory() (stop func() uint64) {
 		mu.Unlock()
 	}
 	go func() {
-		t := time.NewTicker(50 * time.Millisecond)
+		t := time.NewTicker(200 * time.Millisecond)
 		defer t.Stop()
 		for {
 			select {

@@ -185,7 +185,7 @@ func loadResidents(ctx context.Context, dir string, f *contract.File, ix *index,
 	cSex, cEth, cDis := colIdx(f, "sex"), colIdx(f, "ethnic_group"), colIdx(f, "disability")
 	ix.resOf = make(map[string]int32)
 	hashes := map[string]uint64{}
-	var rh rowHasher
+	rh := newRowHasher()
 	err = rowLoop(ctx, r, l, prog, strict, func(row *contract.Row) {
 		id := row.Str[cID]
 		h := rh.sum(row.Str)
@@ -359,7 +359,7 @@ func loadEvents(ctx context.Context, dir string, f *contract.File, ix *index, ne
 		}
 	}
 	keyVals := make([]string, len(keyCols))
-	var rh rowHasher
+	rh := newRowHasher()
 	// After the first rows, size the columns for the whole file (from the
 	// file size and the mean row length) so they do not grow by doubling.
 	var size int64
@@ -369,6 +369,7 @@ func loadEvents(ctx context.Context, dir string, f *contract.File, ix *index, ne
 	sampled, sampleBytes := 0, 0
 	lastID, lastRes := "", int32(-1)
 	lastUPRN, lastProp := int64(-1), int32(-1)
+	lastTenID, lastTen := "", int32(-1)
 	err = rowLoop(ctx, r, l, prog, strict, func(row *contract.Row) {
 		if sampled < 1000 {
 			sampled++
@@ -417,8 +418,13 @@ func loadEvents(ctx context.Context, dir string, f *contract.File, ix *index, ne
 		}
 		if e.ten != nil {
 			id := row.Str[cTen]
-			t, ok := ix.tenOf[id]
-			if !ok {
+			t, ok := lastTen, true
+			if id != lastTenID {
+				t, ok = ix.tenOf[id]
+			}
+			if ok {
+				lastTenID, lastTen = id, t
+			} else {
 				if tenMode == tenDefine {
 					t = int32(len(ix.tenIDs))
 					ix.tenOf[id] = t
@@ -562,18 +568,18 @@ func (l *loaded) finish(nres, nprop, nten int, spanStart, spanEnd contract.Day) 
 	slices.SortStableFunc(l.notes, func(a, b contract.RowError) int { return cmp.Compare(a.Line, b.Line) })
 }
 
-// rowHasher hashes a row's values (with a separator between them) for
-// duplicate detection. Only equality of hashes matters, so the random
-// per-process seed does not change any output.
-type rowHasher struct{ h maphash.Hash }
+// rowHasher hashes a row's values for duplicate detection. Only equality
+// of hashes matters, so the random seed does not change any output.
+type rowHasher struct{ seed maphash.Seed }
 
-func (rh *rowHasher) sum(vals []string) uint64 {
-	rh.h.Reset()
+func newRowHasher() rowHasher { return rowHasher{seed: maphash.MakeSeed()} }
+
+func (rh rowHasher) sum(vals []string) uint64 {
+	h := uint64(len(vals))
 	for _, v := range vals {
-		rh.h.WriteString(v)
-		rh.h.WriteByte(0x1f)
+		h = (h ^ maphash.String(rh.seed, v)) * 0x9e3779b97f4a7c15
 	}
-	return rh.h.Sum64()
+	return h
 }
 
 func colIdx(f *contract.File, name string) int {
