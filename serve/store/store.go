@@ -89,8 +89,9 @@ const (
 
 // Bands are the calibrated-probability thresholds that map a live score to
 // a band: score ≥ High is "high", score ≥ Medium is "medium", else "low".
-// They are stored with the model's registration. Batch score runs band by
-// rank within capacity instead (see the batch package).
+// They are stored with the model's registration (DefaultBands derives them
+// from the training label rate when none are given). Batch score runs band
+// by rank within capacity instead (see the batch package).
 type Bands struct {
 	High   float64 `json:"high"`
 	Medium float64 `json:"medium"`
