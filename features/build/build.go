@@ -29,11 +29,14 @@
 package build
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
@@ -147,7 +150,17 @@ func load(ctx context.Context, opts Options, c *contract.Contract, p *plan, work
 	phase := func(names ...string) error {
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(workers)
+		// Largest files first, so that no core waits on a big file started last.
+		order := make([]int, 0, len(c.Files))
+		size := make([]int64, len(c.Files))
 		for i := range c.Files {
+			if st, err := os.Stat(filepath.Join(opts.Dir, c.Files[i].Name)); err == nil {
+				size[i] = st.Size()
+			}
+			order = append(order, i)
+		}
+		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(size[b], size[a]) })
+		for _, i := range order {
 			f := &c.Files[i]
 			if started[i] || names != nil && !slices.Contains(names, f.Service) {
 				continue
@@ -231,10 +244,15 @@ func load(ctx context.Context, opts Options, c *contract.Contract, p *plan, work
 	nres, nprop, nten := len(ix.resIDs), len(ix.propUPRN), len(ix.tenIDs)
 	g := new(errgroup.Group)
 	g.SetLimit(workers)
+	var todo []*loaded
 	for _, l := range results {
 		if l != nil && l.ev != nil {
-			g.Go(func() error { l.finish(nres, nprop, nten, SpanStart(), ds.spanEnd); return nil })
+			todo = append(todo, l)
 		}
+	}
+	slices.SortStableFunc(todo, func(a, b *loaded) int { return cmp.Compare(b.ev.n, a.ev.n) })
+	for _, l := range todo {
+		g.Go(func() error { l.finish(nres, nprop, nten, SpanStart(), ds.spanEnd); return nil })
 	}
 	_ = g.Wait()
 	for i, l := range results {
