@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -44,7 +45,9 @@ re-evaluate the model on recent outcomes before relying on it.`,
 			}
 			w := cmd.OutOrStdout()
 			if asJSON {
-				return writeJSON(w, rep)
+				enc := json.NewEncoder(w)
+				enc.SetIndent("", "  ")
+				return enc.Encode(rep)
 			}
 			fmt.Fprintf(w, "%s against the training rows of %s (as of %v): %d rows\n", tab.Source, model, m.Training.AsOf, rep.Rows)
 			fmt.Fprintf(w, "score PSI %.4f (%s)\n\n%-44s %8s  %s\n", rep.Score.PSI, rep.Score.Level, "features that moved most", "PSI", "reading")

@@ -1,11 +1,7 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -103,29 +99,8 @@ without it they read "not provided", never invented.`,
 				return err
 			}
 			facts := report.FactsOf(name, m, tab, in.GroupOrder)
-			if err := os.MkdirAll(out, 0o755); err != nil {
-				return fmt.Errorf("report: %w", err)
-			}
-			atrs := report.NewATRS(facts, r, gov)
-			files := []struct {
-				name  string
-				write func(*bytes.Buffer) error
-			}{
-				{"report.html", func(b *bytes.Buffer) error { return r.WriteHTML(b) }},
-				{"report.json", func(b *bytes.Buffer) error { return r.WriteJSON(b) }},
-				{"fairness.json", func(b *bytes.Buffer) error { return writeJSON(b, r.Fairness) }},
-				{"model_card.md", func(b *bytes.Buffer) error { return report.WriteModelCard(b, facts, r, gov) }},
-				{"atrs.json", func(b *bytes.Buffer) error { return atrs.WriteJSON(b) }},
-				{"atrs.md", func(b *bytes.Buffer) error { return atrs.WriteMarkdown(b) }},
-			}
-			for _, f := range files {
-				var b bytes.Buffer
-				if err := f.write(&b); err != nil {
-					return err
-				}
-				if err := os.WriteFile(filepath.Join(out, f.name), b.Bytes(), 0o644); err != nil {
-					return fmt.Errorf("report: %w", err)
-				}
+			if err := report.WriteDir(out, r, facts, gov); err != nil {
+				return err
 			}
 			w := cmd.OutOrStdout()
 			mr := r.Model.Metrics
@@ -140,7 +115,7 @@ without it they read "not provided", never invented.`,
 			} else {
 				fmt.Fprintln(w, "fairness: not audited (the table has no audit_* columns)")
 			}
-			fmt.Fprintf(w, "wrote %s/{report.html, report.json, fairness.json, model_card.md, atrs.json, atrs.md}\n", out)
+			fmt.Fprintf(w, "wrote %s/{%s}\n", out, strings.Join(report.Files(), ", "))
 			return nil
 		},
 	}
@@ -158,14 +133,4 @@ without it they read "not provided", never invented.`,
 	f.Float64Var(&ratioFlag, "ratio-flag", 0.8, "flag groups whose selection rate or TPR ratio to the best-served group is below this")
 	f.IntVar(&minGroup, "min-group", 50, "fewest rows for a group to be judged")
 	return cmd
-}
-
-// writeJSON writes v as indented JSON.
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return fmt.Errorf("writing JSON: %w", err)
-	}
-	return nil
 }

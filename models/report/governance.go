@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -286,11 +285,7 @@ func NewATRS(f Facts, r *Report, g *Governance) *ATRS {
 }
 
 // WriteJSON writes the record as indented JSON.
-func (a *ATRS) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(a)
-}
+func (a *ATRS) WriteJSON(w io.Writer) error { return writeIndented(w, a) }
 
 // WriteMarkdown writes the record as Markdown, sections in the standard's order.
 func (a *ATRS) WriteMarkdown(w io.Writer) error {
