@@ -140,7 +140,7 @@ func (s *sink) resident(p *person) {
 	wr.SetCode("ethnic_group", p.eth)
 	wr.SetCode("disability", p.disab)
 	wr.SetDate("first_seen_date", p.firstSeen)
-	if p.death <= s.w.end {
+	if p.death <= s.w.end && p.death <= p.end { // a death after leaving the borough is not known
 		rec := p.death + s.r.between(1, 60)
 		if rec <= s.w.end {
 			wr.SetDate("date_of_death", p.death)
@@ -901,6 +901,9 @@ func (s *sink) education(h *household) {
 		}
 		first := true
 		row := func(t day, ev string, set func()) {
+			if !s.in(t) {
+				return
+			}
 			wr.SetString("resident_id", p.id)
 			wr.SetDate("event_date", t)
 			wr.SetCode("event_type", ev)

@@ -107,8 +107,12 @@ func (w *world) drawFraud(un *unit, h *household) {
 		}
 		if kind == "subletting" {
 			for k := r.intn(1, 3); k > 0; k-- {
+				start := f.from + r.between(20, 200)
+				if start > w.end {
+					continue
+				}
 				sp := w.newPerson(un, f.from-day(r.intn(20, 45)*365), r.bern(0.5), family[r.IntN(len(family))], "not_recorded")
-				sp.start = f.from + r.between(20, 200)
+				sp.start = start
 				sp.firstSeen = sp.start
 				sp.disab = "not_recorded"
 				sp.dobKnown = false

@@ -343,8 +343,16 @@ func checkOracleLabels(t testing.TB, dir string, asOf, horizon contract.Day) {
 }
 
 func TestDatesInSpan(t *testing.T) {
-	dir := generate(t, 2000, 5, 0)
-	w, _ := newWorld(Config{Residents: 2000, Seed: 5, AsOf: testAsOf, YearsBefore: 4})
+	dir := generate(t, 5000, 5, 0)
+	w, _ := newWorld(Config{Residents: 5000, Seed: 5, AsOf: testAsOf, YearsBefore: 4})
+	checkDates(t, dir, w)
+}
+
+// checkDates fails the test for a date after the extract's end, an event
+// before the history's start, a row recorded before its event, or a period
+// that ends before it starts.
+func checkDates(t testing.TB, dir string, w *world) {
+	t.Helper()
 	for _, f := range contract.Default().Files {
 		tb := load(t, dir, f.Name)
 		for i := range tb.str {
@@ -619,6 +627,7 @@ func FuzzGenerate(f *testing.F) {
 			t.Fatal(err)
 		}
 		checkOracleLabels(t, dir, w.asOf, w.end)
+		checkDates(t, dir, w)
 	})
 }
 

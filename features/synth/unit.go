@@ -383,10 +383,30 @@ func (w *world) shortenStay(h *household, d day) {
 	}
 	h.stays = keep
 	w.clipMembers(h)
-	for i := range h.tenancy {
-		if h.tenancy[i].to >= d {
-			h.tenancy[i].to = d - 1
+	// Tenancies (tenancies are in time order) end when the household leaves;
+	// any that would have begun later never happen, nor do their referrals.
+	kept := h.tenancy[:0]
+	for _, tn := range h.tenancy {
+		if tn.from >= d {
+			continue
 		}
+		if tn.to >= d {
+			tn.to = d - 1
+		}
+		kept = append(kept, tn)
+	}
+	h.tenancy = kept
+	if f := h.fraud; f != nil {
+		if f.tenancy >= len(h.tenancy) {
+			f.kind, f.from = "", never
+		}
+		invs := f.investigations[:0]
+		for _, inv := range f.investigations {
+			if inv.referral < d && inv.tenancy.from < d {
+				invs = append(invs, inv)
+			}
+		}
+		f.investigations = invs
 	}
 }
 
