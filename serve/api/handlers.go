@@ -104,7 +104,6 @@ func (s *Server) decodeBody(c *gin.Context, v any) bool {
 	err := dec.Decode(v)
 	if err == nil {
 		if _, terr := dec.Token(); !errors.Is(terr, io.EOF) {
-			err = errors.New("trailing data")
 			s.fail(c, problem.Invalid(problem.FieldError{Field: "body", Detail: "unexpected data after the JSON object"}))
 			return false
 		}

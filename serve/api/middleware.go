@@ -162,10 +162,11 @@ func (s *Server) authenticate() gin.HandlerFunc {
 	}
 }
 
+// unauthorized answers 401. The reason (missing, malformed, unknown token,
+// disabled user) is logged at debug level but not told to the caller.
 func (s *Server) unauthorized(c *gin.Context, err error) {
+	s.log.Debug("unauthenticated", "request_id", reqID(c), "reason", err.Error())
 	c.Header("WWW-Authenticate", `Bearer realm="caserisk"`)
-	// The reason (missing, malformed, unknown, disabled) is not told apart.
-	_ = err
 	s.fail(c, problem.New(http.StatusUnauthorized, "a valid bearer token is required (Authorization: Bearer crk_…)"))
 }
 
