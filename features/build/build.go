@@ -9,18 +9,27 @@
 // known on D: its event date is on or before D and, where the contract
 // names a recorded date, so is that (a row is known from max(event,
 // recorded)). Periods (residences, tenancies, registrations) are open on D
-// from their start to their end date, the last day, inclusive; an end after
-// D is not yet known on D and reads as open. Households are the people living at a UPRN on D,
-// as known on D. Deaths count from the day they were recorded.
+// from their start to their end date, the last day, inclusive; an end
+// after D is not yet known on D and reads as open. Households are the
+// people living at a UPRN on D, as known on D. Deaths count from the day
+// they were recorded. Exact duplicate rows count once; period rows (and
+// investigations) with the same key are one record, the earliest-known
+// row is used.
 //
 // Labels. label_complex_case is 1 when anyone in the resident's household
 // on D has an escalation event (contract.Escalations) dated in (D, D + 12
 // months], else 0; an eviction from the household's home counts whoever
-// the rent account names. label_tenancy_fraud is 1 when an investigation of the
-// tenancy closed in that window with fraud confirmed, 0 when one closed
-// otherwise, and empty when none closed. Where the data does not reach D +
-// 12 months (the extract date is earlier), both labels are empty on every
-// row of that as-of date.
+// the rent account names. label_tenancy_fraud is 1 when an investigation
+// of the tenancy closed in that window with fraud confirmed, 0 when one
+// closed otherwise, and empty when none closed. Where the data does not
+// reach D + 12 months (the extract date is earlier), both labels are
+// empty on every row of that as-of date.
+//
+// Output. Table.WriteFiles writes the table (CSV, or Parquet by the
+// .parquet extension), FILE.meta.json (Meta: features with description,
+// unit, window, templates and when a value is empty; ids, labels and audit
+// columns; per-file input counts) and FILE.rejects.csv (every row not
+// used, with file, line, column, value and reason). Empty cells are NaN.
 //
 // Performance. Each file is read once for all as-of dates, files in
 // parallel; rows are held as compact columns grouped per resident (CSR
