@@ -59,32 +59,22 @@ func binOf(x float64, c *paddedCuts) uint8 {
 	if x != x {
 		return missingBin
 	}
+	// Each probe's outcome is read from the flags (SETcc), not branched on:
+	// the comparisons are as unpredictable as the data.
 	k := 0
-	if c[(k+127)&255] <= x {
-		k += 128
-	}
-	if c[(k+63)&255] <= x {
-		k += 64
-	}
-	if c[(k+31)&255] <= x {
-		k += 32
-	}
-	if c[(k+15)&255] <= x {
-		k += 16
-	}
-	if c[(k+7)&255] <= x {
-		k += 8
-	}
-	if c[(k+3)&255] <= x {
-		k += 4
-	}
-	if c[(k+1)&255] <= x {
-		k += 2
-	}
-	if c[k&255] <= x {
-		k++
+	for step := 128; step > 0; step >>= 1 {
+		k += le(c[(k+step-1)&255], x) * step
 	}
 	return uint8(k + 1)
+}
+
+// le is 1 when a <= b, else 0, without a branch.
+func le(a, b float64) int {
+	var r int
+	if a <= b {
+		r = 1
+	}
+	return r
 }
 
 // featureCuts returns strictly increasing cut points that split the values
