@@ -33,6 +33,10 @@ type db struct {
 	dialect string
 	now     func() time.Time
 
+	// afterScoreChunk, when set (by tests), runs after each committed
+	// chunk of a score run's scores.
+	afterScoreChunk func()
+
 	// stmts caches prepared statements by query (see cached).
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"time"
 )
 
 // validate checks a run before anything is written.
@@ -53,23 +54,46 @@ func (r *NewRun) validate() error {
 	return nil
 }
 
+// staleRun is how long a pending score run may stay pending before another
+// recording of the same run takes it over (the first presumably died).
+const staleRun = 30 * time.Minute
+
+// scoreChunk is the number of scores written per transaction.
+const scoreChunk = 10000
+
 func (d *db) RecordScoreRun(ctx context.Context, nr NewRun) (ScoreRun, bool, error) {
 	if err := nr.validate(); err != nil {
 		return ScoreRun{}, false, fmt.Errorf("record score run: %w", err)
 	}
+	run, created, err := d.recordScoreRun(ctx, nr)
+	if err != nil {
+		return ScoreRun{}, false, fmt.Errorf("record %s score run as of %s with model v%d: %w", nr.Target, nr.AsOf, nr.ModelVersion, err)
+	}
+	return run, created, nil
+}
+
+func (d *db) recordScoreRun(ctx context.Context, nr NewRun) (ScoreRun, bool, error) {
+	// Stage 1: claim the run as pending (or find it complete).
 	var run ScoreRun
-	created := false
+	complete := false
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
 		if err := d.lock(ctx, tx, "score_runs"); err != nil {
 			return err
 		}
-		existing, err := d.scanRun(tx.QueryRowContext(ctx, d.q(`SELECT `+runCols+` FROM score_runs
-			WHERE target = ? AND as_of = ? AND model_version = ?`), nr.Target, nr.AsOf, nr.ModelVersion))
-		if err == nil {
-			run = existing
+		var state string
+		existing, err := d.scanRun(tx.QueryRowContext(ctx, d.q(`SELECT `+runCols+`, state FROM score_runs
+			WHERE target = ? AND as_of = ? AND model_version = ?`), nr.Target, nr.AsOf, nr.ModelVersion), &state)
+		switch {
+		case err == nil && state == "complete":
+			run, complete = existing, true
 			return nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
+		case err == nil && d.now().Sub(existing.Created) < staleRun:
+			return fmt.Errorf("the same run is being recorded since %s: %w", existing.Created.Format(time.RFC3339), ErrConflict)
+		case err == nil:
+			if err := d.deleteRun(ctx, tx, existing.ID); err != nil {
+				return fmt.Errorf("remove a stale pending run: %w", err)
+			}
+		case !errors.Is(err, sql.ErrNoRows):
 			return fmt.Errorf("look for an earlier run: %w", err)
 		}
 		if _, err := d.model(ctx, tx, nr.Target, nr.ModelVersion, false); err != nil {
@@ -78,60 +102,105 @@ func (d *db) RecordScoreRun(ctx context.Context, nr NewRun) (ScoreRun, bool, err
 		now := micros(d.now())
 		run = ScoreRun{Target: nr.Target, AsOf: nr.AsOf, ModelVersion: nr.ModelVersion, Created: fromMicros(now),
 			Rows: len(nr.Scores), Capacity: nr.Capacity}
-		if err := tx.QueryRowContext(ctx, d.q(`INSERT INTO score_runs (target, as_of, model_version, created, row_count, capacity)
-			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), run.Target, run.AsOf, run.ModelVersion, now, run.Rows, run.Capacity).Scan(&run.ID); err != nil {
+		if err := tx.QueryRowContext(ctx, d.q(`INSERT INTO score_runs (target, as_of, model_version, created, row_count, capacity, state)
+			VALUES (?, ?, ?, ?, ?, ?, 'pending') RETURNING id`), run.Target, run.AsOf, run.ModelVersion, now, run.Rows, run.Capacity).Scan(&run.ID); err != nil {
 			return fmt.Errorf("insert run: %w", err)
 		}
-		err = d.insertMany(ctx, tx, `INSERT INTO scores (run_id, entity_id, resident_id, score, margin, band, score_rank, reasons)`,
-			8, len(nr.Scores), func(i int) []any {
-				s := &nr.Scores[i]
-				reasons := "null"
-				if len(s.Reasons) > 0 {
-					reasons = string(s.Reasons)
-				}
-				return []any{run.ID, s.EntityID, s.ResidentID, s.Score, s.Margin, s.Band, s.Rank, reasons}
-			})
-		if err != nil {
-			return fmt.Errorf("insert scores: %w", err)
-		}
-		// Open a case for each top-ranked entity with no open case of the kind.
-		res, err := tx.ExecContext(ctx, d.q(`INSERT INTO cases (kind, entity_id, resident_id, run_id, score, score_rank, status, opened, updated)
-			SELECT ?, s.entity_id, s.resident_id, s.run_id, s.score, s.score_rank, ?, ?, ?
-			FROM scores s
-			WHERE s.run_id = ? AND s.score_rank <= ?
-			  AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.kind = ? AND c.entity_id = s.entity_id AND c.status <> 'closed')
-			ORDER BY s.score_rank`),
-			run.Target, InitialStatus(run.Target), now, now, run.ID, run.Capacity, run.Target)
-		if err != nil {
-			return fmt.Errorf("open cases: %w", err)
-		}
-		opened, err := res.RowsAffected()
-		if err != nil {
-			return fmt.Errorf("open cases: %w", err)
-		}
-		run.CasesOpened = int(opened)
-		if _, err := tx.ExecContext(ctx, d.q(`INSERT INTO case_events (case_id, at, from_status, to_status, by_name)
-			SELECT id, opened, '', status, 'score-run' FROM cases WHERE run_id = ?`), run.ID); err != nil {
-			return fmt.Errorf("record case openings: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, d.q(`UPDATE score_runs SET cases_opened = ? WHERE id = ?`), run.CasesOpened, run.ID); err != nil {
-			return fmt.Errorf("count opened cases: %w", err)
-		}
-		created = true
 		return nil
 	})
-	if err != nil {
-		return ScoreRun{}, false, fmt.Errorf("record %s score run as of %s with model v%d: %w", nr.Target, nr.AsOf, nr.ModelVersion, err)
+	if err != nil || complete {
+		return run, false, err
 	}
-	return run, created, nil
+	// Stage 2: the scores, a chunk per transaction; stage 3: publish.
+	err = d.writeScores(ctx, run, nr)
+	if err == nil {
+		err = d.inTx(ctx, func(tx *sql.Tx) error { return d.publishRun(ctx, tx, &run) })
+	}
+	if err != nil {
+		// Remove what was written; the caller's context may be done.
+		bg := context.Background()
+		if cErr := d.inTx(bg, func(tx *sql.Tx) error { return d.deleteRun(bg, tx, run.ID) }); cErr != nil {
+			err = errors.Join(err, fmt.Errorf("remove the unfinished run %d: %w", run.ID, cErr))
+		}
+		return ScoreRun{}, false, err
+	}
+	return run, true, nil
+}
+
+// writeScores writes a pending run's scores in chunks.
+func (d *db) writeScores(ctx context.Context, run ScoreRun, nr NewRun) error {
+	for start := 0; start < len(nr.Scores); start += scoreChunk {
+		chunk := nr.Scores[start:min(start+scoreChunk, len(nr.Scores))]
+		err := d.inTx(ctx, func(tx *sql.Tx) error {
+			return d.insertMany(ctx, tx, `INSERT INTO scores (run_id, entity_id, resident_id, score, margin, band, score_rank, reasons)`,
+				8, len(chunk), func(i int) []any {
+					s := &chunk[i]
+					reasons := "null"
+					if len(s.Reasons) > 0 {
+						reasons = string(s.Reasons)
+					}
+					return []any{run.ID, s.EntityID, s.ResidentID, s.Score, s.Margin, s.Band, s.Rank, reasons}
+				})
+		})
+		if err != nil {
+			return fmt.Errorf("insert scores %d-%d: %w", start+1, start+len(chunk), err)
+		}
+		if d.afterScoreChunk != nil {
+			d.afterScoreChunk()
+		}
+	}
+	return nil
+}
+
+// publishRun opens the run's cases and marks it complete, in tx.
+func (d *db) publishRun(ctx context.Context, tx *sql.Tx, run *ScoreRun) error {
+	if err := d.lock(ctx, tx, "score_runs"); err != nil {
+		return err
+	}
+	now := micros(d.now())
+	// Open a case for each top-ranked entity with no open case of the kind.
+	res, err := tx.ExecContext(ctx, d.q(`INSERT INTO cases (kind, entity_id, resident_id, run_id, score, score_rank, status, opened, updated)
+		SELECT ?, s.entity_id, s.resident_id, s.run_id, s.score, s.score_rank, ?, ?, ?
+		FROM scores s
+		WHERE s.run_id = ? AND s.score_rank <= ?
+		  AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.kind = ? AND c.entity_id = s.entity_id AND c.status <> 'closed')
+		ORDER BY s.score_rank`),
+		run.Target, InitialStatus(run.Target), now, now, run.ID, run.Capacity, run.Target)
+	if err != nil {
+		return fmt.Errorf("open cases: %w", err)
+	}
+	opened, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("open cases: %w", err)
+	}
+	run.CasesOpened = int(opened)
+	if _, err := tx.ExecContext(ctx, d.q(`INSERT INTO case_events (case_id, at, from_status, to_status, by_name)
+		SELECT id, opened, '', status, 'score-run' FROM cases WHERE run_id = ?`), run.ID); err != nil {
+		return fmt.Errorf("record case openings: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, d.q(`UPDATE score_runs SET cases_opened = ?, state = 'complete' WHERE id = ?`),
+		run.CasesOpened, run.ID); err != nil {
+		return fmt.Errorf("publish the run: %w", err)
+	}
+	return nil
+}
+
+// deleteRun removes a pending run and its scores (it has no cases yet).
+func (d *db) deleteRun(ctx context.Context, tx *sql.Tx, id int64) error {
+	if _, err := tx.ExecContext(ctx, d.q(`DELETE FROM scores WHERE run_id = ?`), id); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, d.q(`DELETE FROM score_runs WHERE id = ? AND state = 'pending'`), id)
+	return err
 }
 
 const runCols = `id, target, as_of, model_version, created, row_count, capacity, cases_opened`
 
-func (d *db) scanRun(sc interface{ Scan(...any) error }) (ScoreRun, error) {
+func (d *db) scanRun(sc interface{ Scan(...any) error }, extra ...any) (ScoreRun, error) {
 	var r ScoreRun
 	var created int64
-	if err := sc.Scan(&r.ID, &r.Target, &r.AsOf, &r.ModelVersion, &created, &r.Rows, &r.Capacity, &r.CasesOpened); err != nil {
+	dest := append([]any{&r.ID, &r.Target, &r.AsOf, &r.ModelVersion, &created, &r.Rows, &r.Capacity, &r.CasesOpened}, extra...)
+	if err := sc.Scan(dest...); err != nil {
 		return ScoreRun{}, err
 	}
 	r.Created = fromMicros(created)
@@ -139,12 +208,12 @@ func (d *db) scanRun(sc interface{ Scan(...any) error }) (ScoreRun, error) {
 }
 
 func (d *db) ScoreRuns(ctx context.Context, target Target) ([]ScoreRun, error) {
-	query, args := `SELECT `+runCols+` FROM score_runs ORDER BY as_of DESC, id DESC`, []any(nil)
+	query, args := `SELECT `+runCols+` FROM score_runs WHERE state = 'complete' ORDER BY as_of DESC, id DESC`, []any(nil)
 	if target != "" {
 		if _, err := ParseTarget(string(target)); err != nil {
 			return nil, fmt.Errorf("list score runs: %w", err)
 		}
-		query, args = `SELECT `+runCols+` FROM score_runs WHERE target = ? ORDER BY as_of DESC, id DESC`, []any{target}
+		query, args = `SELECT `+runCols+` FROM score_runs WHERE target = ? AND state = 'complete' ORDER BY as_of DESC, id DESC`, []any{target}
 	}
 	rows, err := d.read().QueryContext(ctx, d.q(query), args...)
 	if err != nil {
@@ -166,7 +235,7 @@ func (d *db) ScoreRuns(ctx context.Context, target Target) ([]ScoreRun, error) {
 }
 
 func (d *db) LatestRun(ctx context.Context, target Target) (ScoreRun, error) {
-	r, err := d.scanRun(d.read().QueryRowContext(ctx, d.q(`SELECT `+runCols+` FROM score_runs WHERE target = ?
+	r, err := d.scanRun(d.read().QueryRowContext(ctx, d.q(`SELECT `+runCols+` FROM score_runs WHERE target = ? AND state = 'complete'
 		ORDER BY as_of DESC, id DESC LIMIT 1`), target))
 	if errors.Is(err, sql.ErrNoRows) {
 		return ScoreRun{}, fmt.Errorf("latest %s score run: %w", target, ErrNotFound)
@@ -190,7 +259,8 @@ func (d *db) RunScores(ctx context.Context, runID int64, offset, limit int) ([]S
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	rows, err := d.read().QueryContext(ctx, d.q(`SELECT `+scoreCols+` FROM scores s WHERE s.run_id = ?
+	rows, err := d.read().QueryContext(ctx, d.q(`SELECT `+scoreCols+` FROM scores s
+		WHERE s.run_id = ? AND EXISTS (SELECT 1 FROM score_runs r WHERE r.id = s.run_id AND r.state = 'complete')
 		ORDER BY s.score_rank LIMIT ? OFFSET ?`), runID, limit, offset)
 	if err != nil {
 		return nil, fmt.Errorf("run %d scores: %w", runID, err)
@@ -217,7 +287,8 @@ func (d *db) RunScores(ctx context.Context, runID int64, offset, limit int) ([]S
 // index; ResidentScores sorts the few rows instead.
 const residentScoresQuery = `SELECT ` + scoreCols + `, r.as_of, r.model_version, r.row_count
 	FROM scores s JOIN score_runs r ON r.id = s.run_id
-	WHERE s.resident_id = ? AND s.run_id = (SELECT id FROM score_runs WHERE target = ? ORDER BY as_of DESC, id DESC LIMIT 1)`
+	WHERE s.resident_id = ? AND s.run_id = (SELECT id FROM score_runs WHERE target = ? AND state = 'complete'
+		ORDER BY as_of DESC, id DESC LIMIT 1)`
 
 func (d *db) ResidentScores(ctx context.Context, residentID string, targets ...Target) ([]ResidentScore, error) {
 	var out []ResidentScore

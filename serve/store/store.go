@@ -334,11 +334,16 @@ type Store interface {
 	// artifact.
 	ChampionVersions(ctx context.Context) (map[Target]int, error)
 
-	// RecordScoreRun stores a run, its scores and the cases it opens, in
-	// one transaction. A case is opened for each score ranked 1..Capacity
-	// whose entity has no open case of that kind. If a run with the same
-	// target, as-of date and model version exists it is returned unchanged
-	// with created false (idempotent).
+	// RecordScoreRun stores a run, its scores and the cases it opens. The
+	// run is written pending (scores in transactions of 10,000, so a large
+	// run does not hold the write lock for its whole length) and published
+	// in one transaction that opens its cases: readers see it whole or not
+	// at all, and a failure removes what was written. A case is opened for
+	// each score ranked 1..Capacity whose entity has no open case of that
+	// kind. If a complete run with the same target, as-of date and model
+	// version exists it is returned unchanged with created false
+	// (idempotent); one being recorded gives ErrConflict (a pending run idle
+	// for 30 minutes is taken over).
 	RecordScoreRun(ctx context.Context, run NewRun) (r ScoreRun, created bool, err error)
 	// ScoreRuns lists the runs of a target, newest first; "" for both.
 	ScoreRuns(ctx context.Context, target Target) ([]ScoreRun, error)

@@ -686,3 +686,72 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 		t.Errorf("%d migrations recorded, want %d", n, len(ms))
 	}
 }
+
+// TestScoreRunFailureLeavesNothing cancels a run after its first chunk of
+// scores is committed: the run, its scores and cases must all be gone, and
+// readers must never have seen the pending run.
+func TestScoreRunFailureLeavesNothing(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s Store, raw *sql.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		s.RegisterModel(ctx, testModel(ComplexCase))
+		d := s.(*db)
+		sawPending := false
+		d.afterScoreChunk = func() {
+			var n int
+			raw.QueryRow(`SELECT COUNT(*) FROM scores`).Scan(&n)
+			rs, _ := s.ResidentScores(context.Background(), "RP0001", ComplexCase)
+			runs, _ := s.ScoreRuns(context.Background(), ComplexCase)
+			sawPending = n > 0 && len(rs) == 0 && len(runs) == 0
+			cancel()
+		}
+		_, _, err := s.RecordScoreRun(ctx, NewRun{Target: ComplexCase, AsOf: "2025-03-31", ModelVersion: 1, Capacity: 5,
+			Scores: testScores(scoreChunk*2+5, "P")})
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("RecordScoreRun with a cancelled context: %v", err)
+		}
+		if !sawPending {
+			t.Error("the first chunk was not written pending-and-invisible")
+		}
+		for _, table := range []string{"score_runs", "scores", "cases", "case_events"} {
+			var n int
+			raw.QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n)
+			if n != 0 {
+				t.Errorf("%s has %d rows after a failed run, want 0", table, n)
+			}
+		}
+		// The same run can then be recorded.
+		d.afterScoreChunk = nil
+		r, created, err := s.RecordScoreRun(context.Background(), NewRun{Target: ComplexCase, AsOf: "2025-03-31", ModelVersion: 1,
+			Capacity: 5, Scores: testScores(50, "P")})
+		if err != nil || !created || r.CasesOpened != 5 {
+			t.Errorf("retry: %+v created %v, %v", r, created, err)
+		}
+	})
+}
+
+// TestPendingRunConflictsUntilStale: a run being recorded blocks the same
+// run; one left pending for longer than staleRun is taken over.
+func TestPendingRunConflictsUntilStale(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s Store, raw *sql.DB) {
+		ctx := context.Background()
+		s.RegisterModel(ctx, testModel(TenancyFraud))
+		d := s.(*db)
+		mustExec(t, raw, fmt.Sprintf(`INSERT INTO score_runs (target, as_of, model_version, created, row_count, capacity, state)
+			VALUES ('tenancy_fraud', '2025-03-31', 1, %d, 3, 1, 'pending')`, time.Now().UnixMicro()))
+		run := NewRun{Target: TenancyFraud, AsOf: "2025-03-31", ModelVersion: 1, Capacity: 1, Scores: testScores(3, "T")}
+		if _, _, err := s.RecordScoreRun(ctx, run); !errors.Is(err, ErrConflict) {
+			t.Fatalf("recording a run that is pending: %v, want ErrConflict", err)
+		}
+		d.now = func() time.Time { return time.Now().Add(staleRun + time.Minute) }
+		r, created, err := s.RecordScoreRun(ctx, run)
+		if err != nil || !created || r.Rows != 3 {
+			t.Fatalf("taking over a stale pending run: %+v, %v, %v", r, created, err)
+		}
+		var n int
+		raw.QueryRow(`SELECT COUNT(*) FROM score_runs`).Scan(&n)
+		if n != 1 {
+			t.Errorf("%d runs after the takeover, want 1", n)
+		}
+	})
+}
