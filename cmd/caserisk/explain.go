@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 
@@ -52,4 +53,35 @@ func writeExplanations(ctx context.Context, m *artifact.Model, tab *dataset.Tabl
 		return fmt.Errorf("explain %s into %s: %w", tab.Source, path, err)
 	}
 	return nil
+}
+
+// tableImportance ranks the model's features by mean absolute contribution
+// over at most maxRows evenly spaced rows of tab (all rows when maxRows is
+// 0), with total split gain for gbdt models.
+func tableImportance(ctx context.Context, m *artifact.Model, tab *dataset.Table, maxRows int) ([]explain.Importance, error) {
+	cols, err := m.Columns(tab)
+	if err != nil {
+		return nil, fmt.Errorf("importance on %s: %w", tab.Source, err)
+	}
+	imp, err := explain.GlobalImportance(ctx, m.Explainer(), m.Ensemble, m.Names(), explain.EvenlySpaced(cols, maxRows))
+	if err != nil {
+		return nil, fmt.Errorf("importance on %s: %w", tab.Source, err)
+	}
+	return imp, nil
+}
+
+// printImportance writes the n most important features as a table.
+func printImportance(w io.Writer, imp []explain.Importance, n int, trees bool) {
+	fmt.Fprintf(w, "%-44s %12s", "feature (by mean |contribution|, log-odds)", "mean |SHAP|")
+	if trees {
+		fmt.Fprintf(w, " %12s", "total gain")
+	}
+	fmt.Fprintln(w)
+	for _, f := range imp[:min(n, len(imp))] {
+		fmt.Fprintf(w, "%-44s %12.4f", f.Feature, f.MeanAbsSHAP)
+		if trees {
+			fmt.Fprintf(w, " %12.1f", f.Gain)
+		}
+		fmt.Fprintln(w)
+	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -100,5 +101,45 @@ func TestLogisticExplanationsAddUp(t *testing.T) {
 		if s := out[0] + out[1] + out[2]; math.Abs(s-m.Margin(x)) > 1e-12 {
 			t.Fatalf("row %v: contributions sum to %g, the model's margin is %g", x, s, m.Margin(x))
 		}
+	}
+}
+
+func TestTableImportance(t *testing.T) {
+	x, err := artifact.ReadXGBoostJSON([]byte(xgbOneTree), "m.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := x.Model(artifact.ImportOptions{Target: "label_y", Source: "m.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(t.TempDir(), "t.csv")
+	var b strings.Builder
+	b.WriteString("resident_id,a,b\n")
+	for i := range 100 {
+		fmt.Fprintf(&b, "R%d,%d,%d\n", i, i%7, i%3)
+	}
+	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tab, err := dataset.Read(context.Background(), data, dataset.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := tableImportance(context.Background(), m, tab, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	some, err := tableImportance(context.Background(), m, tab, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all[0].Feature != "b" || some[0].Feature != "b" || all[0].Gain != 3 {
+		t.Fatalf("importance %+v and %+v", all, some)
+	}
+	var out strings.Builder
+	printImportance(&out, all, 5, true)
+	if lines := strings.Count(out.String(), "\n"); lines != 3 || !strings.Contains(out.String(), "total gain") {
+		t.Fatalf("printed:\n%s", out.String())
 	}
 }
