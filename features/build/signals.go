@@ -256,6 +256,13 @@ func sig(name, unit, service, desc, tmpl, zero, missing string, f func(*evalCtx,
 		Aggregation: "signal", Template: tmpl, ZeroTemplate: zero, Missing: missing}, eval: f}
 }
 
+// signalWindows gives the look-back, in days, of the signals that have one.
+var signalWindows = map[string]int{
+	"moves_3y": 1095, "services_in_contact_365d": 365, "household_services_in_contact_365d": 365,
+	"persistent_absence_household": 365, "no_repairs_3y": 1095, "tenant_parks_elsewhere": 365,
+	"rent_months_in_advance": 365, "rent_paid_far_in_advance": 365,
+}
+
 // signals returns the named signals of an entity.
 func signals(kind string) map[string]*signal {
 	var list []*signal
@@ -387,6 +394,7 @@ func signals(kind string) map[string]*signal {
 	}
 	m := make(map[string]*signal, len(list))
 	for _, s := range list {
+		s.meta.WindowDays = signalWindows[s.meta.Name]
 		m[s.meta.Name] = s
 	}
 	return m
