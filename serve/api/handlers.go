@@ -712,31 +712,18 @@ func (s *Server) handlePromote(c *gin.Context) {
 	if !s.record(c, "promote", fmt.Sprintf("model/%s/%d", t, v)) {
 		return
 	}
-	s.promoteMu.Lock()
-	defer s.promoteMu.Unlock()
-	ctx := c.Request.Context()
-	m, err := s.cfg.Store.Model(ctx, t, v)
-	if errors.Is(err, store.ErrNotFound) {
+	promoted, err := s.Promote(c.Request.Context(), t, v, principal(c).Name)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		s.fail(c, problem.New(http.StatusNotFound, "no %s model version %d", t, v).WithFields(problem.FieldError{Field: "version", Detail: "not registered"}))
-		return
-	}
-	if err != nil {
-		s.internal(c, "read model", err)
-		return
-	}
-	ch, err := champion.Load(s.cfg.Load, m)
-	if err != nil {
+	case errors.Is(err, ErrArtifact):
 		s.fail(c, problem.New(http.StatusUnprocessableEntity, "the artifact of %s v%d does not load, so it cannot be champion: %v", t, v, err).
 			WithFields(problem.FieldError{Field: "version", Detail: "artifact does not load"}))
-		return
-	}
-	promoted, err := s.cfg.Store.PromoteModel(ctx, t, v, principal(c).Name)
-	if err != nil {
+	case err != nil:
 		s.internal(c, "promote model", err)
-		return
+	default:
+		c.JSON(http.StatusOK, toModelJSON(promoted))
 	}
-	s.install(ch)
-	c.JSON(http.StatusOK, toModelJSON(promoted))
 }
 
 // ---- score runs, labels, audit ----

@@ -124,6 +124,9 @@ func (s *Server) routes() *gin.Engine {
 		chain = append(chain, r.handler)
 		e.Handle(r.method, r.path, chain...)
 	}
+	if s.cfg.Pages != nil {
+		s.cfg.Pages(s, e)
+	}
 	return e
 }
 

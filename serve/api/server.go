@@ -60,6 +60,10 @@ type Config struct {
 	RefreshEvery time.Duration
 	// ShutdownGrace bounds the wait for requests in flight on shutdown; 0: 15s.
 	ShutdownGrace time.Duration
+	// Pages, when set, mounts more routes (the web pages of package web) on
+	// the engine after the API's, with the Server for its store, purpose
+	// rules, audit log and champions.
+	Pages func(s *Server, e *gin.Engine)
 }
 
 func (c *Config) defaults() error {
