@@ -66,6 +66,7 @@ Scores support a person's decision; they never act alone.`,
 		newImportCmd(),
 		newReportCmd(),
 		newDriftCmd(),
+		newDemoCmd(),
 	)
 	for _, c := range root.Commands() {
 		wrapArgs(c)

@@ -1,0 +1,124 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"caserisk/serve/api"
+	"caserisk/serve/api/champion"
+	"caserisk/serve/store"
+)
+
+// TestDemoEndToEnd runs the demo's whole pipeline on a small borough, then
+// serves it and checks that the complex-case queue holds scored residents
+// whose scores come with reasons, and that a second run reuses every step.
+func TestDemoEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the end-to-end demo takes about a minute; skipped with -short")
+	}
+	ctx := context.Background()
+	o := Defaults()
+	o.Dir, o.Residents, o.Capacity, o.Serve, o.Version = t.TempDir(), 6000, 25, false, "test"
+	var progress bytes.Buffer
+	o.Out = &progress
+	res, err := Run(ctx, o)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, progress.String())
+	}
+	if len(res.Runs) != 2 || len(res.Users) != 4 || len(res.Reports) != 4 || len(res.Champions) != 2 {
+		t.Fatalf("result %+v", res)
+	}
+
+	st, err := store.Open(ctx, res.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srv, err := api.New(ctx, api.Config{Store: st, Load: champion.LoadArtifact})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	token := map[string]string{}
+	for _, u := range res.Users {
+		token[u.Role] = u.Token
+	}
+	get := func(role, path string, v any) int {
+		req, _ := http.NewRequest("GET", hs.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token[role])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if v != nil && resp.StatusCode == 200 {
+			if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return resp.StatusCode
+	}
+	var queue struct {
+		Total int `json:"total"`
+		Cases []struct {
+			ResidentID string  `json:"resident_id"`
+			Score      float64 `json:"score"`
+			Rank       int     `json:"rank"`
+		} `json:"cases"`
+	}
+	if code := get("caseworker", "/api/v1/queues/complex-cases?limit=5", &queue); code != 200 {
+		t.Fatalf("queue: HTTP %d", code)
+	}
+	if queue.Total != o.Capacity || len(queue.Cases) != 5 || queue.Cases[0].Rank != 1 || queue.Cases[0].Score <= queue.Cases[4].Score {
+		t.Fatalf("queue %+v", queue)
+	}
+	for _, c := range queue.Cases {
+		var risk struct {
+			Scores []struct {
+				Target  string `json:"target"`
+				Band    string `json:"band"`
+				Reasons []struct {
+					Text string `json:"text"`
+				} `json:"reasons"`
+			} `json:"scores"`
+		}
+		if code := get("caseworker", "/api/v1/residents/"+c.ResidentID+"/risk", &risk); code != 200 {
+			t.Fatalf("risk of %s: HTTP %d", c.ResidentID, code)
+		}
+		if len(risk.Scores) != 1 || risk.Scores[0].Target != "complex_case" || risk.Scores[0].Band != "high" || len(risk.Scores[0].Reasons) == 0 {
+			t.Fatalf("risk of %s: %+v", c.ResidentID, risk)
+		}
+		for _, r := range risk.Scores[0].Reasons {
+			if r.Text == "" || strings.Contains(r.Text, "_") {
+				t.Errorf("reason %q is empty or shows an internal name", r.Text)
+			}
+		}
+	}
+	// Purpose limits hold on the demo's users.
+	if code := get("caseworker", "/api/v1/queues/tenancy-fraud", nil); code != 403 {
+		t.Errorf("caseworker reading the fraud queue: HTTP %d, want 403", code)
+	}
+
+	// A second run reuses every step that writes files and changes nothing.
+	progress.Reset()
+	again, err := Run(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(progress.String(), "reusing"); n != 3 {
+		t.Errorf("second run reused %d steps, want 3:\n%s", n, progress.String())
+	}
+	for i := range again.Runs {
+		if again.Runs[i].ID != res.Runs[i].ID {
+			t.Errorf("second run made a new score run: %d, was %d", again.Runs[i].ID, res.Runs[i].ID)
+		}
+	}
+	t.Log(progress.String())
+}
