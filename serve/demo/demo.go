@@ -159,7 +159,9 @@ func (d *run) say(format string, args ...any) {
 	fmt.Fprintf(d.o.Out, format+"\n", args...)
 }
 
-func (d *run) path(parts ...string) string { return filepath.Join(append([]string{d.o.Dir}, parts...)...) }
+func (d *run) path(parts ...string) string {
+	return filepath.Join(append([]string{d.o.Dir}, parts...)...)
+}
 
 // fresh reports whether the outputs of a step exist with a stamp equal to
 // key; done records it after the step.
