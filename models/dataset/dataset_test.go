@@ -586,3 +586,17 @@ func FuzzFastDecimal(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReadParquet feeds corrupted Parquet files to the reader: it must
+// return a table or an error, never panic.
+func FuzzReadParquet(f *testing.F) {
+	var buf bytes.Buffer
+	if err := WriteParquet(&buf, synthetic(20, 1)); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(buf.Bytes())
+	f.Add([]byte("PAR1PAR1"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = ReadParquet(context.Background(), "fuzz.parquet", bytes.NewReader(b), int64(len(b)), Options{Label: "label_escalation"})
+	})
+}

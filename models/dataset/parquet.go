@@ -47,7 +47,13 @@ func readParquetFile(ctx context.Context, path string, o Options) (*Table, error
 // give the 1-based data row and the column of a bad value. Numeric and
 // boolean columns are read as numbers, DATE columns as ISO dates, and text
 // columns are parsed as a CSV cell would be.
-func ReadParquet(ctx context.Context, source string, r io.ReaderAt, size int64, o Options) (*Table, error) {
+func ReadParquet(ctx context.Context, source string, r io.ReaderAt, size int64, o Options) (t *Table, err error) {
+	// parquet-go can panic on a corrupted file; report it as a bad input.
+	defer func() {
+		if p := recover(); p != nil {
+			t, err = nil, fmt.Errorf("%s: corrupt parquet file: %v", source, p)
+		}
+	}()
 	pf, err := parquet.OpenFile(r, size)
 	if err != nil {
 		return nil, fmt.Errorf("%s: open parquet: %w", source, err)
@@ -84,19 +90,34 @@ func ReadParquet(ctx context.Context, source string, r io.ReaderAt, size int64, 
 		return nil, err
 	}
 	rows := int(pf.NumRows())
+	if rows < 0 {
+		return nil, fmt.Errorf("%s: the footer claims %d rows", source, rows)
+	}
+	// Columns grow as rows arrive rather than trusting the footer's count
+	// for one allocation: a corrupted footer must not exhaust memory.
 	a := &assembled{header: header, roles: roles, audit: o.Audit, nums: make([][]float64, len(header)), strs: make([][]string, len(header))}
 	stats := make([]colStats, len(header))
 	for j, r := range roles {
 		stats[j] = newColStats()
 		switch {
 		case r == roleKey || (r == roleFeature && kinds[j] == leafDate):
-			a.strs[j] = make([]string, rows)
+			a.strs[j] = []string{}
 			a.roles[j] = roleKey
 		case r == roleFeature && kinds[j] == leafText:
-			a.nums[j] = make([]float64, rows)
-			a.strs[j] = make([]string, rows) // kept in case it is a date column
+			a.nums[j] = []float64{}
+			a.strs[j] = []string{} // kept in case it is a date column
 		case r == roleFeature || r == roleLabel:
-			a.nums[j] = make([]float64, rows)
+			a.nums[j] = []float64{}
+		}
+	}
+	grow := func(n int) {
+		for j := range a.nums {
+			if a.nums[j] != nil {
+				a.nums[j] = append(a.nums[j], make([]float64, n)...)
+			}
+			if a.strs[j] != nil {
+				a.strs[j] = append(a.strs[j], make([]string, n)...)
+			}
 		}
 	}
 
@@ -113,6 +134,10 @@ func ReadParquet(ctx context.Context, source string, r io.ReaderAt, size int64, 
 		if n+row > rows {
 			return nil, fmt.Errorf("%s: more rows than the footer's %d", source, rows)
 		}
+		if n == 0 && err == nil {
+			return nil, fmt.Errorf("%s: row %d: the reader makes no progress; the file is corrupt", source, row+1)
+		}
+		grow(n)
 		for _, pr := range buf[:n] {
 			for _, v := range pr {
 				j := v.Column()
