@@ -163,13 +163,22 @@ wrk.headers["Authorization"] = "Bearer ` + token + `"
 }
 
 // BenchmarkServeWrk measures the service with wrk against the issue's
-// bars; it skips when wrk is not installed.
+// bars (5 s per endpoint, 2 wrk threads, 16 connections or
+// $CASERISK_WRK_CONNECTIONS); it skips when wrk is not installed.
 func BenchmarkServeWrk(b *testing.B) {
 	wrk, err := exec.LookPath("wrk")
 	if err != nil {
 		b.Skip("wrk not installed (apt-get install wrk): skipping the load benchmarks")
 	}
 	const nfeat = 50
+	conns := 16
+	if v := os.Getenv("CASERISK_WRK_CONNECTIONS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			b.Fatalf("CASERISK_WRK_CONNECTIONS=%q: want a positive whole number", v)
+		}
+		conns = n
+	}
 	e, base, stop := benchServer(b, nfeat)
 	defer stop()
 	oneRow, _ := json.Marshal(map[string]any{"rows": []any{e.row(7)}})
@@ -192,13 +201,13 @@ func BenchmarkServeWrk(b *testing.B) {
 	}
 	b.Run("score-1-row", func(b *testing.B) {
 		for range b.N {
-			r := runWrk(b, wrk, base+"/api/v1/score?target=complex_case", postScript(e.tokens[auth.DataScientist], string(oneRow)), d, 16)
+			r := runWrk(b, wrk, base+"/api/v1/score?target=complex_case", postScript(e.tokens[auth.DataScientist], string(oneRow)), d, conns)
 			report(b, r, barScoreRPS, barScoreP99ms)
 		}
 	})
 	b.Run("score-1-row-5-reasons", func(b *testing.B) {
 		for range b.N {
-			r := runWrk(b, wrk, base+"/api/v1/score?target=complex_case", postScript(e.tokens[auth.DataScientist], string(withReasons)), d, 16)
+			r := runWrk(b, wrk, base+"/api/v1/score?target=complex_case", postScript(e.tokens[auth.DataScientist], string(withReasons)), d, conns)
 			report(b, r, barReasonsRPS, 0)
 		}
 	})
@@ -213,7 +222,7 @@ end
 `
 		for range b.N {
 			before := e.auditCount("resident/")
-			r := runWrk(b, wrk, base, script, d, 16)
+			r := runWrk(b, wrk, base, script, d, conns)
 			report(b, r, barRiskRPS, 0)
 			// Every read is in the audit log.
 			if got := e.auditCount("resident/") - before; got < min(r.total, 1000) {
@@ -249,7 +258,7 @@ end
 					time.Sleep(500 * time.Millisecond)
 				}
 			}()
-			r := runWrk(b, wrk, base+"/api/v1/score?target=complex_case", postScript(e.tokens[auth.DataScientist], string(withReasons)), d, 16)
+			r := runWrk(b, wrk, base+"/api/v1/score?target=complex_case", postScript(e.tokens[auth.DataScientist], string(withReasons)), d, conns)
 			wg.Wait()
 			b.ReportMetric(float64(promotions), "promotions")
 			b.ReportMetric(float64(r.non2xx+r.errors), "failed")
