@@ -1,0 +1,271 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"caserisk/serve/store"
+)
+
+// client is a browser-like HTTP client with a cookie jar that does not
+// follow redirects, so tests see each answer.
+func client(t *testing.T) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+var csrfRe = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+// get fetches a page and returns its status and body.
+func get(t *testing.T, c *http.Client, u string) (int, string) {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+func post(t *testing.T, c *http.Client, u string, form url.Values) (int, string, string) {
+	t.Helper()
+	resp, err := c.PostForm(u, form)
+	if err != nil {
+		t.Fatalf("POST %s: %v", u, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header.Get("Location"), string(b)
+}
+
+func csrfOf(t *testing.T, body string) string {
+	t.Helper()
+	m := csrfRe.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no CSRF token in the page")
+	}
+	return m[1]
+}
+
+// signIn signs a client in with a role's token and returns the session's
+// CSRF token.
+func signIn(t *testing.T, b *borough, c *http.Client, role string) string {
+	t.Helper()
+	_, body := get(t, c, b.ts.URL+"/sign-in")
+	code, loc, _ := post(t, c, b.ts.URL+"/sign-in", url.Values{"csrf_token": {csrfOf(t, body)}, "token": {b.tokens[role]}})
+	if code != http.StatusSeeOther || loc != "/" {
+		t.Fatalf("sign in as %s: status %d location %q", role, code, loc)
+	}
+	return sessionCSRF(t, b, c)
+}
+
+// sessionCSRF reads the session's CSRF token from the sign-out form of the
+// user's start page.
+func sessionCSRF(t *testing.T, b *borough, c *http.Client) string {
+	t.Helper()
+	resp, err := c.Get(b.ts.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	_, body := get(t, c, b.ts.URL+loc)
+	return csrfOf(t, body)
+}
+
+func TestSignIn(t *testing.T) {
+	b := setup(t)
+	tests := []struct {
+		name     string
+		token    string
+		withCSRF bool
+		want     int
+		wantText string
+	}{
+		{"no token", "", true, http.StatusUnauthorized, "Enter your access token"},
+		{"malformed token", "hello", true, http.StatusUnauthorized, "starts with crk_"},
+		{"unknown token", flip(b.tokens["caseworker"]), true, http.StatusUnauthorized, "not recognised"},
+		{"no CSRF token", b.tokens["caseworker"], false, http.StatusForbidden, "form has expired"},
+		{"good token", b.tokens["caseworker"], true, http.StatusSeeOther, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := client(t)
+			_, body := get(t, c, b.ts.URL+"/sign-in")
+			form := url.Values{"token": {tc.token}}
+			if tc.withCSRF {
+				form.Set("csrf_token", csrfOf(t, body))
+			}
+			code, _, page := post(t, c, b.ts.URL+"/sign-in", form)
+			if code != tc.want || !strings.Contains(page, tc.wantText) {
+				t.Fatalf("status %d, want %d; page holds %q: %v", code, tc.want, tc.wantText, strings.Contains(page, tc.wantText))
+			}
+			if strings.Contains(page, tc.token) && tc.token != "" {
+				t.Fatalf("the page repeats the token")
+			}
+		})
+	}
+}
+
+// flip changes a token's last character, keeping its shape.
+func flip(tok string) string {
+	last := tok[len(tok)-1]
+	repl := byte('A')
+	if last == 'A' {
+		repl = 'B'
+	}
+	return tok[:len(tok)-1] + string(repl)
+}
+
+func TestSessionCookie(t *testing.T) {
+	b := setup(t)
+	c := client(t)
+	_, body := get(t, c, b.ts.URL+"/sign-in")
+	resp, err := c.PostForm(b.ts.URL+"/sign-in", url.Values{"csrf_token": {csrfOf(t, body)}, "token": {b.tokens["caseworker"]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var found bool
+	for _, ck := range resp.Cookies() {
+		if ck.Name != "caserisk_session" {
+			continue
+		}
+		found = true
+		if !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode || len(ck.Value) < 40 || strings.Contains(ck.Value, b.tokens["caseworker"]) {
+			t.Fatalf("session cookie: HttpOnly %v SameSite %v value length %d", ck.HttpOnly, ck.SameSite, len(ck.Value))
+		}
+	}
+	if !found {
+		t.Fatal("no session cookie set")
+	}
+}
+
+func TestSignedOutIsSentToSignIn(t *testing.T) {
+	b := setup(t)
+	for _, path := range []string{"/", "/reviews", "/fraud-referrals", "/residents/R1", "/cases/1", "/models", "/admin/audit", "/admin/users"} {
+		c := client(t)
+		resp, err := c.Get(b.ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/sign-in" {
+			t.Errorf("GET %s signed out: %d → %q, want 303 → /sign-in", path, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+}
+
+// firstCase returns the top open case of a kind.
+func firstCase(t *testing.T, b *borough, kind store.Target) store.Case {
+	t.Helper()
+	cs, _, err := b.st.Queue(context.Background(), store.QueueQuery{Kind: kind, Limit: 1})
+	if err != nil || len(cs) == 0 {
+		t.Fatalf("no open %s case: %v", kind, err)
+	}
+	return cs[0]
+}
+
+// TestPurposeLimits checks each role reaches exactly the pages its purpose
+// allows, with the API's rules.
+func TestPurposeLimits(t *testing.T) {
+	b := setup(t)
+	cc := firstCase(t, b, store.ComplexCase)
+	fc := firstCase(t, b, store.TenancyFraud)
+	pages := map[string]string{
+		"reviews": "/reviews", "fraud": "/fraud-referrals", "complex case": fmt.Sprintf("/cases/%d", cc.ID),
+		"fraud case": fmt.Sprintf("/cases/%d", fc.ID), "resident": "/residents/" + cc.ResidentID,
+		"models": "/models", "audit": "/admin/audit", "users": "/admin/users",
+	}
+	allowed := map[string][]string{
+		"caseworker":     {"reviews", "complex case", "resident"},
+		"fraud_officer":  {"fraud", "fraud case", "resident"},
+		"data_scientist": {"models"},
+		"admin":          {"models", "audit", "users"},
+	}
+	for role, ok := range allowed {
+		t.Run(role, func(t *testing.T) {
+			c := client(t)
+			signIn(t, b, c, role)
+			for name, path := range pages {
+				want := http.StatusForbidden
+				for _, a := range ok {
+					if a == name {
+						want = http.StatusOK
+					}
+				}
+				code, body := get(t, c, b.ts.URL+path)
+				if code != want {
+					t.Errorf("%s GET %s: %d, want %d", role, path, code, want)
+				}
+				if code == http.StatusForbidden && !strings.Contains(body, "You cannot see this page") {
+					t.Errorf("%s GET %s: 403 is not an error page", role, path)
+				}
+			}
+		})
+	}
+	// A fraud officer may see a resident, but never their complex-case score.
+	c := client(t)
+	signIn(t, b, c, "fraud_officer")
+	_, body := get(t, c, b.ts.URL+"/residents/"+cc.ResidentID)
+	if strings.Contains(body, "Complex case score") {
+		t.Fatal("a fraud officer sees a complex-case score")
+	}
+}
+
+func TestCSRFRequiredOnPost(t *testing.T) {
+	b := setup(t)
+	c := client(t)
+	signIn(t, b, c, "caseworker")
+	cc := firstCase(t, b, store.ComplexCase)
+	for _, token := range []string{"", "forged"} {
+		code, _, body := post(t, c, fmt.Sprintf("%s/cases/%d/status", b.ts.URL, cc.ID), url.Values{"csrf_token": {token}, "status": {"reviewing"}})
+		if code != http.StatusForbidden || !strings.Contains(body, "form has expired") {
+			t.Fatalf("POST with CSRF %q: status %d", token, code)
+		}
+	}
+	k, err := b.st.Case(context.Background(), cc.ID)
+	if err != nil || k.Status != cc.Status {
+		t.Fatalf("a forged POST changed the case: %v %v", k.Status, err)
+	}
+}
+
+func TestErrorsArePages(t *testing.T) {
+	b := setup(t)
+	c := client(t)
+	signIn(t, b, c, "caseworker")
+	tests := []struct {
+		path string
+		want int
+	}{
+		{"/cases/999999999", http.StatusNotFound},
+		{"/cases/abc", http.StatusNotFound},
+		{"/residents/NOPE-0", http.StatusNotFound},
+		{"/residents/" + url.PathEscape("bad id!"), http.StatusNotFound},
+		{"/reviews?offset=-4", http.StatusBadRequest},
+	}
+	for _, tc := range tests {
+		code, body := get(t, c, b.ts.URL+tc.path)
+		if code != tc.want || !strings.Contains(body, "<h1>") || strings.Contains(body, "goroutine") {
+			t.Errorf("GET %s: %d, want %d as a page", tc.path, code, tc.want)
+		}
+	}
+}

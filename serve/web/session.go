@@ -1,0 +1,268 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"caserisk/serve/api"
+	"caserisk/serve/audit"
+	"caserisk/serve/auth"
+)
+
+// Cookie names.
+const (
+	sessionCookie = "caserisk_session"
+	// preCookie carries the sign-in form's CSRF token before a session
+	// exists (double submit: the form must echo the cookie).
+	preCookie = "caserisk_signin"
+	csrfField = "csrf_token"
+	keySess   = "caserisk.web.session"
+)
+
+// maxSessions bounds the sessions held; when full, expired ones are dropped
+// and, if none is, sign-in is refused until one ends.
+const maxSessions = 10000
+
+// session is a signed-in user's server-side state.
+type session struct {
+	id      string
+	token   string // the bearer token, re-checked on every request
+	csrf    string
+	user    auth.Principal
+	created time.Time
+	seen    time.Time
+}
+
+// sessions is the in-memory session table.
+type sessions struct {
+	idle, max time.Duration
+	now       func() time.Time
+	mu        sync.Mutex
+	m         map[string]*session
+}
+
+func newSessions(idle, max time.Duration, now func() time.Time) *sessions {
+	return &sessions{idle: idle, max: max, now: now, m: make(map[string]*session)}
+}
+
+// errFull reports that no session can be created now.
+var errFull = errors.New("too many sessions")
+
+// randomID returns 32 random bytes, URL-safe base64.
+func randomID() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on Linux
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// create starts a session for user, authenticated by token.
+func (ss *sessions) create(token string, user auth.Principal) (*session, error) {
+	now := ss.now()
+	s := &session{id: randomID(), token: token, csrf: randomID(), user: user, created: now, seen: now}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if len(ss.m) >= maxSessions {
+		for id, o := range ss.m {
+			if ss.expired(o, now) {
+				delete(ss.m, id)
+			}
+		}
+		if len(ss.m) >= maxSessions {
+			return nil, errFull
+		}
+	}
+	ss.m[s.id] = s
+	return s, nil
+}
+
+func (ss *sessions) expired(s *session, now time.Time) bool {
+	return now.Sub(s.seen) > ss.idle || now.Sub(s.created) > ss.max
+}
+
+// get returns the live session with id and marks it used.
+func (ss *sessions) get(id string) (*session, bool) {
+	now := ss.now()
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	s, ok := ss.m[id]
+	if !ok {
+		return nil, false
+	}
+	if ss.expired(s, now) {
+		delete(ss.m, id)
+		return nil, false
+	}
+	s.seen = now
+	cp := *s
+	return &cp, true
+}
+
+// end removes a session.
+func (ss *sessions) end(id string) {
+	ss.mu.Lock()
+	delete(ss.m, id)
+	ss.mu.Unlock()
+}
+
+// setCookie writes a cookie that scripts cannot read, that is not sent on
+// cross-site requests, and that is Secure when the request came over TLS.
+func setCookie(c *gin.Context, name, value string, maxAge int) {
+	http.SetCookie(c.Writer, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: c.Request.TLS != nil, SameSite: http.SameSiteStrictMode})
+}
+
+// sessionOf returns the request's session, set by withUser.
+func sessionOf(c *gin.Context) (*session, bool) {
+	v, ok := c.Get(keySess)
+	if !ok {
+		return nil, false
+	}
+	s, ok := v.(*session)
+	return s, ok
+}
+
+// principalOf returns the signed-in user.
+func principalOf(c *gin.Context) auth.Principal {
+	if s, ok := sessionOf(c); ok {
+		return s.user
+	}
+	return auth.Principal{}
+}
+
+// withUser wraps a handler for signed-in users: it finds the session,
+// re-checks its token against the store (a disabled user is signed out),
+// and checks the CSRF token of a POST. Without a session it sends the
+// browser to sign in.
+func (p *pages) withUser(h gin.HandlerFunc) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id, err := c.Cookie(sessionCookie)
+		var s *session
+		ok := err == nil
+		if ok {
+			s, ok = p.sessions.get(id)
+		}
+		if ok {
+			u, err := auth.Authenticate(c.Request.Context(), p.st, s.token)
+			switch {
+			case errors.Is(err, auth.ErrUnauthenticated):
+				p.sessions.end(s.id)
+				ok = false
+			case err != nil:
+				p.failed(c, "check your sign-in", err)
+				return
+			default:
+				s.user = u
+			}
+		}
+		if !ok {
+			setCookie(c, sessionCookie, "", -1)
+			if c.Request.Method == http.MethodGet {
+				c.Redirect(http.StatusSeeOther, "/sign-in")
+				c.Abort()
+				return
+			}
+			p.errorPage(c, http.StatusUnauthorized, "You are signed out", "Your session has ended. Sign in again and repeat the change.")
+			return
+		}
+		c.Set(keySess, s)
+		if c.Request.Method == http.MethodPost && !sameToken(c.PostForm(csrfField), s.csrf) {
+			p.errorPage(c, http.StatusForbidden, "The form has expired",
+				"The form did not carry this session's security token. Go back, reload the page and try again.")
+			return
+		}
+		h(c)
+	}
+}
+
+// sameToken compares two secrets in constant time; empty never matches.
+func sameToken(got, want string) bool {
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// audit writes an audit row for the signed-in user and reports whether it
+// was stored; when it was not it answers with an error page, since an
+// unaudited read is never shown.
+func (p *pages) audit(c *gin.Context, action, resource string) bool {
+	u := principalOf(c)
+	err := p.record(c.Request.Context(), u, action, resource, reqID(c))
+	if err != nil {
+		p.failed(c, "record this view in the audit log, so it is not shown", err)
+		return false
+	}
+	return true
+}
+
+func (p *pages) record(ctx context.Context, u auth.Principal, action, resource, reqID string) error {
+	return p.srv.Audit(ctx, audit.Record{At: p.o.Now(), UserID: u.UserID, User: u.Name, Role: string(u.Role),
+		Action: action, Resource: resource, Purpose: api.Purpose(u.Role), RequestID: reqID})
+}
+
+// signInForm shows the sign-in page with a fresh double-submit token.
+func (p *pages) signInForm(c *gin.Context) {
+	tok := randomID()
+	setCookie(c, preCookie, tok, 3600)
+	p.render(c, http.StatusOK, "signin", view{Title: "Sign in", CSRF: tok})
+}
+
+// signIn checks the token, starts a session and sends the user to their
+// start page.
+func (p *pages) signIn(c *gin.Context) {
+	pre, err := c.Cookie(preCookie)
+	if err != nil || !sameToken(c.PostForm(csrfField), pre) {
+		p.errorPage(c, http.StatusForbidden, "The form has expired", "Go back to the sign-in page, reload it and try again.")
+		return
+	}
+	retry := func(msg string) {
+		tok := randomID()
+		setCookie(c, preCookie, tok, 3600)
+		p.render(c, http.StatusUnauthorized, "signin", view{Title: "Sign in", CSRF: tok, Errors: []fieldErr{{Field: "token", Msg: msg}}})
+	}
+	raw := c.PostForm("token")
+	if raw == "" {
+		retry("Enter your access token")
+		return
+	}
+	tok, err := auth.ParseBearer("Bearer " + raw)
+	if err != nil {
+		retry("Enter an access token in the right form: it starts with crk_")
+		return
+	}
+	u, err := auth.Authenticate(c.Request.Context(), p.st, tok)
+	if errors.Is(err, auth.ErrUnauthenticated) {
+		retry("The access token is not recognised or has been withdrawn")
+		return
+	}
+	if err != nil {
+		p.failed(c, "check your access token", err)
+		return
+	}
+	s, err := p.sessions.create(tok, u)
+	if err != nil {
+		p.errorPage(c, http.StatusServiceUnavailable, "Sorry, the service is busy", "Too many people are signed in. Try again in a few minutes.")
+		return
+	}
+	if err := p.record(c.Request.Context(), u, "sign_in", "session", reqID(c)); err != nil {
+		p.sessions.end(s.id)
+		p.failed(c, "record your sign-in in the audit log", err)
+		return
+	}
+	setCookie(c, preCookie, "", -1)
+	setCookie(c, sessionCookie, s.id, 0)
+	c.Redirect(http.StatusSeeOther, "/")
+}
+
+// signOut ends the session.
+func (p *pages) signOut(c *gin.Context) {
+	s, _ := sessionOf(c)
+	p.sessions.end(s.id)
+	setCookie(c, sessionCookie, "", -1)
+	c.Redirect(http.StatusSeeOther, "/sign-in")
+}
