@@ -225,58 +225,11 @@ func newModelsListCmd() *cobra.Command {
 	return cmd
 }
 
+// newModelsLabelsCmd is the older name of caserisk labels export (one
+// implementation, in labels.go).
 func newModelsLabelsCmd() *cobra.Command {
-	var dbURL, target, out, by string
-	cmd := &cobra.Command{
-		Use:   "labels",
-		Short: "Export closed cases' outcomes as training labels (CSV)",
-		Long: `Write the outcomes of closed cases of a target as labels for retraining: one
-row per case with the as-of date of the run that flagged it, the label
-(1 or 0) and the outcome. Outcomes that say nothing about the target
-(not reachable, already known, insufficient evidence) are left out.
-Labels come only from flagged cases, so they are not a random sample.`,
-		Example: "  caserisk models labels --db sqlite://./caserisk.db --target tenancy_fraud --out labels.csv",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := requireFlags(cmd, "target"); err != nil {
-				return err
-			}
-			t, err := parseTargetFlag(cmd, target)
-			if err != nil {
-				return err
-			}
-			return withStore(cmd.Context(), dbURL, func(s store.Store) error {
-				labels, err := s.Labels(cmd.Context(), t)
-				if err != nil {
-					return err
-				}
-				// The export carries resident identifiers: it is audited.
-				if err := auditCLI(cmd.Context(), s, by, "labels.export", "labels/"+string(t), "model retraining"); err != nil {
-					return err
-				}
-				if out == "" || out == "-" {
-					return store.WriteLabelsCSV(cmd.OutOrStdout(), labels)
-				}
-				f, err := os.Create(out)
-				if err != nil {
-					return fmt.Errorf("labels: %w", err)
-				}
-				if err := store.WriteLabelsCSV(f, labels); err != nil {
-					f.Close()
-					return err
-				}
-				if err := f.Close(); err != nil {
-					return fmt.Errorf("labels: %w", err)
-				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d %s labels to %s\n", len(labels), t, out)
-				return nil
-			})
-		},
-	}
-	addStoreFlag(cmd, &dbURL)
-	cmd.Flags().StringVar(&target, "target", "", "complex_case or tenancy_fraud (required)")
-	cmd.Flags().StringVar(&out, "out", "-", "the CSV file to write; - for standard output")
-	addByFlag(cmd, &by, "exports the labels")
+	cmd := newLabelsExportCmd("labels")
+	cmd.Short += " (the same as caserisk labels export)"
 	return cmd
 }
 

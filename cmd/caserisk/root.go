@@ -67,6 +67,8 @@ Scores support a person's decision; they never act alone.`,
 		newReportCmd(),
 		newDriftCmd(),
 		newDemoCmd(),
+		newPipelineCmd(),
+		newLabelsCmd(),
 	)
 	for _, c := range root.Commands() {
 		wrapArgs(c)

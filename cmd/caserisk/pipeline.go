@@ -1,0 +1,130 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/user"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+
+	"caserisk/serve/pipeline"
+)
+
+func newPipelineCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "pipeline",
+		Short: "Retrain: features, temporal cross-validation, evaluation, reports and registration in one run",
+		Long: `The retraining pipeline reads a YAML config (caserisk pipeline example prints
+a documented one), builds point-in-time features from the extracts merged with
+the outcomes recorded in the case store, picks parameters by temporal
+cross-validation, fits calibrated candidates, evaluates them and the current
+champion on the temporal hold-out, writes a report per candidate and registers
+the best candidate per target. It never promotes: a person does.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newPipelineRunCmd(), newPipelineShowCmd(), newPipelineExampleCmd())
+	return cmd
+}
+
+func newPipelineRunCmd() *cobra.Command {
+	var config, dbURL string
+	var quiet bool
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run the pipeline (reusing finished steps of a run with the same inputs)",
+		Long: `Run the pipeline of --config. The run id comes from the inputs (the config,
+every input file's SHA-256, the outcomes and the code version): running the
+same inputs again reuses each finished step, so an interrupted run resumes.
+--db sets the registry the best candidates are registered in (overriding the
+config's registry).`,
+		Example: "  caserisk pipeline run --config pipeline.yaml --db sqlite://./caserisk.db",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := requireFlags(cmd, "config"); err != nil {
+				return err
+			}
+			b, err := os.ReadFile(config)
+			if err != nil {
+				return usagef("%s: --config: %v", cmd.CommandPath(), err)
+			}
+			c, err := pipeline.LoadConfig(config)
+			if err != nil {
+				return usagef("%s: %v", cmd.CommandPath(), err)
+			}
+			by := "pipeline"
+			if u, err := user.Current(); err == nil && u.Username != "" {
+				by = "pipeline:" + u.Username
+			}
+			o := pipeline.Options{Config: c, ConfigBytes: b, Version: version, By: by, Out: cmd.OutOrStdout()}
+			if cmd.Flags().Changed("db") {
+				o.Registry = dbURL
+			}
+			if f, ok := cmd.ErrOrStderr().(*os.File); ok && !quiet && isatty.IsTerminal(f.Fd()) {
+				o.Progress = f
+			}
+			m, err := pipeline.Run(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "\nshow it again with: caserisk pipeline show --results %s %s\n", c.Results, m.ID)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&config, "config", "", "the pipeline config (YAML; required)")
+	cmd.Flags().StringVar(&dbURL, "db", "", "registry database URL (default: the config's registry)")
+	cmd.Flags().BoolVar(&quiet, "quiet", false, "no per-file progress from the feature builder")
+	return cmd
+}
+
+func newPipelineShowCmd() *cobra.Command {
+	var results, config string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "show RUN",
+		Short: "Print a run's manifest: inputs, candidates, hold-out metrics, champion comparison",
+		Example: `  caserisk pipeline show --config pipeline.yaml 20250101-3f2a9c1d4e5b
+  caserisk pipeline show pipeline-runs/runs/20250101-3f2a9c1d4e5b --json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if config != "" {
+				c, err := pipeline.LoadConfig(config)
+				if err != nil {
+					return usagef("%s: %v", cmd.CommandPath(), err)
+				}
+				results = c.Results
+			}
+			m, err := pipeline.ReadManifest(results, args[0])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(m); err != nil {
+					return fmt.Errorf("pipeline show: %w", err)
+				}
+				return nil
+			}
+			return m.WriteSummary(cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().StringVar(&results, "results", "", "the results directory holding runs/RUN")
+	cmd.Flags().StringVar(&config, "config", "", "take the results directory from this config")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the whole manifest as JSON")
+	return cmd
+}
+
+func newPipelineExampleCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "example",
+		Short: "Print a documented example config",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, err := cmd.OutOrStdout().Write(pipeline.Example())
+			return err
+		},
+	}
+}

@@ -1,0 +1,501 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"caserisk/models/artifact"
+	"caserisk/models/dataset"
+	"caserisk/models/fairness"
+	"caserisk/models/metrics"
+	"caserisk/models/report"
+	"caserisk/serve/audit"
+	"caserisk/serve/store"
+)
+
+// Fold is one temporal cross-validation fold of a setting.
+type Fold struct {
+	TrainUpTo string `json:"train_up_to"` // training rows are dated up to here
+	Validate  string `json:"validate"`    // validation rows are dated here
+	Rows      int    `json:"rows"`        // labelled validation rows
+	Positives int    `json:"positives"`
+	AUC       Num    `json:"roc_auc"`
+	AP        Num    `json:"average_precision"`
+	// Skipped says why the fold was not scored (one class only).
+	Skipped string `json:"skipped,omitempty"`
+}
+
+// CVResult is a setting's cross-validation.
+type CVResult struct {
+	Setting Setting `json:"setting"`
+	Folds   []Fold  `json:"folds"`
+	// Score is the mean of the scored folds' select_by metric; null when
+	// no fold could be scored.
+	Score Num `json:"score"`
+}
+
+// folds splits the training table into the rolling folds: fold k trains
+// on rows dated up to d[k-1] and validates on rows dated d[k].
+func folds(tab *dataset.Table, days []string) (trains, valids []*dataset.Table, err error) {
+	for k := 1; k < len(days); k++ {
+		upTo, _, err := tab.SplitAfter(days[k])
+		if err != nil {
+			return nil, nil, err
+		}
+		tr, va, err := upTo.SplitAfter(days[k-1])
+		if err != nil {
+			return nil, nil, err
+		}
+		trains, valids = append(trains, tr), append(valids, va)
+	}
+	return trains, valids, nil
+}
+
+func bothClasses(t *dataset.Table) (rows, pos int, ok bool) {
+	l, _ := t.DropUnlabelled()
+	rows, pos = l.Len(), l.Positives()
+	return rows, pos, pos > 0 && pos < rows
+}
+
+func (r *runner) cvPath(t target) string { return r.path("cv", t.name+".json") }
+
+func (r *runner) crossValidate(ctx context.Context) (bool, error) {
+	reusedAll := true
+	days := make([]string, len(r.c.TrainAsOf))
+	for i, d := range r.c.TrainAsOf {
+		days[i] = d.Day.String()
+	}
+	for _, name := range r.c.targets() {
+		t := targetOf(name)
+		path := r.cvPath(t)
+		if fresh(path+".done", path) {
+			continue
+		}
+		reusedAll = false
+		tab, err := r.read(ctx, t, "train")
+		if err != nil {
+			return false, err
+		}
+		trains, valids, err := folds(tab, days)
+		if err != nil {
+			return false, err
+		}
+		var results []CVResult
+		for _, s := range r.c.settings() {
+			res := CVResult{Setting: s}
+			sum, n := 0.0, 0
+			for k := range trains {
+				f := Fold{TrainUpTo: days[k], Validate: days[k+1]}
+				f.Rows, f.Positives, _ = bothClasses(valids[k])
+				f.AUC, f.AP = Num(math.NaN()), Num(math.NaN())
+				if _, _, ok := bothClasses(trains[k]); !ok {
+					f.Skipped = "the training rows hold one class only"
+				} else if _, _, ok := bothClasses(valids[k]); !ok {
+					f.Skipped = "the validation rows hold one class only"
+				}
+				if f.Skipped == "" {
+					m, err := artifact.Fit(ctx, trains[k], nil, s.fitOptions(r.c.Seed, 0))
+					if err != nil {
+						return false, fmt.Errorf("%s %s fold %d: %w", t.name, s.Name, k+1, err)
+					}
+					r.fits++
+					ev, err := artifact.Evaluate(ctx, m, valids[k], metrics.Options{Ks: []int{r.c.Capacity}, Bootstrap: -1})
+					if err != nil {
+						return false, fmt.Errorf("%s %s fold %d: %w", t.name, s.Name, k+1, err)
+					}
+					f.AUC, f.AP = Num(ev.Report.ROCAUC.Value), Num(ev.Report.AveragePrecision.Value)
+					v := float64(f.AP)
+					if r.c.SelectBy == "roc_auc" {
+						v = float64(f.AUC)
+					}
+					sum, n = sum+v, n+1
+				}
+				res.Folds = append(res.Folds, f)
+			}
+			res.Score = Num(math.NaN())
+			if n > 0 {
+				res.Score = Num(sum / float64(n))
+			}
+			r.say("      %-13s %-8s %-70s %s %s over %d folds", t.name, s.Algorithm, s.Name, r.c.SelectBy, res.Score, n)
+			results = append(results, res)
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return false, err
+		}
+		if err := writeJSON(path, results); err != nil {
+			return false, err
+		}
+		if err := os.WriteFile(path+".done", []byte(r.m.ID+"\n"), 0o644); err != nil {
+			return false, err
+		}
+	}
+	return reusedAll, nil
+}
+
+// best returns, per algorithm, the index of the best-scoring setting (the
+// first on a tie or when none could be scored).
+func best(results []CVResult) map[string]int {
+	out := map[string]int{}
+	for i, res := range results {
+		a := res.Setting.Algorithm
+		j, ok := out[a]
+		if !ok {
+			out[a] = i
+			continue
+		}
+		if s := float64(res.Score); !math.IsNaN(s) && (math.IsNaN(float64(results[j].Score)) || s > float64(results[j].Score)) {
+			out[a] = i
+		}
+	}
+	return out
+}
+
+func (r *runner) modelPath(t target, algo string) string {
+	return r.path("models", t.name+"-"+algo+".json")
+}
+
+// fitRecord is what the fit step keeps beside each model.
+type fitRecord struct {
+	Setting Setting `json:"setting"`
+	Seconds float64 `json:"seconds"`
+	Note    string  `json:"note,omitempty"`
+}
+
+func (r *runner) fit(ctx context.Context) (bool, error) {
+	reusedAll := true
+	n := len(r.c.TrainAsOf)
+	validAfter := r.c.TrainAsOf[n-2].Day.String()
+	for _, name := range r.c.targets() {
+		t := targetOf(name)
+		var results []CVResult
+		if err := readJSON(r.cvPath(t), &results); err != nil {
+			return false, err
+		}
+		var tab *dataset.Table
+		for _, algo := range []string{artifact.GBDT, artifact.Logistic} {
+			i, ok := best(results)[algo]
+			if !ok {
+				continue
+			}
+			s := results[i].Setting
+			path := r.modelPath(t, algo)
+			if fresh(path+".done", path, path+".fit.json") {
+				continue
+			}
+			reusedAll = false
+			if tab == nil {
+				var err error
+				if tab, err = r.read(ctx, t, "train"); err != nil {
+					return false, err
+				}
+			}
+			tr, held, err := tab.SplitAfter(validAfter)
+			if err != nil {
+				return false, err
+			}
+			settings := r.c.settings()
+			for _, cs := range settings {
+				if cs.Name == s.Name && cs.Algorithm == s.Algorithm {
+					s = cs // the parameters are not in the JSON
+				}
+			}
+			es := 0
+			if g := r.c.Algorithms.GBDT; g != nil {
+				es = g.EarlyStoppingRounds
+			}
+			fo := s.fitOptions(r.c.Seed, es)
+			fo.Created = r.c.HoldoutAsOf.Time()
+			fo.Version = r.o.Version
+			fo.Metrics = metrics.Options{Ks: []int{r.c.Capacity}, Seed: r.c.Seed}
+			fo.HeldOut = fmt.Sprintf("pipeline: rows dated after %s (as of %s) held out; halved by id: tuning half for early stopping and calibration, evaluation half for the metrics",
+				validAfter, r.c.TrainAsOf[n-1].Day)
+			rec := fitRecord{Setting: s}
+			m, err := artifact.Fit(ctx, tr, held, fo)
+			if err != nil {
+				// A sparse label (few closed fraud investigations) may leave
+				// the held-out halves with one class: fit uncalibrated, say so.
+				fo.HeldOut, fo.GBDT.EarlyStoppingRounds = "pipeline: none (the held-out rows could not be used: "+err.Error()+")", 0
+				m2, err2 := artifact.Fit(ctx, tr, nil, fo)
+				if err2 != nil {
+					return false, fmt.Errorf("%s %s: %w", t.name, algo, err)
+				}
+				m, rec.Note = m2, "uncalibrated: "+err.Error()
+				r.say("      %-13s %-8s warning: %s", t.name, algo, rec.Note)
+			}
+			r.fits++
+			// The fitting time is the clock's: kept in the manifest, not in
+			// the model file, so the same inputs give the same bytes.
+			rec.Seconds, m.Training.Seconds = m.Training.Seconds, 0
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				return false, err
+			}
+			if err := m.Save(path); err != nil {
+				return false, err
+			}
+			if err := writeJSON(path+".fit.json", rec); err != nil {
+				return false, err
+			}
+			if err := os.WriteFile(path+".done", []byte(r.m.ID+"\n"), 0o644); err != nil {
+				return false, err
+			}
+			r.say("      %-13s %-8s %s: %d training rows (%d positive), checksum %.12s (%.1fs)", t.name, algo, s.Name,
+				m.Training.Rows, m.Training.Positives, m.Checksum, rec.Seconds)
+		}
+	}
+	return reusedAll, nil
+}
+
+// EvalOptions are the metric options of every hold-out evaluation in a
+// run: caserisk evaluate --k CAPACITY --seed SEED computes the same.
+func (c *Config) EvalOptions() metrics.Options {
+	return metrics.Options{Ks: []int{c.Capacity}, Threshold: 0.5, Bootstrap: 200, Seed: c.Seed, ECEBins: 10}
+}
+
+func holdoutOf(ev *artifact.Evaluation) *Holdout {
+	rep := ev.Report
+	h := &Holdout{Rows: rep.N, Positives: rep.Positives, AUC: Num(rep.ROCAUC.Value), AP: Num(rep.AveragePrecision.Value),
+		LogLoss: Num(rep.LogLoss.Value), Brier: Num(rep.Brier.Value), ECE: Num(rep.ECE.Value), K: -1}
+	if len(rep.TopK) > 0 {
+		h.K, h.PrecisionAtK, h.RecallAtK = rep.TopK[0].K, Num(rep.TopK[0].Precision.Value), Num(rep.TopK[0].Recall.Value)
+	}
+	return h
+}
+
+func rel(base, path string) string {
+	if p, err := filepath.Rel(base, path); err == nil {
+		return p
+	}
+	return path
+}
+
+func (r *runner) evaluate(ctx context.Context) (bool, error) {
+	reusedAll := true
+	mo := r.c.EvalOptions()
+	for _, name := range r.c.targets() {
+		t := targetOf(name)
+		var results []CVResult
+		if err := readJSON(r.cvPath(t), &results); err != nil {
+			return false, err
+		}
+		bests := best(results)
+		hold, err := r.read(ctx, t, "holdout")
+		if err != nil {
+			return false, err
+		}
+		algos := []string{}
+		for _, a := range []string{artifact.GBDT, artifact.Logistic} {
+			if _, ok := bests[a]; ok {
+				algos = append(algos, a)
+			}
+		}
+		for _, algo := range algos {
+			path := r.modelPath(t, algo)
+			var rec fitRecord
+			if err := readJSON(path+".fit.json", &rec); err != nil {
+				return false, err
+			}
+			m, err := artifact.Load(path)
+			if err != nil {
+				return false, err
+			}
+			sum, err := fileSHA256(path)
+			if err != nil {
+				return false, err
+			}
+			c := Candidate{Target: t.name, Algorithm: algo, Setting: rec.Setting.Name, CV: results[bests[algo]].Folds,
+				CVScore: results[bests[algo]].Score, Model: rel(r.c.Results, path), SHA256: sum, FitSeconds: rec.Seconds, Note: rec.Note,
+				TrainingRows: m.Training.Rows, TrainingPositives: m.Training.Positives, Unlabelled: m.Training.Unlabelled,
+				Data: rel(r.c.Results, r.table(t, "holdout"))}
+			c.Reproduce = fmt.Sprintf("caserisk evaluate --model %s --data %s --k %d --seed %d", path, r.table(t, "holdout"), r.c.Capacity, r.c.Seed)
+			dir := r.path("reports", t.name+"-"+algo)
+			evPath := filepath.Join(dir, "evaluation.json")
+			stamp := filepath.Join(dir, ".done")
+			if fresh(stamp, evPath) {
+				var ev artifact.Evaluation
+				if err := readJSON(evPath, &ev); err != nil {
+					return false, err
+				}
+				c.Holdout = holdoutOf(&ev)
+				if _, err := os.Stat(filepath.Join(dir, "report.html")); err == nil {
+					c.Report = rel(r.c.Results, filepath.Join(dir, "report.html"))
+				}
+				r.m.Candidates = append(r.m.Candidates, c)
+				continue
+			}
+			reusedAll = false
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return false, err
+			}
+			ev, err := artifact.Evaluate(ctx, m, hold, mo)
+			if err != nil {
+				return false, fmt.Errorf("%s %s: %w", t.name, algo, err)
+			}
+			ev.Model = filepath.Base(path)
+			if err := writeJSON(evPath, ev); err != nil {
+				return false, err
+			}
+			c.Holdout = holdoutOf(ev)
+			if err := r.writeReport(ctx, t, algo, algos, m, hold, dir); err != nil {
+				c.ReportNote = "no report: " + err.Error()
+				r.say("      %-13s %-8s %s", t.name, algo, c.ReportNote)
+			} else {
+				c.Report = rel(r.c.Results, filepath.Join(dir, "report.html"))
+			}
+			if err := os.WriteFile(stamp, []byte(r.m.ID+"\n"), 0o644); err != nil {
+				return false, err
+			}
+			h := c.Holdout
+			r.say("      %-13s %-8s hold-out as of %s: %d rows (%d positive), AUC %s, average precision %s, precision in the top %d %s",
+				t.name, algo, r.c.HoldoutAsOf.Day, h.Rows, h.Positives, h.AUC, h.AP, h.K, h.PrecisionAtK)
+			r.m.Candidates = append(r.m.Candidates, c)
+		}
+	}
+	return reusedAll, nil
+}
+
+// writeReport writes a candidate's report, with the other algorithm's
+// candidate as the baseline.
+func (r *runner) writeReport(ctx context.Context, t target, algo string, algos []string, m *artifact.Model, hold *dataset.Table, dir string) error {
+	var base *artifact.Model
+	baseName := ""
+	for _, a := range algos {
+		if a != algo {
+			var err error
+			if base, err = artifact.Load(r.modelPath(t, a)); err != nil {
+				return err
+			}
+			baseName = t.name + "-" + a
+		}
+	}
+	name := t.name + "-" + algo
+	in, err := report.FromArtifact(ctx, name, m, hold, base, baseName, nil, r.c.Capacity, r.c.EvalOptions())
+	if err != nil {
+		return err
+	}
+	in.Fairness = fairness.Options{Capacity: r.c.Capacity, RatioFlag: r.c.Fairness.RatioFlag, MinGroup: r.c.Fairness.MinGroup}
+	rep, err := report.Build(ctx, *in)
+	if err != nil {
+		return err
+	}
+	return report.WriteDir(dir, rep, report.FactsOf(name, m, hold, in.GroupOrder), &report.Governance{})
+}
+
+// register compares each target's best candidate with its champion on the
+// same hold-out rows and registers it as a candidate. It never promotes.
+func (r *runner) register(ctx context.Context) (bool, error) {
+	type pick struct {
+		c     *Candidate
+		score float64
+	}
+	picks := map[string]*pick{}
+	for i := range r.m.Candidates {
+		c := &r.m.Candidates[i]
+		s := float64(c.CVScore)
+		if math.IsNaN(s) {
+			s = math.Inf(-1)
+		}
+		if p := picks[c.Target]; p == nil || s > p.score {
+			picks[c.Target] = &pick{c, s}
+		}
+	}
+	for _, p := range picks {
+		p.c.Best = true
+	}
+	if r.o.Registry == "" {
+		r.m.Notes = append(r.m.Notes, "no registry configured: nothing registered")
+		r.say("      no registry: nothing registered (set registry in the config or pass --db)")
+		return false, nil
+	}
+	st, err := store.Open(ctx, r.o.Registry)
+	if err != nil {
+		return false, err
+	}
+	defer st.Close()
+	reusedAll := true
+	for _, name := range r.c.targets() {
+		p := picks[name]
+		if p == nil {
+			continue
+		}
+		c := p.c
+		tgt := store.Target(name)
+		reg := Registration{Target: name, Algorithm: c.Algorithm, Model: c.Model}
+		if ch, err := st.Champion(ctx, tgt); err == nil {
+			reg.Champion = r.compare(ctx, targetOf(name), ch)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return false, err
+		}
+		path := filepath.Join(r.c.Results, c.Model)
+		nm, err := store.ModelFromFile(path, tgt, store.Bands{}, r.o.By)
+		if err != nil {
+			return false, err
+		}
+		sum := sha256.Sum256(nm.Artifact)
+		have, err := st.Models(ctx, tgt)
+		if err != nil {
+			return false, err
+		}
+		for _, h := range have {
+			if h.SHA256 == hex.EncodeToString(sum[:]) {
+				reg.Version = h.Version
+			}
+		}
+		if reg.Version == 0 {
+			reusedAll = false
+			m, err := st.RegisterModel(ctx, nm)
+			if err != nil {
+				return false, err
+			}
+			reg.Version, reg.New = m.Version, true
+			if _, err := st.AppendAudit(ctx, audit.Record{At: time.Now(), User: r.o.By, Role: "cli", Action: "model.register",
+				Resource: fmt.Sprintf("model/%s/%d", name, m.Version), Purpose: "model management"}); err != nil {
+				return false, fmt.Errorf("write the audit row: %w", err)
+			}
+		}
+		state := "registered"
+		if !reg.New {
+			state = "already registered"
+		}
+		r.say("      %-13s %s %s as v%d (a candidate; a person promotes: caserisk models promote --target %s --version %d)",
+			name, c.Algorithm, state, reg.Version, name, reg.Version)
+		r.say("      %-13s hold-out AUC %s, average precision %s, precision in the top %d %s", "", c.Holdout.AUC, c.Holdout.AP, c.Holdout.K, c.Holdout.PrecisionAtK)
+		if ch := reg.Champion; ch != nil {
+			if ch.Holdout != nil {
+				r.say("      %-13s champion v%d on the same %d rows: AUC %s, average precision %s, precision in the top %d %s", "",
+					ch.Version, ch.Holdout.Rows, ch.Holdout.AUC, ch.Holdout.AP, ch.Holdout.K, ch.Holdout.PrecisionAtK)
+			} else {
+				r.say("      %-13s champion v%d: %s", "", ch.Version, ch.Note)
+			}
+		} else {
+			r.say("      %-13s no champion yet", "")
+		}
+		r.m.Registered = append(r.m.Registered, reg)
+	}
+	return reusedAll, nil
+}
+
+// compare evaluates the champion on the hold-out rows.
+func (r *runner) compare(ctx context.Context, t target, ch store.Model) *Comparison {
+	cmp := &Comparison{Version: ch.Version, SHA256: ch.SHA256}
+	m, err := artifact.Parse(ch.Artifact)
+	if err == nil {
+		var hold *dataset.Table
+		if hold, err = r.read(ctx, t, "holdout"); err == nil {
+			var ev *artifact.Evaluation
+			if ev, err = artifact.Evaluate(ctx, m, hold, r.c.EvalOptions()); err == nil {
+				cmp.Holdout = holdoutOf(ev)
+			}
+		}
+	}
+	if err != nil {
+		cmp.Note = "not evaluated on the hold-out: " + err.Error()
+	}
+	return cmp
+}
