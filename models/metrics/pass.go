@@ -44,6 +44,13 @@ type binAcc struct {
 	w, sumS, sumP float64
 }
 
+// add accumulates a run of rows into the bin.
+func (b *binAcc) add(w, sumS, sumP float64) {
+	b.w += w
+	b.sumS += sumS
+	b.sumP += sumP
+}
+
 func newEvaluator(scores, labels, weights []float64, cfg config, probabilities bool) *evaluator {
 	r := newRanking(scores, labels, weights)
 	n := len(r.score)
@@ -143,6 +150,8 @@ func sweep[T uint16 | float64](ev *evaluator, ws []T, full bool, v *values) {
 	)
 	nb := ev.cfg.eceBins
 	massScale := float64(nb) / total
+	curBin := -1
+	var binW, binS, binP float64 // the current run of rows in bin curBin
 	probs := ev.rowLoss != nil
 	score, y, head := r.score[:n], r.y[:n], ev.groupHead[:n]
 	ws = ws[:n]
@@ -152,9 +161,9 @@ func sweep[T uint16 | float64](ev *evaluator, ws []T, full bool, v *values) {
 			auc += gn * (tp + gp/2)
 			tp += gp
 			fp += gn
-			if gp > 0 {
-				ap += gp * tp / (tp + fp)
-			}
+			// Branch-free: gp is 0 for most groups, and then so is the term
+			// (tp+fp is 0 only while every weight so far is 0).
+			ap += gp * tp / max(tp+fp, math.SmallestNonzeroFloat64)
 			gp, gn = 0, 0
 		}
 		if k == ev.nFlagged {
@@ -186,12 +195,20 @@ func sweep[T uint16 | float64](ev *evaluator, ws []T, full bool, v *values) {
 				// Ranked rows run from high to low score; bin 0 is the lowest.
 				b = nb - 1 - min(nb-1, int((rowsW+w/2)*massScale))
 			}
+			// Ranked rows visit the bins in runs; accumulate a run in
+			// registers rather than through memory.
+			if b != curBin {
+				if curBin >= 0 {
+					v.bins[curBin].add(binW, binS, binP)
+				}
+				curBin, binW, binS, binP = b, 0, 0, 0
+			}
 			s := score[k]
-			acc := &v.bins[b]
-			acc.w += w
-			acc.sumS += w * s
-			acc.sumP += posW
+			binW += w
+			binS += w * s
+			binP += posW
 			if full && w > 0 {
+				acc := &v.bins[b]
 				acc.lo = min(acc.lo, s)
 				acc.hi = max(acc.hi, s)
 			}
@@ -199,12 +216,13 @@ func sweep[T uint16 | float64](ev *evaluator, ws []T, full bool, v *values) {
 		rowsW += w
 		rowsP += posW
 	}
+	if curBin >= 0 {
+		v.bins[curBin].add(binW, binS, binP)
+	}
 	auc += gn * (tp + gp/2)
 	tp += gp
 	fp += gn
-	if gp > 0 {
-		ap += gp * tp / (tp + fp)
-	}
+	ap += gp * tp / max(tp+fp, math.SmallestNonzeroFloat64)
 	if ev.nFlagged == n {
 		v.flagW, v.flagP = rowsW, rowsP
 	}
