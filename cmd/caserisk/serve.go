@@ -13,6 +13,7 @@ import (
 	"caserisk/serve/api/champion"
 	"caserisk/serve/batch"
 	"caserisk/serve/store"
+	"caserisk/serve/web"
 )
 
 func newServeCmd() *cobra.Command {
@@ -20,6 +21,7 @@ func newServeCmd() *cobra.Command {
 		dbURL, addr, modelsDir, dataDir, logFormat, logLevel, by string
 		bands                                                    store.Bands
 		capacity, maxRows, maxReasons                            int
+		pages                                                    bool
 		maxBody                                                  int64
 		authCache, refresh, grace                                time.Duration
 	)
@@ -41,6 +43,10 @@ names, with the --band-high/--band-medium thresholds (by default relative
 to the model's training label rate, as 'caserisk models register' does). A target with no
 champion at all gets the newest imported version as champion; otherwise
 promotion stays a deliberate act.
+
+The web pages (package web: sign in with a token, queues, cases, residents,
+models, users and the audit log) are served beside the API unless
+--pages=false; they apply the same purpose rules and audit log.
 
 --data DIR enables POST /api/v1/score-runs over that directory of contract
 CSV files.
@@ -78,6 +84,9 @@ on stderr and never hold personal data.`,
 			}
 			cfg := api.Config{Store: st, Load: champion.LoadArtifact, Logger: log, MaxBodyBytes: maxBody,
 				MaxRows: maxRows, MaxReasons: maxReasons, AuthCacheTTL: authCache, RefreshEvery: refresh, ShutdownGrace: grace}
+			if pages {
+				cfg.Pages = web.MountWith(web.Options{Logger: log})
+			}
 			if dataDir != "" {
 				r, err := batch.New(batch.Config{Store: st, Load: champion.LoadArtifact, DataDir: dataDir, Capacity: capacity, Logger: log})
 				if err != nil {
@@ -108,6 +117,7 @@ on stderr and never hold personal data.`,
 	f.DurationVar(&authCache, "auth-cache", 10*time.Second, "how long a verified token is trusted before the database is asked again")
 	f.DurationVar(&refresh, "refresh", 5*time.Second, "how often the registry is re-read for champions promoted elsewhere")
 	f.DurationVar(&grace, "grace", 15*time.Second, "how long shutdown waits for requests in flight")
+	f.BoolVar(&pages, "pages", true, "serve the web pages for caseworkers, fraud officers, data scientists and administrators beside the API")
 	f.StringVar(&logFormat, "log-format", "json", "log format: json or text")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	return cmd
