@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 
 	"caserisk/models/artifact"
@@ -28,7 +29,7 @@ func featureInfos(m *artifact.Model) []explain.FeatureInfo {
 // writeExplanations writes path: per row the table's key columns (not the
 // protected characteristics), the margin, the bias, each feature's
 // contribution and k raising and k lowering reasons.
-func writeExplanations(ctx context.Context, m *artifact.Model, tab *dataset.Table, path string, k int) (err error) {
+func writeExplanations(ctx context.Context, m *artifact.Model, tab *dataset.Table, path string, k int) error {
 	cols, err := m.Columns(tab)
 	if err != nil {
 		return fmt.Errorf("explain %s: %w", tab.Source, err)
@@ -40,17 +41,25 @@ func writeExplanations(ctx context.Context, m *artifact.Model, tab *dataset.Tabl
 			o.Keys = append(o.Keys, key.Values)
 		}
 	}
-	f, err := os.Create(path)
+	// Write beside the target and rename, so a failed run never leaves a
+	// partial file under the requested name.
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("explain: %w", err)
 	}
-	defer func() {
-		if cerr := f.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("explain: %w", cerr)
-		}
-	}()
+	defer os.Remove(f.Name())
 	if err := explain.WriteCSV(ctx, f, m.Explainer(), cols, o); err != nil {
+		f.Close()
 		return fmt.Errorf("explain %s into %s: %w", tab.Source, path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("explain: %w", err)
+	}
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		return fmt.Errorf("explain: %w", err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("explain: %w", err)
 	}
 	return nil
 }

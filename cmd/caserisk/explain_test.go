@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -141,5 +142,51 @@ func TestTableImportance(t *testing.T) {
 	printImportance(&out, all, 5, true)
 	if lines := strings.Count(out.String(), "\n"); lines != 3 || !strings.Contains(out.String(), "total gain") {
 		t.Fatalf("printed:\n%s", out.String())
+	}
+}
+
+func TestScoreExplainFlags(t *testing.T) {
+	dir := t.TempDir()
+	x, err := artifact.ReadXGBoostJSON([]byte(xgbOneTree), "m.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := x.Model(artifact.ImportOptions{Target: "label_y", Source: "m.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(dir, "model.json")
+	if err := m.Save(model); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "t.csv")
+	if err := os.WriteFile(data, []byte("resident_id,a,b\nR1,1,0\nR2,2,3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	scores, reasons := filepath.Join(dir, "s.csv"), filepath.Join(dir, "r.csv")
+	base := []string{"score", "--model", model, "--data", data, "--out", scores}
+	tests := []struct {
+		name  string
+		extra []string
+		code  int
+	}{
+		{"explain", []string{"--explain", reasons, "--reasons", "1"}, 0},
+		{"reasons without explain", []string{"--reasons", "2"}, 2},
+		{"negative reasons", []string{"--explain", reasons, "--reasons", "-1"}, 2},
+		{"explain into a missing directory", []string{"--explain", filepath.Join(dir, "no", "r.csv")}, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if code, _ := runOut(t, append(slices.Clone(base), tc.extra...)...); code != tc.code {
+				t.Fatalf("exit code %d, want %d", code, tc.code)
+			}
+		})
+	}
+	b, err := os.ReadFile(reasons)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) != 3 || lines[0] != "resident_id,margin,bias,shap_a,shap_b,raising_1,lowering_1" {
+		t.Fatalf("explanations:\n%s", b)
 	}
 }
