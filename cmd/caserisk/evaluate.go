@@ -14,6 +14,7 @@ import (
 
 	"caserisk/models/artifact"
 	"caserisk/models/dataset"
+	"caserisk/models/explain"
 	"caserisk/models/metrics"
 )
 
@@ -26,6 +27,7 @@ func newEvaluateCmd() *cobra.Command {
 		seed                                       uint64
 		asJSON                                     bool
 	)
+	var importance, importanceRows int
 	cmd := &cobra.Command{
 		Use:   "evaluate",
 		Short: "Evaluate a model file on a labelled feature table",
@@ -35,6 +37,11 @@ quality (log-loss, Brier score, expected calibration error and the
 reliability table), precision and recall among the top k cases (--k, the
 numbers a team can review) and at --threshold, each with a bootstrap 95%
 interval. Rows with an empty label are left out and counted.
+
+Global importance follows: the --importance N features with the largest mean
+absolute contribution to the margin (exact TreeSHAP or linear terms, in
+log-odds) over the rows, estimated on at most --importance-rows evenly
+spaced rows, with each feature's total split gain for gbdt models.
 
 With --oracle (the synthetic borough's oracle/residents.csv or
 oracle/tenancies.csv), the rows are joined with the oracle on their id and
@@ -55,6 +62,9 @@ when the table has several, name it with --oracle-as-of.`,
 					return usagef("evaluate: --k %q: want positive whole numbers separated by commas", ks)
 				}
 				kList = append(kList, k)
+			}
+			if importance < 0 || importanceRows < 0 {
+				return usagef("evaluate: --importance %d, --importance-rows %d: want numbers ≥ 0", importance, importanceRows)
 			}
 			if !(threshold > 0 && threshold < 1) {
 				return usagef("evaluate: --threshold %v: want a probability between 0 and 1", threshold)
@@ -91,15 +101,29 @@ when the table has several, name it with --oracle-as-of.`,
 					return err
 				}
 			}
+			var imp []explain.Importance
+			if importance > 0 {
+				if imp, err = tableImportance(ctx, m, tab, importanceRows); err != nil {
+					return err
+				}
+			}
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
-				if err := enc.Encode(ev); err != nil {
+				out := struct {
+					*artifact.Evaluation
+					Importance []explain.Importance `json:"importance,omitempty"`
+				}{ev, imp[:min(importance, len(imp))]}
+				if err := enc.Encode(out); err != nil {
 					return fmt.Errorf("evaluate: %w", err)
 				}
 				return nil
 			}
 			printEvaluation(cmd.OutOrStdout(), ev)
+			if imp != nil {
+				fmt.Fprintln(cmd.OutOrStdout())
+				printImportance(cmd.OutOrStdout(), imp, importance, m.Algorithm == artifact.GBDT)
+			}
 			return nil
 		},
 	}
@@ -116,6 +140,8 @@ when the table has several, name it with --oracle-as-of.`,
 	f.StringVar(&oracle, "oracle", "", "synthetic borough oracle file to compare with (the AUC ceiling)")
 	f.StringVar(&oracleAsOf, "oracle-as-of", "", "the as-of date the oracle describes, when the table has several")
 	f.BoolVar(&asJSON, "json", false, "print the full evaluation as JSON")
+	f.IntVar(&importance, "importance", 10, "list the N most important features by mean |contribution| (0 = none)")
+	f.IntVar(&importanceRows, "importance-rows", 50000, "estimate importance on at most this many evenly spaced rows (0 = all)")
 	return cmd
 }
 

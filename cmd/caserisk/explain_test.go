@@ -190,3 +190,53 @@ func TestScoreExplainFlags(t *testing.T) {
 		t.Fatalf("explanations:\n%s", b)
 	}
 }
+
+func TestEvaluateImportance(t *testing.T) {
+	dir := t.TempDir()
+	x, err := artifact.ReadXGBoostJSON([]byte(xgbOneTree), "m.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := x.Model(artifact.ImportOptions{Target: "label_y", Source: "m.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(dir, "model.json")
+	if err := m.Save(model); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	b.WriteString("resident_id,a,b,label_y\n")
+	for i := range 60 {
+		fmt.Fprintf(&b, "R%d,%d,%d,%d\n", i, i%7, i%3, i%3/2)
+	}
+	data := filepath.Join(dir, "t.csv")
+	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"evaluate", "--model", model, "--data", data, "--bootstrap", "-1", "--k", "5"}
+	tests := []struct {
+		name  string
+		extra []string
+		code  int
+		want  string
+		not   string
+	}{
+		{"text", nil, 0, "mean |SHAP|", ""},
+		{"json", []string{"--json", "--importance", "1"}, 0, `"mean_abs_shap"`, `"feature": "a"`},
+		{"off", []string{"--importance", "0"}, 0, "ROC AUC", "mean |SHAP|"},
+		{"sampled", []string{"--importance-rows", "7"}, 0, "total gain", ""},
+		{"negative", []string{"--importance", "-1"}, 2, "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out := runOut(t, append(slices.Clone(base), tc.extra...)...)
+			if code != tc.code {
+				t.Fatalf("exit code %d, want %d", code, tc.code)
+			}
+			if !strings.Contains(out, tc.want) || (tc.not != "" && strings.Contains(out, tc.not)) {
+				t.Fatalf("output lacks %q or has %q:\n%s", tc.want, tc.not, out)
+			}
+		})
+	}
+}
