@@ -269,3 +269,23 @@ func TestErrorsArePages(t *testing.T) {
 		}
 	}
 }
+
+// apiGet calls the JSON API with a role's bearer token.
+func apiGet(t *testing.T, b *borough, role, path string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, b.ts.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+b.tokens[role])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
+}

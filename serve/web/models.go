@@ -29,9 +29,10 @@ type chartView struct {
 
 // modelView is one model's metrics and charts.
 type modelView struct {
-	Version int
-	Stage   store.Stage
-	Err     string
+	Version   int
+	Stage     store.Stage
+	Algorithm string
+	Err       string
 	Metrics []metricRow
 	Charts  []chartView
 }
@@ -60,19 +61,52 @@ func fmtMetric(m metrics.Metric, digits int) (string, string) {
 	return v, iv
 }
 
+// storedMetrics is the registry's metrics JSON as store.ModelFromFile
+// writes it: the artifact's held-out validation report and facts of its
+// training.
+type storedMetrics struct {
+	Validation *struct {
+		Rows   int             `json:"rows"`
+		Report *metrics.Report `json:"report"`
+	} `json:"validation"`
+	Algorithm string `json:"algorithm"`
+	// A bare metrics.Report (registered by other means) has these.
+	ROCAUC *metrics.Metric `json:"roc_auc"`
+}
+
+// parseMetrics reads a model's stored metrics: the validation report
+// nested as ModelFromFile stores it, or a bare metrics.Report.
+func parseMetrics(raw json.RawMessage) (*metrics.Report, string, error) {
+	if len(raw) == 0 || string(raw) == "{}" || string(raw) == "null" {
+		return nil, "", errors.New("no metrics were stored with this version")
+	}
+	var sm storedMetrics
+	if err := json.Unmarshal(raw, &sm); err != nil {
+		return nil, "", fmt.Errorf("the stored metrics cannot be read: %w", err)
+	}
+	if sm.Validation != nil && sm.Validation.Report != nil {
+		return sm.Validation.Report, sm.Algorithm, nil
+	}
+	if sm.ROCAUC != nil {
+		var r metrics.Report
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return nil, "", fmt.Errorf("the stored metrics cannot be read: %w", err)
+		}
+		return &r, sm.Algorithm, nil
+	}
+	return nil, "", errors.New("the stored metrics hold no validation report")
+}
+
 // describe turns a model's stored metrics (a metrics.Report) into rows and
 // charts: ROC, precision–recall and reliability.
 func describe(m store.Model) modelView {
 	mv := modelView{Version: m.Version, Stage: m.Stage}
-	var r metrics.Report
-	if len(m.Metrics) == 0 || string(m.Metrics) == "{}" {
-		mv.Err = "No metrics were stored with this version."
+	r, algo, err := parseMetrics(m.Metrics)
+	if err != nil {
+		mv.Err = err.Error()
 		return mv
 	}
-	if err := json.Unmarshal(m.Metrics, &r); err != nil {
-		mv.Err = "The stored metrics cannot be read: " + err.Error()
-		return mv
-	}
+	mv.Algorithm = algo
 	add := func(name string, met metrics.Metric, digits int) {
 		v, iv := fmtMetric(met, digits)
 		mv.Metrics = append(mv.Metrics, metricRow{Name: name, Value: v, Interval: iv})
