@@ -33,8 +33,8 @@ type modelView struct {
 	Stage     store.Stage
 	Algorithm string
 	Err       string
-	Metrics []metricRow
-	Charts  []chartView
+	Metrics   []metricRow
+	Charts    []chartView
 }
 
 type targetModels struct {
