@@ -42,6 +42,7 @@ import (
 	"caserisk/serve/auth"
 	"caserisk/serve/batch"
 	"caserisk/serve/store"
+	"caserisk/serve/web"
 )
 
 // Options configure a demo run.
@@ -493,7 +494,7 @@ func (d *run) users(ctx context.Context) error {
 }
 
 func (d *run) serve(ctx context.Context) error {
-	srv, err := api.New(ctx, api.Config{Store: d.st, Load: champion.LoadArtifact, Logger: d.o.Logger})
+	srv, err := api.New(ctx, api.Config{Store: d.st, Load: champion.LoadArtifact, Logger: d.o.Logger, Pages: web.MountWith(web.Options{Logger: d.o.Logger})})
 	if err != nil {
 		return err
 	}
