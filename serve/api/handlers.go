@@ -186,7 +186,7 @@ func (s *Server) handleScore(c *gin.Context) {
 		return
 	}
 	perm, _ := auth.ScorePermission(string(t))
-	if !s.allowed(c, auth.ScoreRows, perm) || !s.checkJSON(c) {
+	if !s.allowed(c, perm, auth.ScoreRows) || !s.checkJSON(c) {
 		return
 	}
 	ch := s.champions.Get(t)
