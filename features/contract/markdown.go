@@ -17,7 +17,8 @@ func (c *Contract) WriteMarkdown(w io.Writer) error {
 		"Y/N columns hold `Y` or `N`; an empty field is a missing value. Columns may appear in any order; " +
 		"a column the contract does not name is reported and ignored. Every service row carries `resident_id`; " +
 		"address-based rows carry `uprn`.\n\n")
-	b.WriteString("**Time.** Each file names the date that places a row in time. A period's end date later than the as-of " +
+	b.WriteString("**Time.** Each file names the date that places a row in time. A period runs from its start date to its " +
+		"end date inclusive (the end date is its last day). A period's end date later than the as-of " +
 		"date is not yet known at that date and reads as open. Where a file has a recorded date, a row is known only from " +
 		"the later of its event date and its recorded date.\n\n")
 	b.WriteString("**Complex-case label.** A resident's label as of a date is 1 when anyone in their household on that date " +
@@ -25,6 +26,7 @@ func (c *Contract) WriteMarkdown(w io.Writer) error {
 	for _, e := range escalations {
 		fmt.Fprintf(&b, "- `%s.%s = %s`\n", e.Service, e.Column, e.Code)
 	}
+	b.WriteString("\nAn eviction counts for the household living at the evicted address on the as-of date, whichever tenant the rent account names.\n")
 	b.WriteString("\n**Tenancy-fraud label.** 1 when an investigation of the tenancy closed in the window with `fraud_confirmed`, " +
 		"0 when one closed with another outcome, empty when none closed.\n\n")
 	b.WriteString("## Files\n\n| file | title | kind | date | recorded | rows are |\n|---|---|---|---|---|---|\n")
