@@ -316,6 +316,15 @@ func TestScoreAndReasons(t *testing.T) {
 			t.Fatalf("row %d: reasons %+v", i, r.Reasons)
 		}
 	}
+	// The metrics count the rows and the requests by route template.
+	_, metrics := e.do("", "GET", "/metrics", nil)
+	for _, want := range []string{`caserisk_rows_scored_total{target="complex_case"} 2`,
+		`caserisk_http_request_duration_seconds_count{method="POST",route="/api/v1/score",status="200"} 1`,
+		`caserisk_champion_version{target="complex_case"} 1`} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
 	// null is a value not known, scored as missing.
 	row := e.row(1)
 	row["school_attendance_pct"] = nil
