@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"caserisk/models/dataset"
@@ -112,7 +113,8 @@ func ReadXGBoostJSON(data []byte, name string) (*XGBoostModel, error) {
 	if len(m.Version) == 3 {
 		out.Version = [3]int{m.Version[0], m.Version[1], m.Version[2]}
 	}
-	base, err := strconv.ParseFloat(l.LearnerModelPram.BaseScore, 64)
+	// XGBoost 3.1 and later write the intercept as a vector, "[5E-1]".
+	base, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimPrefix(l.LearnerModelPram.BaseScore, "["), "]"), 64)
 	if err != nil {
 		return nil, fmt.Errorf("%s: learner.learner_model_param.base_score %q is not a number", name, l.LearnerModelPram.BaseScore)
 	}

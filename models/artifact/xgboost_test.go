@@ -148,6 +148,13 @@ func TestReadXGBoostJSON(t *testing.T) {
 	if e.Trees[0].Gain[0] != 3 || e.Trees[0].Cover[2] != 6 {
 		t.Errorf("gain %v, cover %v", e.Trees[0].Gain, e.Trees[0].Cover)
 	}
+	v3, err := ReadXGBoostJSON([]byte(strings.Replace(minimalModel, `"5E-1"`, `"[2.5E-1]"`, 1)), "v3.json")
+	if err != nil {
+		t.Fatalf("vector base_score: %v", err)
+	}
+	if want := math.Log(0.25 / 0.75); math.Abs(v3.Ensemble.Base-want) > 1e-7 {
+		t.Errorf("base margin %g from [2.5E-1], want %g", v3.Ensemble.Base, want)
+	}
 
 	tests := []struct {
 		name, from, to, want string
