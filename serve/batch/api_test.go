@@ -1,0 +1,135 @@
+package batch
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"caserisk/serve/api"
+	"caserisk/serve/api/champion"
+	"caserisk/serve/auth"
+	"caserisk/serve/store"
+)
+
+// TestScoreRunThroughAPI runs a score run from POST /api/v1/score-runs on
+// a synthetic borough and follows it through the caseworker's queue and a
+// resident's risk, as the service is used.
+func TestScoreRunThroughAPI(t *testing.T) {
+	dir := borough(t)
+	ctx := context.Background()
+	st := openStore(t, "sqlite")
+	for i, target := range store.Targets() {
+		m, err := st.RegisterModel(ctx, store.NewModel{Target: target, Path: "m.json", Artifact: artifactFor(t, dir, target, uint64(i+7)),
+			Bands: store.Bands{High: 0.5, Medium: 0.2}, RegisteredBy: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.PromoteModel(ctx, target, m.Version, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tokens := map[auth.Role]string{}
+	for _, role := range []auth.Role{auth.Admin, auth.Caseworker} {
+		tok, err := auth.NewToken(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := st.CreateUser(ctx, "t-"+string(role), role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.AddToken(ctx, u.ID, tok); err != nil {
+			t.Fatal(err)
+		}
+		tokens[role] = tok.Secret
+	}
+	r, err := New(Config{Store: st, Load: champion.LoadArtifact, DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := api.New(ctx, api.Config{Store: st, Load: champion.LoadArtifact, Runner: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	call := func(role auth.Role, method, path, body string, out any) int {
+		t.Helper()
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tokens[role])
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(rec, req)
+		if out != nil && rec.Code == http.StatusOK {
+			if err := json.Unmarshal(rec.Body.Bytes(), out); err != nil {
+				t.Fatalf("%s %s: %v: %s", method, path, err, rec.Body.Bytes())
+			}
+		}
+		return rec.Code
+	}
+	var runs struct {
+		Runs []struct {
+			Target      string `json:"target"`
+			Rows        int    `json:"rows"`
+			CasesOpened int    `json:"cases_opened"`
+		} `json:"runs"`
+	}
+	if code := call(auth.Caseworker, "POST", "/api/v1/score-runs", `{"as_of":"2024-01-01"}`, nil); code != http.StatusForbidden {
+		t.Fatalf("a caseworker started a score run: %d", code)
+	}
+	if code := call(auth.Admin, "POST", "/api/v1/score-runs", `{"as_of":"2024-01-01","capacity":15,"targets":["complex_case"]}`, &runs); code != 200 {
+		t.Fatalf("score run: status %d", code)
+	}
+	if len(runs.Runs) != 1 || runs.Runs[0].CasesOpened != 15 || runs.Runs[0].Rows < 1000 {
+		t.Fatalf("runs %+v", runs)
+	}
+	var queue struct {
+		Total int `json:"total"`
+		Cases []struct {
+			ResidentID string  `json:"resident_id"`
+			Score      float64 `json:"score"`
+			Rank       int     `json:"rank"`
+		} `json:"cases"`
+	}
+	if code := call(auth.Caseworker, "GET", "/api/v1/queues/complex-cases?limit=5", "", &queue); code != 200 || queue.Total != 15 || len(queue.Cases) != 5 {
+		t.Fatalf("queue %d %+v", code, queue)
+	}
+	for i := 1; i < len(queue.Cases); i++ {
+		if queue.Cases[i].Score > queue.Cases[i-1].Score {
+			t.Fatalf("queue not ranked: %+v", queue.Cases)
+		}
+	}
+	var risk struct {
+		Scores []struct {
+			Rank    int               `json:"rank"`
+			Band    string            `json:"band"`
+			Reasons []champion.Reason `json:"reasons"`
+		} `json:"scores"`
+	}
+	top := queue.Cases[0].ResidentID
+	if code := call(auth.Caseworker, "GET", "/api/v1/residents/"+top+"/risk", "", &risk); code != 200 {
+		t.Fatalf("risk: %d", code)
+	}
+	if len(risk.Scores) != 1 || risk.Scores[0].Rank != queue.Cases[0].Rank || risk.Scores[0].Band != "high" || len(risk.Scores[0].Reasons) == 0 {
+		t.Fatalf("risk of %s: %+v", top, risk)
+	}
+	var view struct {
+		Resident struct {
+			ID string `json:"id"`
+		} `json:"resident"`
+		Timeline []json.RawMessage `json:"timeline"`
+	}
+	if code := call(auth.Caseworker, "GET", "/api/v1/residents/"+top, "", &view); code != 200 || view.Resident.ID != top {
+		t.Fatalf("single view of %s: %d %+v", top, code, view)
+	}
+	// Repeating the run is idempotent.
+	if code := call(auth.Admin, "POST", "/api/v1/score-runs", `{"as_of":"2024-01-01","capacity":15,"targets":["complex_case"]}`, &runs); code != 200 {
+		t.Fatalf("repeat: %d", code)
+	}
+	all, err := st.ScoreRuns(ctx, "")
+	if err != nil || len(all) != 1 {
+		t.Fatalf("%d runs after a repeat (%v)", len(all), err)
+	}
+}
