@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"caserisk/models/artifact"
@@ -317,7 +318,9 @@ func (r *runner) evaluate(ctx context.Context) (bool, error) {
 			dir := r.path("reports", t.name+"-"+algo)
 			evPath := filepath.Join(dir, "evaluation.json")
 			stamp := filepath.Join(dir, ".done")
-			if fresh(stamp, evPath) {
+			// The stamp holds the model's SHA-256: a refitted model is
+			// evaluated again.
+			if b, err := os.ReadFile(stamp); err == nil && strings.TrimSpace(string(b)) == sum && fresh(stamp, evPath) {
 				var ev artifact.Evaluation
 				if err := readJSON(evPath, &ev); err != nil {
 					return false, err
@@ -348,7 +351,7 @@ func (r *runner) evaluate(ctx context.Context) (bool, error) {
 			} else {
 				c.Report = rel(r.c.Results, filepath.Join(dir, "report.html"))
 			}
-			if err := os.WriteFile(stamp, []byte(r.m.ID+"\n"), 0o644); err != nil {
+			if err := os.WriteFile(stamp, []byte(sum+"\n"), 0o644); err != nil {
 				return false, err
 			}
 			h := c.Holdout
