@@ -151,6 +151,19 @@ func TestPurposeMatrix(t *testing.T) {
 		if !strings.Contains(string(body), "fraud_investigations") {
 			t.Fatalf("a fraud officer does not see fraud investigations: %s", body)
 		}
+		// The promotion's target: ?target=, TARGET:N, or the only target
+		// with that version.
+		for path, want := range map[string]int{
+			"/api/v1/models/1/promote":                                   400, // both targets have v1
+			"/api/v1/models/complex_case:1/promote":                      200,
+			"/api/v1/models/tenancy_fraud:1/promote?target=complex_case": 400,
+			"/api/v1/models/9/promote":                                   404,
+			"/api/v1/models/x:1/promote":                                 400,
+		} {
+			if got, body := e.do(ad, "POST", path, nil); got != want {
+				t.Errorf("POST %s: %d, want %d: %s", path, got, want, body)
+			}
+		}
 		// A wrong token is 401 like a missing one.
 		e.tokens["bogus"] = "crk_" + strings.Repeat("A", 43)
 		if got, _ := e.do("bogus", "GET", "/api/v1/models", nil); got != 401 {

@@ -700,14 +700,34 @@ func (s *Server) handleModels(c *gin.Context) {
 // the in-memory champion is swapped; requests in flight finish with the
 // model they started with.
 func (s *Server) handlePromote(c *gin.Context) {
-	t, ok := s.targetParam(c)
-	if !ok {
+	raw := c.Param("version")
+	// The version may name its target ("complex_case:3"); otherwise the
+	// target comes from ?target=, or from the registry when only one
+	// target has that version.
+	var t store.Target
+	if name, num, found := strings.Cut(raw, ":"); found {
+		var err error
+		if t, err = store.ParseTarget(name); err != nil {
+			s.fail(c, problem.Invalid(problem.FieldError{Field: "version", Detail: "a model version is N or TARGET:N, e.g. complex_case:3"}))
+			return
+		}
+		raw = num
+	}
+	v, err := strconv.Atoi(raw)
+	if err != nil || v <= 0 {
+		s.fail(c, problem.Invalid(problem.FieldError{Field: "version", Detail: "a model version is a positive whole number (or TARGET:N)"}))
 		return
 	}
-	v, err := strconv.Atoi(c.Param("version"))
-	if err != nil || v <= 0 {
-		s.fail(c, problem.Invalid(problem.FieldError{Field: "version", Detail: "a model version is a positive whole number"}))
-		return
+	if q := c.Query("target"); q != "" || t == "" {
+		qt, ok := s.promoteTarget(c, v)
+		if !ok {
+			return
+		}
+		if t != "" && qt != t {
+			s.fail(c, problem.Invalid(problem.FieldError{Field: "target", Detail: "does not match the version's target"}))
+			return
+		}
+		t = qt
 	}
 	if !s.record(c, "promote", fmt.Sprintf("model/%s/%d", t, v)) {
 		return
@@ -724,6 +744,35 @@ func (s *Server) handlePromote(c *gin.Context) {
 	default:
 		c.JSON(http.StatusOK, toModelJSON(promoted))
 	}
+}
+
+// promoteTarget returns the target of a promotion: ?target= when given,
+// else the one target that has version v registered.
+func (s *Server) promoteTarget(c *gin.Context, v int) (store.Target, bool) {
+	if c.Query("target") != "" {
+		return s.targetParam(c)
+	}
+	ms, err := s.cfg.Store.Models(c.Request.Context(), "")
+	if err != nil {
+		s.internal(c, "list models", err)
+		return "", false
+	}
+	var found []store.Target
+	for _, m := range ms {
+		if m.Version == v {
+			found = append(found, m.Target)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], true
+	case 0:
+		s.fail(c, problem.New(http.StatusNotFound, "no model version %d", v).WithFields(problem.FieldError{Field: "version", Detail: "not registered"}))
+	default:
+		s.fail(c, problem.Invalid(problem.FieldError{Field: "target",
+			Detail: fmt.Sprintf("version %d is registered for %d targets: give ?target=complex_case|tenancy_fraud", v, len(found))}))
+	}
+	return "", false
 }
 
 // ---- score runs, labels, audit ----

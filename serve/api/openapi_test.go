@@ -218,6 +218,11 @@ func TestRefreshPicksUpPromotionsElsewhere(t *testing.T) {
 	if v := e.srv.champions.Get(store.TenancyFraud).Version; v != m.Version {
 		t.Fatalf("champion changed to v%d after a refused promotion", v)
 	}
+	// Version 2 exists only for tenancy_fraud, so the target may be left out.
+	if got, body := e.do(auth.Admin, "POST", fmt.Sprintf("/api/v1/models/%d/promote", m.Version), nil); got != 200 ||
+		!strings.Contains(string(body), `"target":"tenancy_fraud"`) {
+		t.Fatalf("promote by unique version: %d %s", got, body)
+	}
 	if _, err := e.st.Champion(ctx, store.TenancyFraud); err != nil || errors.Is(err, store.ErrNotFound) {
 		t.Fatal(err)
 	}

@@ -41,6 +41,7 @@ type param struct {
 // table returns the service's endpoints.
 func (s *Server) table() []route {
 	pTarget := param{"target", "string", "complex_case or tenancy_fraud", true}
+	pPromoteTarget := param{"target", "string", "complex_case or tenancy_fraud; needed when both targets have the version (or write the version as TARGET:N)", false}
 	pTargetOpt := param{"target", "string", "complex_case or tenancy_fraud; both when absent", false}
 	pOffset := param{"offset", "integer", "rows to skip (default 0)", false}
 	pLimit := param{"limit", "integer", "page size", false}
@@ -74,7 +75,7 @@ func (s *Server) table() []route {
 			tag: "models", perms: []auth.Permission{auth.ModelsRead}, query: []param{pTargetOpt}, ok: "Models",
 			errors: []int{400}, handler: s.handleModels},
 		{method: "POST", path: Prefix + "/models/:version/promote", summary: "Make a registered version the target's champion, without a restart",
-			tag: "models", perms: []auth.Permission{auth.ModelsPromote}, query: []param{pTarget}, ok: "Model",
+			tag: "models", perms: []auth.Permission{auth.ModelsPromote}, query: []param{pPromoteTarget}, ok: "Model",
 			errors: []int{400, 404, 422, 503}, handler: s.handlePromote},
 		{method: "POST", path: Prefix + "/score-runs", summary: "Score every resident or tenancy as of a date and open cases for the top of each list",
 			tag: "models", perms: []auth.Permission{auth.ScoreRuns}, body: "ScoreRunRequest", ok: "ScoreRuns",
