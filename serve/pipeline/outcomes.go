@@ -34,9 +34,9 @@ import (
 // not, so the outcomes are exported in the store's labels form
 // (store.LabelsHeader: kind, entity_id, resident_id, as_of, label,
 // outcome, case_id, model_version, score, closed_at), one row per closed
-// case. A pipeline run reads them beside the extracts and reports how far
-// they agree with the extracts' labels on the same residents and as-of
-// dates; they do not replace those labels.
+// case. A pipeline run counts them in its manifest; they do not replace
+// the extracts' labels (the complex-case label stays the extracts'
+// escalations).
 
 // fraudFile is the contract's fraud_investigations.csv.
 func fraudFile() *contract.File {
