@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"caserisk/features/contract"
 	"caserisk/models/artifact"
 	"caserisk/models/dataset"
 	"caserisk/models/fairness"
@@ -72,6 +73,14 @@ func (r *runner) crossValidate(ctx context.Context) (bool, error) {
 	days := make([]string, len(r.c.TrainAsOf))
 	for i, d := range r.c.TrainAsOf {
 		days[i] = d.Day.String()
+	}
+	for i := 1; i < len(r.c.TrainAsOf); i++ {
+		if prev := r.c.TrainAsOf[i-1].Day; prev.AddMonths(contract.LabelHorizonMonths) > r.c.TrainAsOf[i].Day {
+			r.m.Notes = append(r.m.Notes, fmt.Sprintf("cross-validation: the outcomes of rows as of %s run to %s, past the next date %s; "+
+				"fold scores flatter every setting a little and serve only to rank the settings (the hold-out is the honest estimate)",
+				prev, prev.AddMonths(contract.LabelHorizonMonths), r.c.TrainAsOf[i].Day))
+			break
+		}
 	}
 	for _, name := range r.c.targets() {
 		t := targetOf(name)
