@@ -38,14 +38,14 @@ func testConfig(data, results, registry string, targets string) string {
 	}
 	return fmt.Sprintf(`data: %s
 results: %s
-train_as_of: [2022-01-01, 2022-07-01, 2023-01-01, 2023-07-01, 2024-01-01]
+train_as_of: [2022-07-01, 2023-01-01, 2023-07-01, 2024-01-01]
 holdout_as_of: 2025-01-01
 targets: [%s]
 seed: 7
 capacity: 50
 algorithms:
   gbdt:
-    rounds: [30]
+    rounds: [20]
     max_depth: [3, 4]
     learning_rate: [0.2]
     early_stopping_rounds: 10
@@ -82,6 +82,7 @@ func modelBytes(t *testing.T, results string, m *Manifest) map[string][]byte {
 }
 
 func TestRunIsDeterministicAndResumes(t *testing.T) {
+	t.Parallel()
 	data := borough(t)
 	resA, resB := t.TempDir(), t.TempDir()
 	cfgA := testConfig(data, resA, "", "complex_case")
@@ -162,6 +163,7 @@ func TestRunIsDeterministicAndResumes(t *testing.T) {
 // (artifact.Evaluate) reports for the registered artifact on the same
 // rows; the champion is compared on those rows; nothing is promoted.
 func TestHoldoutMatchesEvaluateAndChampionIsCompared(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	data, res := borough(t), t.TempDir()
 	db := "sqlite://" + filepath.Join(t.TempDir(), "reg.db")
@@ -224,7 +226,7 @@ func TestHoldoutMatchesEvaluateAndChampionIsCompared(t *testing.T) {
 	if _, err := st.PromoteModel(ctx, store.ComplexCase, 1, "test"); err != nil {
 		t.Fatal(err)
 	}
-	m2 := run(t, strings.Replace(cfg, "rounds: [30]", "rounds: [20]", 1))
+	m2 := run(t, strings.Replace(cfg, "rounds: [20]", "rounds: [15]", 1))
 	r := m2.Registered[0]
 	if r.Version != 2 || r.Champion == nil || r.Champion.Version != 1 || r.Champion.Holdout == nil {
 		t.Fatalf("second run registered %+v", r)
@@ -240,6 +242,7 @@ func TestHoldoutMatchesEvaluateAndChampionIsCompared(t *testing.T) {
 // A fraud outcome recorded in the case store is exported in the
 // contract's shape and changes the next run's training rows.
 func TestFraudOutcomesFeedTheNextRun(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	data, res := borough(t), t.TempDir()
 	db := "sqlite://" + filepath.Join(t.TempDir(), "cases.db")
@@ -256,7 +259,7 @@ func TestFraudOutcomesFeedTheNextRun(t *testing.T) {
 	}
 	b := cand(before)
 
-	// A tenancy with no closed investigation in the year after 2022-01-01.
+	// A tenancy with no closed investigation in the year after 2022-07-01.
 	tab, err := dataset.Read(ctx, filepath.Join(res, "features", filepath.Base(filepath.Dir(filepath.Join(res, b.Data))), "tenancy-train.csv"),
 		dataset.Options{Label: "label_tenancy_fraud"})
 	if err != nil {
@@ -267,24 +270,24 @@ func TestFraudOutcomesFeedTheNextRun(t *testing.T) {
 	asOf, _ := tab.Key("as_of")
 	pick := -1
 	for i := range ids {
-		if asOf[i] == "2022-01-01" && math.IsNaN(tab.Label[i]) {
+		if asOf[i] == "2022-07-01" && math.IsNaN(tab.Label[i]) {
 			pick = i
 			break
 		}
 	}
 	if pick < 0 {
-		t.Fatal("no unlabelled tenancy row as of 2022-01-01")
+		t.Fatal("no unlabelled tenancy row as of 2022-07-01")
 	}
 
-	// The score run of 2022-01-01 flagged it; the investigation closed two
+	// The score run of 2022-07-01 flagged it; the investigation closed two
 	// months later with fraud confirmed.
-	closed := contract.MustParseDay("2022-03-01").Time().Add(10 * time.Hour)
+	closed := contract.MustParseDay("2022-09-01").Time().Add(10 * time.Hour)
 	st, err := store.Open(ctx, db, store.WithClock(func() time.Time { return closed }))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	_, _, err = st.RecordScoreRun(ctx, store.NewRun{Target: store.TenancyFraud, AsOf: "2022-01-01", ModelVersion: before.Registered[0].Version, Capacity: 1,
+	_, _, err = st.RecordScoreRun(ctx, store.NewRun{Target: store.TenancyFraud, AsOf: "2022-07-01", ModelVersion: before.Registered[0].Version, Capacity: 1,
 		Scores: []store.Score{{EntityID: ids[pick], ResidentID: res_[pick], Score: 0.9, Margin: 2.2, Band: "high", Rank: 1}}})
 	if err != nil {
 		t.Fatal(err)
@@ -308,7 +311,7 @@ func TestFraudOutcomesFeedTheNextRun(t *testing.T) {
 		t.Fatalf("export: %d rows, unplaced %v, %v", n, unplaced, err)
 	}
 	want := fmt.Sprintf("CASE-%d,%s,%s,", cases[0].ID, ids[pick], res_[pick])
-	if !strings.Contains(exp.String(), want) || !strings.Contains(exp.String(), ",2022-01-01,data_match,2022-03-01,fraud_confirmed,") {
+	if !strings.Contains(exp.String(), want) || !strings.Contains(exp.String(), ",2022-07-01,data_match,2022-09-01,fraud_confirmed,") {
 		t.Fatalf("export:\n%s\nwant a row %s...", exp.String(), want)
 	}
 
