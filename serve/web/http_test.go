@@ -289,3 +289,67 @@ func apiGet(t *testing.T, b *borough, role, path string) (int, string) {
 	}
 	return resp.StatusCode, string(body)
 }
+
+func TestSignOut(t *testing.T) {
+	b := setup(t)
+	c := client(t)
+	csrf := signIn(t, b, c, "caseworker")
+	u, err := url.Parse(b.ts.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := c.Jar.Cookies(u)
+	code, loc, _ := post(t, c, b.ts.URL+"/sign-out", url.Values{"csrf_token": {csrf}})
+	if code != http.StatusSeeOther || loc != "/sign-in" {
+		t.Fatalf("sign out: %d → %q", code, loc)
+	}
+	// The old session cookie no longer works, even if a copy was kept.
+	c2 := client(t)
+	c2.Jar.SetCookies(u, old)
+	resp, err := c2.Get(b.ts.URL + "/reviews")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/sign-in" {
+		t.Fatalf("the ended session still opens the queue: %d", resp.StatusCode)
+	}
+}
+
+// TestCaseFormErrors: a form with a missing or impossible choice is shown
+// again with an error summary naming the field, and nothing is written.
+func TestCaseFormErrors(t *testing.T) {
+	b := setup(t)
+	c := client(t)
+	csrf := signIn(t, b, c, "caseworker")
+	k := firstCase(t, b, store.ComplexCase)
+	base := fmt.Sprintf("%s/cases/%d", b.ts.URL, k.ID)
+	tests := []struct {
+		name, path string
+		form       url.Values
+		want       int
+		field      string
+	}{
+		{"no status", "/status", url.Values{}, http.StatusBadRequest, `href="#status"`},
+		{"status of the other workflow", "/status", url.Values{"status": {"investigating"}}, http.StatusBadRequest, `href="#status"`},
+		{"status skipping a step", "/status", url.Values{"status": {"help_offered"}}, http.StatusConflict, `href="#status"`},
+		{"status closed", "/status", url.Values{"status": {"closed"}}, http.StatusBadRequest, `href="#status"`},
+		{"unknown status", "/status", url.Values{"status": {"flying"}}, http.StatusBadRequest, `href="#status"`},
+		{"no outcome", "/outcome", url.Values{}, http.StatusBadRequest, `href="#outcome-help_accepted"`},
+		{"fraud outcome on a review", "/outcome", url.Values{"outcome": {"fraud_confirmed"}}, http.StatusBadRequest, `href="#outcome-help_accepted"`},
+		{"note too long", "/status", url.Values{"status": {"reviewing"}, "note": {strings.Repeat("x", 5000)}}, http.StatusBadRequest, `href="#status-note"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.form.Set("csrf_token", csrf)
+			code, _, body := post(t, c, base+tc.path, tc.form)
+			if code != tc.want || !strings.Contains(body, "There is a problem") || !strings.Contains(body, tc.field) {
+				t.Fatalf("status %d (want %d); error summary links %s: %v", code, tc.want, tc.field, strings.Contains(body, tc.field))
+			}
+			now, err := b.st.Case(context.Background(), k.ID)
+			if err != nil || now.Status != k.Status {
+				t.Fatalf("a rejected form changed the case: %v %v", now.Status, err)
+			}
+		})
+	}
+}

@@ -1,0 +1,178 @@
+package web
+
+import (
+	"encoding/json"
+	"math"
+	"testing"
+	"time"
+
+	"caserisk/models/metrics"
+	"caserisk/serve/auth"
+	"caserisk/serve/store"
+)
+
+func modelWith(raw string) store.Model {
+	return store.Model{Version: 1, Stage: store.Candidate, Metrics: json.RawMessage(raw)}
+}
+
+func TestSessionsExpire(t *testing.T) {
+	start := time.Date(2025, 1, 1, 9, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name  string
+		steps []time.Duration // uses after sign-in, each checked
+		alive []bool
+	}{
+		{"used within idle", []time.Duration{10 * time.Minute, 35 * time.Minute, 60 * time.Minute}, []bool{true, true, true}},
+		{"idle too long", []time.Duration{31 * time.Minute}, []bool{false}},
+		{"past the maximum though busy", []time.Duration{20 * time.Minute, 40 * time.Minute, 60 * time.Minute, 80 * time.Minute, 100 * time.Minute, 121 * time.Minute}, []bool{true, true, true, true, true, false}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			now := start
+			ss := newSessions(30*time.Minute, 2*time.Hour, func() time.Time { return now })
+			s, err := ss.create("crk_x", auth.Principal{UserID: 1, Name: "u", Role: auth.Caseworker})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, d := range tc.steps {
+				now = start.Add(d)
+				if _, ok := ss.get(s.id); ok != tc.alive[i] {
+					t.Fatalf("at +%s alive %v, want %v", d, ok, tc.alive[i])
+				}
+			}
+		})
+	}
+}
+
+func TestSessionsEndAndIDs(t *testing.T) {
+	ss := newSessions(time.Hour, time.Hour, time.Now)
+	a, err := ss.create("crk_a", auth.Principal{UserID: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ss.create("crk_b", auth.Principal{UserID: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.id == b.id || a.csrf == b.csrf || a.id == a.csrf || len(a.id) < 40 {
+		t.Fatalf("session ids and CSRF tokens must be distinct random values: %q %q %q", a.id, b.id, a.csrf)
+	}
+	ss.end(a.id)
+	if _, ok := ss.get(a.id); ok {
+		t.Fatal("an ended session is still live")
+	}
+	if got, ok := ss.get(b.id); !ok || got.user.UserID != 2 {
+		t.Fatal("ending one session ended another")
+	}
+}
+
+func TestSameToken(t *testing.T) {
+	tests := []struct {
+		got, want string
+		ok        bool
+	}{
+		{"abc", "abc", true}, {"abc", "abd", false}, {"", "", false}, {"abc", "", false}, {"ab", "abc", false},
+	}
+	for _, tc := range tests {
+		if ok := sameToken(tc.got, tc.want); ok != tc.ok {
+			t.Errorf("sameToken(%q, %q) = %v", tc.got, tc.want, ok)
+		}
+	}
+}
+
+func TestTopRaising(t *testing.T) {
+	rs := []reason{{Text: "a", Contribution: 0.1}, {Text: "b", Contribution: -2}, {Text: "c", Contribution: 0.9}, {Text: "d", Contribution: 0.5}, {Text: "e", Contribution: 0.2}}
+	got := topRaising(rs, 3)
+	want := []string{"c", "d", "e"}
+	if len(got) != len(want) {
+		t.Fatalf("got %d reasons, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].Text != want[i] {
+			t.Fatalf("reason %d is %q, want %q", i, got[i].Text, want[i])
+		}
+	}
+}
+
+func TestParseMetrics(t *testing.T) {
+	rep := metrics.Report{N: 10, Positives: 3, ROCAUC: metrics.Metric{Value: 0.8, Lo: 0.7, Hi: 0.9},
+		ROC: []metrics.ROCPoint{{Threshold: 1, FPR: 0, TPR: 0}, {Threshold: 0, FPR: 1, TPR: 1}}}
+	nested, err := json.Marshal(map[string]any{"validation": map[string]any{"rows": 10, "report": rep}, "algorithm": "gbdt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		raw     string
+		wantErr bool
+		algo    string
+	}{
+		{"nested as registered", string(nested), false, "gbdt"},
+		{"bare report", string(bare), false, ""},
+		{"empty", "{}", true, ""},
+		{"null", "null", true, ""},
+		{"no report", `{"algorithm":"gbdt"}`, true, ""},
+		{"not JSON", `{"validation":`, true, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, algo, err := parseMetrics(json.RawMessage(tc.raw))
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err %v, want error %v", err, tc.wantErr)
+			}
+			if err == nil && (r.ROCAUC.Value != 0.8 || r.N != 10 || algo != tc.algo) {
+				t.Fatalf("read %+v algo %q", r.ROCAUC, algo)
+			}
+		})
+	}
+}
+
+func TestFmtMetric(t *testing.T) {
+	v, iv := fmtMetric(metrics.Metric{Value: 0.81234, Lo: 0.7, Hi: 0.9}, 3)
+	if v != "0.812" || iv != "0.700 to 0.900" {
+		t.Fatalf("got %q %q", v, iv)
+	}
+	v, iv = fmtMetric(metrics.Metric{Value: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}, 3)
+	if v != "–" || iv != "not computed" {
+		t.Fatalf("NaN metric shown as %q %q", v, iv)
+	}
+}
+
+// FuzzParseMetrics: stored metrics come from the registry, written by other
+// tools; reading and drawing them must never panic.
+func FuzzParseMetrics(f *testing.F) {
+	f.Add(`{"validation":{"rows":3,"report":{"n":3,"roc":[{"fpr":0,"tpr":0},{"fpr":1,"tpr":1}],"reliability":[{"count":1,"mean_score":{"value":0.2},"frac_positive":{"value":null}}]}}}`)
+	f.Add(`{"roc_auc":{"value":0.5,"lo":null,"hi":null},"pr":[{"recall":0.5,"precision":1}]}`)
+	f.Add(`{}`)
+	f.Fuzz(func(t *testing.T, raw string) {
+		r, _, err := parseMetrics(json.RawMessage(raw))
+		if err != nil {
+			if r != nil {
+				t.Fatal("a report with an error")
+			}
+			return
+		}
+		if len(r.ROC) > 200 || len(r.PR) > 200 || len(r.Reliability) > 200 {
+			return // drawing is not what this fuzzes; keep each run quick
+		}
+		_ = describe(modelWith(raw))
+	})
+}
+
+// FuzzParseReasons: stored reasons are an array or null; anything else is
+// an error, never a panic.
+func FuzzParseReasons(f *testing.F) {
+	f.Add(`[{"feature":"x","value":null,"contribution":0.3,"text":"x raised the risk"}]`)
+	f.Add(`null`)
+	f.Add(`{"a":1}`)
+	f.Fuzz(func(t *testing.T, raw string) {
+		rs, err := parseReasons(json.RawMessage(raw))
+		if err == nil {
+			_ = topRaising(rs, 3)
+		}
+	})
+}
