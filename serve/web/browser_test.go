@@ -144,6 +144,7 @@ func (p *page) screenshot(name string) {
 const staticChecks = `(() => {
   const out = [];
   if (!document.documentElement.lang) out.push("html has no lang");
+  if (document.body.innerText.includes("%!")) out.push("a value is printed with the wrong format (%!)");
   for (const el of document.querySelectorAll("input, select, textarea")) {
     if (el.type === "hidden") continue;
     const named = (el.labels && el.labels.length > 0) || el.getAttribute("aria-label") || el.getAttribute("aria-labelledby");

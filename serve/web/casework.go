@@ -145,9 +145,14 @@ func topRaising(rs []reason, n int) []reason {
 
 // scoreView is one score shown with its reasons split by direction.
 type scoreView struct {
-	store.ResidentScore
-	Of                int
-	Raising, Lowering []reason
+	Target               store.Target
+	AsOf                 string
+	ModelVersion         int
+	EntityID, ResidentID string
+	Score                float64
+	Band                 string
+	Rank, Of             int
+	Raising, Lowering    []reason
 }
 
 // residentScores reads the resident's latest scores for the targets the
@@ -172,7 +177,8 @@ func (p *pages) residentScores(c *gin.Context, id string) ([]scoreView, error) {
 		if err != nil {
 			return nil, err
 		}
-		v := scoreView{ResidentScore: sc, Of: sc.RunRows}
+		v := scoreView{Target: sc.Target, AsOf: sc.AsOf, ModelVersion: sc.ModelVersion, EntityID: sc.EntityID,
+			ResidentID: sc.ResidentID, Score: sc.Score.Score, Band: sc.Band, Rank: sc.Rank, Of: sc.RunRows}
 		for _, r := range rs {
 			if r.Contribution >= 0 {
 				v.Raising = append(v.Raising, r)

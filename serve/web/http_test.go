@@ -216,6 +216,9 @@ func TestPurposeLimits(t *testing.T) {
 				if code != want {
 					t.Errorf("%s GET %s: %d, want %d", role, path, code, want)
 				}
+				if strings.Contains(body, "%!") {
+					t.Errorf("%s GET %s: a value is printed with the wrong format", role, path)
+				}
 				if code == http.StatusForbidden && !strings.Contains(body, "You cannot see this page") {
 					t.Errorf("%s GET %s: 403 is not an error page", role, path)
 				}
