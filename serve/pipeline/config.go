@@ -263,7 +263,7 @@ func (c *Config) check(root *yaml.Node) error {
 	return nil
 }
 
-// Targets lists the configured targets in a fixed order.
+// targets lists the configured targets in a fixed order.
 func (c *Config) targets() []string {
 	var out []string
 	for _, t := range []string{string(store.ComplexCase), string(store.TenancyFraud)} {

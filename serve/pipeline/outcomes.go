@@ -58,7 +58,7 @@ type Investigation struct {
 	Line int
 }
 
-// Record returns the row's values by column name.
+// values returns the row's values by column name, formatted as in a CSV file.
 func (v Investigation) values() map[string]string {
 	day := func(d contract.Day) string {
 		if d == contract.NoDay || d == 0 {

@@ -90,7 +90,7 @@ type runner struct {
 	// the complex-case ones.
 	exported        []Investigation
 	complexOutcomes int
-	// settingsDone counts the fits made (not reused), for tests of resume.
+	// fits counts the models fitted (not reused) by this invocation.
 	fits int
 }
 
@@ -104,6 +104,9 @@ func Run(ctx context.Context, o Options) (*Manifest, error) {
 	}
 	if o.Registry == "" {
 		o.Registry = o.Config.Registry
+	}
+	if o.By == "" {
+		o.By = "pipeline"
 	}
 	r := &runner{o: o, c: o.Config, out: o.Out}
 	start := time.Now()
@@ -396,7 +399,8 @@ func readJSON(path string, v any) error {
 	return nil
 }
 
-// tables returns the feature tables of a target: training and hold-out.
+// table returns the path of a target's feature table for a split (train
+// or holdout), in the shared feature cache.
 func (r *runner) table(t target, split string) string {
 	return filepath.Join(r.c.Results, "features", r.featureKey(t.entity), t.entity+"-"+split+".csv")
 }
