@@ -327,4 +327,14 @@ func TestFraudOutcomesFeedTheNextRun(t *testing.T) {
 		t.Errorf("training rows %d (%d positive) after the outcome, %d (%d) before; want one more positive row",
 			a.TrainingRows, a.TrainingPositives, b.TrainingRows, b.TrainingPositives)
 	}
+
+	// The exported file, given as outcomes.labels, feeds a run the same way.
+	labels := filepath.Join(t.TempDir(), "fraud-outcomes.csv")
+	if err := os.WriteFile(labels, exp.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fromFile := run(t, strings.Replace(testConfig(data, t.TempDir(), "", "tenancy_fraud"), "capacity: 50", "capacity: 50\noutcomes:\n  labels: "+labels, 1))
+	if f := cand(fromFile); f.TrainingRows != a.TrainingRows || f.SHA256 != a.SHA256 {
+		t.Errorf("from the labels file: %d training rows, model %.12s; from the store: %d, %.12s", f.TrainingRows, f.SHA256, a.TrainingRows, a.SHA256)
+	}
 }
