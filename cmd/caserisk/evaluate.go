@@ -103,7 +103,7 @@ when the table has several, name it with --oracle-as-of.`,
 			}
 			var imp []explain.Importance
 			if importance > 0 {
-				if imp, err = tableImportance(ctx, m, tab, importanceRows); err != nil {
+				if imp, err = m.GlobalImportance(ctx, tab, importanceRows); err != nil {
 					return err
 				}
 			}

@@ -16,16 +16,6 @@ import (
 // The glue between model files and models/explain for score --explain and
 // evaluate --importance.
 
-// featureInfos returns the descriptions of the model's features, with the
-// missing-value clause that phrases a value that was not recorded.
-func featureInfos(m *artifact.Model) []explain.FeatureInfo {
-	infos := m.FeatureInfos()
-	for i, f := range m.Features {
-		infos[i].Missing = f.Missing
-	}
-	return infos
-}
-
 // writeExplanations writes path: per row the table's key columns (not the
 // protected characteristics), the margin, the bias, each feature's
 // contribution and k raising and k lowering reasons.
@@ -34,7 +24,7 @@ func writeExplanations(ctx context.Context, m *artifact.Model, tab *dataset.Tabl
 	if err != nil {
 		return fmt.Errorf("explain %s: %w", tab.Source, err)
 	}
-	o := explain.CSVOptions{Infos: featureInfos(m), Reasons: k}
+	o := explain.CSVOptions{Infos: m.FeatureInfos(), Reasons: k}
 	for _, key := range tab.Keys {
 		if !slices.Contains(tab.Audit, key.Name) {
 			o.KeyNames = append(o.KeyNames, key.Name)
@@ -48,7 +38,11 @@ func writeExplanations(ctx context.Context, m *artifact.Model, tab *dataset.Tabl
 		return fmt.Errorf("explain: %w", err)
 	}
 	defer os.Remove(f.Name())
-	if err := explain.WriteCSV(ctx, f, m.Explainer(), cols, o); err != nil {
+	c, err := m.Explainer()
+	if err != nil {
+		return err
+	}
+	if err := explain.WriteCSV(ctx, f, c, cols, o); err != nil {
 		f.Close()
 		return fmt.Errorf("explain %s into %s: %w", tab.Source, path, err)
 	}
@@ -62,21 +56,6 @@ func writeExplanations(ctx context.Context, m *artifact.Model, tab *dataset.Tabl
 		return fmt.Errorf("explain: %w", err)
 	}
 	return nil
-}
-
-// tableImportance ranks the model's features by mean absolute contribution
-// over at most maxRows evenly spaced rows of tab (all rows when maxRows is
-// 0), with total split gain for gbdt models.
-func tableImportance(ctx context.Context, m *artifact.Model, tab *dataset.Table, maxRows int) ([]explain.Importance, error) {
-	cols, err := m.Columns(tab)
-	if err != nil {
-		return nil, fmt.Errorf("importance on %s: %w", tab.Source, err)
-	}
-	imp, err := explain.GlobalImportance(ctx, m.Explainer(), m.Ensemble, m.Names(), explain.EvenlySpaced(cols, maxRows))
-	if err != nil {
-		return nil, fmt.Errorf("importance on %s: %w", tab.Source, err)
-	}
-	return imp, nil
 }
 
 // printImportance writes the n most important features as a table.

@@ -63,7 +63,7 @@ func TestExplainGlue(t *testing.T) {
 		t.Fatalf("R3's first lowering reason is %q", recs[3][8])
 	}
 
-	imp, err := gbdt.GlobalImportance(context.Background(), tab)
+	imp, err := gbdt.GlobalImportance(context.Background(), tab, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,10 @@ func TestLogisticExplanationsAddUp(t *testing.T) {
 	if err := m.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	c := m.Explainer()
+	c, err := m.Explainer()
+	if err != nil {
+		t.Fatal(err)
+	}
 	out := make([]float64, 3)
 	for _, x := range [][]float64{{0, 0}, {3, math.NaN()}, {math.NaN(), 7}} {
 		c.Contributions(x, out)
@@ -127,11 +130,11 @@ func TestTableImportance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, err := tableImportance(context.Background(), m, tab, 0)
+	all, err := m.GlobalImportance(context.Background(), tab, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	some, err := tableImportance(context.Background(), m, tab, 10)
+	some, err := m.GlobalImportance(context.Background(), tab, 10)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,26 +12,33 @@ import (
 // linear contributions (with the model's imputation) for logistic.
 // Contributions are in the margin's units (log-odds) and sum with the bias
 // to the margin.
-func (m *Model) Explainer() explain.Contributor {
-	if m.Algorithm == Logistic {
+func (m *Model) Explainer() (explain.Contributor, error) {
+	switch m.Algorithm {
+	case GBDT:
+		return explain.TreeSHAP(m.Ensemble), nil
+	case Logistic:
 		l := m.Logistic
 		lin := &explain.Linear{Mean: l.Mean, Scale: l.Scale, Coef: l.Coef, Intercept: l.Intercept}
 		if m.Imputation != nil {
 			lin.Impute, lin.Indicators = m.Imputation.Values, m.Imputation.Indicators
 		}
-		return lin
+		if err := lin.Validate(); err != nil {
+			return nil, fmt.Errorf("model file: %w", err)
+		}
+		return lin, nil
 	}
-	return explain.TreeSHAP(m.Ensemble)
+	return nil, fmt.Errorf("model file: unknown algorithm %q", m.Algorithm)
 }
 
 // FeatureInfos returns the descriptions of the model's features, in model
-// order, as the explainer's reasons need them.
+// order, as the explainer's reasons need them (with the clause that phrases
+// a value that was not recorded).
 func (m *Model) FeatureInfos() []explain.FeatureInfo {
 	infos := make([]explain.FeatureInfo, len(m.Features))
 	for i, f := range m.Features {
 		infos[i] = explain.FeatureInfo{Name: f.Name, Description: f.Description, Unit: f.Unit,
 			WindowDays: f.WindowDays, Service: f.Service, Aggregation: f.Aggregation,
-			Template: f.Template, ZeroTemplate: f.ZeroTemplate}
+			Template: f.Template, ZeroTemplate: f.ZeroTemplate, Missing: f.Missing}
 	}
 	return infos
 }
@@ -51,13 +58,18 @@ func (m *Model) Columns(t *dataset.Table) ([][]float64, error) {
 }
 
 // GlobalImportance ranks the model's features by mean absolute
-// contribution over the table, with total split gain for gbdt models.
-func (m *Model) GlobalImportance(ctx context.Context, t *dataset.Table) ([]explain.Importance, error) {
+// contribution over at most maxRows evenly spaced rows of the table (all
+// rows when maxRows is 0), with total split gain for gbdt models.
+func (m *Model) GlobalImportance(ctx context.Context, t *dataset.Table, maxRows int) ([]explain.Importance, error) {
 	cols, err := m.Columns(t)
 	if err != nil {
 		return nil, fmt.Errorf("importance on %s: %w", t.Source, err)
 	}
-	imp, err := explain.GlobalImportance(ctx, m.Explainer(), m.Ensemble, m.Names(), cols)
+	c, err := m.Explainer()
+	if err != nil {
+		return nil, err
+	}
+	imp, err := explain.GlobalImportance(ctx, c, m.Ensemble, m.Names(), explain.EvenlySpaced(cols, maxRows))
 	if err != nil {
 		return nil, fmt.Errorf("importance on %s: %w", t.Source, err)
 	}

@@ -37,24 +37,11 @@ func FromArtifact(m *artifact.Model) (*Artifact, error) {
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("model artifact: %w", err)
 	}
-	a := &Artifact{m: m, names: m.Names(), infos: make([]explain.FeatureInfo, len(m.Features))}
-	for i, f := range m.Features {
-		a.infos[i] = explain.FeatureInfo{Name: f.Name, Description: f.Description, Unit: f.Unit, WindowDays: f.WindowDays,
-			Service: f.Service, Aggregation: f.Aggregation, Template: f.Template, ZeroTemplate: f.ZeroTemplate, Missing: f.Missing}
+	c, err := m.Explainer()
+	if err != nil {
+		return nil, fmt.Errorf("model artifact: %w", err)
 	}
-	switch m.Algorithm {
-	case artifact.GBDT:
-		a.contrib = explain.TreeSHAP(m.Ensemble)
-	case artifact.Logistic:
-		l := &explain.Linear{Mean: m.Logistic.Mean, Scale: m.Logistic.Scale, Coef: m.Logistic.Coef, Intercept: m.Logistic.Intercept,
-			Impute: m.Imputation.Values, Indicators: m.Imputation.Indicators}
-		if err := l.Validate(); err != nil {
-			return nil, fmt.Errorf("model artifact: %w", err)
-		}
-		a.contrib = l
-	default:
-		return nil, fmt.Errorf("model artifact: unknown algorithm %q", m.Algorithm)
-	}
+	a := &Artifact{m: m, names: m.Names(), infos: m.FeatureInfos(), contrib: c}
 	n := len(a.names) + 1
 	a.bufs.New = func() any { b := make([]float64, n); return &b }
 	return a, nil
