@@ -47,6 +47,9 @@ type OutcomesSummary struct {
 	ComplexCaseOutcomes int            `json:"complex_case_outcomes"`
 	Unplaced            []int64        `json:"unplaced,omitempty"`
 	Reconciliation      Reconciliation `json:"reconciliation"`
+	// ComplexCase compares the complex-case outcomes with the extracts'
+	// labels; nil without complex-case outcomes.
+	ComplexCase *ComplexAgreement `json:"complex_case,omitempty"`
 }
 
 // Candidate is one trained model: a target and algorithm with the setting
@@ -239,6 +242,9 @@ func (m *Manifest) WriteSummary(w io.Writer) error {
 		o.Exported, o.Reconciliation.Added, len(o.Reconciliation.Duplicates), len(o.Reconciliation.Conflicts), len(o.Unplaced), o.ComplexCaseOutcomes)
 	for _, p := range o.Reconciliation.Conflicts {
 		fmt.Fprintf(w, "  conflict: tenancy %s: %s (line %d) %s vs %s %s\n", p.TenancyID, p.ExtractID, p.ExtractLine, p.ExtractOutcome, p.ExportedID, p.ExportedOutcome)
+	}
+	if a := o.ComplexCase; a != nil {
+		fmt.Fprintf(w, "  complex-case outcomes on rows of this run: %d, of which %d agree with the extracts' label\n", a.Matched, a.Agree)
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

@@ -34,8 +34,10 @@ import (
 // not, so the outcomes are exported in the store's labels form
 // (store.LabelsHeader: kind, entity_id, resident_id, as_of, label,
 // outcome, case_id, model_version, score, closed_at), one row per closed
-// case. A pipeline run counts them in its manifest; they do not replace
-// the extracts' labels (the complex-case label stays the extracts'
+// case. A pipeline run reports, in its manifest, how many of them fall on
+// rows it built (same resident and as-of date) and how far they agree with
+// the extracts' label there, listing the cases that disagree; they do not
+// replace the extracts' labels (the complex-case label stays the extracts'
 // escalations).
 
 // fraudFile is the contract's fraud_investigations.csv.

@@ -89,7 +89,7 @@ type runner struct {
 	// exported are the fraud outcomes from the case store; complexOutcomes
 	// the complex-case ones.
 	exported        []Investigation
-	complexOutcomes int
+	complexOutcomes []store.Label
 	// fits counts the models fitted (not reused) by this invocation.
 	fits int
 }
@@ -287,7 +287,7 @@ func (r *runner) outcomes(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("outcomes: %w", err)
 		}
-		r.complexOutcomes = len(cc)
+		r.complexOutcomes = cc
 		if _, err := st.AppendAudit(ctx, audit.Record{At: time.Now(), User: r.o.By, Role: "cli", Action: "labels.export",
 			Resource: "labels/" + string(store.TenancyFraud), Purpose: "model retraining"}); err != nil {
 			return fmt.Errorf("outcomes: write the audit row: %w", err)
@@ -299,7 +299,7 @@ func (r *runner) outcomes(ctx context.Context) error {
 	}
 	r.m.OutcomesSHA256 = hex.EncodeToString(h.Sum(nil))
 	r.m.Outcomes.Exported = len(r.exported)
-	r.m.Outcomes.ComplexCaseOutcomes = r.complexOutcomes
+	r.m.Outcomes.ComplexCaseOutcomes = len(r.complexOutcomes)
 	return nil
 }
 

@@ -237,6 +237,38 @@ func TestHoldoutMatchesEvaluateAndChampionIsCompared(t *testing.T) {
 	if ch, _ := st.Champion(ctx, store.ComplexCase); ch.Version != 1 {
 		t.Errorf("champion is v%d after the second run, want v1 (never promoted by the pipeline)", ch.Version)
 	}
+
+	// A review outcome on a row the run built is compared with the
+	// extracts' label there.
+	ids, _ := tab.Key("resident_id") // the hold-out rows, as of 2025-01-01
+	if _, _, err := st.RecordScoreRun(ctx, store.NewRun{Target: store.ComplexCase, AsOf: "2025-01-01", ModelVersion: 1, Capacity: 1,
+		Scores: []store.Score{{EntityID: ids[0], ResidentID: ids[0], Score: 0.8, Margin: 1.4, Band: "high", Rank: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	cases, _, err := st.Queue(ctx, store.QueueQuery{Kind: store.ComplexCase})
+	if err != nil || len(cases) != 1 {
+		t.Fatalf("queue: %v, %d cases", err, len(cases))
+	}
+	for _, step := range []store.Transition{
+		{CaseID: cases[0].ID, To: store.StatusReviewing, By: "caseworker"},
+		{CaseID: cases[0].ID, To: store.StatusHelpOffered, By: "caseworker"},
+		{CaseID: cases[0].ID, To: store.StatusClosed, Outcome: store.OutcomeHelpAccepted, By: "caseworker"},
+	} {
+		if _, err := st.TransitionCase(ctx, step); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m3 := run(t, strings.Replace(cfg, "rounds: [20]", "rounds: [15]", 1))
+	a := m3.Outcomes.ComplexCase
+	if a == nil || a.Outcomes != 1 || a.Matched != 1 {
+		t.Fatalf("complex-case agreement %+v, want the one outcome matched", a)
+	}
+	if agree := tab.Label[0] == 1; (a.Agree == 1) != agree || len(a.Conflicts) != 1-a.Agree {
+		t.Errorf("complex-case agreement %+v with the extracts' label %v", a, tab.Label[0])
+	}
+	if m3.Fits != 0 {
+		t.Errorf("a review outcome made the run refit %d models; complex-case outcomes do not change the training rows", m3.Fits)
+	}
 }
 
 // A fraud outcome recorded in the case store is exported in the

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -420,6 +421,9 @@ func (r *runner) register(ctx context.Context) (bool, error) {
 	for _, p := range picks {
 		p.c.Best = true
 	}
+	if err := r.complexAgreement(ctx); err != nil {
+		return false, err
+	}
 	if r.o.Registry == "" {
 		r.m.Notes = append(r.m.Notes, "no registry configured: nothing registered")
 		r.say("      no registry: nothing registered (set registry in the config or pass --db)")
@@ -510,4 +514,65 @@ func (r *runner) compare(ctx context.Context, t target, ch store.Model) *Compari
 		cmp.Note = "not evaluated on the hold-out: " + err.Error()
 	}
 	return cmp
+}
+
+// ComplexAgreement compares the complex-case outcomes recorded in the case
+// store with the extracts' label on the same resident and as-of date (where
+// the run built that row and its label is known).
+type ComplexAgreement struct {
+	Outcomes int `json:"outcomes"`
+	// Matched outcomes have a labelled row; Agree of them the same label.
+	Matched int `json:"matched"`
+	Agree   int `json:"agree"`
+	// Conflicts list the cases whose outcome and extract label differ.
+	Conflicts []ComplexConflict `json:"conflicts,omitempty"`
+}
+
+// ComplexConflict is a closed case whose outcome disagrees with the
+// extracts' label.
+type ComplexConflict struct {
+	CaseID       int64  `json:"case_id"`
+	AsOf         string `json:"as_of"`
+	Outcome      string `json:"outcome"`
+	OutcomeLabel int    `json:"outcome_label"`
+	ExtractLabel int    `json:"extract_label"`
+}
+
+// complexAgreement fills the manifest's complex-case agreement.
+func (r *runner) complexAgreement(ctx context.Context) error {
+	if len(r.complexOutcomes) == 0 || !slices.Contains(r.c.targets(), string(store.ComplexCase)) {
+		return nil
+	}
+	t := targetOf(string(store.ComplexCase))
+	labels := map[string]float64{}
+	for _, split := range []string{"train", "holdout"} {
+		tab, err := r.read(ctx, t, split)
+		if err != nil {
+			return err
+		}
+		ids, ok1 := tab.Key("resident_id")
+		asOf, ok2 := tab.Key("as_of")
+		if !ok1 || !ok2 {
+			return fmt.Errorf("%s: no resident_id or as_of column", tab.Source)
+		}
+		for i := range ids {
+			labels[ids[i]+"|"+asOf[i]] = tab.Label[i]
+		}
+	}
+	a := &ComplexAgreement{Outcomes: len(r.complexOutcomes)}
+	for _, l := range r.complexOutcomes {
+		v, ok := labels[l.ResidentID+"|"+l.AsOf]
+		if !ok || math.IsNaN(v) {
+			continue
+		}
+		a.Matched++
+		if int(v) == l.Label {
+			a.Agree++
+			continue
+		}
+		a.Conflicts = append(a.Conflicts, ComplexConflict{CaseID: l.CaseID, AsOf: l.AsOf, Outcome: string(l.Outcome), OutcomeLabel: l.Label, ExtractLabel: int(v)})
+	}
+	r.m.Outcomes.ComplexCase = a
+	r.say("      complex-case outcomes: %d recorded, %d on rows of this run, %d agree with the extracts' label", a.Outcomes, a.Matched, a.Agree)
+	return nil
 }
