@@ -356,3 +356,31 @@ func TestCaseFormErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestUnknownAddress: a browser gets a page, an API client a problem
+// document.
+func TestUnknownAddress(t *testing.T) {
+	b := setup(t)
+	tests := []struct {
+		path, accept, wantType string
+	}{
+		{"/no-such-page", "text/html,application/xhtml+xml", "text/html"},
+		{"/no-such-page", "application/json", "application/problem+json"},
+		{"/api/v1/no-such-endpoint", "text/html", "application/problem+json"},
+	}
+	for _, tc := range tests {
+		req, err := http.NewRequest(http.MethodGet, b.ts.URL+tc.path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Accept", tc.accept)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound || !strings.HasPrefix(resp.Header.Get("Content-Type"), tc.wantType) {
+			t.Errorf("GET %s (Accept %s): %d %s, want 404 %s", tc.path, tc.accept, resp.StatusCode, resp.Header.Get("Content-Type"), tc.wantType)
+		}
+	}
+}

@@ -38,6 +38,11 @@ var (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	if small != nil {
+		small.ts.Close()
+		small.srv.Close()
+		small.st.Close()
+	}
 	if shared != nil {
 		shared.ts.Close()
 		shared.srv.Close()

@@ -30,6 +30,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"caserisk/serve/api"
+	"caserisk/serve/api/problem"
 	"caserisk/serve/auth"
 	"caserisk/serve/store"
 )
@@ -153,6 +154,21 @@ func (p *pages) routes(e *gin.Engine) {
 	e.GET("/admin/users", p.withUser(p.usersPage))
 	e.GET("/admin/audit", p.withUser(p.auditPage))
 	e.POST("/admin/audit/verify", p.withUser(p.auditVerify))
+	e.NoRoute(p.noRoute)
+}
+
+// noRoute answers an unknown address with a page for a browser and with
+// the API's problem document for everything else.
+func (p *pages) noRoute(c *gin.Context) {
+	path := c.Request.URL.Path
+	if path == api.Prefix || strings.HasPrefix(path, api.Prefix+"/") || !strings.Contains(c.GetHeader("Accept"), "text/html") {
+		pr := problem.New(http.StatusNotFound, "no such endpoint; see %s/openapi.json", api.Prefix)
+		pr.RequestID = reqID(c)
+		c.Abort()
+		problem.Write(c.Writer, pr)
+		return
+	}
+	p.notFound(c, "page")
 }
 
 // navLink is an entry of the header's navigation.
