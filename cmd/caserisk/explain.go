@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 
 	"caserisk/models/artifact"
@@ -16,44 +14,27 @@ import (
 // The glue between model files and models/explain for score --explain and
 // evaluate --importance.
 
-// writeExplanations writes path: per row the table's key columns (not the
-// protected characteristics), the margin, the bias, each feature's
-// contribution and k raising and k lowering reasons.
-func writeExplanations(ctx context.Context, m *artifact.Model, tab *dataset.Table, path string, k int) error {
+// writeExplained writes the scores of every row of tab with, as asked,
+// each feature's contribution and the bias, and k raising and k lowering
+// reasons. Key columns are copied, protected characteristics are not.
+func writeExplained(ctx context.Context, w io.Writer, m *artifact.Model, tab *dataset.Table, probs []float64, contributions bool, k int) error {
 	cols, err := m.Columns(tab)
 	if err != nil {
 		return fmt.Errorf("explain %s: %w", tab.Source, err)
 	}
-	o := explain.CSVOptions{Infos: m.FeatureInfos(), Reasons: k}
+	c, err := m.Explainer()
+	if err != nil {
+		return err
+	}
+	o := explain.CSVOptions{Infos: m.FeatureInfos(), Scores: probs, Contributions: contributions, Reasons: k}
 	for _, key := range tab.Keys {
 		if !slices.Contains(tab.Audit, key.Name) {
 			o.KeyNames = append(o.KeyNames, key.Name)
 			o.Keys = append(o.Keys, key.Values)
 		}
 	}
-	// Write beside the target and rename, so a failed run never leaves a
-	// partial file under the requested name.
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("explain: %w", err)
-	}
-	defer os.Remove(f.Name())
-	c, err := m.Explainer()
-	if err != nil {
-		return err
-	}
-	if err := explain.WriteCSV(ctx, f, c, cols, o); err != nil {
-		f.Close()
-		return fmt.Errorf("explain %s into %s: %w", tab.Source, path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("explain: %w", err)
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return fmt.Errorf("explain: %w", err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("explain: %w", err)
+	if err := explain.WriteCSV(ctx, w, c, cols, o); err != nil {
+		return fmt.Errorf("explain %s: %w", tab.Source, err)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"fmt"
@@ -37,20 +38,15 @@ func TestExplainGlue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(dir, "explain.csv")
-	if err := writeExplanations(context.Background(), gbdt, tab, out, 2); err != nil {
+	var out bytes.Buffer
+	if err := writeExplained(context.Background(), &out, gbdt, tab, nil, true, 2); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(out)
+	recs, err := csv.NewReader(&out).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := strings.Join(recs[0], ","); got != "resident_id,as_of,margin,bias,shap_a,shap_b,raising_1,raising_2,lowering_1,lowering_2" {
+	if got := strings.Join(recs[0], ","); got != "resident_id,as_of,margin,shap_a,shap_b,shap_bias,raising_1,raising_2,lowering_1,lowering_2" {
 		t.Fatalf("header %s", got)
 	}
 	if len(recs) != 4 || recs[1][0] != "R1" {
@@ -79,7 +75,7 @@ func TestExplainGlue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := writeExplanations(context.Background(), gbdt, wt, out, 1); err == nil {
+	if err := writeExplained(context.Background(), &bytes.Buffer{}, gbdt, wt, nil, true, 1); err == nil {
 		t.Fatal("a table without the model's features was explained")
 	}
 }
@@ -166,17 +162,16 @@ func TestScoreExplainFlags(t *testing.T) {
 	if err := os.WriteFile(data, []byte("resident_id,a,b\nR1,1,0\nR2,2,3\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	scores, reasons := filepath.Join(dir, "s.csv"), filepath.Join(dir, "r.csv")
+	scores := filepath.Join(dir, "s.csv")
 	base := []string{"score", "--model", model, "--data", data, "--out", scores}
 	tests := []struct {
 		name  string
 		extra []string
 		code  int
 	}{
-		{"explain", []string{"--explain", reasons, "--reasons", "1"}, 0},
-		{"reasons without explain", []string{"--reasons", "2"}, 2},
-		{"negative reasons", []string{"--explain", reasons, "--reasons", "-1"}, 2},
-		{"explain into a missing directory", []string{"--explain", filepath.Join(dir, "no", "r.csv")}, 1},
+		{"explain into a missing directory", []string{"--explain", "--out", filepath.Join(dir, "no", "r.csv")}, 1},
+		{"negative reasons", []string{"--explain", "--reasons", "-1"}, 2},
+		{"explain", []string{"--explain", "--reasons", "1"}, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -185,11 +180,11 @@ func TestScoreExplainFlags(t *testing.T) {
 			}
 		})
 	}
-	b, err := os.ReadFile(reasons)
+	b, err := os.ReadFile(scores)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) != 3 || lines[0] != "resident_id,margin,bias,shap_a,shap_b,raising_1,lowering_1" {
+	if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) != 3 || lines[0] != "resident_id,score,margin,shap_a,shap_b,shap_bias,raising_1,lowering_1" {
 		t.Fatalf("explanations:\n%s", b)
 	}
 }

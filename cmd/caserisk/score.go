@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -13,9 +14,10 @@ import (
 )
 
 func newScoreCmd() *cobra.Command {
-	var model, data, out, explainOut string
+	var model, data, out string
 	var ignore []string
 	var reasons int
+	var explainCols bool
 	cmd := &cobra.Command{
 		Use:   "score",
 		Short: "Score a feature table with a model file",
@@ -27,20 +29,21 @@ The table must have exactly the model's feature columns, in any order; a
 table with missing or extra feature columns is refused with their names,
 since it was most likely built with a different feature spec.
 
---explain FILE also writes, per row, the key columns, the margin, the bias
-and each feature's exact contribution to the margin (TreeSHAP for gbdt, the
-linear terms for logistic; they add up to the margin), then --reasons K
-plain-English reasons that raised and K that lowered the risk, phrased from
-the features' metadata for the people who review the cases.`,
+--explain adds each feature's exact contribution to the margin, shap_NAME,
+and the bias, shap_bias (XGBoost's pred_contribs layout: TreeSHAP for gbdt,
+the linear terms for logistic; they add up to the margin). --reasons K adds
+K plain-English reasons that raised and K that lowered the risk (raising_1..K,
+lowering_1..K), phrased from the features' metadata for the people who review
+the cases.`,
 		Example: `  caserisk score --model model.json --data features.csv --out scores.csv
-  caserisk score --model model.json --data features.csv --out scores.csv --explain reasons.csv --reasons 3`,
+  caserisk score --model model.json --data features.csv --out scores.csv --explain --reasons 3`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := requireFlags(cmd, "model", "data", "out"); err != nil {
 				return err
 			}
-			if reasons < 0 || (cmd.Flags().Changed("reasons") && explainOut == "") {
-				return usagef("score: --reasons %d: want a number of reasons ≥ 0, with --explain", reasons)
+			if reasons < 0 {
+				return usagef("score: --reasons %d: want a number of reasons ≥ 0", reasons)
 			}
 			start := time.Now()
 			m, err := artifact.Load(model)
@@ -55,32 +58,16 @@ the features' metadata for the people who review the cases.`,
 			if err != nil {
 				return fmt.Errorf("score %s with %s: %w", tab.Source, model, err)
 			}
-			if explainOut != "" {
-				if err := writeExplanations(cmd.Context(), m, tab, explainOut, reasons); err != nil {
-					return err
+			write := func(w io.Writer) error {
+				if explainCols || reasons > 0 {
+					return writeExplained(cmd.Context(), w, m, tab, probs, explainCols, reasons)
 				}
+				return artifact.WriteScores(w, tab, probs, margins)
 			}
 			if out == "-" {
-				return artifact.WriteScores(cmd.OutOrStdout(), tab, probs, margins)
+				return write(cmd.OutOrStdout())
 			}
-			// Write beside the target and rename, so a failed run never
-			// leaves a partial predictions file under the requested name.
-			f, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.tmp")
-			if err != nil {
-				return fmt.Errorf("score: %w", err)
-			}
-			defer os.Remove(f.Name())
-			if err := artifact.WriteScores(f, tab, probs, margins); err != nil {
-				f.Close()
-				return err
-			}
-			if err := f.Close(); err != nil {
-				return fmt.Errorf("score: %w", err)
-			}
-			if err := os.Chmod(f.Name(), 0o644); err != nil {
-				return fmt.Errorf("score: %w", err)
-			}
-			if err := os.Rename(f.Name(), out); err != nil {
+			if err := writeAtomic(out, write); err != nil {
 				return fmt.Errorf("score: %w", err)
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "scored %d rows of %s with %s %s model in %.2fs; wrote %s\n",
@@ -92,7 +79,29 @@ the features' metadata for the people who review the cases.`,
 	cmd.Flags().StringVar(&data, "data", "", "table to score (CSV, or Parquet by extension)")
 	cmd.Flags().StringVar(&out, "out", "", "predictions CSV to write (- for standard output)")
 	cmd.Flags().StringSliceVar(&ignore, "ignore", nil, "further columns that are not features (comma-separated)")
-	cmd.Flags().StringVar(&explainOut, "explain", "", "also write each row's feature contributions and reasons to this CSV")
-	cmd.Flags().IntVar(&reasons, "reasons", 3, "with --explain: reasons per row that raised, and that lowered, the risk")
+	cmd.Flags().BoolVar(&explainCols, "explain", false, "add each feature's contribution (shap_NAME) and the bias (shap_bias)")
+	cmd.Flags().IntVar(&reasons, "reasons", 0, "add this many reasons per row that raised, and that lowered, the risk")
 	return cmd
+}
+
+// writeAtomic writes path through a temporary file beside it, renamed into
+// place once complete, so a failure never leaves a partial file under the
+// requested name.
+func writeAtomic(path string, write func(io.Writer) error) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }

@@ -68,17 +68,24 @@ type CSVOptions struct {
 	// line (Keys[k][i] is key column k of row i), e.g. resident_id, as_of.
 	KeyNames []string
 	Keys     [][]string
+	// Scores, when set, are the rows' calibrated probabilities, written in
+	// a score column before the margin.
+	Scores []float64
+	// Contributions writes one contribution column per feature (headed
+	// shap_NAME) and the bias (shap_bias) last: XGBoost's pred_contribs
+	// layout.
+	Contributions bool
 	// Reasons is how many raising and how many lowering reasons to write
 	// per row; 0 writes none.
 	Reasons int
 }
 
 // WriteCSV explains every row of a column-major table and writes one CSV
-// line per row: the key columns, margin, bias, one contribution column per
-// feature (headed shap_NAME) and, with Reasons > 0, the reason sentences
-// (raising_1..K, lowering_1..K; empty where there are fewer). The
-// contribution columns are for analysts; the reason columns are the ones to
-// show to caseworkers.
+// line per row: the key columns, the score (with Scores), the margin, with
+// Contributions one contribution per feature (shap_NAME) and the bias
+// (shap_bias), and with Reasons > 0 the reason sentences (raising_1..K,
+// lowering_1..K; empty where there are fewer). The contribution columns are
+// for analysts; the reason columns are the ones to show to caseworkers.
 func WriteCSV(ctx context.Context, w io.Writer, c Contributor, cols [][]float64, o CSVOptions) error {
 	nf := c.NumFeatures()
 	if len(o.Infos) != nf {
@@ -92,11 +99,20 @@ func WriteCSV(ctx context.Context, w io.Writer, c Contributor, cols [][]float64,
 			return fmt.Errorf("explain: key column %s has %d rows, the table %d", o.KeyNames[k], len(col), len(cols[0]))
 		}
 	}
+	if o.Scores != nil && nf > 0 && len(o.Scores) != len(cols[0]) {
+		return fmt.Errorf("explain: %d scores for a table of %d rows", len(o.Scores), len(cols[0]))
+	}
 	cw := csv.NewWriter(w)
 	head := append([]string(nil), o.KeyNames...)
-	head = append(head, "margin", "bias")
-	for _, f := range o.Infos {
-		head = append(head, "shap_"+f.Name)
+	if o.Scores != nil {
+		head = append(head, "score")
+	}
+	head = append(head, "margin")
+	if o.Contributions {
+		for _, f := range o.Infos {
+			head = append(head, "shap_"+f.Name)
+		}
+		head = append(head, "shap_bias")
 	}
 	for _, kind := range []string{"raising", "lowering"} {
 		for r := 1; r <= o.Reasons; r++ {
@@ -115,9 +131,14 @@ func WriteCSV(ctx context.Context, w io.Writer, c Contributor, cols [][]float64,
 			for _, k := range o.Keys {
 				rec = append(rec, k[lo+i])
 			}
-			rec = append(rec, formatFloat(sum(phi)), formatFloat(phi[nf]))
-			for _, v := range phi[:nf] {
-				rec = append(rec, formatFloat(v))
+			if o.Scores != nil {
+				rec = append(rec, formatFloat(o.Scores[lo+i]))
+			}
+			rec = append(rec, formatFloat(sum(phi)))
+			if o.Contributions {
+				for _, v := range phi {
+					rec = append(rec, formatFloat(v))
+				}
 			}
 			if o.Reasons > 0 {
 				for j := range x {

@@ -19,7 +19,7 @@ func TestWriteCSV(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	err := WriteCSV(context.Background(), &buf, l, cols, CSVOptions{
-		Infos: infos, KeyNames: []string{"resident_id"}, Keys: [][]string{{"R1", "R2", "R3"}}, Reasons: 1,
+		Infos: infos, KeyNames: []string{"resident_id"}, Keys: [][]string{{"R1", "R2", "R3"}}, Reasons: 1, Contributions: true,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -29,10 +29,10 @@ func TestWriteCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := [][]string{
-		{"resident_id", "margin", "bias", "shap_rent_arrears_90d", "shap_support_visits", "raising_1", "lowering_1"},
-		{"R1", "", "-1", "2.48", "-0.5", "Rent arrears of £1,240 in the last 90 days raised the risk", "Support visits of 1 lowered the risk"},
-		{"R2", "", "-1", "0", "-1.5", "", "Support visits of 3 lowered the risk"},
-		{"R3", "", "-1", "0", "0", "", ""},
+		{"resident_id", "margin", "shap_rent_arrears_90d", "shap_support_visits", "shap_bias", "raising_1", "lowering_1"},
+		{"R1", "", "2.48", "-0.5", "-1", "Rent arrears of £1,240 in the last 90 days raised the risk", "Support visits of 1 lowered the risk"},
+		{"R2", "", "0", "-1.5", "-1", "", "Support visits of 3 lowered the risk"},
+		{"R3", "", "0", "0", "-1", "", ""},
 	}
 	if len(recs) != len(want) {
 		t.Fatalf("%d lines, want %d:\n%s", len(recs), len(want), buf.String())
