@@ -288,6 +288,15 @@ func TestCaseworkerJourney(t *testing.T) {
 	p.screenshot("caseworker-case")
 	p.checkAccessible("case page")
 
+	p.submit(href, "#assign")
+	if !strings.Contains(p.eval(`document.body.innerText`), "to you") {
+		t.Fatal("the case page does not say the case is assigned to the caseworker")
+	}
+	p.open("/reviews?mine=1")
+	if n := p.eval(fmt.Sprintf(`String(document.querySelectorAll('tbody a[href="/cases/%d"]').length)`, caseID)); n != "1" {
+		t.Fatal("the assigned case is not in the caseworker's own list")
+	}
+	p.open(href)
 	p.submit(href, "#status-submit", chromedp.SetValue(chromedp.CSS("#status"), "reviewing"),
 		chromedp.SendKeys(chromedp.CSS("#status-note"), "Reviewed the record"))
 	if !strings.Contains(p.eval(`document.body.innerText`), "The case has been updated") {

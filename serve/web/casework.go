@@ -47,6 +47,7 @@ func parseReasons(raw json.RawMessage) ([]reason, error) {
 
 type queueRow struct {
 	ID         int64
+	Assigned   bool // to the signed-in user
 	Rank       int
 	Entity     string
 	ResidentID string
@@ -61,6 +62,9 @@ type queueData struct {
 	Total, From, To                               int
 	Rows                                          []queueRow
 	Prev, Next                                    string
+	// Mine shows only the cases assigned to the user; Path is the queue's.
+	Mine bool
+	Path string
 }
 
 // queue serves a ranked case queue with each case's band and top reasons.
@@ -80,12 +84,17 @@ func (p *pages) queue(kind store.Target) gin.HandlerFunc {
 		if !p.audit(c, "read", "queue/"+string(kind)) {
 			return
 		}
-		cases, total, err := p.st.Queue(ctx, store.QueueQuery{Kind: kind, Offset: offset, Limit: p.o.QueuePage})
+		mine := c.Query("mine") == "1"
+		q := store.QueueQuery{Kind: kind, Offset: offset, Limit: p.o.QueuePage}
+		if mine {
+			q.AssignedTo = principalOf(c).UserID
+		}
+		cases, total, err := p.st.Queue(ctx, q)
 		if err != nil {
 			p.failed(c, "read the queue", err)
 			return
 		}
-		d := queueData{Total: total, From: offset + 1, To: offset + len(cases), Rows: make([]queueRow, 0, len(cases))}
+		d := queueData{Total: total, From: offset + 1, To: offset + len(cases), Rows: make([]queueRow, 0, len(cases)), Mine: mine}
 		if kind == store.ComplexCase {
 			d.Caption = "Complex-case reviews"
 			d.Intro = "Each flag asks for a review; the score supports your judgement and never decides on its own."
@@ -96,7 +105,8 @@ func (p *pages) queue(kind store.Target) gin.HandlerFunc {
 			d.EntityHeading, d.ReasonsHeading = "Tenancy", "Evidence behind the rank"
 		}
 		for _, k := range cases {
-			row := queueRow{ID: k.ID, Rank: k.Rank, Entity: k.EntityID, ResidentID: k.ResidentID, Score: k.Score, Status: k.Status}
+			row := queueRow{ID: k.ID, Rank: k.Rank, Entity: k.EntityID, ResidentID: k.ResidentID, Score: k.Score, Status: k.Status,
+				Assigned: k.AssignedTo != 0 && k.AssignedTo == principalOf(c).UserID}
 			sc, err := p.st.RunScores(ctx, k.RunID, k.Rank-1, 1)
 			if err != nil {
 				p.failed(c, "read the queue's scores", err)
@@ -114,11 +124,19 @@ func (p *pages) queue(kind store.Target) gin.HandlerFunc {
 			d.Rows = append(d.Rows, row)
 		}
 		path := c.Request.URL.Path
+		d.Path = path
+		page := func(off int) string {
+			v := url.Values{"offset": {strconv.Itoa(off)}}
+			if mine {
+				v.Set("mine", "1")
+			}
+			return path + "?" + v.Encode()
+		}
 		if offset > 0 {
-			d.Prev = path + "?offset=" + strconv.Itoa(max(0, offset-p.o.QueuePage))
+			d.Prev = page(max(0, offset-p.o.QueuePage))
 		}
 		if offset+len(cases) < total {
-			d.Next = path + "?offset=" + strconv.Itoa(offset+len(cases))
+			d.Next = page(offset + len(cases))
 		}
 		title := "My reviews"
 		if kind == store.TenancyFraud {
@@ -276,6 +294,7 @@ func (p *pages) residentPage(c *gin.Context) {
 
 type caseData struct {
 	Case     store.Case
+	Mine     bool // assigned to the signed-in user
 	Next     []store.Status
 	Outcomes []store.Outcome
 	History  []store.CaseEvent
@@ -331,7 +350,7 @@ func (p *pages) showCase(c *gin.Context, k store.Case, code int, flash string, e
 		p.failed(c, "read the case history", err)
 		return
 	}
-	d := caseData{Case: k, Next: store.NextStatuses(k.Kind, k.Status), Outcomes: store.Outcomes(k.Kind), History: hist}
+	d := caseData{Case: k, Mine: k.AssignedTo != 0 && k.AssignedTo == principalOf(c).UserID, Next: store.NextStatuses(k.Kind, k.Status), Outcomes: store.Outcomes(k.Kind), History: hist}
 	v, ev, err := p.readResident(c, k.ResidentID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		p.failed(c, "read the resident's record", err)
@@ -418,4 +437,30 @@ func (p *pages) transition(c *gin.Context, k store.Case, to store.Status, o stor
 	default:
 		p.failed(c, "update the case", err)
 	}
+}
+
+// caseAssign assigns the case to the signed-in user, or releases it
+// ("release" in the form) back to the team.
+func (p *pages) caseAssign(c *gin.Context) {
+	k, ok := p.caseFor(c)
+	if !ok {
+		return
+	}
+	if k.Status == store.StatusClosed {
+		p.showCase(c, k, http.StatusConflict, "", []fieldErr{{Msg: "A closed case cannot be assigned"}})
+		return
+	}
+	if !p.audit(c, "update", fmt.Sprintf("case/%d", k.ID)) {
+		return
+	}
+	u := principalOf(c)
+	to := u.UserID
+	if c.PostForm("release") == "1" {
+		to = 0
+	}
+	if _, err := p.st.AssignCase(c.Request.Context(), k.ID, to, u.Name); err != nil {
+		p.failed(c, "assign the case", err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/cases/%d?updated=assigned", k.ID))
 }

@@ -384,3 +384,41 @@ func TestUnknownAddress(t *testing.T) {
 		}
 	}
 }
+
+// TestAssign: a caseworker takes a case and releases it; each is audited.
+func TestAssign(t *testing.T) {
+	b := setup(t)
+	c := client(t)
+	csrf := signIn(t, b, c, "caseworker")
+	k := firstCase(t, b, store.ComplexCase)
+	u, err := b.st.UserByName(context.Background(), "demo-caseworker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		form   url.Values
+		want   int64
+		inMine bool
+	}{
+		{"take", url.Values{"csrf_token": {csrf}}, u.ID, true},
+		{"release", url.Values{"csrf_token": {csrf}, "release": {"1"}}, 0, false},
+	}
+	for _, tc := range tests {
+		code, loc, _ := post(t, c, fmt.Sprintf("%s/cases/%d/assign", b.ts.URL, k.ID), tc.form)
+		if code != http.StatusSeeOther || !strings.HasPrefix(loc, fmt.Sprintf("/cases/%d", k.ID)) {
+			t.Fatalf("%s: %d → %q", tc.name, code, loc)
+		}
+		now, err := b.st.Case(context.Background(), k.ID)
+		if err != nil || now.AssignedTo != tc.want {
+			t.Fatalf("%s: assigned to %d, want %d (%v)", tc.name, now.AssignedTo, tc.want, err)
+		}
+		_, body := get(t, c, b.ts.URL+"/reviews?mine=1")
+		if got := strings.Contains(body, fmt.Sprintf(`href="/cases/%d"`, k.ID)); got != tc.inMine {
+			t.Fatalf("%s: in my list %v, want %v", tc.name, got, tc.inMine)
+		}
+	}
+	if !auditHas(t, b, "demo-caseworker", "update", fmt.Sprintf("case/%d", k.ID)) {
+		t.Fatal("assignment is not audited")
+	}
+}

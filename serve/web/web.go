@@ -145,6 +145,7 @@ func (p *pages) routes(e *gin.Engine) {
 	e.GET("/cases/:id", p.withUser(p.casePage))
 	e.POST("/cases/:id/status", p.withUser(p.caseStatus))
 	e.POST("/cases/:id/outcome", p.withUser(p.caseOutcome))
+	e.POST("/cases/:id/assign", p.withUser(p.caseAssign))
 	e.GET("/residents/:id", p.withUser(p.residentPage))
 
 	e.GET("/models", p.withUser(p.modelsPage))
