@@ -152,8 +152,8 @@ type run struct {
 	res   *Result
 	st    store.Store
 	start time.Time
-	// evals holds each model's hold-out evaluation, by model file.
-	evals map[string]*report.Report
+	// ap holds each model's hold-out average precision, by model file.
+	ap map[string]float64
 }
 
 func (d *run) say(format string, args ...any) {
@@ -263,12 +263,15 @@ func (d *run) model(target, algo string) string {
 	return d.path("models", target+"-"+algo+".json")
 }
 
+func (d *run) modelsKey() string {
+	return hashOf("models", d.boroughKey(), d.trainAsOf(), d.o.AsOf, "v1")
+}
+
 func (d *run) train(ctx context.Context) error {
 	if err := os.MkdirAll(d.path("models"), 0o755); err != nil {
 		return err
 	}
-	stamp := d.path(".models.stamp")
-	key := hashOf("models", d.boroughKey(), d.trainAsOf(), d.o.AsOf, "v1")
+	stamp, key := d.path(".models.stamp"), d.modelsKey()
 	var outs []string
 	for _, t := range targets {
 		for _, a := range algos {
@@ -321,9 +324,32 @@ func (d *run) train(ctx context.Context) error {
 
 // reports evaluates each model on the hold-out (with the other algorithm as
 // the baseline and, for residents, the oracle's ceiling) and writes its
-// report. The evaluations are kept to choose the champions.
+// report. Each model's average precision is kept to choose the champions;
+// when the reports are fresh it is read back from them.
 func (d *run) reports(ctx context.Context) error {
-	d.evals = map[string]*report.Report{}
+	d.ap = map[string]float64{}
+	stamp := d.path(".reports.stamp")
+	key := hashOf("reports", d.modelsKey(), d.o.Capacity, "v1")
+	var outs []string
+	for _, t := range targets {
+		for _, a := range algos {
+			outs = append(outs, d.reportJSON(t.target, a))
+		}
+	}
+	if d.fresh(stamp, key, outs...) {
+		for _, t := range targets {
+			for _, a := range algos {
+				ap, err := readAP(d.reportJSON(t.target, a))
+				if err != nil {
+					return err
+				}
+				d.ap[d.model(t.target, a)] = ap
+				d.res.Reports = append(d.res.Reports, d.path("reports", t.target+"-"+a, "report.html"))
+			}
+		}
+		d.say("      reusing %s", d.path("reports"))
+		return nil
+	}
 	gov := &report.Governance{Organisation: "Demo: a synthetic London borough", Phase: "demonstration on synthetic data"}
 	for _, t := range targets {
 		tab, err := dataset.Read(ctx, d.table(t.entity, "holdout"), dataset.Options{Label: t.label})
@@ -360,14 +386,39 @@ func (d *run) reports(ctx context.Context) error {
 			if err := report.WriteDir(dir, r, report.FactsOf(name, m, tab, in.GroupOrder), gov); err != nil {
 				return err
 			}
-			d.evals[d.model(t.target, a)] = r
+			d.ap[d.model(t.target, a)] = r.Model.Metrics.AveragePrecision.Value
 			d.res.Reports = append(d.res.Reports, filepath.Join(dir, "report.html"))
 			mr := r.Model.Metrics
 			d.say("      %-22s hold-out as of %s: %5d rows, AUC %.3f, average precision %.3f, precision in the top %d %.3f",
 				name, d.o.AsOf, r.Rows, mr.ROCAUC.Value, mr.AveragePrecision.Value, d.o.Capacity, r.Model.AtCapacity.Precision)
 		}
 	}
-	return nil
+	return done(stamp, key)
+}
+
+func (d *run) reportJSON(target, algo string) string {
+	return d.path("reports", target+"-"+algo, "report.json")
+}
+
+// readAP reads the model's hold-out average precision from its report.json.
+func readAP(path string) (float64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	var r struct {
+		Model struct {
+			Metrics struct {
+				AveragePrecision struct {
+					Value *float64 `json:"value"`
+				} `json:"average_precision"`
+			} `json:"metrics"`
+		} `json:"model"`
+	}
+	if err := json.Unmarshal(b, &r); err != nil || r.Model.Metrics.AveragePrecision.Value == nil {
+		return 0, fmt.Errorf("%s: no average precision in the report (%v)", path, err)
+	}
+	return *r.Model.Metrics.AveragePrecision.Value, nil
 }
 
 func (d *run) openStore(ctx context.Context) error {
@@ -430,7 +481,7 @@ func (d *run) register(ctx context.Context) error {
 					return err
 				}
 			}
-			if ap := d.evals[path].Model.Metrics.AveragePrecision.Value; ap > bestAP {
+			if ap := d.ap[path]; ap > bestAP {
 				best, bestAP = a, ap
 			}
 		}

@@ -112,8 +112,8 @@ func TestDemoEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(progress.String(), "reusing"); n != 3 {
-		t.Errorf("second run reused %d steps, want 3:\n%s", n, progress.String())
+	if n := strings.Count(progress.String(), "reusing"); n != 4 {
+		t.Errorf("second run reused %d steps, want 4:\n%s", n, progress.String())
 	}
 	for i := range again.Runs {
 		if again.Runs[i].ID != res.Runs[i].ID {
