@@ -138,23 +138,29 @@ func integer(r *contract.Row, j int) int64 {
 	return int64(r.Num[j])
 }
 
-func readResidents(ctx context.Context, in store.Ingest, dir string, f *contract.File, n *IngestCounts) error {
-	p := cols(f, "resident_id", "given_name", "family_name", "date_of_birth", "sex", "first_seen_date", "date_of_death")
-	buf := make([]store.Resident, 0, chunk)
+// batched reads every row of f, turns each into a record with conv (which
+// may skip a row by returning false) and adds the records to the store in
+// chunks with add; *count receives the number added.
+func batched[T any](ctx context.Context, dir string, f *contract.File, n *IngestCounts, count *int,
+	conv func(*contract.Row) (T, bool), add func(context.Context, []T) error) error {
+	buf := make([]T, 0, chunk)
 	flush := func() error {
 		if len(buf) == 0 {
 			return nil
 		}
-		if err := in.AddResidents(ctx, buf); err != nil {
+		if err := add(ctx, buf); err != nil {
 			return fmt.Errorf("%s: %w", f.Name, err)
 		}
-		n.Residents += len(buf)
+		*count += len(buf)
 		buf = buf[:0]
 		return nil
 	}
 	err := each(ctx, dir, f, n, func(r *contract.Row) error {
-		buf = append(buf, store.Resident{ID: str(r, p[0]), GivenName: str(r, p[1]), FamilyName: str(r, p[2]),
-			DateOfBirth: day(r, p[3]), Sex: str(r, p[4]), FirstSeen: day(r, p[5]), DateOfDeath: day(r, p[6])})
+		rec, ok := conv(r)
+		if !ok {
+			return nil
+		}
+		buf = append(buf, rec)
 		if len(buf) == chunk {
 			return flush()
 		}
@@ -164,84 +170,40 @@ func readResidents(ctx context.Context, in store.Ingest, dir string, f *contract
 		return err
 	}
 	return flush()
+}
+
+func readResidents(ctx context.Context, in store.Ingest, dir string, f *contract.File, n *IngestCounts) error {
+	p := cols(f, "resident_id", "given_name", "family_name", "date_of_birth", "sex", "first_seen_date", "date_of_death")
+	return batched(ctx, dir, f, n, &n.Residents, func(r *contract.Row) (store.Resident, bool) {
+		return store.Resident{ID: str(r, p[0]), GivenName: str(r, p[1]), FamilyName: str(r, p[2]),
+			DateOfBirth: day(r, p[3]), Sex: str(r, p[4]), FirstSeen: day(r, p[5]), DateOfDeath: day(r, p[6])}, true
+	}, in.AddResidents)
 }
 
 func readProperties(ctx context.Context, in store.Ingest, dir string, f *contract.File, n *IngestCounts) error {
 	p := cols(f, "uprn", "address", "postcode", "ward", "property_type", "tenure", "bedrooms", "council_tax_band")
-	buf := make([]store.Property, 0, chunk)
-	flush := func() error {
-		if len(buf) == 0 {
-			return nil
-		}
-		if err := in.AddProperties(ctx, buf); err != nil {
-			return fmt.Errorf("%s: %w", f.Name, err)
-		}
-		n.Properties += len(buf)
-		buf = buf[:0]
-		return nil
-	}
-	err := each(ctx, dir, f, n, func(r *contract.Row) error {
-		buf = append(buf, store.Property{UPRN: integer(r, p[0]), Address: str(r, p[1]), Postcode: str(r, p[2]), Ward: str(r, p[3]),
-			PropertyType: str(r, p[4]), Tenure: str(r, p[5]), Bedrooms: int(integer(r, p[6])), CouncilTaxBand: str(r, p[7])})
-		if len(buf) == chunk {
-			return flush()
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return flush()
+	return batched(ctx, dir, f, n, &n.Properties, func(r *contract.Row) (store.Property, bool) {
+		return store.Property{UPRN: integer(r, p[0]), Address: str(r, p[1]), Postcode: str(r, p[2]), Ward: str(r, p[3]),
+			PropertyType: str(r, p[4]), Tenure: str(r, p[5]), Bedrooms: int(integer(r, p[6])), CouncilTaxBand: str(r, p[7])}, true
+	}, in.AddProperties)
 }
 
 func readResidences(ctx context.Context, in store.Ingest, dir string, f *contract.File, n *IngestCounts) error {
 	p := cols(f, "resident_id", "uprn", "start_date", "end_date", "relationship")
-	buf := make([]store.Residence, 0, chunk)
-	flush := func() error {
-		if len(buf) == 0 {
-			return nil
-		}
-		if err := in.AddResidences(ctx, buf); err != nil {
-			return fmt.Errorf("%s: %w", f.Name, err)
-		}
-		n.Residences += len(buf)
-		buf = buf[:0]
-		return nil
-	}
-	err := each(ctx, dir, f, n, func(r *contract.Row) error {
-		buf = append(buf, store.Residence{ResidentID: str(r, p[0]), UPRN: integer(r, p[1]), Start: day(r, p[2]), End: day(r, p[3]),
-			Relationship: str(r, p[4])})
-		if len(buf) == chunk {
-			return flush()
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return flush()
+	return batched(ctx, dir, f, n, &n.Residences, func(r *contract.Row) (store.Residence, bool) {
+		return store.Residence{ResidentID: str(r, p[0]), UPRN: integer(r, p[1]), Start: day(r, p[2]), End: day(r, p[3]),
+			Relationship: str(r, p[4])}, true
+	}, in.AddResidences)
 }
 
 // readEvents turns each row of a service file into a timeline event: its
 // date, type code, address and amount. Free text is never copied.
 func readEvents(ctx context.Context, in store.Ingest, dir string, f *contract.File, n *IngestCounts) error {
 	p := cols(f, "resident_id", f.EventDate, f.TypeColumn, "uprn", f.AmountColumn, f.EndDate)
-	buf := make([]store.Event, 0, chunk)
-	flush := func() error {
-		if len(buf) == 0 {
-			return nil
-		}
-		if err := in.AddEvents(ctx, buf); err != nil {
-			return fmt.Errorf("%s: %w", f.Name, err)
-		}
-		n.Events += len(buf)
-		buf = buf[:0]
-		return nil
-	}
-	err := each(ctx, dir, f, n, func(r *contract.Row) error {
+	return batched(ctx, dir, f, n, &n.Events, func(r *contract.Row) (store.Event, bool) {
 		e := store.Event{ResidentID: str(r, p[0]), Service: f.Service, Date: day(r, p[1]), Type: str(r, p[2]), UPRN: integer(r, p[3])}
 		if e.Date == "" {
-			return nil
+			return e, false
 		}
 		if p[4] >= 0 && !math.IsNaN(r.Num[p[4]]) {
 			e.Amount, e.HasAmount = r.Num[p[4]], true
@@ -253,14 +215,6 @@ func readEvents(ctx context.Context, in store.Ingest, dir string, f *contract.Fi
 				e.Detail = f.Title + ", open"
 			}
 		}
-		buf = append(buf, e)
-		if len(buf) == chunk {
-			return flush()
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return flush()
+		return e, true
+	}, in.AddEvents)
 }
