@@ -40,7 +40,49 @@ func (p *pages) usersPage(c *gin.Context) {
 	for _, r := range []auth.Role{auth.Caseworker, auth.FraudOfficer, auth.DataScientist, auth.Admin} {
 		d.Rules = append(d.Rules, roleRule{Role: r, Perms: p.policy.Permissions(r)})
 	}
-	p.render(c, http.StatusOK, "users", view{Title: "Users and roles", Data: d})
+	flash := ""
+	if c.Query("changed") != "" {
+		flash = "The user has been changed."
+	}
+	p.render(c, http.StatusOK, "users", view{Title: "Users and roles", Flash: flash, Data: d})
+}
+
+// userDisable disables a user ("disable" = 1) or enables them again
+// ("disable" = 0); their tokens and sessions stop or start working at once.
+// An administrator cannot disable themselves.
+func (p *pages) userDisable(c *gin.Context) {
+	u := principalOf(c)
+	if !p.policy.Allows(u.Role, auth.UsersManage) {
+		p.forbidden(c, "the users")
+		return
+	}
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		p.notFound(c, "user")
+		return
+	}
+	disable := c.PostForm("disable") == "1"
+	if disable && id == u.UserID {
+		p.errorPage(c, http.StatusConflict, "You cannot disable yourself", "Ask another administrator to disable your account.")
+		return
+	}
+	action := "user.enable"
+	if disable {
+		action = "user.disable"
+	}
+	if !p.audit(c, action, fmt.Sprintf("user/%d", id)) {
+		return
+	}
+	err = p.st.SetUserDisabled(c.Request.Context(), id, disable)
+	if errors.Is(err, store.ErrNotFound) {
+		p.notFound(c, "user")
+		return
+	}
+	if err != nil {
+		p.failed(c, "change the user", err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/admin/users?changed=1")
 }
 
 // auditFilterForm is the audit page's filter as typed.

@@ -422,3 +422,42 @@ func TestAssign(t *testing.T) {
 		t.Fatal("assignment is not audited")
 	}
 }
+
+// TestAdminDisablesUser: a disabled user's session ends at once; enabling
+// them again lets their token sign in; an admin cannot disable themselves.
+func TestAdminDisablesUser(t *testing.T) {
+	b := setup(t)
+	admin := client(t)
+	csrf := signIn(t, b, admin, "admin")
+	fo := client(t)
+	signIn(t, b, fo, "fraud_officer")
+	ctx := context.Background()
+	target, err := b.st.UserByName(ctx, "demo-fraud-officer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	me, err := b.st.UserByName(ctx, "demo-admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	toggle := func(id int64, disable string) int {
+		code, _, _ := post(t, admin, fmt.Sprintf("%s/admin/users/%d/disabled", b.ts.URL, id), url.Values{"csrf_token": {csrf}, "disable": {disable}})
+		return code
+	}
+	if code := toggle(target.ID, "1"); code != http.StatusSeeOther {
+		t.Fatalf("disable: %d", code)
+	}
+	if code, _ := get(t, fo, b.ts.URL+"/fraud-referrals"); code != http.StatusSeeOther {
+		t.Fatalf("a disabled user's session still opens the queue: %d", code)
+	}
+	if code := toggle(target.ID, "0"); code != http.StatusSeeOther {
+		t.Fatalf("enable: %d", code)
+	}
+	signIn(t, b, fo, "fraud_officer")
+	if code := toggle(me.ID, "1"); code != http.StatusConflict {
+		t.Fatalf("an admin disabling themselves: %d, want 409", code)
+	}
+	if !auditHas(t, b, "demo-admin", "user.disable", fmt.Sprintf("user/%d", target.ID)) {
+		t.Fatal("disabling is not audited")
+	}
+}

@@ -153,6 +153,7 @@ func (p *pages) routes(e *gin.Engine) {
 	e.POST("/models/:target/:version/promote", p.withUser(p.promote))
 
 	e.GET("/admin/users", p.withUser(p.usersPage))
+	e.POST("/admin/users/:id/disabled", p.withUser(p.userDisable))
 	e.GET("/admin/audit", p.withUser(p.auditPage))
 	e.POST("/admin/audit/verify", p.withUser(p.auditVerify))
 	e.NoRoute(p.noRoute)
