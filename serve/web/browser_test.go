@@ -385,6 +385,13 @@ func TestDataScientistPromotes(t *testing.T) {
 	p.signIn(b, "data_scientist")
 	p.waitPath("/models")
 	p.screenshot("models")
+	full, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("full-page screenshot: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join("screenshots", "models-full-page.png"), full, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	p.checkAccessible("models page")
 	if n := p.eval(`String(document.querySelectorAll("figure.chart img").length)`); n == "0" {
 		t.Fatal("the models page draws no chart")

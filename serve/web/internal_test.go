@@ -1,10 +1,15 @@
 package web
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/gin-gonic/gin"
 
 	"caserisk/models/metrics"
 	"caserisk/serve/auth"
@@ -175,4 +180,30 @@ func FuzzParseReasons(f *testing.F) {
 			_ = topRaising(rs, 3)
 		}
 	})
+}
+
+func TestCookieFlags(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		tls    bool
+		secure bool
+	}{{"plain HTTP", false, false}, {"TLS", true, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			c, _ := gin.CreateTestContext(w)
+			c.Request = httptest.NewRequest(http.MethodGet, "/", nil)
+			if tc.tls {
+				c.Request.TLS = &tls.ConnectionState{}
+			}
+			setCookie(c, sessionCookie, "v", 0)
+			cs := w.Result().Cookies()
+			if len(cs) != 1 {
+				t.Fatalf("%d cookies", len(cs))
+			}
+			ck := cs[0]
+			if !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode || ck.Secure != tc.secure || ck.Path != "/" {
+				t.Fatalf("cookie HttpOnly %v SameSite %v Secure %v Path %q", ck.HttpOnly, ck.SameSite, ck.Secure, ck.Path)
+			}
+		})
+	}
 }
