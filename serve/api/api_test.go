@@ -109,7 +109,7 @@ func TestPurposeMatrix(t *testing.T) {
 			{"GET", "/api/v1/score-runs", nil, map[auth.Role]int{none: 401, cw: 403, fo: 403, ds: 200, ad: 200}},
 			{"GET", "/api/v1/labels?target=complex_case", nil, map[auth.Role]int{none: 401, cw: 403, fo: 403, ds: 200, ad: 200}},
 			{"GET", "/api/v1/audit", nil, map[auth.Role]int{none: 401, cw: 403, fo: 403, ds: 403, ad: 200}},
-			{"POST", "/api/v1/models/1/promote?target=complex_case", nil, map[auth.Role]int{none: 401, cw: 403, fo: 403, ds: 403, ad: 200}},
+			{"POST", "/api/v1/models/1/promote?target=complex_case", nil, map[auth.Role]int{none: 401, cw: 403, fo: 403, ds: 200, ad: 200}},
 			{"GET", "/healthz", nil, map[auth.Role]int{none: 200, cw: 200, fo: 200, ds: 200, ad: 200}},
 			{"GET", "/readyz", nil, map[auth.Role]int{none: 200, ad: 200}},
 			{"GET", "/api/v1/openapi.json", nil, map[auth.Role]int{none: 200}},

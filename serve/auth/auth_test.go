@@ -29,7 +29,7 @@ func TestPolicyPurposeRules(t *testing.T) {
 		{DataScientist, NamedResidents, false},
 		{DataScientist, ScoreComplexCase, false},
 		{DataScientist, ScoreRows, true},
-		{DataScientist, ModelsPromote, false},
+		{DataScientist, ModelsPromote, true},
 		{Admin, AuditRead, true},
 		{Admin, ModelsPromote, true},
 		{Admin, NamedResidents, false},

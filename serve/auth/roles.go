@@ -125,7 +125,7 @@ func DefaultPolicy() Policy {
 	return Policy{
 		Caseworker:    {ScoreComplexCase, CasesComplexCase, NamedResidents},
 		FraudOfficer:  {ScoreTenancyFraud, CasesTenancyFraud, NamedResidents},
-		DataScientist: {ModelsRead, ScoreRuns, LabelsExport, ScoreRows},
+		DataScientist: {ModelsRead, ModelsPromote, ScoreRuns, LabelsExport, ScoreRows},
 		Admin:         {ModelsRead, ModelsPromote, ScoreRuns, LabelsExport, AuditRead, UsersManage},
 	}
 }
