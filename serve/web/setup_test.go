@@ -13,7 +13,6 @@ import (
 	"caserisk/features/contract"
 	"caserisk/serve/api"
 	"caserisk/serve/api/champion"
-	"caserisk/serve/auth"
 	"caserisk/serve/demo"
 	"caserisk/serve/store"
 	"caserisk/serve/web"
@@ -85,12 +84,7 @@ func build() (*borough, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Data scientists promote models in these tests: auth.DefaultPolicy
-	// gives promotion to administrators only, so it is granted here as a
-	// council would in its policy file.
-	pol := auth.DefaultPolicy()
-	pol[auth.DataScientist] = append(pol[auth.DataScientist], auth.ModelsPromote)
-	srv, err := api.New(ctx, api.Config{Store: st, Load: champion.LoadArtifact, Pages: web.Mount, AuthCacheTTL: -1, Policy: pol})
+	srv, err := api.New(ctx, api.Config{Store: st, Load: champion.LoadArtifact, Pages: web.Mount, AuthCacheTTL: -1})
 	if err != nil {
 		st.Close()
 		return nil, err
