@@ -552,7 +552,8 @@ func (d *run) serve(ctx context.Context) error {
 	defer srv.Close()
 	base := "http://" + d.o.Addr
 	d.say("\ncaserisk is serving the synthetic borough on %s (Ctrl-C stops it).\n", base)
-	d.say("Sign in with one of these bearer tokens (made for this run; only their hashes are stored):")
+	d.say("Open %s/ in a browser and sign in with one of these bearer tokens", base)
+	d.say("(made for this run; only their hashes are stored):")
 	for _, u := range d.res.Users {
 		d.say("  %-15s %-20s %s", u.Role, u.Name, u.Token)
 	}
