@@ -325,3 +325,46 @@ func (d *db) ResidentScores(ctx context.Context, residentID string, targets ...T
 	}
 	return out, nil
 }
+
+// scoreHistoryQuery reads a resident's scores in every complete run of a
+// target, oldest as-of date first.
+const scoreHistoryQuery = `SELECT ` + scoreCols + `, r.as_of, r.model_version, r.row_count
+	FROM scores s JOIN score_runs r ON r.id = s.run_id
+	WHERE s.resident_id = ? AND r.target = ? AND r.state = 'complete'
+	ORDER BY r.as_of, r.id, s.score_rank`
+
+func (d *db) ScoreHistory(ctx context.Context, residentID string, targets ...Target) ([]ResidentScore, error) {
+	var out []ResidentScore
+	if !validText(residentID) {
+		return nil, nil // nothing stored can match
+	}
+	for _, t := range targets {
+		if _, err := ParseTarget(string(t)); err != nil {
+			return nil, fmt.Errorf("score history: %w", err)
+		}
+		rows, err := d.read().QueryContext(ctx, d.q(scoreHistoryQuery), residentID, t)
+		if err != nil {
+			return nil, fmt.Errorf("resident %s score history: %w", t, err)
+		}
+		for rows.Next() {
+			rs := ResidentScore{Target: t}
+			var reasons string
+			dest := append(scoreDest(&rs.Score, &reasons), &rs.AsOf, &rs.ModelVersion, &rs.RunRows)
+			if err := rows.Scan(dest...); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("resident %s score history: %w", t, err)
+			}
+			rs.Reasons = json.RawMessage(reasons)
+			out = append(out, rs)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("resident %s score history: %w", t, err)
+		}
+	}
+	// Oldest first across targets; the sort is stable, so a target's rows
+	// keep their run order on the same as-of date.
+	sort.SliceStable(out, func(i, j int) bool { return out[i].AsOf < out[j].AsOf })
+	return out, nil
+}

@@ -354,6 +354,10 @@ type Store interface {
 	// ResidentScores returns the resident's scores in the latest run of each
 	// given target (none for a target whose latest run did not score them).
 	ResidentScores(ctx context.Context, residentID string, targets ...Target) ([]ResidentScore, error)
+	// ScoreHistory returns the resident's scores in every complete run of
+	// the given targets, oldest as-of date first (a run's scores of the
+	// resident's tenancies by rank).
+	ScoreHistory(ctx context.Context, residentID string, targets ...Target) ([]ResidentScore, error)
 
 	// Case returns a case.
 	Case(ctx context.Context, id int64) (Case, error)

@@ -262,6 +262,20 @@ func TestScoreRunsAreIdempotentAndOpenCases(t *testing.T) {
 		if rs[0].AsOf != "2025-06-30" || rs[0].Rank != 2 || rs[0].RunRows != 10 || string(rs[0].Reasons) == "null" {
 			t.Errorf("resident score: %+v", rs[0])
 		}
+		hist, err := s.ScoreHistory(ctx, "RP0002", ComplexCase, TenancyFraud)
+		if err != nil || len(hist) != 2 {
+			t.Fatalf("ScoreHistory: %+v, %v", hist, err)
+		}
+		if hist[0].AsOf != "2025-03-31" || hist[1].AsOf != "2025-06-30" || hist[0].RunID != r1.ID || hist[1].RunID != r3.ID ||
+			hist[1].Rank != 2 || hist[1].RunRows != 10 || hist[0].Target != ComplexCase {
+			t.Errorf("score history: %+v", hist)
+		}
+		if none, err := s.ScoreHistory(ctx, "RP0002", TenancyFraud); err != nil || len(none) != 0 {
+			t.Errorf("ScoreHistory of an unscored target: %+v, %v", none, err)
+		}
+		if _, err := s.ScoreHistory(ctx, "RP0002", Target("nope")); err == nil {
+			t.Error("ScoreHistory accepted an unknown target")
+		}
 		page, err := s.RunScores(ctx, r1.ID, 8, 5)
 		if err != nil || len(page) != 2 || page[0].Rank != 9 {
 			t.Errorf("RunScores page: %+v, %v", page, err)

@@ -280,7 +280,7 @@ func TestCaseworkerJourney(t *testing.T) {
 		t.Fatalf("case page heading %q does not name resident %s", p.heading(), k.ResidentID)
 	}
 	body := p.eval(`document.body.innerText`)
-	for _, want := range []string{"Complex case score", "Reasons raising the score", "Timeline across services", "Who and where"} {
+	for _, want := range []string{"Complex case score", "Reasons raising the score", "Timeline across services", "Who and where", "Score history"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("case page lacks %q", want)
 		}

@@ -173,15 +173,35 @@ type scoreView struct {
 	Raising, Lowering    []reason
 }
 
-// residentScores reads the resident's latest scores for the targets the
-// role may see.
-func (p *pages) residentScores(c *gin.Context, id string) ([]scoreView, error) {
+// scoreTargets returns the targets whose scores the signed-in role may see.
+func (p *pages) scoreTargets(c *gin.Context) []store.Target {
 	var targets []store.Target
 	for _, t := range store.Targets() {
 		if perm, _ := auth.ScorePermission(string(t)); p.policy.Allows(principalOf(c).Role, perm) {
 			targets = append(targets, t)
 		}
 	}
+	return targets
+}
+
+// scoreHistory reads the resident's scores in every run of the targets the
+// role may see, oldest first.
+func (p *pages) scoreHistory(c *gin.Context, id string) ([]store.ResidentScore, error) {
+	targets := p.scoreTargets(c)
+	if len(targets) == 0 {
+		return nil, nil
+	}
+	h, err := p.st.ScoreHistory(c.Request.Context(), id, targets...)
+	if err != nil {
+		return nil, fmt.Errorf("read score history: %w", err)
+	}
+	return h, nil
+}
+
+// residentScores reads the resident's latest scores for the targets the
+// role may see.
+func (p *pages) residentScores(c *gin.Context, id string) ([]scoreView, error) {
+	targets := p.scoreTargets(c)
 	if len(targets) == 0 {
 		return nil, nil
 	}
@@ -252,9 +272,10 @@ func validID(id string) bool {
 }
 
 type residentData struct {
-	View     *residentView
-	Timeline []store.Event
-	Scores   []scoreView
+	View         *residentView
+	Timeline     []store.Event
+	Scores       []scoreView
+	ScoreHistory []store.ResidentScore // every score the role may see, oldest first
 }
 
 // residentPage is the single view of a resident with the scores the role
@@ -286,10 +307,15 @@ func (p *pages) residentPage(c *gin.Context) {
 		p.failed(c, "read the resident's scores", err)
 		return
 	}
-	if len(scores) > 0 && !p.audit(c, "read", "resident/"+id+"/risk") {
+	hist, err := p.scoreHistory(c, id)
+	if err != nil {
+		p.failed(c, "read the resident's score history", err)
 		return
 	}
-	p.render(c, http.StatusOK, "resident", view{Title: "Resident " + id, Data: residentData{View: v, Timeline: ev, Scores: scores}})
+	if (len(scores) > 0 || len(hist) > 0) && !p.audit(c, "read", "resident/"+id+"/risk") {
+		return
+	}
+	p.render(c, http.StatusOK, "resident", view{Title: "Resident " + id, Data: residentData{View: v, Timeline: ev, Scores: scores, ScoreHistory: hist}})
 }
 
 type caseData struct {
@@ -361,7 +387,11 @@ func (p *pages) showCase(c *gin.Context, k store.Case, code int, flash string, e
 		p.failed(c, "read the resident's scores", err)
 		return
 	}
-	if len(d.Scores) > 0 && !p.audit(c, "read", "resident/"+k.ResidentID+"/risk") {
+	if d.ScoreHistory, err = p.scoreHistory(c, k.ResidentID); err != nil {
+		p.failed(c, "read the resident's score history", err)
+		return
+	}
+	if (len(d.Scores) > 0 || len(d.ScoreHistory) > 0) && !p.audit(c, "read", "resident/"+k.ResidentID+"/risk") {
 		return
 	}
 	title := "Review of resident " + k.ResidentID
