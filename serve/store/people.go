@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 )
 
@@ -386,6 +387,69 @@ func (d *db) Timeline(ctx context.Context, residentID string, q TimelineQuery) (
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("resident %s timeline: %w", residentID, err)
+	}
+	return out, nil
+}
+
+func (d *db) Household(ctx context.Context, residentID string) ([]HouseholdMember, error) {
+	if !validText(residentID) {
+		return nil, fmt.Errorf("household: %w", ErrNotFound)
+	}
+	var n int
+	if err := d.read().QueryRowContext(ctx, d.q(`SELECT COUNT(*) FROM residents WHERE resident_id = ?`), residentID).Scan(&n); err != nil {
+		return nil, fmt.Errorf("household of %s: %w", residentID, err)
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("household of %s: %w", residentID, ErrNotFound)
+	}
+	// The current stay: an open one first, then the latest start.
+	var uprn int64
+	var start, end string
+	err := d.read().QueryRowContext(ctx, d.q(`SELECT uprn, start_date, end_date FROM residences WHERE resident_id = ?
+		ORDER BY CASE WHEN end_date = '' THEN 0 ELSE 1 END, start_date DESC LIMIT 1`), residentID).Scan(&uprn, &start, &end)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("household of %s: current residence: %w", residentID, err)
+	}
+	// Others there now (open stays) or, for an ended stay, whose stay
+	// overlapped it. end_date '' is open, so it sorts before any date and is
+	// tested for explicitly.
+	q := `SELECT r.resident_id, r.relationship, r.start_date, r.end_date, COALESCE(p.date_of_birth, '')
+		FROM residences r LEFT JOIN residents p ON p.resident_id = r.resident_id
+		WHERE r.uprn = ? AND r.resident_id <> ? AND r.end_date = ''
+		ORDER BY r.resident_id, r.start_date DESC`
+	args := []any{uprn, residentID}
+	if end != "" {
+		q = `SELECT r.resident_id, r.relationship, r.start_date, r.end_date, COALESCE(p.date_of_birth, '')
+		FROM residences r LEFT JOIN residents p ON p.resident_id = r.resident_id
+		WHERE r.uprn = ? AND r.resident_id <> ? AND r.start_date <= ? AND (r.end_date = '' OR r.end_date >= ?)
+		ORDER BY r.resident_id, r.start_date DESC`
+		args = append(args, end, start)
+	}
+	rows, err := d.read().QueryContext(ctx, d.q(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("household of %s: %w", residentID, err)
+	}
+	defer rows.Close()
+	var out []HouseholdMember
+	for rows.Next() {
+		var m HouseholdMember
+		var dob string
+		if err := rows.Scan(&m.ResidentID, &m.Relationship, &m.Start, &m.End, &dob); err != nil {
+			return nil, fmt.Errorf("household of %s: %w", residentID, err)
+		}
+		if len(out) > 0 && out[len(out)-1].ResidentID == m.ResidentID {
+			continue // an earlier stay of the same member; the latest is kept
+		}
+		if len(dob) >= 4 {
+			m.BirthYear, _ = strconv.Atoi(dob[:4])
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("household of %s: %w", residentID, err)
 	}
 	return out, nil
 }

@@ -236,6 +236,18 @@ type ResidentView struct {
 	Stays    []Stay // newest first
 }
 
+// HouseholdMember is another person living at a resident's address. To
+// keep personal data to what a caseworker needs to see the household's
+// shape, it carries no name, full date of birth or address: the page links
+// to the member's own single view, which is gated and audited as any other.
+type HouseholdMember struct {
+	ResidentID   string
+	Relationship string // to the household's reference person, as recorded
+	BirthYear    int    // 0 when the date of birth is not known
+	Start        string // when their stay at the address began
+	End          string // "" while living there
+}
+
 // TimelineQuery selects a resident's events.
 type TimelineQuery struct {
 	From, To string // inclusive YYYY-MM-DD bounds; "" for open
@@ -379,6 +391,12 @@ type Store interface {
 	BeginIngest(ctx context.Context) (Ingest, error)
 	// Resident returns the single view of a resident.
 	Resident(ctx context.Context, id string) (ResidentView, error)
+	// Household returns the other people whose stay at the address of the
+	// resident's current residence (the open one, else the latest) is open
+	// (or, when the resident's stay has ended, overlapped it), by resident
+	// id. It returns none for a resident with no residence and ErrNotFound
+	// for an unknown resident.
+	Household(ctx context.Context, residentID string) ([]HouseholdMember, error)
 	// Timeline returns a resident's events, newest first.
 	Timeline(ctx context.Context, residentID string, q TimelineQuery) ([]Event, error)
 

@@ -434,11 +434,17 @@ func TestSingleView(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			must(in.AddResidents(ctx, []Resident{{ID: "R1", GivenName: "Ada", FamilyName: "Example", DateOfBirth: "1980-05-01", FirstSeen: "2001-01-01"}}))
+			must(in.AddResidents(ctx, []Resident{{ID: "R1", GivenName: "Ada", FamilyName: "Example", DateOfBirth: "1980-05-01", FirstSeen: "2001-01-01"},
+				{ID: "R2", DateOfBirth: "2012-03-04"}, {ID: "R3"}}))
 			must(in.AddProperties(ctx, []Property{{UPRN: 100023336956, Address: "1 Test Street", Postcode: "NW1 0AA", Ward: "Camden Town", Bedrooms: 2}}))
 			must(in.AddResidences(ctx, []Residence{
 				{ResidentID: "R1", UPRN: 100023336956, Start: "2010-01-01", End: "2019-12-31"},
 				{ResidentID: "R1", UPRN: 100023336957, Start: "2020-01-01"},
+				{ResidentID: "R2", UPRN: 100023336957, Start: "2012-03-04", End: "2013-01-01", Relationship: "child"},
+				{ResidentID: "R2", UPRN: 100023336957, Start: "2020-01-01", Relationship: "child"},
+				{ResidentID: "R3", UPRN: 100023336957, Start: "2015-01-01", End: "2018-01-01", Relationship: "head"},
+				{ResidentID: "R4", UPRN: 100023336957, Start: "2017-01-01", Relationship: "lodger"},
+				{ResidentID: "R4", UPRN: 100023336956, Start: "2010-01-01", End: "2011-01-01"},
 			}))
 			es := make([]Event, events)
 			for i := range es {
@@ -463,6 +469,24 @@ func TestSingleView(t *testing.T) {
 		if v.Resident.FamilyName != "Example" || len(v.Stays) != 2 || v.Stays[0].Start != "2020-01-01" ||
 			v.Stays[1].Property.Ward != "Camden Town" || v.Stays[0].Property.UPRN != 0 {
 			t.Errorf("single view: %+v", v)
+		}
+		for _, c := range []struct {
+			id   string
+			want []HouseholdMember
+		}{
+			// R1 lives there now: the others living there now, latest stay each.
+			{"R1", []HouseholdMember{{ResidentID: "R2", Relationship: "child", BirthYear: 2012, Start: "2020-01-01"},
+				{ResidentID: "R4", Relationship: "lodger", Start: "2017-01-01"}}},
+			// R3 left in 2018: those whose stay overlapped theirs.
+			{"R3", []HouseholdMember{{ResidentID: "R4", Relationship: "lodger", Start: "2017-01-01"}}},
+		} {
+			got, err := s.Household(ctx, c.id)
+			if err != nil || fmt.Sprint(got) != fmt.Sprint(c.want) {
+				t.Errorf("Household(%s) = %+v, %v; want %+v", c.id, got, err, c.want)
+			}
+		}
+		if _, err := s.Household(ctx, "R9"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("Household of an unknown resident: %v, want ErrNotFound", err)
 		}
 		tl, err := s.Timeline(ctx, "R1", TimelineQuery{})
 		if err != nil || len(tl) != 500 || tl[0].Date != "2022-06-18" {

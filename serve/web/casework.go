@@ -276,6 +276,7 @@ type residentData struct {
 	Timeline     []store.Event
 	Scores       []scoreView
 	ScoreHistory []store.ResidentScore // every score the role may see, oldest first
+	Household    []store.HouseholdMember
 }
 
 // residentPage is the single view of a resident with the scores the role
@@ -312,10 +313,15 @@ func (p *pages) residentPage(c *gin.Context) {
 		p.failed(c, "read the resident's score history", err)
 		return
 	}
+	hh, err := p.st.Household(c.Request.Context(), id)
+	if err != nil {
+		p.failed(c, "read the resident's household", err)
+		return
+	}
 	if (len(scores) > 0 || len(hist) > 0) && !p.audit(c, "read", "resident/"+id+"/risk") {
 		return
 	}
-	p.render(c, http.StatusOK, "resident", view{Title: "Resident " + id, Data: residentData{View: v, Timeline: ev, Scores: scores, ScoreHistory: hist}})
+	p.render(c, http.StatusOK, "resident", view{Title: "Resident " + id, Data: residentData{View: v, Timeline: ev, Scores: scores, ScoreHistory: hist, Household: hh}})
 }
 
 type caseData struct {
@@ -383,6 +389,12 @@ func (p *pages) showCase(c *gin.Context, k store.Case, code int, flash string, e
 		return
 	}
 	d.View, d.Timeline = v, ev
+	if v != nil {
+		if d.Household, err = p.st.Household(ctx, k.ResidentID); err != nil {
+			p.failed(c, "read the resident's household", err)
+			return
+		}
+	}
 	if d.Scores, err = p.residentScores(c, k.ResidentID); err != nil {
 		p.failed(c, "read the resident's scores", err)
 		return
