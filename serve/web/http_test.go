@@ -225,12 +225,18 @@ func TestPurposeLimits(t *testing.T) {
 			}
 		})
 	}
-	// A fraud officer may see a resident, but never their complex-case score.
+	// A caseworker sees the resident's complex-case score history; a fraud
+	// officer may see the resident, but never their complex-case score.
+	cw := client(t)
+	signIn(t, b, cw, "caseworker")
+	if _, body := get(t, cw, b.ts.URL+"/residents/"+cc.ResidentID); !strings.Contains(body, "<td>Complex case") {
+		t.Fatal("a caseworker does not see the complex-case score history")
+	}
 	c := client(t)
 	signIn(t, b, c, "fraud_officer")
 	_, body := get(t, c, b.ts.URL+"/residents/"+cc.ResidentID)
-	if strings.Contains(body, "Complex case score") {
-		t.Fatal("a fraud officer sees a complex-case score")
+	if strings.Contains(body, "Complex case score") || strings.Contains(body, "<td>Complex case") {
+		t.Fatal("a fraud officer sees a complex-case score or its history")
 	}
 }
 
