@@ -291,18 +291,26 @@ const residentScoresQuery = `SELECT ` + scoreCols + `, r.as_of, r.model_version,
 		ORDER BY as_of DESC, id DESC LIMIT 1)`
 
 func (d *db) ResidentScores(ctx context.Context, residentID string, targets ...Target) ([]ResidentScore, error) {
+	return d.residentScores(ctx, "resident scores", residentScoresQuery, residentID, targets, func(mine []ResidentScore) {
+		sort.Slice(mine, func(i, j int) bool { return mine[i].Rank < mine[j].Rank })
+	})
+}
+
+// residentScores runs query (a resident's scores in some runs of one
+// target) for each target in turn; each target's rows pass through order.
+func (d *db) residentScores(ctx context.Context, what, query, residentID string, targets []Target, order func([]ResidentScore)) ([]ResidentScore, error) {
 	var out []ResidentScore
 	if !validText(residentID) {
 		return nil, nil // nothing stored can match
 	}
 	for _, t := range targets {
 		if _, err := ParseTarget(string(t)); err != nil {
-			return nil, fmt.Errorf("resident scores: %w", err)
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		start := len(out)
-		rows, err := d.read().QueryContext(ctx, d.q(residentScoresQuery), residentID, t)
+		rows, err := d.read().QueryContext(ctx, d.q(query), residentID, t)
 		if err != nil {
-			return nil, fmt.Errorf("resident %s scores: %w", t, err)
+			return nil, fmt.Errorf("%s (%s): %w", what, t, err)
 		}
 		for rows.Next() {
 			rs := ResidentScore{Target: t}
@@ -310,7 +318,7 @@ func (d *db) ResidentScores(ctx context.Context, residentID string, targets ...T
 			dest := append(scoreDest(&rs.Score, &reasons), &rs.AsOf, &rs.ModelVersion, &rs.RunRows)
 			if err := rows.Scan(dest...); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("resident %s scores: %w", t, err)
+				return nil, fmt.Errorf("%s (%s): %w", what, t, err)
 			}
 			rs.Reasons = json.RawMessage(reasons)
 			out = append(out, rs)
@@ -318,10 +326,11 @@ func (d *db) ResidentScores(ctx context.Context, residentID string, targets ...T
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
-			return nil, fmt.Errorf("resident %s scores: %w", t, err)
+			return nil, fmt.Errorf("%s (%s): %w", what, t, err)
 		}
-		mine := out[start:]
-		sort.Slice(mine, func(i, j int) bool { return mine[i].Rank < mine[j].Rank })
+		if order != nil {
+			order(out[start:])
+		}
 	}
 	return out, nil
 }
@@ -334,34 +343,9 @@ const scoreHistoryQuery = `SELECT ` + scoreCols + `, r.as_of, r.model_version, r
 	ORDER BY r.as_of, r.id, s.score_rank`
 
 func (d *db) ScoreHistory(ctx context.Context, residentID string, targets ...Target) ([]ResidentScore, error) {
-	var out []ResidentScore
-	if !validText(residentID) {
-		return nil, nil // nothing stored can match
-	}
-	for _, t := range targets {
-		if _, err := ParseTarget(string(t)); err != nil {
-			return nil, fmt.Errorf("score history: %w", err)
-		}
-		rows, err := d.read().QueryContext(ctx, d.q(scoreHistoryQuery), residentID, t)
-		if err != nil {
-			return nil, fmt.Errorf("resident %s score history: %w", t, err)
-		}
-		for rows.Next() {
-			rs := ResidentScore{Target: t}
-			var reasons string
-			dest := append(scoreDest(&rs.Score, &reasons), &rs.AsOf, &rs.ModelVersion, &rs.RunRows)
-			if err := rows.Scan(dest...); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("resident %s score history: %w", t, err)
-			}
-			rs.Reasons = json.RawMessage(reasons)
-			out = append(out, rs)
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("resident %s score history: %w", t, err)
-		}
+	out, err := d.residentScores(ctx, "score history", scoreHistoryQuery, residentID, targets, nil)
+	if err != nil {
+		return nil, err
 	}
 	// Oldest first across targets; the sort is stable, so a target's rows
 	// keep their run order on the same as-of date.
