@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/user"
+	"path/filepath"
 	"text/tabwriter"
 	"time"
 
@@ -85,7 +86,7 @@ champion up without a restart.`,
 }
 
 func newModelsRegisterCmd() *cobra.Command {
-	var dbURL, target, by string
+	var dbURL, target, by, reportDir string
 	var bands store.Bands
 	cmd := &cobra.Command{
 		Use:   "register MODEL.json",
@@ -121,6 +122,15 @@ score runs band by rank within capacity instead.`,
 			if err != nil {
 				return err
 			}
+			if reportDir != "" {
+				fj, err := os.ReadFile(filepath.Join(reportDir, "fairness.json"))
+				if err != nil {
+					return fmt.Errorf("%s: --report: %w", cmd.CommandPath(), err)
+				}
+				if nm, err = store.AttachFairness(nm, fj); err != nil {
+					return fmt.Errorf("%s: --report %s: %w", cmd.CommandPath(), reportDir, err)
+				}
+			}
 			return withStore(cmd.Context(), dbURL, func(s store.Store) error {
 				m, err := s.RegisterModel(cmd.Context(), nm)
 				if err != nil {
@@ -141,6 +151,7 @@ score runs band by rank within capacity instead.`,
 	addStoreFlag(cmd, &dbURL)
 	addByFlag(cmd, &by, "registers the model")
 	cmd.Flags().StringVar(&target, "target", "", "what the model predicts: complex_case or tenancy_fraud (required)")
+	cmd.Flags().StringVar(&reportDir, "report", "", "the model's report folder (caserisk report --out): its fairness audit is registered with it")
 	cmd.Flags().Float64Var(&bands.High, "band-high", 0, "calibrated probability at and above which a live score is banded high (default 4× the training label rate, at most 0.9)")
 	cmd.Flags().Float64Var(&bands.Medium, "band-medium", 0, "calibrated probability at and above which a live score is banded medium (default 2× the training label rate, at most 0.6)")
 	return cmd

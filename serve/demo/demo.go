@@ -465,6 +465,15 @@ func (d *run) register(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
+			// Register the hold-out fairness audit with the model, so the
+			// models page shows performance by group.
+			fj, err := os.ReadFile(d.path("reports", t.target+"-"+a, "fairness.json"))
+			if err != nil {
+				return err
+			}
+			if nm, err = store.AttachFairness(nm, fj); err != nil {
+				return err
+			}
 			sum := sha256.Sum256(nm.Artifact)
 			for _, h := range have {
 				if h.SHA256 == hex.EncodeToString(sum[:]) {

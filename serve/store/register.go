@@ -64,3 +64,26 @@ func ModelFromFile(path string, target Target, bands Bands, by string) (NewModel
 	}
 	return NewModel{Target: target, Path: path, Artifact: b, Metrics: metrics, Bands: bands, RegisteredBy: by}, nil
 }
+
+// AttachFairness adds a model's fairness audit (the fairness.json that
+// `caserisk report` writes) to a registration's metrics under "fairness",
+// so the registry shows performance by group beside the overall metrics.
+func AttachFairness(nm NewModel, fairnessJSON []byte) (NewModel, error) {
+	var audit map[string]json.RawMessage
+	if err := json.Unmarshal(fairnessJSON, &audit); err != nil || audit["characteristics"] == nil {
+		return nm, invalidf("fairness", "not a fairness audit (a JSON object with characteristics): %v", err)
+	}
+	m := map[string]json.RawMessage{}
+	if len(nm.Metrics) > 0 {
+		if err := json.Unmarshal(nm.Metrics, &m); err != nil {
+			return nm, fmt.Errorf("attach fairness: the metrics are not a JSON object: %w", err)
+		}
+	}
+	m["fairness"] = fairnessJSON
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nm, fmt.Errorf("attach fairness: %w", err)
+	}
+	nm.Metrics = b
+	return nm, nil
+}

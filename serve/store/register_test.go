@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"os"
@@ -97,5 +98,22 @@ func TestModelFromFile(t *testing.T) {
 	}
 	if _, err := ModelFromFile(filepath.Join(t.TempDir(), "none.json"), TenancyFraud, bands, "x"); err == nil {
 		t.Error("a missing file was accepted")
+	}
+}
+
+func TestAttachFairness(t *testing.T) {
+	nm := NewModel{Metrics: []byte(`{"algorithm":"gbdt"}`)}
+	got, err := AttachFairness(nm, []byte(`{"rows":10,"characteristics":[{"name":"sex","groups":[]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(got.Metrics, &m); err != nil || string(m["algorithm"]) != `"gbdt"` || m["fairness"] == nil {
+		t.Fatalf("metrics %s: %v", got.Metrics, err)
+	}
+	for _, bad := range []string{`[]`, `{"rows":1}`, `not json`} {
+		if _, err := AttachFairness(nm, []byte(bad)); !errors.Is(err, ErrInvalid) {
+			t.Errorf("AttachFairness(%s): %v, want ErrInvalid", bad, err)
+		}
 	}
 }

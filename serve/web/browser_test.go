@@ -410,6 +410,12 @@ func TestDataScientistPromotes(t *testing.T) {
 	if n := p.eval(`String(document.querySelectorAll("figure.chart img").length)`); n == "0" {
 		t.Fatal("the models page draws no chart")
 	}
+	// Performance by group: the demo registers each model with its
+	// hold-out fairness audit.
+	caps := p.eval(`Array.from(document.querySelectorAll("caption")).map(c => c.innerText).join("\n")`)
+	if !strings.Contains(caps, "Performance by group of v") || !strings.Contains(p.eval(`document.body.innerText`), "ward: ") {
+		t.Fatalf("the models page shows no performance by group; table captions:\n%s", caps)
+	}
 	href := p.eval(`(document.querySelector('a[href$="/promote"]') || {getAttribute: () => ""}).getAttribute("href")`)
 	var target string
 	var version int

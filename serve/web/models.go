@@ -8,9 +8,11 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"caserisk/models/fairness"
 	"caserisk/models/metrics"
 	"caserisk/models/report"
 	"caserisk/serve/api"
@@ -35,6 +37,19 @@ type modelView struct {
 	Err       string
 	Metrics   []metricRow
 	Charts    []chartView
+	// Groups is performance by group at capacity, from the model's fairness
+	// audit when one was registered with it.
+	Groups   []groupRow
+	Capacity int
+}
+
+// groupRow is one group of one characteristic in the fairness audit.
+type groupRow struct {
+	Characteristic, Group     string
+	Rows, Positives, Selected int
+	SelectionRate, TPR, Ratio string
+	TPRRatio, Note            string
+	Flagged, TooSmall         bool
 }
 
 type targetModels struct {
@@ -69,7 +84,8 @@ type storedMetrics struct {
 		Rows   int             `json:"rows"`
 		Report *metrics.Report `json:"report"`
 	} `json:"validation"`
-	Algorithm string `json:"algorithm"`
+	Algorithm string           `json:"algorithm"`
+	Fairness  *fairness.Report `json:"fairness"`
 	// A bare metrics.Report (registered by other means) has these.
 	ROCAUC *metrics.Metric `json:"roc_auc"`
 }
@@ -107,6 +123,23 @@ func describe(m store.Model) modelView {
 		return mv
 	}
 	mv.Algorithm = algo
+	var sm storedMetrics
+	if json.Unmarshal(m.Metrics, &sm) == nil && sm.Fairness != nil {
+		mv.Capacity = sm.Fairness.Selected
+		for _, ch := range sm.Fairness.Characteristics {
+			for _, g := range ch.Groups {
+				row := groupRow{Characteristic: ch.Name, Group: g.Name, Rows: g.Rows, Positives: g.Positives, Selected: g.Selected,
+					SelectionRate: fmtRate(g.SelectionRate), TPR: fmtRate(g.TPR), Flagged: len(g.Flags) > 0, TooSmall: g.TooSmall}
+				switch {
+				case g.TooSmall:
+					row.Note = "too small to judge"
+				case len(g.Flags) > 0:
+					row.Note = strings.Join(g.Flags, "; ")
+				}
+				mv.Groups = append(mv.Groups, row)
+			}
+		}
+	}
 	add := func(name string, met metrics.Metric, digits int) {
 		v, iv := fmtMetric(met, digits)
 		mv.Metrics = append(mv.Metrics, metricRow{Name: name, Value: v, Interval: iv})
@@ -155,6 +188,13 @@ func describe(m store.Model) modelView {
 		}
 	}
 	return mv
+}
+
+func fmtRate(r fairness.Rate) string {
+	if !r.Defined {
+		return "–"
+	}
+	return fmt.Sprintf("%.3f", r.Value)
 }
 
 func (mv *modelView) addChart(ch report.Chart, err error) {
