@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,14 +17,10 @@ func execFeatures(args ...string) (int, string) {
 	root.SetErr(&errb)
 	root.SetArgs(args)
 	err := root.ExecuteContext(context.Background())
-	var ue *usageError
-	switch {
-	case err == nil:
+	if err == nil {
 		return 0, out.String()
-	case errors.As(err, &ue):
-		return 2, err.Error()
 	}
-	return 1, err.Error()
+	return exitCode(err), err.Error()
 }
 
 func TestFeaturesAndValidateExitCodes(t *testing.T) {

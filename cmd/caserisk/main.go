@@ -31,10 +31,22 @@ func run(ctx context.Context, args []string) int {
 		return 0
 	}
 	fmt.Fprintf(os.Stderr, "caserisk: %v\n", err)
-	var ue *usageError
-	// cobra reports missing required flags itself; those are usage errors too.
-	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "required flag") {
+	code := exitCode(err)
+	if code == 2 {
 		fmt.Fprintln(os.Stderr, "Run 'caserisk help' or 'caserisk <command> --help' for usage.")
+	}
+	return code
+}
+
+// exitCode maps a command's error to the process exit code: 0 ok, 2 a
+// usage error, 1 any other failure.
+func exitCode(err error) int {
+	var ue *usageError
+	switch {
+	case err == nil:
+		return 0
+	// cobra reports missing required flags itself; those are usage errors too.
+	case errors.As(err, &ue) || strings.HasPrefix(err.Error(), "required flag"):
 		return 2
 	}
 	return 1

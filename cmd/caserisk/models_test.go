@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -27,14 +26,7 @@ func runOut(t *testing.T, args ...string) (int, string) {
 	root.SetErr(&errb)
 	root.SetArgs(args)
 	err := root.ExecuteContext(context.Background())
-	var ue *usageError
-	switch {
-	case err == nil:
-		return 0, out.String()
-	case errors.As(err, &ue):
-		return 2, out.String()
-	}
-	return 1, out.String()
+	return exitCode(err), out.String()
 }
 
 func tinyModel(t *testing.T, target string) string {
