@@ -59,6 +59,7 @@ func (c *Contract) WriteMarkdown(w io.Writer) error {
 			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s |\n", col.Name, col.Type, req, col.Unit, desc, codes(col))
 		}
 	}
+	c.writeRawMarkdown(&b)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -88,4 +89,44 @@ func codes(col Column) string {
 		s += "; legacy: " + strings.Join(parts, ", ")
 	}
 	return s
+}
+
+// writeRawMarkdown documents the raw layout: the source extracts before
+// linkage that `caserisk link` reads.
+func (c *Contract) writeRawMarkdown(b *strings.Builder) {
+	b.WriteString("\n## Raw extracts (before linkage)\n\n")
+	b.WriteString("A council without a Residents Index has only its source systems' own person records. " +
+		"`caserisk link --raw DIR` reads a raw directory holding, for each source below, `<service>.csv` " +
+		"(the file above with `resident_id` replaced by `record_id`, the source's own identifier of the person record) and " +
+		"`<service>_people.csv` (the source's person records), plus `properties.csv` as above. " +
+		"It writes the joined form described above: `residents.csv`, `residences.csv` and every service file with `resident_id`. " +
+		"`caserisk generate --raw` writes a synthetic raw directory under `raw/` with the truth in `" + RawLinksFile + "` (`" +
+		strings.Join(RawLinksHeader(), "`, `") + "`).\n\n")
+	b.WriteString("Sources: ")
+	var names []string
+	for _, f := range c.RawSources() {
+		names = append(names, "`"+f.Service+"`")
+	}
+	b.WriteString(strings.Join(names, ", ") + ".\n\n")
+	if len(c.RawSources()) == 0 {
+		return
+	}
+	p := RawPeople(c.RawSources()[0])
+	b.WriteString("### `<service>_people.csv` — a source's person records\n\n" +
+		"Row key: `record_id`. Which columns a source fills depends on the source; values are as the source holds them, errors and all.\n\n")
+	b.WriteString("| column | type | required | description | codes |\n|---|---|---|---|---|\n")
+	for _, col := range p.Columns {
+		req := ""
+		if col.Required {
+			req = "yes"
+		}
+		desc := col.Description
+		if col.Personal {
+			desc += " *Personal data: never logged, never a feature.*"
+		}
+		if col.Protected {
+			desc += " *Protected characteristic: fairness audits only.*"
+		}
+		fmt.Fprintf(b, "| `%s` | %s | %s | %s | %s |\n", col.Name, col.Type, req, desc, codes(col))
+	}
 }
