@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/mattn/go-isatty"
@@ -18,6 +19,7 @@ func newGenerateCmd() *cobra.Command {
 		asOf        string
 		out         string
 		yearsBefore int
+		raw         bool
 	)
 	cmd := &cobra.Command{
 		Use:   "generate",
@@ -30,7 +32,16 @@ Also writes DIR/oracle/residents.csv (resident_id,p_escalation,escalated: the
 true escalation probability at the as-of date and the realised outcome),
 DIR/oracle/tenancies.csv (tenancy_id,fraud: the true fraud state at the as-of
 date) and DIR/manifest.json (arguments, versions, row counts). The same
-arguments give byte-identical output.`,
+arguments give byte-identical output.
+
+With --raw, also writes the raw extracts the borough's systems would hold
+before record linkage (there is no Residents Index in them): for every
+source DIR/raw/<service>.csv (the service's rows under the source's own
+record_id) and DIR/raw/<service>_people.csv (the source's person records,
+with duplicates and realistic errors in names, dates of birth and
+addresses), DIR/raw/properties.csv and DIR/raw/manifest.json (counts and
+corruption rates), and the truth DIR/oracle/links.csv
+(source,record_id,resident_id). ` + "`caserisk link --raw DIR/raw`" + ` reads them.`,
 		Example: "  caserisk generate --residents 20000 --seed 7 --as-of 2025-01-01 --out data/borough",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -64,6 +75,16 @@ arguments give byte-identical output.`,
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %d rows in %d files to %s (history %s to %s)\n",
 				total, len(m.Rows), out, m.HistoryStart, m.HistoryEnd)
+			if !raw {
+				return nil
+			}
+			rcfg := synth.RawConfig{Seed: seed, Progress: cfg.Progress}
+			rm, err := synth.GenerateRaw(cmd.Context(), rcfg, out)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %d person records in %d sources to %s (truth in %s)\n",
+				rm.Records, len(rm.Sources), filepath.Join(out, "raw"), filepath.Join(out, "oracle", "links.csv"))
 			return nil
 		},
 	}
@@ -73,5 +94,6 @@ arguments give byte-identical output.`,
 	f.StringVar(&asOf, "as-of", "", "as-of date, YYYY-MM-DD (required)")
 	f.StringVar(&out, "out", "", "output directory (required)")
 	f.IntVar(&yearsBefore, "years-before", 4, "years of history before the as-of date")
+	f.BoolVar(&raw, "raw", false, "also write the raw extracts before linkage (DIR/raw) and their truth (DIR/oracle/links.csv)")
 	return cmd
 }

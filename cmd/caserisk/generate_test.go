@@ -25,6 +25,7 @@ func TestGenerateExitCodes(t *testing.T) {
 		{"stray argument", []string{"generate", "extra", "--seed", "1", "--as-of", "2025-01-01", "--out", out}, 2},
 		{"unwritable out", []string{"generate", "--residents", "50", "--seed", "1", "--as-of", "2025-01-01", "--out", "/proc/caserisk-no"}, 1},
 		{"ok", []string{"generate", "--residents", "50", "--seed", "1", "--as-of", "2025-01-01", "--out", out}, 0},
+		{"raw", []string{"generate", "--residents", "50", "--seed", "1", "--as-of", "2025-01-01", "--out", out, "--raw"}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -33,7 +34,8 @@ func TestGenerateExitCodes(t *testing.T) {
 			}
 		})
 	}
-	for _, name := range []string{"residents.csv", "repairs.csv", "manifest.json", "oracle/residents.csv", "oracle/tenancies.csv"} {
+	for _, name := range []string{"residents.csv", "repairs.csv", "manifest.json", "oracle/residents.csv", "oracle/tenancies.csv",
+		"raw/repairs.csv", "raw/repairs_people.csv", "raw/properties.csv", "raw/manifest.json", "oracle/links.csv"} {
 		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
 			t.Error(err)
 		}
