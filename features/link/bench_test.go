@@ -1,0 +1,96 @@
+package link
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// linkDir links the raw directory dir/raw, evaluates against
+// dir/oracle/links.csv and logs counts, metrics and timings.
+func linkDir(tb testing.TB, dir string, cfg Config) (*Result, Metrics) {
+	tb.Helper()
+	ctx := context.Background()
+	t0 := time.Now()
+	recs, err := ReadRecords(ctx, filepath.Join(dir, "raw"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tread := time.Since(t0)
+	res, err := Link(ctx, recs, cfg, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	truth, err := ReadTruth(filepath.Join(dir, "oracle", "links.csv"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m := Evaluate(res, truth)
+	tb.Logf("read %.2fs; records %d, distinct %d, candidate pairs %d, links %d, clusters %d, refused %d %v, EM iterations %d",
+		tread.Seconds(), res.Stats.Records, res.Stats.Nodes, res.Stats.CandidatePairs, res.Stats.Links, res.Stats.Clusters,
+		res.Stats.Refused, res.Stats.RefusedBy, res.Stats.EMIterations)
+	for _, r := range res.Stats.Rules {
+		tb.Log(r)
+	}
+	tb.Logf("phases %+v", res.Stats.Phases)
+	tb.Logf("lambda %.5f\n%s", res.Model.Lambda, m)
+	return res, m
+}
+
+// TestLinkDir links a generated borough named by CASERISK_LINK_DIR (for
+// development; skipped without it).
+func TestLinkDir(t *testing.T) {
+	dir := os.Getenv("CASERISK_LINK_DIR")
+	if dir == "" {
+		t.Skip("CASERISK_LINK_DIR not set")
+	}
+	res, _ := linkDir(t, dir, DefaultConfig())
+	if p := os.Getenv("CASERISK_LINK_MODEL"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.WriteModel(f)
+		f.Close()
+	}
+}
+
+// BenchmarkLink links the raw extracts of a borough at
+// $CASERISK_LINK_BENCH_DIR (generate one with
+// `caserisk generate --residents 240000 --raw`) and reports precision,
+// recall, seconds and peak heap.
+func BenchmarkLink(b *testing.B) {
+	dir := os.Getenv("CASERISK_LINK_BENCH_DIR")
+	if dir == "" {
+		b.Skip("CASERISK_LINK_BENCH_DIR not set")
+	}
+	for i := 0; i < b.N; i++ {
+		var peak atomic.Uint64
+		stop := make(chan struct{})
+		go func() {
+			var ms runtime.MemStats
+			for {
+				runtime.ReadMemStats(&ms)
+				if ms.HeapAlloc > peak.Load() {
+					peak.Store(ms.HeapAlloc)
+				}
+				select {
+				case <-stop:
+					return
+				case <-time.After(200 * time.Millisecond):
+				}
+			}
+		}()
+		t0 := time.Now()
+		_, m := linkDir(b, dir, DefaultConfig())
+		close(stop)
+		b.ReportMetric(time.Since(t0).Seconds(), "s")
+		b.ReportMetric(m.Precision, "precision")
+		b.ReportMetric(m.Recall, "recall")
+		b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
+	}
+}

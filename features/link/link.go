@@ -1,0 +1,282 @@
+package link
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"caserisk/features/contract"
+	"caserisk/features/link/assemble"
+)
+
+// Stats are counts and timings of one linkage run: no personal data.
+type Stats struct {
+	Records            int            `json:"records"`
+	Nodes              int            `json:"distinct_records"` // distinct normalised details
+	CandidatePairs     int64          `json:"candidate_pairs"`  // distinct pairs of distinct records
+	Rules              []RuleStats    `json:"rules"`
+	EMIterations       int            `json:"em_iterations"`
+	Links              int            `json:"links"` // candidate pairs at or above the threshold
+	Forced             int            `json:"forced_links"`
+	CannotLink         int            `json:"cannot_links"`
+	Clusters           int            `json:"clusters"`
+	Refused            int            `json:"refused_merges"`
+	RefusedBy          map[string]int `json:"refused_by"`
+	DecisionsUnmatched int            `json:"decisions_unmatched"` // decisions naming unknown records
+	Phases             []Phase        `json:"phases"`
+}
+
+// Phase is the wall time of one step.
+type Phase struct {
+	Name    string  `json:"name"`
+	Seconds float64 `json:"seconds"`
+}
+
+// Result is a linkage: the records, the cluster of each, the scored
+// candidate pairs and the fitted model.
+type Result struct {
+	Records []Record
+	// Cluster gives each record's cluster, numbered 0.. in resident-id
+	// order (by each cluster's smallest (source, record_id)).
+	Cluster []int32
+	Model   Model
+	Stats   Stats
+	Config  Config
+
+	nodes    []node
+	nodeOf   []int32 // record -> node
+	nodeRecs [][]int32
+	pairs    []cand
+}
+
+// Decision is a reviewer's verdict on a pair of records.
+type Decision struct {
+	A, B   assemble.Key
+	Accept bool
+}
+
+type linker struct {
+	cfg    Config
+	th     thresholds
+	recs   []Record
+	nodes  []node
+	nodeOf []int32
+	nrecs  [][]int32
+}
+
+func (l *linker) workers() int {
+	if l.cfg.Workers <= 0 {
+		return 2
+	}
+	return l.cfg.Workers
+}
+
+// parallel runs f(0..n-1) on the workers.
+func (l *linker) parallel(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	ch := make(chan int)
+	for w := 0; w < l.workers(); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range ch {
+				f(i)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		ch <- i
+	}
+	close(ch)
+	wg.Wait()
+}
+
+// Link links records into clusters of one person each. Decisions from
+// clerical review are honoured: accepted pairs are linked whatever their
+// score, rejected pairs are never in one cluster.
+func Link(ctx context.Context, recs []Record, cfg Config, decisions []Decision) (*Result, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("link config: %w", err)
+	}
+	l := &linker{cfg: cfg, recs: recs, th: thresholds{
+		nameJW1: float32(cfg.Comparisons.NameJW[0]), nameJW2: float32(cfg.Comparisons.NameJW[1]),
+		addrTok1: cfg.Comparisons.Address[0], addrTok2: cfg.Comparisons.Address[1]}}
+	res := &Result{Records: recs, Config: cfg}
+	st := &res.Stats
+	st.Records = len(recs)
+	t0 := time.Now()
+	phase := func(name string) {
+		now := time.Now()
+		st.Phases = append(st.Phases, Phase{name, now.Sub(t0).Seconds()})
+		t0 = now
+	}
+
+	// Collapse identical details into nodes.
+	nk := newNicknames()
+	l.nodeOf = make([]int32, len(recs))
+	index := make(map[string]int32, len(recs))
+	var kb strings.Builder
+	for i := range recs {
+		r := &recs[i]
+		kb.Reset()
+		fmt.Fprintf(&kb, "%s|%s|%d|%c|%s|%s|%d|%s", r.Given, r.Family, r.DOB, max(r.Sex, ' '), r.Address, r.Postcode, r.UPRN, r.NI)
+		k := kb.String()
+		id, ok := index[k]
+		if !ok {
+			id = int32(len(l.nodes))
+			index[k] = id
+			l.nodes = append(l.nodes, makeNode(r, nk))
+			l.nrecs = append(l.nrecs, nil)
+		}
+		l.nodeOf[i] = id
+		l.nrecs[id] = append(l.nrecs[id], int32(i))
+	}
+	index = nil
+	st.Nodes = len(l.nodes)
+	phase("collapse")
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	pairs, rules, err := l.blockPairs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st.Rules = rules
+	st.CandidatePairs = int64(len(pairs))
+	phase("block+compare")
+
+	// Decisions, as node pairs.
+	forced, cannot := l.decisionPairs(decisions, st)
+
+	// The model.
+	u := l.sampleU()
+	for f, levels := range cfg.Model.U {
+		fi := slices.Index(FieldNames[:], f)
+		for lv, v := range levels {
+			u[fi][slices.Index(LevelNames[fi], lv)] = v
+		}
+	}
+	m0 := defaultM
+	if len(forced) >= 20 { // seed m from reviewed matches
+		m0 = seedM(forced, l)
+	}
+	for f, levels := range cfg.Model.M {
+		fi := slices.Index(FieldNames[:], f)
+		m0[fi] = slices.Clone(m0[fi])
+		for lv, v := range levels {
+			m0[fi][slices.Index(LevelNames[fi], lv)] = v
+		}
+	}
+	phase("u")
+	if cfg.Model.Fixed {
+		res.Model = em(nil, m0, u, cfg.Model.Lambda, true, false, 0, 1)
+	} else {
+		hist := make(map[Pattern]float64)
+		for _, p := range pairs {
+			hist[p.pat] += float64(len(l.nrecs[p.a]) * len(l.nrecs[p.b]))
+		}
+		pats := make([]patternCount, 0, len(hist))
+		for p, n := range hist {
+			pats = append(pats, patternCount{p, n})
+		}
+		slices.SortFunc(pats, func(a, b patternCount) int { return cmp.Compare(a.p, b.p) })
+		lambda := cfg.Model.Lambda
+		if lambda == 0 {
+			lambda = 0.1
+		}
+		res.Model = em(pats, m0, u, lambda, cfg.Model.Lambda != 0, cfg.Model.EstimateU, cfg.Model.MaxIterations, cfg.Model.Tolerance)
+	}
+	st.EMIterations = res.Model.Iterations
+	phase("em")
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	res.nodes, res.nodeOf, res.nodeRecs, res.pairs = l.nodes, l.nodeOf, l.nrecs, pairs
+	if err := res.cluster(ctx, forced, cannot); err != nil {
+		return nil, err
+	}
+	phase("cluster")
+	return res, nil
+}
+
+// decisionPairs turns decisions into node pairs. A decision naming a record
+// not in the data is counted and skipped.
+func (l *linker) decisionPairs(ds []Decision, st *Stats) (forced, cannot [][2]int32) {
+	if len(ds) == 0 {
+		return nil, nil
+	}
+	at := make(map[assemble.Key]int32, len(l.recs))
+	for i := range l.recs {
+		at[l.recs[i].Key()] = int32(i)
+	}
+	for _, d := range ds {
+		a, okA := at[d.A]
+		b, okB := at[d.B]
+		if !okA || !okB {
+			st.DecisionsUnmatched++
+			continue
+		}
+		p := [2]int32{l.nodeOf[a], l.nodeOf[b]}
+		if d.Accept {
+			forced = append(forced, p)
+		} else {
+			cannot = append(cannot, p)
+		}
+	}
+	st.Forced, st.CannotLink = len(forced), len(cannot)
+	return forced, cannot
+}
+
+// seedM estimates m from reviewed matches (with a pseudo-count per level).
+func seedM(forced [][2]int32, l *linker) [NumFields][]float64 {
+	var m [NumFields][]float64
+	var cnt [NumFields][16]float64
+	for _, p := range forced {
+		pat := compareNodes(&l.nodes[p[0]], &l.nodes[p[1]], &l.th)
+		for f := 0; f < NumFields; f++ {
+			cnt[f][pat.Level(f)]++
+		}
+	}
+	for f := 0; f < NumFields; f++ {
+		nl := len(LevelNames[f])
+		m[f] = make([]float64, nl)
+		var tot float64
+		for lv := 1; lv < nl; lv++ {
+			tot += cnt[f][lv] + 1
+		}
+		for lv := 1; lv < nl; lv++ {
+			m[f][lv] = (cnt[f][lv] + 1) / tot
+		}
+	}
+	return m
+}
+
+// ResidentIDs maps every record to its resident id: "RL" and a zero-padded
+// number, numbered by each cluster's smallest (source, record_id).
+func (r *Result) ResidentIDs() map[assemble.Key]string {
+	out := make(map[assemble.Key]string, len(r.Records))
+	width := max(7, len(fmt.Sprint(r.Stats.Clusters)))
+	ids := make([]string, r.Stats.Clusters)
+	for c := range ids {
+		ids[c] = fmt.Sprintf("RL%0*d", width, c+1)
+	}
+	for i := range r.Records {
+		out[r.Records[i].Key()] = ids[r.Cluster[i]]
+	}
+	return out
+}
+
+func keyLess(a, b *Record) int {
+	if c := strings.Compare(a.Source, b.Source); c != 0 {
+		return c
+	}
+	return strings.Compare(a.RecordID, b.RecordID)
+}
+
+var _ = contract.NoDay
