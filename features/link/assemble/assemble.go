@@ -225,11 +225,12 @@ func Write(ctx context.Context, rawDir, outDir string, ids map[Key]string, opt O
 		return nil, err
 	}
 	if rep.Unmapped > 0 {
-		var first []string
+		var first []string // the first of each file, in contract order
 		for _, fc := range rep.Files {
 			for _, e := range fc.Errors {
 				if strings.Contains(e, "no resident id") && len(first) < maxFileErrors {
 					first = append(first, e)
+					break
 				}
 			}
 		}
@@ -242,7 +243,8 @@ func Write(ctx context.Context, rawDir, outDir string, ids map[Key]string, opt O
 // deriveSpan returns the extract's last day (the third-latest of the
 // files' latest event dates, as the feature builder derives it, unless
 // given) and the history's first day (the third-earliest of the event
-// files' earliest dates: one or two stray dates cannot move either).
+// files' earliest dates, or an earlier one when there are fewer than seven
+// files: one or two stray dates cannot move either).
 func deriveSpan(maxes, mins []contract.Day, given contract.Day) (end, start contract.Day) {
 	end, start = contract.NoDay, contract.NoDay
 	if len(maxes) > 0 {
@@ -255,7 +257,7 @@ func deriveSpan(maxes, mins []contract.Day, given contract.Day) (end, start cont
 	}
 	if len(mins) > 0 {
 		slices.Sort(mins)
-		start = mins[min(2, len(mins)-1)]
+		start = mins[min(2, (len(mins)-1)/2)]
 	}
 	if start == contract.NoDay {
 		start = end

@@ -32,13 +32,22 @@ import (
 //     learnt of the move.
 //   - The last stay is open, unless the person died (it ends on the date of
 //     death; a stay starting after the death is dropped) or nothing was seen
-//     of the person for MovedAwayAfter months before the extract's end: the
-//     person has most likely left the borough, and the stay ends on the
-//     last day anything was seen of them. An open tenancy or registration
-//     counts as being seen at the extract's end. People who leave simply
-//     stop appearing in the council's systems; without this rule they would
-//     stay in every later household for ever, inflating household sizes and
-//     the population.
+//     of the person for MovedAwayAfter months (default 12) before the
+//     extract's end: the person has most likely left the borough, and the
+//     stay ends on the last day anything was seen of them. An open tenancy
+//     or registration counts as being seen at the extract's end. People who
+//     leave simply stop appearing in the council's systems; without this
+//     rule they would stay in every later household for ever, inflating
+//     household sizes and the population. Twelve months because a person
+//     living in the borough shows up somewhere at least yearly (council tax
+//     quarterly for the liable adult, school terms for a child, benefit
+//     reviews every April) and because the extract reaches 12 months past the
+//     as-of date (the label window): on the synthetic borough (20,000
+//     residents, true links) 12 months leave 2.6% of the people placed in
+//     the borough at the as-of date wrongly there against 8.3% at 18 months,
+//     for 0.9 points less agreement with the true homes (91.4% against
+//     92.3%). Ending at the last sighting rather than a grace period later
+//     measured best too (a 90-day grace doubles the wrongly present).
 //   - People with no dated sighting (children known only to schools, say)
 //     get one stay at the UPRN their person records most often hold, from
 //     their first appearance, closed by the same rules. People with neither
@@ -49,7 +58,7 @@ import (
 const noiseMax = 2
 
 // DefaultMovedAwayAfter is the default Options.MovedAwayAfter, in months.
-const DefaultMovedAwayAfter = 18
+const DefaultMovedAwayAfter = 12
 
 // sighting is a person seen at a UPRN on a day.
 type sighting struct {
