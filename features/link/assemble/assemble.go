@@ -58,6 +58,8 @@ type ResidenceStats struct {
 	OpenAtEnd         int `json:"open_at_end"`         // residents whose last stay is open
 	EndedAtDeath      int `json:"ended_at_death"`      // residents whose last stay ends at their death
 	EndedMovedAway    int `json:"ended_moved_away"`    // residents whose last stay ends at their last sighting
+	RecordUPRNHeld    int `json:"record_uprn_held"`    // person records holding a UPRN
+	RecordUPRNMatched int `json:"record_uprn_matched"` // person records without one whose address matched the gazetteer
 }
 
 // Report is what Write wrote; it is also written as OUT/manifest.json. It
@@ -117,7 +119,7 @@ func Write(ctx context.Context, rawDir, outDir string, ids map[Key]string, opt O
 
 	// Properties: copied through the contract.
 	props, _ := c.File("properties")
-	pc, err := copyProperties(ctx, rawDir, outDir, props)
+	pc, gaz, err := copyProperties(ctx, rawDir, outDir, props)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +172,7 @@ func Write(ctx context.Context, rawDir, outDir string, ids map[Key]string, opt O
 				return nil
 			}
 			jobs <- func(*seenState) error {
-				r, err := readPeople(ctx, rawDir, f, i, ix)
+				r, err := readPeople(ctx, rawDir, f, i, ix, gaz)
 				if err != nil {
 					return err
 				}
@@ -192,6 +194,8 @@ func Write(ctx context.Context, rawDir, outDir string, ids map[Key]string, opt O
 	for i := range sources {
 		rep.Files = append(rep.Files, svc[i].count, ppl[i].count)
 		rep.Unmapped += svc[i].count.Unmapped + ppl[i].count.Unmapped
+		rep.Residence.RecordUPRNHeld += ppl[i].uprnHeld
+		rep.Residence.RecordUPRNMatched += ppl[i].uprnMatched
 	}
 
 	// The extract's span, as the feature builder derives it.

@@ -9,9 +9,73 @@ import (
 	"testing"
 	"time"
 
+	"caserisk/features/build"
 	"caserisk/features/contract"
+	"caserisk/features/spec"
 	"caserisk/features/synth"
 )
+
+// TestGeneratedRaw assembles the raw extracts of a small generated borough
+// with the oracle's mapping: rows are conserved, every file validates, the
+// inferred residences mostly agree with the truth, and the feature builder
+// builds a resident table with labels from the output.
+func TestGeneratedRaw(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	asOf := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := synth.Generate(ctx, synth.Config{Residents: 2000, Seed: 5, AsOf: asOf, YearsBefore: 3}, dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := synth.GenerateRaw(ctx, synth.RawConfig{Seed: 5}, dir); err != nil {
+		t.Fatal(err)
+	}
+	raw := filepath.Join(dir, "raw")
+	ids := readLinks(t, filepath.Join(dir, contract.RawLinksFile))
+	out := filepath.Join(dir, "out")
+	rep, err := Write(ctx, raw, out, ids, Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkValid(t, out)
+	checkConserved(t, raw, out)
+	if rep.RecordsNotFound != 0 {
+		t.Errorf("%d mapped records found nowhere", rep.RecordsNotFound)
+	}
+	day := contract.DayOf(asOf)
+	ag, err := CompareResidences(ctx, dir, out, day, contract.MustParseDay(rep.HistoryStart), contract.MustParseDay(rep.ExtractDate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("residence: %+v", rep.Residence)
+	t.Logf("agreement: %+v", *ag)
+	// Bars well below what the inference reaches (about 0.9), to catch a
+	// broken rule rather than to tune one.
+	if ag.ShareAtAsOf < 0.8 || ag.ShareOfDays < 0.8 || float64(ag.Extra) > 0.1*float64(ag.TrueResidents) {
+		t.Errorf("inferred residences too far from the truth: %+v", *ag)
+	}
+	tb, err := build.Build(ctx, build.Options{Dir: out, AsOf: []contract.Day{day}, Entity: spec.Resident, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kind, j := tb.Column("label_complex_case")
+	if kind != "label" {
+		t.Fatalf("no label_complex_case column (%q)", kind)
+	}
+	pos, n := 0, 0
+	for i := range tb.Rows() {
+		v := tb.LabelValues[i*len(tb.Labels)+j]
+		if v == v {
+			n++
+			if v == 1 {
+				pos++
+			}
+		}
+	}
+	t.Logf("feature table: %d rows, %d labelled, %d positive", tb.Rows(), n, pos)
+	if tb.Rows() < ag.TrueResidents*8/10 || n != tb.Rows() || pos == 0 {
+		t.Errorf("feature table: %d rows (truth: %d residents), %d labelled, %d positive", tb.Rows(), ag.TrueResidents, n, pos)
+	}
+}
 
 // TestFakeRawRoundTrip assembles a small borough from a raw directory made
 // without the raw generator and checks rows are conserved, every file

@@ -24,7 +24,7 @@ func fakeRaw(t testing.TB, joined, raw string) map[Key]string {
 		t.Fatal(err)
 	}
 	props, _ := c.File("properties")
-	if _, err := copyProperties(ctx, joined, raw, props); err != nil {
+	if _, _, err := copyProperties(ctx, joined, raw, props); err != nil {
 		t.Fatal(err)
 	}
 	// Residents' details and latest UPRN.

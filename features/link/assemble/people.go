@@ -22,12 +22,15 @@ type personRecord struct {
 // peopleResult is what reading one people file gave: the records, by
 // record number (ix.recOff[si] onwards), and the counts.
 type peopleResult struct {
-	count   FileCount
-	records []personRecord // index: record number - ix.recOff[si]
+	count                 FileCount
+	uprnHeld, uprnMatched int
+	records               []personRecord // index: record number - ix.recOff[si]
 }
 
 // readPeople reads the person records of raw source f (number si).
-func readPeople(ctx context.Context, rawDir string, f *contract.File, si int, ix *index) (*peopleResult, error) {
+// A record without a UPRN is given the one its address matches in the
+// gazetteer, if any.
+func readPeople(ctx context.Context, rawDir string, f *contract.File, si int, ix *index, gaz *gazetteer) (*peopleResult, error) {
 	pf := contract.RawPeople(f)
 	res := &peopleResult{count: FileCount{File: pf.Name}}
 	base := ix.recOff[si]
@@ -43,6 +46,7 @@ func readPeople(ctx context.Context, rawDir string, f *contract.File, si int, ix
 	c := func(name string) int { return colIndex(pf, name) }
 	cRec, cGiven, cFamily, cDOB, cSex := c(contract.RawRecordID), c("given_name"), c("family_name"), c("date_of_birth"), c("sex")
 	cU, cEth, cDis, cDeath, cRec2 := c("uprn"), c("ethnic_group"), c("disability"), c("date_of_death"), c("death_recorded_date")
+	cAddr, cPost := c("address"), c("postcode")
 	fc := &res.count
 	for {
 		if fc.Rows&0xffff == 0 {
@@ -83,6 +87,10 @@ func readPeople(ctx context.Context, rawDir string, f *contract.File, si int, ix
 		pr.birth, pr.death, pr.drec = row.Day[cDOB], row.Day[cDeath], row.Day[cRec2]
 		if u := row.Num[cU]; u == u {
 			pr.uprn = int64(u)
+			res.uprnHeld++
+		} else if u := gaz.match(row.Str[cAddr], row.Str[cPost]); u != 0 {
+			pr.uprn = u
+			res.uprnMatched++
 		}
 		pr.sex, pr.eth, pr.dis = code(row.Str[cSex]), code(row.Str[cEth]), code(row.Str[cDis])
 	}

@@ -128,30 +128,34 @@ func colIndex(f *contract.File, name string) int {
 	return -1
 }
 
-// copyProperties copies properties.csv through the contract.
-func copyProperties(ctx context.Context, rawDir, outDir string, f *contract.File) (FileCount, error) {
+// copyProperties copies properties.csv through the contract and returns
+// the gazetteer of its addresses.
+func copyProperties(ctx context.Context, rawDir, outDir string, f *contract.File) (FileCount, *gazetteer, error) {
 	fc := FileCount{File: f.Name}
 	r, err := contract.Open(rawDir, f)
 	if err != nil {
-		return fc, fmt.Errorf("assemble: %w", err)
+		return fc, nil, fmt.Errorf("assemble: %w", err)
 	}
 	defer r.Close()
 	out, err := create(outDir, f.Name)
 	if err != nil {
-		return fc, err
+		return fc, nil, err
 	}
+	g := newGazetteer()
+	cU, cA, cP := colIndex(f, "uprn"), colIndex(f, "address"), colIndex(f, "postcode")
 	w := contract.NewWriter(out.bw, f)
 	set := setters(f, -1)
 	if err := copyRows(ctx, r, w, &fc, func(row *contract.Row) bool {
 		for _, s := range set {
 			s(w, row)
 		}
+		g.add(row.Str[cA], row.Str[cP], int64(row.Num[cU]))
 		return true
 	}); err != nil {
 		out.close()
-		return fc, err
+		return fc, nil, err
 	}
-	return fc, out.close()
+	return fc, g, out.close()
 }
 
 // copyRows writes the header, then reads every row of r and, for each
