@@ -48,7 +48,14 @@ func TestLinkDir(t *testing.T) {
 	if dir == "" {
 		t.Skip("CASERISK_LINK_DIR not set")
 	}
-	res, _ := linkDir(t, dir, DefaultConfig())
+	cfg := DefaultConfig()
+	if y := os.Getenv("CASERISK_LINK_CONFIG"); y != "" {
+		var err error
+		if cfg, err = ParseConfig([]byte(y), "env"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, _ := linkDir(t, dir, cfg)
 	if p := os.Getenv("CASERISK_LINK_MODEL"); p != "" {
 		f, err := os.Create(p)
 		if err != nil {

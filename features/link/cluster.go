@@ -14,6 +14,16 @@ const (
 	refuseDOB    = "conflicting_dates_of_birth"
 	refuseNI     = "different_ni_numbers"
 	refuseReview = "rejected_in_review"
+	refuseGiven  = "different_given_names"
+)
+
+// Marks on a node's neg entries (the top bits): why the pair must not share
+// a cluster.
+const (
+	negWeight = 0
+	negGiven  = 1 << 29
+	negReview = 2 << 29
+	negMask   = 3 << 29
 )
 
 // clusterer is a union-find over nodes that keeps, per cluster, its
@@ -25,7 +35,7 @@ type clusterer struct {
 	next   []int32 // circular member list
 	dobs   [][]contract.Day
 	nis    [][]string
-	neg    [][]int32 // per node: nodes it must not share a cluster with
+	neg    [][]uint32 // per node: nodes it must not share a cluster with, marked (neg*)
 	guard  Guard
 }
 
@@ -64,9 +74,12 @@ func (c *clusterer) refuse(ra, rb int32) string {
 	x := small
 	for {
 		for _, y := range c.neg[x] {
-			if c.find(y&0x7fffffff) == other {
-				if y < 0 {
+			if c.find(int32(y&^negMask)) == other {
+				switch y & negMask {
+				case negReview:
 					return refuseReview
+				case negGiven:
+					return refuseGiven
 				}
 				return refuseWeight
 			}
@@ -119,7 +132,7 @@ func (r *Result) cluster(ctx context.Context, forced, cannot [][2]int32) error {
 	cfg := r.Config
 	n := len(r.nodes)
 	c := &clusterer{parent: make([]int32, n), size: make([]int32, n), next: make([]int32, n),
-		dobs: make([][]contract.Day, n), nis: make([][]string, n), neg: make([][]int32, n), guard: cfg.Guard}
+		dobs: make([][]contract.Day, n), nis: make([][]string, n), neg: make([][]uint32, n), guard: cfg.Guard}
 	for i := range r.nodes {
 		c.parent[i], c.size[i], c.next[i] = int32(i), 1, int32(i)
 		if d := r.nodes[i].dob; d != contract.NoDay {
@@ -141,14 +154,16 @@ func (r *Result) cluster(ctx context.Context, forced, cannot [][2]int32) error {
 		if Prob(w) >= cfg.Threshold {
 			edges = append(edges, edge{w, int32(p.a), int32(p.b)})
 		} else if ev < cfg.Guard.MinWeight {
-			c.neg[p.a] = append(c.neg[p.a], int32(p.b))
-			c.neg[p.b] = append(c.neg[p.b], int32(p.a))
+			c.neg[p.a] = append(c.neg[p.a], p.b|negWeight)
+			c.neg[p.b] = append(c.neg[p.b], p.a|negWeight)
+		} else if cfg.Guard.Given && p.pat.Level(FieldGiven) == givenElse {
+			c.neg[p.a] = append(c.neg[p.a], p.b|negGiven)
+			c.neg[p.b] = append(c.neg[p.b], p.a|negGiven)
 		}
 	}
 	for _, p := range cannot {
-		// The top bit marks a reviewer's rejection.
-		c.neg[p[0]] = append(c.neg[p[0]], p[1]|-0x80000000)
-		c.neg[p[1]] = append(c.neg[p[1]], p[0]|-0x80000000)
+		c.neg[p[0]] = append(c.neg[p[0]], uint32(p[1])|negReview)
+		c.neg[p[1]] = append(c.neg[p[1]], uint32(p[0])|negReview)
 	}
 	r.Stats.Links = len(edges)
 	slices.SortFunc(edges, func(x, y edge) int {

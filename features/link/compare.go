@@ -90,7 +90,7 @@ type node struct {
 	addr                  string
 	ni                    string
 	addrToks              []uint32 // sorted distinct token hashes
-	nick                  []uint16 // nickname groups of given1
+	nick, nickFam         []uint16 // nickname groups of given1 and of family
 	uprn                  int64
 	dob                   contract.Day
 	y, m, d               int
@@ -112,7 +112,7 @@ func makeNode(r *Record, nk nicknames) node {
 		n.y, n.m, n.d = n.dob.Civil()
 	}
 	n.sxGiven, n.sxFamily = soundex(n.given), soundex(n.family)
-	n.nick = nk[n.given1]
+	n.nick, n.nickFam = nk[n.given1], nk[n.family]
 	if n.addr != "" {
 		for _, t := range strings.Fields(n.addr) {
 			n.addrToks = append(n.addrToks, uint32(fnv64(fnvOffset, t)))
@@ -132,8 +132,9 @@ type thresholds struct {
 func compareNodes(a, b *node, th *thresholds) Pattern {
 	var p Pattern
 	// Names, with a swap of given and family names.
-	swapped := a.given != "" && a.family != "" && a.given != a.family &&
-		a.given == b.family && a.family == b.given
+	swapped := a.given != "" && a.family != "" && b.given != "" && b.family != "" &&
+		a.given != b.given && a.family != b.family &&
+		nameClose(a.given1, b.family, a.nick, b.nickFam, th) && nameClose(a.family, b.given1, a.nickFam, b.nick, th)
 	switch {
 	case a.given == "" || b.given == "":
 	case a.given == b.given:
@@ -316,4 +317,10 @@ func compareAddress(a, b *node, th *thresholds) int {
 		return addrElse
 	}
 	return lvNull
+}
+
+// nameClose reports whether two names are one name: equal, close by
+// Jaro–Winkler, or forms of one name.
+func nameClose(x, y string, gx, gy []uint16, th *thresholds) bool {
+	return x == y || sharesGroup(gx, gy) || jaroWinkler(x, y) >= th.nameJW2
 }

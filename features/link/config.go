@@ -80,6 +80,10 @@ type Guard struct {
 	DOB bool `yaml:"dob"`
 	// NI: different NI numbers (more than a one-character slip) block it.
 	NI bool `yaml:"ni"`
+	// Given: a compared pair across the clusters whose given names are
+	// unlike (level else: not a typo, variant, nickname, initial or swap)
+	// blocks the merge — twins and siblings share everything else.
+	Given bool `yaml:"given"`
 }
 
 // Review sets the clerical review queue: pairs with match probability in
@@ -107,9 +111,9 @@ func DefaultConfig() Config {
 			MaxBlock: 300,
 		},
 		Comparisons: Comparisons{NameJW: [2]float64{0.92, 0.80}, Address: [2]float64{0.7, 0.4}},
-		Model:       ModelConfig{USamples: 2_000_000, MaxIterations: 60, Tolerance: 1e-5, Seed: 1, EstimateU: false},
+		Model:       ModelConfig{USamples: 1_000_000, MaxIterations: 60, Tolerance: 1e-5, Seed: 1, EstimateU: true},
 		Threshold:   0.99,
-		Guard:       Guard{MinWeight: -8, DOB: true, NI: true},
+		Guard:       Guard{MinWeight: -8, DOB: true, NI: true, Given: true},
 		Review:      Review{Low: 0.5, High: 0.999},
 		PairsFloor:  0.5,
 		Workers:     2,
