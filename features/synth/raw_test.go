@@ -378,3 +378,94 @@ func FuzzLineReader(f *testing.F) {
 		}
 	})
 }
+
+// TestTwinsAndSharedNames checks that the truth holds the hard cases of
+// linkage: twins (same family name, date of birth and address, different
+// given names) and a child sharing a parent's given name at one address.
+func TestTwinsAndSharedNames(t *testing.T) {
+	dir := generate(t, 6000, 5, 2)
+	res := load(t, dir, "residents.csv")
+	rs := load(t, dir, "residences.csv")
+	id, gi, fi, di := res.col(t, "resident_id"), res.col(t, "given_name"), res.col(t, "family_name"), res.col(t, "date_of_birth")
+	type person struct{ given, family, dob string }
+	people := map[string]person{}
+	for _, r := range res.str {
+		people[r[id]] = person{r[gi], r[fi], r[di]}
+	}
+	// Group people by their first address.
+	byHome := map[string][]string{}
+	seen := map[string]bool{}
+	for _, r := range rs.str {
+		rid := r[rs.col(t, "resident_id")]
+		if !seen[rid] {
+			seen[rid] = true
+			byHome[r[rs.col(t, "uprn")]] = append(byHome[r[rs.col(t, "uprn")]], rid)
+		}
+	}
+	twins, shared := 0, 0
+	for _, ids := range byHome {
+		for a := 0; a < len(ids); a++ {
+			for b := a + 1; b < len(ids); b++ {
+				p, q := people[ids[a]], people[ids[b]]
+				if p.family != q.family {
+					continue
+				}
+				switch {
+				case p.dob != "" && p.dob == q.dob && p.given != q.given:
+					twins++
+				case p.given == q.given && p.dob != "" && q.dob != "" && dobGapYears(p.dob, q.dob) >= 16:
+					shared++ // a parent and child
+				}
+			}
+		}
+	}
+	t.Logf("%d twin pairs, %d pairs sharing names", twins, shared)
+	if twins < 5 || twins > 300 {
+		t.Errorf("%d twin pairs in a borough of 6,000", twins)
+	}
+	if shared < 5 {
+		t.Errorf("%d pairs sharing a given and family name at one address", shared)
+	}
+}
+
+func dobGapYears(a, b string) int {
+	x, y := contract.MustParseDay(a), contract.MustParseDay(b)
+	return int(math.Abs(float64(x-y))) / 365
+}
+
+// TestTwinOf checks the rates and the make-up of twins and of boys named
+// after their father.
+func TestTwinOf(t *testing.T) {
+	w, err := newWorld(Config{Residents: 100, Seed: 1, AsOf: testAsOf, YearsBefore: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	un := &unit{id: "0000001", r: newRNG(1, 1), tw: newRNG(1, 1|twinStream)}
+	father := &person{given: "David", family: "Okafor", rel: "head", end: never}
+	mother := &person{given: "Abena", family: "Okafor", female: true, rel: "partner", end: never}
+	h := &household{members: []*person{father, mother}}
+	const n = 40000
+	named, twins := 0, 0
+	for k := 0; k < n; k++ {
+		c := &person{given: "Kofi", family: "Okafor", female: k%2 == 0, birth: w.asOf - 100, eth: "black"}
+		tw := w.twinOf(un, h, c)
+		if c.given == "David" {
+			if c.female {
+				t.Fatal("a girl named after her father")
+			}
+			named++
+		}
+		if tw != nil {
+			twins++
+			if tw.birth != c.birth || tw.family != c.family || tw.given == c.given {
+				t.Fatalf("twin %+v of %+v", tw, c)
+			}
+		}
+	}
+	if r := float64(named) / (n / 2); math.Abs(r-namedAfterRate) > 0.005 {
+		t.Errorf("%.4f of boys named after their father, want %.3f", r, namedAfterRate)
+	}
+	if r := float64(twins) / n; math.Abs(r-twinRate) > 0.004 {
+		t.Errorf("%.4f of births twins, want %.3f", r, twinRate)
+	}
+}

@@ -11,9 +11,13 @@ import (
 // properties exclusively, so households never overlap at a UPRN and the
 // generator can make units independently and in parallel.
 type unit struct {
-	idx     int
-	id      string
-	r       rng
+	idx int
+	id  string
+	r   rng
+	// tw draws twins and children named after a parent: a stream of its
+	// own, so adding them leaves the unit's other draws as they were (until
+	// the new people themselves are simulated).
+	tw      rng
 	props   []*property
 	hh      []*household
 	nPeople int
@@ -50,7 +54,7 @@ func byTenure(tenure string, council, ha, private, owner float64) float64 {
 
 // newUnit draws unit u's properties and simulates its households.
 func (w *world) newUnit(u int) *unit {
-	un := &unit{idx: u, id: unitID(u), r: newRNG(w.cfg.Seed, uint64(u))}
+	un := &unit{idx: u, id: unitID(u), r: newRNG(w.cfg.Seed, uint64(u)), tw: newRNG(w.cfg.Seed, uint64(u)|twinStream)}
 	r := un.r
 	// Ward, weighted towards the more populous (deprived) wards.
 	ward := r.pick(w.wardWeights...)
@@ -165,9 +169,23 @@ func (w *world) newProperty(un *unit, slot, ward int, tenure string) *property {
 	return p
 }
 
+// Twins and shared names: about 1.5% of births are twins (UK maternities,
+// ONS birth characteristics), and about 2% of boys share their father's
+// given name. Both are drawn from the unit's own stream tw.
+const (
+	twinRate        = 0.015
+	namedAfterRate  = 0.02
+	twinSameSexRate = 0.65    // identical twins and same-sex fraternal twins
+	twinStream      = 1 << 62 // tw's stream, apart from the units' own
+)
+
 // newPerson makes a person of the unit born on birth.
 func (w *world) newPerson(un *unit, birth day, female bool, familyName, eth string) *person {
-	r := un.r
+	return w.newPersonFrom(un, un.r, birth, female, familyName, eth)
+}
+
+// newPersonFrom is newPerson drawing from r.
+func (w *world) newPersonFrom(un *unit, r rng, birth day, female bool, familyName, eth string) *person {
 	p := &person{
 		id:       un.nextID(),
 		female:   female,
@@ -257,7 +275,11 @@ func (w *world) newHousehold(un *unit, seq int, arrive day) *household {
 		kids := 1 + r.poisson(0.8)
 		for k := 0; k < kids && k < 5; k++ {
 			ka := r.intn(0, min(17, a-18))
-			add(w.newPerson(un, born(ka), r.bern(0.49), fam, eth), "child")
+			c := w.newPerson(un, born(ka), r.bern(0.49), fam, eth)
+			add(c, "child")
+			if t := w.twinOf(un, h, c); t != nil {
+				add(t, "child")
+			}
 		}
 		if r.bern(0.05) {
 			add(w.newPerson(un, born(r.intn(60, 85)), r.bern(0.6), fam, eth), "other_relative")
@@ -288,6 +310,38 @@ func (w *world) newHousehold(un *unit, seq int, arrive day) *household {
 	h.falseSPD = len(h.members) > 1 && r.bern(0.04)
 	h.vehicle = "V" + strconv.FormatUint(uint64(un.r.Int64N(1<<40)), 36)
 	return h
+}
+
+// twinOf names a new child c of household h after its father (for some
+// boys) and returns c's twin for some births, or nil. The twin shares c's
+// birth day, family name and ethnicity and has another given name. Every
+// draw is from the unit's stream tw.
+func (w *world) twinOf(un *unit, h *household, c *person) *person {
+	tw := un.tw
+	if !c.female && tw.bern(namedAfterRate) {
+		for _, p := range h.members {
+			if p != c && !p.female && (p.rel == "head" || p.rel == "partner") && p.family == c.family && p.end >= c.birth {
+				c.given = p.given
+				break
+			}
+		}
+	}
+	if !tw.bern(twinRate) {
+		return nil
+	}
+	female := c.female
+	if !tw.bern(twinSameSexRate) {
+		female = !female
+	}
+	t := w.newPersonFrom(un, tw, c.birth, female, c.family, c.eth)
+	for t.given == c.given {
+		if female {
+			t.given = givenF[tw.IntN(len(givenF))]
+		} else {
+			t.given = givenM[tw.IntN(len(givenM))]
+		}
+	}
+	return t
 }
 
 // simulateMembers runs deaths, births and people leaving year by year from
@@ -343,6 +397,10 @@ func (w *world) simulateMembers(un *unit, h *household) {
 					c.start = b
 					c.firstSeen = b
 					h.members = append(h.members, c)
+					if tw := w.twinOf(un, h, c); tw != nil && len(h.members) < 9 {
+						tw.rel, tw.start, tw.firstSeen = "child", b, b
+						h.members = append(h.members, tw)
+					}
 				}
 			}
 		}
