@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -119,16 +120,26 @@ func Link(ctx context.Context, recs []Record, cfg Config, decisions []Decision) 
 	nk := newNicknames()
 	l.nodeOf = make([]int32, len(recs))
 	index := make(map[string]int32, len(recs))
-	var kb strings.Builder
+	var kb []byte
 	for i := range recs {
 		r := &recs[i]
-		kb.Reset()
-		fmt.Fprintf(&kb, "%s|%s|%d|%c|%s|%s|%d|%s", r.Given, r.Family, r.DOB, max(r.Sex, ' '), r.Address, r.Postcode, r.UPRN, r.NI)
-		k := kb.String()
-		id, ok := index[k]
+		kb = append(kb[:0], r.Given...)
+		kb = append(kb, '|')
+		kb = append(kb, r.Family...)
+		kb = append(kb, '|')
+		kb = strconv.AppendInt(kb, int64(r.DOB), 10)
+		kb = append(kb, '|', r.Sex, '|')
+		kb = append(kb, r.Address...)
+		kb = append(kb, '|')
+		kb = append(kb, r.Postcode...)
+		kb = append(kb, '|')
+		kb = strconv.AppendInt(kb, r.UPRN, 10)
+		kb = append(kb, '|')
+		kb = append(kb, r.NI...)
+		id, ok := index[string(kb)]
 		if !ok {
 			id = int32(len(l.nodes))
-			index[k] = id
+			index[string(kb)] = id
 			l.nodes = append(l.nodes, makeNode(r, nk))
 			l.nrecs = append(l.nrecs, nil)
 		}
