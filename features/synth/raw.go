@@ -45,6 +45,11 @@ type RawManifest struct {
 	Rows map[string]int `json:"rows"`
 	// Records is the number of person records over all sources.
 	Records int `json:"records"`
+	// DuplicateRate is the share of people (with rows on two or more days)
+	// a source holds a second record for, their later rows under it;
+	// EmptyDuplicateRate the share with a second record holding no rows.
+	DuplicateRate      float64 `json:"duplicate_rate"`
+	EmptyDuplicateRate float64 `json:"empty_duplicate_rate"`
 	// Sources describes each source: its policy and its counts.
 	Sources []RawSourceReport `json:"sources"`
 	// Corruption reports each kind of corruption over all sources: its
@@ -143,7 +148,8 @@ func GenerateRaw(ctx context.Context, cfg RawConfig, dir string) (*RawManifest, 
 		}
 		return nil, fmt.Errorf("generate raw: %w", err)
 	}
-	m := &RawManifest{Generator: "caserisk generate --raw", Seed: cfg.Seed, Rows: map[string]int{}}
+	m := &RawManifest{Generator: "caserisk generate --raw", Seed: cfg.Seed, Rows: map[string]int{},
+		DuplicateRate: rateDuplicate, EmptyDuplicateRate: rateEmptyDuplicate}
 	var total rawCounts
 	links, err := newLinksWriter(filepath.Join(dir, contract.RawLinksFile))
 	if err != nil {
