@@ -111,7 +111,7 @@ func Write(ctx context.Context, rawDir, outDir string, ids map[Key]string, opt O
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, fmt.Errorf("assemble: %w", err)
 	}
-	ix, err := newIndex(c, ids)
+	ix, err := newIndex(c, ids, workers)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package assemble
 import (
 	"fmt"
 	"slices"
+	"sync"
 
 	"caserisk/features/contract"
 )
@@ -21,7 +22,7 @@ type index struct {
 	inPeople []bool
 }
 
-func newIndex(c *contract.Contract, ids map[Key]string) (*index, error) {
+func newIndex(c *contract.Contract, ids map[Key]string, workers int) (*index, error) {
 	sources := c.RawSources()
 	at := make(map[string]int, len(sources))
 	for i, f := range sources {
@@ -49,19 +50,32 @@ func newIndex(c *contract.Contract, ids map[Key]string) (*index, error) {
 	for i, id := range ix.residents {
 		resNo[id] = int32(i)
 	}
-	ix.recRes = make([]int32, 0, len(ids))
+	// Number the records: sources in contract order, record ids sorted
+	// within each (each source's map is built in parallel).
 	ix.bySource = make([]map[string]int32, len(sources))
 	ix.recOff = make([]int32, len(sources)+1)
-	for i, f := range sources {
-		slices.Sort(recs[i])
-		m := make(map[string]int32, len(recs[i]))
-		for _, r := range recs[i] {
-			m[r] = int32(len(ix.recRes))
-			ix.recRes = append(ix.recRes, resNo[ids[Key{f.Service, r}]])
-		}
-		ix.bySource[i] = m
-		ix.recOff[i+1] = int32(len(ix.recRes))
+	for i := range sources {
+		ix.recOff[i+1] = ix.recOff[i] + int32(len(recs[i]))
 	}
+	ix.recRes = make([]int32, len(ids))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, workers)
+	for i, f := range sources {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			slices.Sort(recs[i])
+			m := make(map[string]int32, len(recs[i]))
+			for k, r := range recs[i] {
+				n := ix.recOff[i] + int32(k)
+				m[r] = n
+				ix.recRes[n] = resNo[ids[Key{f.Service, r}]]
+			}
+			ix.bySource[i] = m
+		}()
+	}
+	wg.Wait()
 	ix.inRows = make([]bool, len(ix.recRes))
 	ix.inPeople = make([]bool, len(ix.recRes))
 	return ix, nil

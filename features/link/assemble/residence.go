@@ -49,9 +49,20 @@ import (
 //     92.3%). Ending at the last sighting rather than a grace period later
 //     measured best too (a 90-day grace doubles the wrongly present).
 //   - People with no dated sighting (children known only to schools, say)
-//     get one stay at the UPRN their person records most often hold, from
-//     their first appearance, closed by the same rules. People with neither
-//     have no residence: they are in residents.csv but in no household.
+//     get one stay at the UPRN their person records most often hold — a
+//     record without a UPRN counts the one its address matches in the
+//     gazetteer (address.go) — from their first appearance, closed by the
+//     same rules. People with neither have no residence: they are in
+//     residents.csv but in no household (and not in the feature table).
+//   - relationship is left empty (unknown): no source says who is the
+//     household's reference person.
+//
+// Agreement with the truth (the oracle's mapping; CompareResidences): on a
+// 240,000-resident borough, 91.1% of the people living in the borough at
+// the as-of date are placed at their true home, 0.1% at another, 8.8%
+// nowhere (most of them known to no source at all, so in no raw extract),
+// and 2.4% more are placed in the borough while the truth has them gone;
+// 89.6% of the true resident-days over the history are at the true UPRN.
 
 // noiseMax is the most sightings a run between two runs at the same UPRN
 // may have and still be read as noise.

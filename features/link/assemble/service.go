@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"strings"
 
 	"caserisk/features/contract"
 )
@@ -56,7 +57,21 @@ type obs struct {
 type serviceResult struct {
 	count          FileCount
 	minDay, maxDay contract.Day // earliest and latest event date; NoDay if no row
-	sightings      []obs
+	sightings      obsChunks
+}
+
+// obsChunks is an append-only list of sightings in fixed-size chunks: no
+// copying as it grows.
+type obsChunks [][]obs
+
+const obsChunk = 1 << 16
+
+func (c *obsChunks) add(o obs) {
+	if n := len(*c); n == 0 || len((*c)[n-1]) == obsChunk {
+		*c = append(*c, make([]obs, 0, obsChunk))
+	}
+	last := &(*c)[len(*c)-1]
+	*last = append(*last, o)
 }
 
 // notHome reports whether a file's uprn is not where the person lives:
@@ -92,7 +107,7 @@ func setters(f *contract.File, skip int) []setter {
 		case contract.Float:
 			out[j] = func(w *contract.Writer, row *contract.Row) {
 				if v := row.Num[j]; v == v {
-					w.SetFloat(name, v, -1) // shortest form that reads back as the same number
+					w.SetFloat(name, v, decimals(row.Str[j]))
 				}
 			}
 		case contract.Date:
@@ -116,6 +131,19 @@ func setters(f *contract.File, skip int) []setter {
 		}
 	}
 	return out
+}
+
+// decimals returns the number of digits after the point in a decimal as
+// written, so a copy keeps its form ("300.00" stays "300.00"); -1 (the
+// shortest form that reads back as the same number) for an exponent form.
+func decimals(s string) int {
+	if strings.ContainsAny(s, "eE") {
+		return -1
+	}
+	if k := strings.IndexByte(s, '.'); k >= 0 {
+		return len(s) - k - 1
+	}
+	return 0
 }
 
 // colIndex returns the index of the named column of f, or -1.
@@ -263,9 +291,9 @@ func copyService(ctx context.Context, rawDir, outDir string, f *contract.File, s
 		}
 		if home {
 			if u := row.Num[cU]; u == u {
-				res.sightings = append(res.sightings, obs{p, ev, int64(u)})
+				res.sightings.add(obs{p, ev, int64(u)})
 				if end != contract.NoDay {
-					res.sightings = append(res.sightings, obs{p, end, int64(u)})
+					res.sightings.add(obs{p, end, int64(u)})
 				}
 			}
 		}
@@ -286,8 +314,10 @@ func copyService(ctx context.Context, rawDir, outDir string, f *contract.File, s
 func groupSightings(nres int, svc []*serviceResult) (off []int64, all []sighting) {
 	off = make([]int64, nres+1)
 	for _, s := range svc {
-		for _, o := range s.sightings {
-			off[o.res+1]++
+		for _, ch := range s.sightings {
+			for _, o := range ch {
+				off[o.res+1]++
+			}
 		}
 	}
 	for i := range nres {
@@ -297,9 +327,11 @@ func groupSightings(nres int, svc []*serviceResult) (off []int64, all []sighting
 	next := make([]int64, nres)
 	copy(next, off[:nres])
 	for _, s := range svc {
-		for _, o := range s.sightings {
-			all[next[o.res]] = sighting{o.day, o.uprn}
-			next[o.res]++
+		for _, ch := range s.sightings {
+			for _, o := range ch {
+				all[next[o.res]] = sighting{o.day, o.uprn}
+				next[o.res]++
+			}
 		}
 		s.sightings = nil
 	}
