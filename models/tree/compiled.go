@@ -54,6 +54,7 @@ type Compiled struct {
 	roots       []int
 	depths      []int32
 	perfect     []perfectTree // per tree; nodes nil for deep trees
+	quant       *quantized    // nil when the quantised layout does not apply
 }
 
 // fillPerfect writes tree t's subtree at orig into heap slot pos at depth d
@@ -131,6 +132,7 @@ func Compile(e *Ensemble) (*Compiled, error) {
 		c.nodes = append(c.nodes, cnode{})
 		c.value = append(c.value, 0)
 	}
+	c.quant = quantize(e)
 	return c, nil
 }
 
@@ -151,6 +153,23 @@ func (c *Compiled) Margins(rows [][]float64, out []float64) error {
 		if len(x) < c.numFeatures {
 			return fmt.Errorf("row %d has %d features, the model needs %d", i, len(x), c.numFeatures)
 		}
+	}
+	if q := c.quant; q != nil {
+		s := q.newScratch()
+		for lo := 0; lo < len(rows); lo += blockRows {
+			blk := rows[lo:min(lo+blockRows, len(rows))]
+			q.prepare(s, len(blk), func(f int, vals []float64) {
+				for r, x := range blk {
+					vals[r] = x[f]
+				}
+			})
+			o := out[lo : lo+len(blk)]
+			for k := range o {
+				o[k] = c.base
+			}
+			q.score(s, o)
+		}
+		return nil
 	}
 	stride := c.stride()
 	buf := make([]float64, scoreBlock*stride)
@@ -192,6 +211,19 @@ func (c *Compiled) MarginsColumns(cols [][]float64, out []float64) error {
 	}
 	if len(out) < n {
 		return fmt.Errorf("scoring %d rows into %d outputs", n, len(out))
+	}
+	if q := c.quant; q != nil {
+		s := q.newScratch()
+		for lo := 0; lo < n; lo += blockRows {
+			hi := min(lo+blockRows, n)
+			q.prepare(s, hi-lo, func(f int, vals []float64) { copy(vals, cols[f][lo:hi]) })
+			o := out[lo:hi]
+			for k := range o {
+				o[k] = c.base
+			}
+			q.score(s, o)
+		}
+		return nil
 	}
 	stride := c.stride()
 	buf := make([]float64, scoreBlock*stride)
