@@ -124,8 +124,24 @@ func TestGenerateRaw(t *testing.T) {
 		}
 		// People: every record in the truth, with the right form.
 		recRows := map[string]int{}
-		n := readRaw(t, rawDir, contract.RawPeople(f), func(row *contract.Row) {
+		pf := contract.RawPeople(f)
+		niForm := regexp.MustCompile(`^QQ[0-9]{6}[A-D]$`)
+		n := readRaw(t, rawDir, pf, func(row *contract.Row) {
 			id := row.Str[0]
+			// What a source holds follows its policy.
+			if v := row.Str[col(pf, "ni_number")]; v != "" && (rep.NINumber == 0 || !niForm.MatchString(v)) {
+				t.Errorf("%s: record %s: NI number where none is held or not QQ-prefixed", f.Service, id)
+			}
+			if row.Str[col(pf, "uprn")] != "" && rep.UPRN == 0 {
+				t.Errorf("%s: record %s holds a uprn", f.Service, id)
+			}
+			if (row.Str[col(pf, "ethnic_group")] != "" || row.Str[col(pf, "disability")] != "") && !rep.Ethnicity {
+				t.Errorf("%s: record %s holds ethnicity or disability", f.Service, id)
+			}
+			if (row.Str[col(pf, "date_of_death")] != "") != (row.Str[col(pf, "death_recorded_date")] != "") ||
+				(row.Str[col(pf, "date_of_death")] != "" && !rep.Death) {
+				t.Errorf("%s: record %s: death fields against the policy", f.Service, id)
+			}
 			if !idForm.MatchString(id) || !strings.HasPrefix(id, rep.Prefix) {
 				t.Errorf("%s: record id %q is not %s + 8 base-36 characters", f.Service, id, rep.Prefix)
 			}
