@@ -412,6 +412,7 @@ func (rw *rawWorld) source(ctx context.Context, si int, f *contract.File, rawDir
 	out := &rawSourceOut{pol: pol}
 	ridCol, dateCol := col(f, "resident_id"), col(f, f.EventDate)
 	stats := make([]pstat, len(rw.ids))
+	var seq []uint64 // each row's resident index and day, in file order
 	_, statErr := os.Stat(filepath.Join(rw.dir, f.Name))
 	present := statErr == nil
 	if present {
@@ -430,6 +431,7 @@ func (rw *rawWorld) source(ctx context.Context, si int, f *contract.File, rawDir
 				st.last = d
 			}
 			st.n++
+			seq = append(seq, uint64(i)<<32|uint64(uint32(d)))
 			return nil
 		})
 		if err != nil {
@@ -459,7 +461,7 @@ func (rw *rawWorld) source(ctx context.Context, si int, f *contract.File, rawDir
 		}
 	}
 	// Pass 2: rewrite the rows with record ids, keeping every value as written.
-	rows, err := rw.rewrite(ctx, f, rawDir, stats, recs)
+	rows, err := rw.rewrite(ctx, f, rawDir, stats, recs, seq)
 	if err != nil {
 		return nil, err
 	}
@@ -506,7 +508,7 @@ func (rw *rawWorld) source(ctx context.Context, si int, f *contract.File, rawDir
 // holding the person's record (the duplicate for rows on or after its
 // split day). Values are copied as written (legacy codes and all). It
 // fills each record's first and last row and returns the row count.
-func (rw *rawWorld) rewrite(ctx context.Context, f *contract.File, rawDir string, stats []pstat, recs []rawRec) (int, error) {
+func (rw *rawWorld) rewrite(ctx context.Context, f *contract.File, rawDir string, stats []pstat, recs []rawRec, seq []uint64) (int, error) {
 	rf := contract.RawFile(f)
 	fo, err := os.Create(filepath.Join(rawDir, rf.Name))
 	if err != nil {
@@ -600,13 +602,16 @@ func (rw *rawWorld) rewrite(ctx context.Context, f *contract.File, rawDir string
 				up = b[spans[uprnPos][0]:spans[uprnPos][1]]
 			}
 		}
-		i, ok := rw.index[string(rid)]
-		if !ok {
-			return 0, fmt.Errorf("%s:%d: column resident_id: not in residents.csv", f.Name, lr.line)
+		// The first pass read the same rows in the same order.
+		if rows >= len(seq) {
+			return 0, fmt.Errorf("%s:%d: more rows than the first reading found", f.Name, lr.line)
 		}
-		d, ok := isoDay(date)
-		if !ok {
-			return 0, fmt.Errorf("%s:%d: column %s: not a date in YYYY-MM-DD form", f.Name, lr.line, f.EventDate)
+		i, d := int(seq[rows]>>32), contract.Day(int32(uint32(seq[rows])))
+		if string(rid) != rw.ids[i] {
+			return 0, fmt.Errorf("%s:%d: column resident_id: not the row the first reading found", f.Name, lr.line)
+		}
+		if dd, ok := isoDay(date); !ok || dd != d {
+			return 0, fmt.Errorf("%s:%d: column %s: not the row the first reading found", f.Name, lr.line, f.EventDate)
 		}
 		st := &stats[i]
 		k := st.rec
@@ -635,6 +640,9 @@ func (rw *rawWorld) rewrite(ctx context.Context, f *contract.File, rawDir string
 			return 0, fmt.Errorf("write %s: %w", rf.Name, err)
 		}
 		rows++
+	}
+	if rows != len(seq) {
+		return 0, fmt.Errorf("%s: %d rows, the first reading found %d", f.Name, rows, len(seq))
 	}
 	if err := bw.Flush(); err != nil {
 		return 0, fmt.Errorf("write %s: %w", rf.Name, err)
