@@ -458,7 +458,7 @@ func typo(s string, r rng) string {
 		if k == len(rs)-1 {
 			k--
 		}
-		if rs[k] == rs[k+1] {
+		if unicode.ToLower(rs[k]) == unicode.ToLower(rs[k+1]) {
 			rs = append(rs[:k], rs[k+1:]...) // a doubled letter written once
 		} else {
 			a, b := rs[k], rs[k+1]
