@@ -41,9 +41,10 @@ type gatherBuf struct {
 	grad []gradPair // gatherChunk
 }
 
-// accumulateRows adds the gradient pairs of rows (ascending) to h, choosing
-// the kernel by how densely the rows cover their span of the data.
-func accumulateRows(h hist, bins []uint8, d int, rows []int32, grad []gradPair, buf *gatherBuf) {
+// accumulateGo adds the gradient pairs of rows (ascending) to h, choosing
+// the kernel by how densely the rows cover their span of the data. It is
+// accumulateRows where there is no assembly kernel.
+func accumulateGo(h hist, bins []uint8, d int, rows []int32, grad []gradPair, buf *gatherBuf) {
 	if len(rows) == 0 {
 		return
 	}
