@@ -12,6 +12,13 @@ import (
 // randomTree grows a random tree of at most maxDepth levels over nfeat
 // features, with thresholds on a small grid so that rows hit them exactly.
 func randomTree(rng *rand.Rand, nfeat, maxDepth int) Tree {
+	return randomTreeWith(rng, nfeat, maxDepth, 4, func(int) float64 { return float64(rng.IntN(9)-4) / 2 })
+}
+
+// randomTreeWith grows a random tree of at most maxDepth levels over nfeat
+// features, each node a leaf early with probability 1/stop (past the root),
+// with thresholds from thr(feature).
+func randomTreeWith(rng *rand.Rand, nfeat, maxDepth, stop int, thr func(f int) float64) Tree {
 	var t Tree
 	add := func() int {
 		t.Left = append(t.Left, -1)
@@ -26,15 +33,16 @@ func randomTree(rng *rand.Rand, nfeat, maxDepth int) Tree {
 	}
 	var grow func(i, depth int)
 	grow = func(i, depth int) {
-		if depth == maxDepth || (depth > 0 && rng.IntN(4) == 0) {
+		if depth == maxDepth || (depth > 0 && rng.IntN(stop) == 0) {
 			t.Value[i] = rng.NormFloat64()
 			return
 		}
 		l := add()
 		r := add()
 		t.Left[i], t.Right[i] = int32(l), int32(r)
-		t.Feature[i] = int32(rng.IntN(nfeat))
-		t.Threshold[i] = float64(rng.IntN(9)-4) / 2
+		f := rng.IntN(nfeat)
+		t.Feature[i] = int32(f)
+		t.Threshold[i] = thr(f)
 		t.DefaultLeft[i] = rng.IntN(2) == 0
 		t.Gain[i] = 1
 		grow(l, depth+1)

@@ -10,7 +10,7 @@ var kernels = [7]func(nodes []uint16, masks []uint64, leaves []float64, out *[bl
 // the rows that go right at node i, and len(masks) is a power of two.
 // Level k's right-going rows are a multiplexer over the level's nodes,
 // selected by the decisions above; the leaf index of a row is its
-// decisions read from the bits, eight rows at a time through spread.
+// decisions read from the bits, four rows at a time through spread.
 func kernel1(nodes []uint16, masks []uint64, leaves []float64, out *[blockRows]float64) {
 	n := (*[2]uint16)(nodes)
 	lv := (*[2]float64)(leaves)
@@ -725,32 +725,24 @@ func kernel6(nodes []uint16, masks []uint64, leaves []float64, out *[blockRows]f
 }
 
 // searches[n] is search1 for n comparisons.
-var searches = [9]func(cuts *[256]float64, vals []float64, codes *[blockRows]uint8){nil, search1, search2, search3, search4, search5, search6, search7, search8}
+var searches = [9]func(cuts *[512]float64, vals []float64, codes *[blockRows]uint8){nil, search1, search2, search3, search4, search5, search6, search7, search8}
 
 // search1 writes to codes[r] the number of cuts <= vals[r] (0 for NaN),
 // for cuts sorted and padded with NaN, of which at most 2^1-1 are not NaN.
-func search1(cuts *[256]float64, vals []float64, codes *[blockRows]uint8) {
+func search1(cuts *[512]float64, vals []float64, codes *[blockRows]uint8) {
 	r := 0
-	for ; r+7 < len(vals) && r+7 < blockRows; r += 8 {
-		v := (*[8]float64)(vals[r:])
+	for ; r+3 < len(vals) && r+3 < blockRows; r += 4 {
+		v := (*[4]float64)(vals[r:])
 		v0 := v[0]
 		v1 := v[1]
 		v2 := v[2]
 		v3 := v[3]
-		v4 := v[4]
-		v5 := v[5]
-		v6 := v[6]
-		v7 := v[7]
 		k0 := uint8(le(cuts[0], v0)) << 0
 		k1 := uint8(le(cuts[0], v1)) << 0
 		k2 := uint8(le(cuts[0], v2)) << 0
 		k3 := uint8(le(cuts[0], v3)) << 0
-		k4 := uint8(le(cuts[0], v4)) << 0
-		k5 := uint8(le(cuts[0], v5)) << 0
-		k6 := uint8(le(cuts[0], v6)) << 0
-		k7 := uint8(le(cuts[0], v7)) << 0
-		c := (*[8]uint8)(codes[r:])
-		c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7] = k0, k1, k2, k3, k4, k5, k6, k7
+		c := (*[4]uint8)(codes[r:])
+		c[0], c[1], c[2], c[3] = k0, k1, k2, k3
 	}
 	for ; r < len(vals) && r < blockRows; r++ {
 		v := vals[r]
@@ -760,36 +752,24 @@ func search1(cuts *[256]float64, vals []float64, codes *[blockRows]uint8) {
 }
 
 // search2 is search1 for at most 3 cuts.
-func search2(cuts *[256]float64, vals []float64, codes *[blockRows]uint8) {
+func search2(cuts *[512]float64, vals []float64, codes *[blockRows]uint8) {
 	r := 0
-	for ; r+7 < len(vals) && r+7 < blockRows; r += 8 {
-		v := (*[8]float64)(vals[r:])
+	for ; r+3 < len(vals) && r+3 < blockRows; r += 4 {
+		v := (*[4]float64)(vals[r:])
 		v0 := v[0]
 		v1 := v[1]
 		v2 := v[2]
 		v3 := v[3]
-		v4 := v[4]
-		v5 := v[5]
-		v6 := v[6]
-		v7 := v[7]
 		k0 := uint8(le(cuts[1], v0)) << 1
 		k1 := uint8(le(cuts[1], v1)) << 1
 		k2 := uint8(le(cuts[1], v2)) << 1
 		k3 := uint8(le(cuts[1], v3)) << 1
-		k4 := uint8(le(cuts[1], v4)) << 1
-		k5 := uint8(le(cuts[1], v5)) << 1
-		k6 := uint8(le(cuts[1], v6)) << 1
-		k7 := uint8(le(cuts[1], v7)) << 1
 		k0 |= uint8(le(cuts[k0|0], v0)) << 0
 		k1 |= uint8(le(cuts[k1|0], v1)) << 0
 		k2 |= uint8(le(cuts[k2|0], v2)) << 0
 		k3 |= uint8(le(cuts[k3|0], v3)) << 0
-		k4 |= uint8(le(cuts[k4|0], v4)) << 0
-		k5 |= uint8(le(cuts[k5|0], v5)) << 0
-		k6 |= uint8(le(cuts[k6|0], v6)) << 0
-		k7 |= uint8(le(cuts[k7|0], v7)) << 0
-		c := (*[8]uint8)(codes[r:])
-		c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7] = k0, k1, k2, k3, k4, k5, k6, k7
+		c := (*[4]uint8)(codes[r:])
+		c[0], c[1], c[2], c[3] = k0, k1, k2, k3
 	}
 	for ; r < len(vals) && r < blockRows; r++ {
 		v := vals[r]
@@ -800,44 +780,28 @@ func search2(cuts *[256]float64, vals []float64, codes *[blockRows]uint8) {
 }
 
 // search3 is search1 for at most 7 cuts.
-func search3(cuts *[256]float64, vals []float64, codes *[blockRows]uint8) {
+func search3(cuts *[512]float64, vals []float64, codes *[blockRows]uint8) {
 	r := 0
-	for ; r+7 < len(vals) && r+7 < blockRows; r += 8 {
-		v := (*[8]float64)(vals[r:])
+	for ; r+3 < len(vals) && r+3 < blockRows; r += 4 {
+		v := (*[4]float64)(vals[r:])
 		v0 := v[0]
 		v1 := v[1]
 		v2 := v[2]
 		v3 := v[3]
-		v4 := v[4]
-		v5 := v[5]
-		v6 := v[6]
-		v7 := v[7]
 		k0 := uint8(le(cuts[3], v0)) << 2
 		k1 := uint8(le(cuts[3], v1)) << 2
 		k2 := uint8(le(cuts[3], v2)) << 2
 		k3 := uint8(le(cuts[3], v3)) << 2
-		k4 := uint8(le(cuts[3], v4)) << 2
-		k5 := uint8(le(cuts[3], v5)) << 2
-		k6 := uint8(le(cuts[3], v6)) << 2
-		k7 := uint8(le(cuts[3], v7)) << 2
 		k0 |= uint8(le(cuts[k0|1], v0)) << 1
 		k1 |= uint8(le(cuts[k1|1], v1)) << 1
 		k2 |= uint8(le(cuts[k2|1], v2)) << 1
 		k3 |= uint8(le(cuts[k3|1], v3)) << 1
-		k4 |= uint8(le(cuts[k4|1], v4)) << 1
-		k5 |= uint8(le(cuts[k5|1], v5)) << 1
-		k6 |= uint8(le(cuts[k6|1], v6)) << 1
-		k7 |= uint8(le(cuts[k7|1], v7)) << 1
 		k0 |= uint8(le(cuts[k0|0], v0)) << 0
 		k1 |= uint8(le(cuts[k1|0], v1)) << 0
 		k2 |= uint8(le(cuts[k2|0], v2)) << 0
 		k3 |= uint8(le(cuts[k3|0], v3)) << 0
-		k4 |= uint8(le(cuts[k4|0], v4)) << 0
-		k5 |= uint8(le(cuts[k5|0], v5)) << 0
-		k6 |= uint8(le(cuts[k6|0], v6)) << 0
-		k7 |= uint8(le(cuts[k7|0], v7)) << 0
-		c := (*[8]uint8)(codes[r:])
-		c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7] = k0, k1, k2, k3, k4, k5, k6, k7
+		c := (*[4]uint8)(codes[r:])
+		c[0], c[1], c[2], c[3] = k0, k1, k2, k3
 	}
 	for ; r < len(vals) && r < blockRows; r++ {
 		v := vals[r]
@@ -849,52 +813,32 @@ func search3(cuts *[256]float64, vals []float64, codes *[blockRows]uint8) {
 }
 
 // search4 is search1 for at most 15 cuts.
-func search4(cuts *[256]float64, vals []float64, codes *[blockRows]uint8) {
+func search4(cuts *[512]float64, vals []float64, codes *[blockRows]uint8) {
 	r := 0
-	for ; r+7 < len(vals) && r+7 < blockRows; r += 8 {
-		v := (*[8]float64)(vals[r:])
+	for ; r+3 < len(vals) && r+3 < blockRows; r += 4 {
+		v := (*[4]float64)(vals[r:])
 		v0 := v[0]
 		v1 := v[1]
 		v2 := v[2]
 		v3 := v[3]
-		v4 := v[4]
-		v5 := v[5]
-		v6 := v[6]
-		v7 := v[7]
 		k0 := uint8(le(cuts[7], v0)) << 3
 		k1 := uint8(le(cuts[7], v1)) << 3
 		k2 := uint8(le(cuts[7], v2)) << 3
 		k3 := uint8(le(cuts[7], v3)) << 3
-		k4 := uint8(le(cuts[7], v4)) << 3
-		k5 := uint8(le(cuts[7], v5)) << 3
-		k6 := uint8(le(cuts[7], v6)) << 3
-		k7 := uint8(le(cuts[7], v7)) << 3
 		k0 |= uint8(le(cuts[k0|3], v0)) << 2
 		k1 |= uint8(le(cuts[k1|3], v1)) << 2
 		k2 |= uint8(le(cuts[k2|3], v2)) << 2
 		k3 |= uint8(le(cuts[k3|3], v3)) << 2
-		k4 |= uint8(le(cuts[k4|3], v4)) << 2
-		k5 |= uint8(le(cuts[k5|3], v5)) << 2
-		k6 |= uint8(le(cuts[k6|3], v6)) << 2
-		k7 |= uint8(le(cuts[k7|3], v7)) << 2
 		k0 |= uint8(le(cuts[k0|1], v0)) << 1
 		k1 |= uint8(le(cuts[k1|1], v1)) << 1
 		k2 |= uint8(le(cuts[k2|1], v2)) << 1
 		k3 |= uint8(le(cuts[k3|1], v3)) << 1
-		k4 |= uint8(le(cuts[k4|1], v4)) << 1
-		k5 |= uint8(le(cuts[k5|1], v5)) << 1
-		k6 |= uint8(le(cuts[k6|1], v6)) << 1
-		k7 |= uint8(le(cuts[k7|1], v7)) << 1
 		k0 |= uint8(le(cuts[k0|0], v0)) << 0
 		k1 |= uint8(le(cuts[k1|0], v1)) << 0
 		k2 |= uint8(le(cuts[k2|0], v2)) << 0
 		k3 |= uint8(le(cuts[k3|0], v3)) << 0
-		k4 |= uint8(le(cuts[k4|0], v4)) << 0
-		k5 |= uint8(le(cuts[k5|0], v5)) << 0
-		k6 |= uint8(le(cuts[k6|0], v6)) << 0
-		k7 |= uint8(le(cuts[k7|0], v7)) << 0
-		c := (*[8]uint8)(codes[r:])
-		c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7] = k0, k1, k2, k3, k4, k5, k6, k7
+		c := (*[4]uint8)(codes[r:])
+		c[0], c[1], c[2], c[3] = k0, k1, k2, k3
 	}
 	for ; r < len(vals) && r < blockRows; r++ {
 		v := vals[r]
@@ -907,60 +851,36 @@ func search4(cuts *[256]float64, vals []float64, codes *[blockRows]uint8) {
 }
 
 // search5 is search1 for at most 31 cuts.
-func search5(cuts *[256]float64, vals []float64, codes *[blockRows]uint8) {
+func search5(cuts *[512]float64, vals []float64, codes *[blockRows]uint8) {
 	r := 0
-	for ; r+7 < len(vals) && r+7 < blockRows; r += 8 {
-		v := (*[8]float64)(vals[r:])
+	for ; r+3 < len(vals) && r+3 < blockRows; r += 4 {
+		v := (*[4]float64)(vals[r:])
 		v0 := v[0]
 		v1 := v[1]
 		v2 := v[2]
 		v3 := v[3]
-		v4 := v[4]
-		v5 := v[5]
-		v6 := v[6]
-		v7 := v[7]
 		k0 := uint8(le(cuts[15], v0)) << 4
 		k1 := uint8(le(cuts[15], v1)) << 4
 		k2 := uint8(le(cuts[15], v2)) << 4
 		k3 := uint8(le(cuts[15], v3)) << 4
-		k4 := uint8(le(cuts[15], v4)) << 4
-		k5 := uint8(le(cuts[15], v5)) << 4
-		k6 := uint8(le(cuts[15], v6)) << 4
-		k7 := uint8(le(cuts[15], v7)) << 4
 		k0 |= uint8(le(cuts[k0|7], v0)) << 3
 		k1 |= uint8(le(cuts[k1|7], v1)) << 3
 		k2 |= uint8(le(cuts[k2|7], v2)) << 3
 		k3 |= uint8(le(cuts[k3|7], v3)) << 3
-		k4 |= uint8(le(cuts[k4|7], v4)) << 3
-		k5 |= uint8(le(cuts[k5|7], v5)) << 3
-		k6 |= uint8(le(cuts[k6|7], v6)) << 3
-		k7 |= uint8(le(cuts[k7|7], v7)) << 3
 		k0 |= uint8(le(cuts[k0|3], v0)) << 2
 		k1 |= uint8(le(cuts[k1|3], v1)) << 2
 		k2 |= uint8(le(cuts[k2|3], v2)) << 2
 		k3 |= uint8(le(cuts[k3|3], v3)) << 2
-		k4 |= uint8(le(cuts[k4|3], v4)) << 2
-		k5 |= uint8(le(cuts[k5|3], v5)) << 2
-		k6 |= uint8(le(cuts[k6|3], v6)) << 2
-		k7 |= uint8(le(cuts[k7|3], v7)) << 2
 		k0 |= uint8(le(cuts[k0|1], v0)) << 1
 		k1 |= uint8(le(cuts[k1|1], v1)) << 1
 		k2 |= uint8(le(cuts[k2|1], v2)) << 1
 		k3 |= uint8(le(cuts[k3|1], v3)) << 1
-		k4 |= uint8(le(cuts[k4|1], v4)) << 1
-		k5 |= uint8(le(cuts[k5|1], v5)) << 1
-		k6 |= uint8(le(cuts[k6|1], v6)) << 1
-		k7 |= uint8(le(cuts[k7|1], v7)) << 1
 		k0 |= uint8(le(cuts[k0|0], v0)) << 0
 		k1 |= uint8(le(cuts[k1|0], v1)) << 0
 		k2 |= uint8(le(cuts[k2|0], v2)) << 0
 		k3 |= uint8(le(cuts[k3|0], v3)) << 0
-		k4 |= uint8(le(cuts[k4|0], v4)) << 0
-		k5 |= uint8(le(cuts[k5|0], v5)) << 0
-		k6 |= uint8(le(cuts[k6|0], v6)) << 0
-		k7 |= uint8(le(cuts[k7|0], v7)) << 0
-		c := (*[8]uint8)(codes[r:])
-		c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7] = k0, k1, k2, k3, k4, k5, k6, k7
+		c := (*[4]uint8)(codes[r:])
+		c[0], c[1], c[2], c[3] = k0, k1, k2, k3
 	}
 	for ; r < len(vals) && r < blockRows; r++ {
 		v := vals[r]
@@ -974,68 +894,40 @@ func search5(cuts *[256]float64, vals []float64, codes *[blockRows]uint8) {
 }
 
 // search6 is search1 for at most 63 cuts.
-func search6(cuts *[256]float64, vals []float64, codes *[blockRows]uint8) {
+func search6(cuts *[512]float64, vals []float64, codes *[blockRows]uint8) {
 	r := 0
-	for ; r+7 < len(vals) && r+7 < blockRows; r += 8 {
-		v := (*[8]float64)(vals[r:])
+	for ; r+3 < len(vals) && r+3 < blockRows; r += 4 {
+		v := (*[4]float64)(vals[r:])
 		v0 := v[0]
 		v1 := v[1]
 		v2 := v[2]
 		v3 := v[3]
-		v4 := v[4]
-		v5 := v[5]
-		v6 := v[6]
-		v7 := v[7]
 		k0 := uint8(le(cuts[31], v0)) << 5
 		k1 := uint8(le(cuts[31], v1)) << 5
 		k2 := uint8(le(cuts[31], v2)) << 5
 		k3 := uint8(le(cuts[31], v3)) << 5
-		k4 := uint8(le(cuts[31], v4)) << 5
-		k5 := uint8(le(cuts[31], v5)) << 5
-		k6 := uint8(le(cuts[31], v6)) << 5
-		k7 := uint8(le(cuts[31], v7)) << 5
 		k0 |= uint8(le(cuts[k0|15], v0)) << 4
 		k1 |= uint8(le(cuts[k1|15], v1)) << 4
 		k2 |= uint8(le(cuts[k2|15], v2)) << 4
 		k3 |= uint8(le(cuts[k3|15], v3)) << 4
-		k4 |= uint8(le(cuts[k4|15], v4)) << 4
-		k5 |= uint8(le(cuts[k5|15], v5)) << 4
-		k6 |= uint8(le(cuts[k6|15], v6)) << 4
-		k7 |= uint8(le(cuts[k7|15], v7)) << 4
 		k0 |= uint8(le(cuts[k0|7], v0)) << 3
 		k1 |= uint8(le(cuts[k1|7], v1)) << 3
 		k2 |= uint8(le(cuts[k2|7], v2)) << 3
 		k3 |= uint8(le(cuts[k3|7], v3)) << 3
-		k4 |= uint8(le(cuts[k4|7], v4)) << 3
-		k5 |= uint8(le(cuts[k5|7], v5)) << 3
-		k6 |= uint8(le(cuts[k6|7], v6)) << 3
-		k7 |= uint8(le(cuts[k7|7], v7)) << 3
 		k0 |= uint8(le(cuts[k0|3], v0)) << 2
 		k1 |= uint8(le(cuts[k1|3], v1)) << 2
 		k2 |= uint8(le(cuts[k2|3], v2)) << 2
 		k3 |= uint8(le(cuts[k3|3], v3)) << 2
-		k4 |= uint8(le(cuts[k4|3], v4)) << 2
-		k5 |= uint8(le(cuts[k5|3], v5)) << 2
-		k6 |= uint8(le(cuts[k6|3], v6)) << 2
-		k7 |= uint8(le(cuts[k7|3], v7)) << 2
 		k0 |= uint8(le(cuts[k0|1], v0)) << 1
 		k1 |= uint8(le(cuts[k1|1], v1)) << 1
 		k2 |= uint8(le(cuts[k2|1], v2)) << 1
 		k3 |= uint8(le(cuts[k3|1], v3)) << 1
-		k4 |= uint8(le(cuts[k4|1], v4)) << 1
-		k5 |= uint8(le(cuts[k5|1], v5)) << 1
-		k6 |= uint8(le(cuts[k6|1], v6)) << 1
-		k7 |= uint8(le(cuts[k7|1], v7)) << 1
 		k0 |= uint8(le(cuts[k0|0], v0)) << 0
 		k1 |= uint8(le(cuts[k1|0], v1)) << 0
 		k2 |= uint8(le(cuts[k2|0], v2)) << 0
 		k3 |= uint8(le(cuts[k3|0], v3)) << 0
-		k4 |= uint8(le(cuts[k4|0], v4)) << 0
-		k5 |= uint8(le(cuts[k5|0], v5)) << 0
-		k6 |= uint8(le(cuts[k6|0], v6)) << 0
-		k7 |= uint8(le(cuts[k7|0], v7)) << 0
-		c := (*[8]uint8)(codes[r:])
-		c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7] = k0, k1, k2, k3, k4, k5, k6, k7
+		c := (*[4]uint8)(codes[r:])
+		c[0], c[1], c[2], c[3] = k0, k1, k2, k3
 	}
 	for ; r < len(vals) && r < blockRows; r++ {
 		v := vals[r]
@@ -1050,76 +942,44 @@ func search6(cuts *[256]float64, vals []float64, codes *[blockRows]uint8) {
 }
 
 // search7 is search1 for at most 127 cuts.
-func search7(cuts *[256]float64, vals []float64, codes *[blockRows]uint8) {
+func search7(cuts *[512]float64, vals []float64, codes *[blockRows]uint8) {
 	r := 0
-	for ; r+7 < len(vals) && r+7 < blockRows; r += 8 {
-		v := (*[8]float64)(vals[r:])
+	for ; r+3 < len(vals) && r+3 < blockRows; r += 4 {
+		v := (*[4]float64)(vals[r:])
 		v0 := v[0]
 		v1 := v[1]
 		v2 := v[2]
 		v3 := v[3]
-		v4 := v[4]
-		v5 := v[5]
-		v6 := v[6]
-		v7 := v[7]
 		k0 := uint8(le(cuts[63], v0)) << 6
 		k1 := uint8(le(cuts[63], v1)) << 6
 		k2 := uint8(le(cuts[63], v2)) << 6
 		k3 := uint8(le(cuts[63], v3)) << 6
-		k4 := uint8(le(cuts[63], v4)) << 6
-		k5 := uint8(le(cuts[63], v5)) << 6
-		k6 := uint8(le(cuts[63], v6)) << 6
-		k7 := uint8(le(cuts[63], v7)) << 6
 		k0 |= uint8(le(cuts[k0|31], v0)) << 5
 		k1 |= uint8(le(cuts[k1|31], v1)) << 5
 		k2 |= uint8(le(cuts[k2|31], v2)) << 5
 		k3 |= uint8(le(cuts[k3|31], v3)) << 5
-		k4 |= uint8(le(cuts[k4|31], v4)) << 5
-		k5 |= uint8(le(cuts[k5|31], v5)) << 5
-		k6 |= uint8(le(cuts[k6|31], v6)) << 5
-		k7 |= uint8(le(cuts[k7|31], v7)) << 5
 		k0 |= uint8(le(cuts[k0|15], v0)) << 4
 		k1 |= uint8(le(cuts[k1|15], v1)) << 4
 		k2 |= uint8(le(cuts[k2|15], v2)) << 4
 		k3 |= uint8(le(cuts[k3|15], v3)) << 4
-		k4 |= uint8(le(cuts[k4|15], v4)) << 4
-		k5 |= uint8(le(cuts[k5|15], v5)) << 4
-		k6 |= uint8(le(cuts[k6|15], v6)) << 4
-		k7 |= uint8(le(cuts[k7|15], v7)) << 4
 		k0 |= uint8(le(cuts[k0|7], v0)) << 3
 		k1 |= uint8(le(cuts[k1|7], v1)) << 3
 		k2 |= uint8(le(cuts[k2|7], v2)) << 3
 		k3 |= uint8(le(cuts[k3|7], v3)) << 3
-		k4 |= uint8(le(cuts[k4|7], v4)) << 3
-		k5 |= uint8(le(cuts[k5|7], v5)) << 3
-		k6 |= uint8(le(cuts[k6|7], v6)) << 3
-		k7 |= uint8(le(cuts[k7|7], v7)) << 3
 		k0 |= uint8(le(cuts[k0|3], v0)) << 2
 		k1 |= uint8(le(cuts[k1|3], v1)) << 2
 		k2 |= uint8(le(cuts[k2|3], v2)) << 2
 		k3 |= uint8(le(cuts[k3|3], v3)) << 2
-		k4 |= uint8(le(cuts[k4|3], v4)) << 2
-		k5 |= uint8(le(cuts[k5|3], v5)) << 2
-		k6 |= uint8(le(cuts[k6|3], v6)) << 2
-		k7 |= uint8(le(cuts[k7|3], v7)) << 2
 		k0 |= uint8(le(cuts[k0|1], v0)) << 1
 		k1 |= uint8(le(cuts[k1|1], v1)) << 1
 		k2 |= uint8(le(cuts[k2|1], v2)) << 1
 		k3 |= uint8(le(cuts[k3|1], v3)) << 1
-		k4 |= uint8(le(cuts[k4|1], v4)) << 1
-		k5 |= uint8(le(cuts[k5|1], v5)) << 1
-		k6 |= uint8(le(cuts[k6|1], v6)) << 1
-		k7 |= uint8(le(cuts[k7|1], v7)) << 1
 		k0 |= uint8(le(cuts[k0|0], v0)) << 0
 		k1 |= uint8(le(cuts[k1|0], v1)) << 0
 		k2 |= uint8(le(cuts[k2|0], v2)) << 0
 		k3 |= uint8(le(cuts[k3|0], v3)) << 0
-		k4 |= uint8(le(cuts[k4|0], v4)) << 0
-		k5 |= uint8(le(cuts[k5|0], v5)) << 0
-		k6 |= uint8(le(cuts[k6|0], v6)) << 0
-		k7 |= uint8(le(cuts[k7|0], v7)) << 0
-		c := (*[8]uint8)(codes[r:])
-		c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7] = k0, k1, k2, k3, k4, k5, k6, k7
+		c := (*[4]uint8)(codes[r:])
+		c[0], c[1], c[2], c[3] = k0, k1, k2, k3
 	}
 	for ; r < len(vals) && r < blockRows; r++ {
 		v := vals[r]
@@ -1135,84 +995,48 @@ func search7(cuts *[256]float64, vals []float64, codes *[blockRows]uint8) {
 }
 
 // search8 is search1 for at most 255 cuts.
-func search8(cuts *[256]float64, vals []float64, codes *[blockRows]uint8) {
+func search8(cuts *[512]float64, vals []float64, codes *[blockRows]uint8) {
 	r := 0
-	for ; r+7 < len(vals) && r+7 < blockRows; r += 8 {
-		v := (*[8]float64)(vals[r:])
+	for ; r+3 < len(vals) && r+3 < blockRows; r += 4 {
+		v := (*[4]float64)(vals[r:])
 		v0 := v[0]
 		v1 := v[1]
 		v2 := v[2]
 		v3 := v[3]
-		v4 := v[4]
-		v5 := v[5]
-		v6 := v[6]
-		v7 := v[7]
 		k0 := uint8(le(cuts[127], v0)) << 7
 		k1 := uint8(le(cuts[127], v1)) << 7
 		k2 := uint8(le(cuts[127], v2)) << 7
 		k3 := uint8(le(cuts[127], v3)) << 7
-		k4 := uint8(le(cuts[127], v4)) << 7
-		k5 := uint8(le(cuts[127], v5)) << 7
-		k6 := uint8(le(cuts[127], v6)) << 7
-		k7 := uint8(le(cuts[127], v7)) << 7
 		k0 |= uint8(le(cuts[k0|63], v0)) << 6
 		k1 |= uint8(le(cuts[k1|63], v1)) << 6
 		k2 |= uint8(le(cuts[k2|63], v2)) << 6
 		k3 |= uint8(le(cuts[k3|63], v3)) << 6
-		k4 |= uint8(le(cuts[k4|63], v4)) << 6
-		k5 |= uint8(le(cuts[k5|63], v5)) << 6
-		k6 |= uint8(le(cuts[k6|63], v6)) << 6
-		k7 |= uint8(le(cuts[k7|63], v7)) << 6
 		k0 |= uint8(le(cuts[k0|31], v0)) << 5
 		k1 |= uint8(le(cuts[k1|31], v1)) << 5
 		k2 |= uint8(le(cuts[k2|31], v2)) << 5
 		k3 |= uint8(le(cuts[k3|31], v3)) << 5
-		k4 |= uint8(le(cuts[k4|31], v4)) << 5
-		k5 |= uint8(le(cuts[k5|31], v5)) << 5
-		k6 |= uint8(le(cuts[k6|31], v6)) << 5
-		k7 |= uint8(le(cuts[k7|31], v7)) << 5
 		k0 |= uint8(le(cuts[k0|15], v0)) << 4
 		k1 |= uint8(le(cuts[k1|15], v1)) << 4
 		k2 |= uint8(le(cuts[k2|15], v2)) << 4
 		k3 |= uint8(le(cuts[k3|15], v3)) << 4
-		k4 |= uint8(le(cuts[k4|15], v4)) << 4
-		k5 |= uint8(le(cuts[k5|15], v5)) << 4
-		k6 |= uint8(le(cuts[k6|15], v6)) << 4
-		k7 |= uint8(le(cuts[k7|15], v7)) << 4
 		k0 |= uint8(le(cuts[k0|7], v0)) << 3
 		k1 |= uint8(le(cuts[k1|7], v1)) << 3
 		k2 |= uint8(le(cuts[k2|7], v2)) << 3
 		k3 |= uint8(le(cuts[k3|7], v3)) << 3
-		k4 |= uint8(le(cuts[k4|7], v4)) << 3
-		k5 |= uint8(le(cuts[k5|7], v5)) << 3
-		k6 |= uint8(le(cuts[k6|7], v6)) << 3
-		k7 |= uint8(le(cuts[k7|7], v7)) << 3
 		k0 |= uint8(le(cuts[k0|3], v0)) << 2
 		k1 |= uint8(le(cuts[k1|3], v1)) << 2
 		k2 |= uint8(le(cuts[k2|3], v2)) << 2
 		k3 |= uint8(le(cuts[k3|3], v3)) << 2
-		k4 |= uint8(le(cuts[k4|3], v4)) << 2
-		k5 |= uint8(le(cuts[k5|3], v5)) << 2
-		k6 |= uint8(le(cuts[k6|3], v6)) << 2
-		k7 |= uint8(le(cuts[k7|3], v7)) << 2
 		k0 |= uint8(le(cuts[k0|1], v0)) << 1
 		k1 |= uint8(le(cuts[k1|1], v1)) << 1
 		k2 |= uint8(le(cuts[k2|1], v2)) << 1
 		k3 |= uint8(le(cuts[k3|1], v3)) << 1
-		k4 |= uint8(le(cuts[k4|1], v4)) << 1
-		k5 |= uint8(le(cuts[k5|1], v5)) << 1
-		k6 |= uint8(le(cuts[k6|1], v6)) << 1
-		k7 |= uint8(le(cuts[k7|1], v7)) << 1
 		k0 |= uint8(le(cuts[k0|0], v0)) << 0
 		k1 |= uint8(le(cuts[k1|0], v1)) << 0
 		k2 |= uint8(le(cuts[k2|0], v2)) << 0
 		k3 |= uint8(le(cuts[k3|0], v3)) << 0
-		k4 |= uint8(le(cuts[k4|0], v4)) << 0
-		k5 |= uint8(le(cuts[k5|0], v5)) << 0
-		k6 |= uint8(le(cuts[k6|0], v6)) << 0
-		k7 |= uint8(le(cuts[k7|0], v7)) << 0
-		c := (*[8]uint8)(codes[r:])
-		c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7] = k0, k1, k2, k3, k4, k5, k6, k7
+		c := (*[4]uint8)(codes[r:])
+		c[0], c[1], c[2], c[3] = k0, k1, k2, k3
 	}
 	for ; r < len(vals) && r < blockRows; r++ {
 		v := vals[r]
@@ -1225,5 +1049,156 @@ func search8(cuts *[256]float64, vals []float64, codes *[blockRows]uint8) {
 		k |= uint8(le(cuts[k|1], v)) << 1
 		k |= uint8(le(cuts[k|0], v)) << 0
 		codes[r] = k
+	}
+}
+
+// bucketSearches[n] is bucketSearch1 for n comparisons.
+var bucketSearches = [5]func(sl *qslot, vals []float64, codes *[blockRows]uint8){nil, bucketSearch1, bucketSearch2, bucketSearch3, bucketSearch4}
+
+// bucketSearch1 writes to codes[r] the number of sl's cuts <= vals[r]
+// (0 for NaN) when no bucket holds more than 2^1-1 cuts, four rows at a
+// time.
+func bucketSearch1(sl *qslot, vals []float64, codes *[blockRows]uint8) {
+	cuts, start, lo, scale := sl.cuts, sl.start, sl.lo, sl.scale
+	r := 0
+	for ; r+3 < len(vals) && r+3 < blockRows; r += 4 {
+		v := (*[4]float64)(vals[r:])
+		v0 := v[0]
+		v1 := v[1]
+		v2 := v[2]
+		v3 := v[3]
+		k0 := int(start[bucket(v0, lo, scale)])
+		k1 := int(start[bucket(v1, lo, scale)])
+		k2 := int(start[bucket(v2, lo, scale)])
+		k3 := int(start[bucket(v3, lo, scale)])
+		k0 += le(cuts[(k0+0)&511], v0) << 0
+		k1 += le(cuts[(k1+0)&511], v1) << 0
+		k2 += le(cuts[(k2+0)&511], v2) << 0
+		k3 += le(cuts[(k3+0)&511], v3) << 0
+		c := (*[4]uint8)(codes[r:])
+		c[0], c[1], c[2], c[3] = uint8(k0), uint8(k1), uint8(k2), uint8(k3)
+	}
+	for ; r < len(vals) && r < blockRows; r++ {
+		v := vals[r]
+		k := int(start[bucket(v, lo, scale)])
+		k += le(cuts[(k+0)&511], v) << 0
+		codes[r] = uint8(k)
+	}
+}
+
+// bucketSearch2 is bucketSearch1 for at most 3 cuts a bucket.
+func bucketSearch2(sl *qslot, vals []float64, codes *[blockRows]uint8) {
+	cuts, start, lo, scale := sl.cuts, sl.start, sl.lo, sl.scale
+	r := 0
+	for ; r+3 < len(vals) && r+3 < blockRows; r += 4 {
+		v := (*[4]float64)(vals[r:])
+		v0 := v[0]
+		v1 := v[1]
+		v2 := v[2]
+		v3 := v[3]
+		k0 := int(start[bucket(v0, lo, scale)])
+		k1 := int(start[bucket(v1, lo, scale)])
+		k2 := int(start[bucket(v2, lo, scale)])
+		k3 := int(start[bucket(v3, lo, scale)])
+		k0 += le(cuts[(k0+1)&511], v0) << 1
+		k1 += le(cuts[(k1+1)&511], v1) << 1
+		k2 += le(cuts[(k2+1)&511], v2) << 1
+		k3 += le(cuts[(k3+1)&511], v3) << 1
+		k0 += le(cuts[(k0+0)&511], v0) << 0
+		k1 += le(cuts[(k1+0)&511], v1) << 0
+		k2 += le(cuts[(k2+0)&511], v2) << 0
+		k3 += le(cuts[(k3+0)&511], v3) << 0
+		c := (*[4]uint8)(codes[r:])
+		c[0], c[1], c[2], c[3] = uint8(k0), uint8(k1), uint8(k2), uint8(k3)
+	}
+	for ; r < len(vals) && r < blockRows; r++ {
+		v := vals[r]
+		k := int(start[bucket(v, lo, scale)])
+		k += le(cuts[(k+1)&511], v) << 1
+		k += le(cuts[(k+0)&511], v) << 0
+		codes[r] = uint8(k)
+	}
+}
+
+// bucketSearch3 is bucketSearch1 for at most 7 cuts a bucket.
+func bucketSearch3(sl *qslot, vals []float64, codes *[blockRows]uint8) {
+	cuts, start, lo, scale := sl.cuts, sl.start, sl.lo, sl.scale
+	r := 0
+	for ; r+3 < len(vals) && r+3 < blockRows; r += 4 {
+		v := (*[4]float64)(vals[r:])
+		v0 := v[0]
+		v1 := v[1]
+		v2 := v[2]
+		v3 := v[3]
+		k0 := int(start[bucket(v0, lo, scale)])
+		k1 := int(start[bucket(v1, lo, scale)])
+		k2 := int(start[bucket(v2, lo, scale)])
+		k3 := int(start[bucket(v3, lo, scale)])
+		k0 += le(cuts[(k0+3)&511], v0) << 2
+		k1 += le(cuts[(k1+3)&511], v1) << 2
+		k2 += le(cuts[(k2+3)&511], v2) << 2
+		k3 += le(cuts[(k3+3)&511], v3) << 2
+		k0 += le(cuts[(k0+1)&511], v0) << 1
+		k1 += le(cuts[(k1+1)&511], v1) << 1
+		k2 += le(cuts[(k2+1)&511], v2) << 1
+		k3 += le(cuts[(k3+1)&511], v3) << 1
+		k0 += le(cuts[(k0+0)&511], v0) << 0
+		k1 += le(cuts[(k1+0)&511], v1) << 0
+		k2 += le(cuts[(k2+0)&511], v2) << 0
+		k3 += le(cuts[(k3+0)&511], v3) << 0
+		c := (*[4]uint8)(codes[r:])
+		c[0], c[1], c[2], c[3] = uint8(k0), uint8(k1), uint8(k2), uint8(k3)
+	}
+	for ; r < len(vals) && r < blockRows; r++ {
+		v := vals[r]
+		k := int(start[bucket(v, lo, scale)])
+		k += le(cuts[(k+3)&511], v) << 2
+		k += le(cuts[(k+1)&511], v) << 1
+		k += le(cuts[(k+0)&511], v) << 0
+		codes[r] = uint8(k)
+	}
+}
+
+// bucketSearch4 is bucketSearch1 for at most 15 cuts a bucket.
+func bucketSearch4(sl *qslot, vals []float64, codes *[blockRows]uint8) {
+	cuts, start, lo, scale := sl.cuts, sl.start, sl.lo, sl.scale
+	r := 0
+	for ; r+3 < len(vals) && r+3 < blockRows; r += 4 {
+		v := (*[4]float64)(vals[r:])
+		v0 := v[0]
+		v1 := v[1]
+		v2 := v[2]
+		v3 := v[3]
+		k0 := int(start[bucket(v0, lo, scale)])
+		k1 := int(start[bucket(v1, lo, scale)])
+		k2 := int(start[bucket(v2, lo, scale)])
+		k3 := int(start[bucket(v3, lo, scale)])
+		k0 += le(cuts[(k0+7)&511], v0) << 3
+		k1 += le(cuts[(k1+7)&511], v1) << 3
+		k2 += le(cuts[(k2+7)&511], v2) << 3
+		k3 += le(cuts[(k3+7)&511], v3) << 3
+		k0 += le(cuts[(k0+3)&511], v0) << 2
+		k1 += le(cuts[(k1+3)&511], v1) << 2
+		k2 += le(cuts[(k2+3)&511], v2) << 2
+		k3 += le(cuts[(k3+3)&511], v3) << 2
+		k0 += le(cuts[(k0+1)&511], v0) << 1
+		k1 += le(cuts[(k1+1)&511], v1) << 1
+		k2 += le(cuts[(k2+1)&511], v2) << 1
+		k3 += le(cuts[(k3+1)&511], v3) << 1
+		k0 += le(cuts[(k0+0)&511], v0) << 0
+		k1 += le(cuts[(k1+0)&511], v1) << 0
+		k2 += le(cuts[(k2+0)&511], v2) << 0
+		k3 += le(cuts[(k3+0)&511], v3) << 0
+		c := (*[4]uint8)(codes[r:])
+		c[0], c[1], c[2], c[3] = uint8(k0), uint8(k1), uint8(k2), uint8(k3)
+	}
+	for ; r < len(vals) && r < blockRows; r++ {
+		v := vals[r]
+		k := int(start[bucket(v, lo, scale)])
+		k += le(cuts[(k+7)&511], v) << 3
+		k += le(cuts[(k+3)&511], v) << 2
+		k += le(cuts[(k+1)&511], v) << 1
+		k += le(cuts[(k+0)&511], v) << 0
+		codes[r] = uint8(k)
 	}
 }

@@ -24,6 +24,9 @@ import (
 // gives every threshold's mask.
 
 const (
+	// maxBucketSteps is the most comparisons after a bucket lookup
+	// (gen_kernels.go has the same constant).
+	maxBucketSteps = 4
 	// blockRows is the number of rows scored together, one per bit.
 	blockRows = 64
 	// maxBitDepth bounds the trees evaluated bit-sliced: a tree of depth D
@@ -57,9 +60,16 @@ type quantized struct {
 // qslot is a feature the ensemble splits on.
 type qslot struct {
 	feature int
-	cuts    *[256]float64 // sorted distinct thresholds padded with NaN
+	cuts    *[512]float64 // sorted distinct thresholds padded with NaN
 	k       int           // number of distinct thresholds
 	steps   int           // comparisons of a binary search: 2^steps > k
+	// When bsteps > 0, a value's code is start[bucket(v, lo, scale)] plus
+	// the number of cuts <= v among the next 2^bsteps-1: every cut in
+	// bucket b is among the first 2^bsteps-1 from start[b], which counts
+	// the cuts in buckets below b.
+	bsteps    int
+	start     *[256]uint8
+	lo, scale float64
 	// The masks of "code >= j" for j = 1..k are at ge+j-1 when hasGE, and
 	// those of "code >= j or missing" at gem+j-1 when hasGEM.
 	ge, gem       int
@@ -122,12 +132,14 @@ func quantize(e *Ensemble) *quantized {
 			return nil
 		}
 		steps := bits.Len(uint(len(s)))
-		cuts := new([256]float64)
+		cuts := new([512]float64)
 		copy(cuts[:], s)
 		for i := len(s); i < len(cuts); i++ {
 			cuts[i] = math.NaN() // v >= NaN is false: never counted
 		}
-		q.slots = append(q.slots, qslot{feature: int(f), cuts: cuts, k: len(s), steps: steps})
+		sl := qslot{feature: int(f), cuts: cuts, k: len(s), steps: steps}
+		sl.buckets(s)
+		q.slots = append(q.slots, sl)
 		slotOf[f] = u
 	}
 	// code returns the slot and threshold rank (from 1) of internal node i.
@@ -231,6 +243,43 @@ func quantize(e *Ensemble) *quantized {
 	return q
 }
 
+// bucket maps v monotonically (non-decreasing) to 0..255, NaN to 0: the
+// same float operations at compile time and at scoring time, so a value
+// is in the bucket of any cut it equals.
+func bucket(v, lo, scale float64) uint8 {
+	f := float64(v-lo) * scale
+	return uint8(max(int(min(f, 255)), 0)) // min(NaN, 255) is NaN; int(NaN) is 0 or negative
+}
+
+// buckets sets up the bucket lookup for sorted distinct cuts s when it
+// takes fewer comparisons than a binary search.
+func (sl *qslot) buckets(s []float64) {
+	if len(s) < 4 {
+		return
+	}
+	lo, hi := s[0], s[len(s)-1]
+	scale := 256 / (hi - lo)
+	if math.IsInf(lo, 0) || math.IsInf(hi, 0) || math.IsInf(scale, 0) || math.IsNaN(scale) || scale <= 0 {
+		return
+	}
+	var count [256]int
+	for _, c := range s {
+		count[bucket(c, lo, scale)]++
+	}
+	most := slices.Max(count[:])
+	steps := bits.Len(uint(most))
+	if steps >= maxBucketSteps+1 || steps+2 > sl.steps {
+		return
+	}
+	sl.start = new([256]uint8)
+	below := 0
+	for b := range count {
+		sl.start[b] = uint8(below)
+		below += count[b]
+	}
+	sl.bsteps, sl.lo, sl.scale = steps, lo, scale
+}
+
 // scratch is the per-call working memory of the bit-sliced scorer.
 type scratch struct {
 	masks []uint64 // the threshold masks of the current block; len a power of two >= nmasks
@@ -280,7 +329,11 @@ func (q *quantized) prepare(s *scratch, n int, get func(f int, vals []float64)) 
 	for u := range q.slots {
 		sl := &q.slots[u]
 		get(sl.feature, vals)
-		searches[sl.steps](sl.cuts, vals, &s.code)
+		if sl.bsteps > 0 {
+			bucketSearches[sl.bsteps](sl, vals, &s.code)
+		} else {
+			searches[sl.steps](sl.cuts, vals, &s.code)
+		}
 		clear(byCode[:sl.k+1])
 		// A NaN has code 0, which no mask includes.
 		for r := range vals {
