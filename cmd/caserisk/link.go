@@ -2,14 +2,16 @@ package main
 
 import (
 	"bufio"
+	"cmp"
+	"context"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +22,8 @@ import (
 	"caserisk/features/contract"
 	"caserisk/features/link"
 	"caserisk/features/link/assemble"
+	"caserisk/features/link/review"
+	"caserisk/serve/store"
 )
 
 // linkageDir is the subdirectory of link's output holding the linkage's
@@ -305,9 +309,6 @@ func newLinkConfigCmd() *cobra.Command {
 	}
 }
 
-// decisionsHeader is the header of the decisions file 'link review' keeps.
-var decisionsHeader = []string{"source_a", "record_id_a", "source_b", "record_id_b", "decision", "decided_at"}
-
 func newLinkReviewCmd() *cobra.Command {
 	var raw, queue, decisions string
 	var limit int
@@ -326,14 +327,19 @@ are linked and rejected pairs kept apart on every later run.
 
 The records' details are shown to the reviewer on this terminal only; they are
 never written to the decisions file or logged. Review with the access your
-council's information governance grants for clerical review.`,
+council's information governance grants for clerical review.
+
+To review in the web app instead, load the queue into the service's database
+with 'caserisk link review import'; a data steward works it at
+/linkage/review, and 'caserisk link review export' writes the decisions in the
+form --decisions reads.`,
 		Example: "  caserisk link review --raw data/borough/raw --queue data/linked/linkage/review.csv --decisions decisions.csv",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := requireFlags(cmd, "raw", "queue", "decisions"); err != nil {
 				return err
 			}
-			return runReview(cmd.InOrStdin(), cmd.OutOrStdout(), raw, queue, decisions, limit)
+			return runReview(cmd.Context(), cmd.InOrStdin(), cmd.OutOrStdout(), raw, queue, decisions, limit)
 		},
 	}
 	f := cmd.Flags()
@@ -341,257 +347,263 @@ council's information governance grants for clerical review.`,
 	f.StringVar(&queue, "queue", "", "the review queue, OUT/linkage/review.csv (required)")
 	f.StringVar(&decisions, "decisions", "", "decisions file to append to; created if absent (required)")
 	f.IntVar(&limit, "limit", 0, "stop after this many decisions (0: the whole queue)")
+	cmd.AddCommand(newLinkReviewImportCmd(), newLinkReviewExportCmd())
 	return cmd
 }
 
-// queuePair is one row of the review queue.
-type queuePair struct {
-	line   int
-	a, b   assemble.Key
-	weight string
-	prob   string
-	linked bool        // the run that made the queue linked the two
-	fields [][3]string // field, level, weight
-}
-
-func readQueue(path string) ([]queuePair, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	cr := csv.NewReader(f)
-	head, err := cr.Read()
-	if err != nil {
-		return nil, fmt.Errorf("%s:1: %w", path, err)
-	}
-	col := func(name string) (int, error) {
-		i := slices.Index(head, name)
-		if i < 0 {
-			return 0, fmt.Errorf("%s:1: header lacks column %s: is this a review queue from 'caserisk link'?", path, name)
-		}
-		return i, nil
-	}
-	var at [7]int
-	for i, n := range []string{"source_a", "record_id_a", "source_b", "record_id_b", "match_weight", "match_probability", "linked"} {
-		if at[i], err = col(n); err != nil {
-			return nil, err
-		}
-	}
-	var fieldCols [][3]int // name index unused; level col, weight col
-	var fieldNames []string
-	for i, h := range head {
-		if name, ok := strings.CutSuffix(h, "_level"); ok {
-			if w := slices.Index(head, name+"_weight"); w >= 0 {
-				fieldCols = append(fieldCols, [3]int{0, i, w})
-				fieldNames = append(fieldNames, name)
-			}
-		}
-	}
-	var out []queuePair
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		line, _ := cr.FieldPos(0)
-		p := queuePair{line: line,
-			a:      assemble.Key{Source: rec[at[0]], RecordID: rec[at[1]]},
-			b:      assemble.Key{Source: rec[at[2]], RecordID: rec[at[3]]},
-			weight: rec[at[4]], prob: rec[at[5]], linked: rec[at[6]] == "Y"}
-		if p.a.Source == "" || p.a.RecordID == "" || p.b.Source == "" || p.b.RecordID == "" {
-			return nil, fmt.Errorf("%s:%d: a pair without both sources and record ids", path, line)
-		}
-		for k, fc := range fieldCols {
-			p.fields = append(p.fields, [3]string{fieldNames[k], rec[fc[1]], rec[fc[2]]})
-		}
-		out = append(out, p)
-	}
-}
-
-// pairKey orders a pair's two keys so (a, b) and (b, a) are one pair.
-func pairKey(a, b assemble.Key) [2]assemble.Key {
-	if a.Source > b.Source || (a.Source == b.Source && a.RecordID > b.RecordID) {
-		a, b = b, a
-	}
-	return [2]assemble.Key{a, b}
-}
-
-// rawPerson is what review shows of a person record.
-type rawPerson map[string]string
-
-// readPeopleFor reads the raw person records named by keys.
-func readPeopleFor(raw string, keys map[assemble.Key]bool) (map[assemble.Key]rawPerson, error) {
-	bySource := map[string]bool{}
-	for k := range keys {
-		bySource[k.Source] = true
-	}
-	out := map[assemble.Key]rawPerson{}
-	for _, f := range contract.Default().RawSources() {
-		if !bySource[f.Service] {
-			continue
-		}
-		pf := contract.RawPeople(f)
-		r, err := contract.Open(raw, pf)
-		if err != nil {
-			return nil, err
-		}
-		for {
-			row, err := r.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			var re *contract.RowError
-			if errors.As(err, &re) {
-				continue // the linkage run reported it; review shows what it can
-			}
-			if err != nil {
-				r.Close()
-				return nil, err
-			}
-			k := assemble.Key{Source: f.Service, RecordID: row.Str[0]}
-			if !keys[k] {
-				continue
-			}
-			p := rawPerson{}
-			for i, c := range pf.Columns {
-				p[c.Name] = row.Str[i]
-			}
-			out[k] = p
-		}
-		if err := r.Close(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-func runReview(in io.Reader, w io.Writer, raw, queuePath, decisionsPath string, limit int) error {
-	queue, err := readQueue(queuePath)
+// runReview is the interactive review: it asks about each undecided pair of
+// the queue on w, reads answers from in, and appends each decision to the
+// decisions file at once.
+func runReview(ctx context.Context, in io.Reader, w io.Writer, raw, queuePath, decisionsPath string, limit int) error {
+	queue, err := review.ReadQueue(queuePath)
 	if err != nil {
 		return fmt.Errorf("link review: %w", err)
 	}
-	done := map[[2]assemble.Key]bool{}
-	if _, err := os.Stat(decisionsPath); err == nil {
-		ds, err := readDecisionsFile(decisionsPath)
-		if err != nil {
-			return fmt.Errorf("link review: %w", err)
-		}
-		for _, d := range ds {
-			done[pairKey(d.A, d.B)] = true
-		}
+	decided, err := review.ReadDecisions(decisionsPath)
+	if err != nil {
+		return fmt.Errorf("link review: %w", err)
 	}
-	var todo []queuePair
-	keys := map[assemble.Key]bool{}
-	for _, p := range queue {
-		if done[pairKey(p.a, p.b)] {
-			continue
-		}
-		todo = append(todo, p)
-		keys[p.a], keys[p.b] = true, true
-	}
+	todo := review.Pending(queue, decided)
 	if len(todo) == 0 {
 		fmt.Fprintf(w, "nothing to review: the %d pairs of the queue are all decided in %s\n", len(queue), decisionsPath)
 		return nil
 	}
-	people, err := readPeopleFor(raw, keys)
+	people, err := review.People(ctx, raw, review.Keys(todo))
 	if err != nil {
 		return fmt.Errorf("link review: %w", err)
 	}
-
-	f, err := os.OpenFile(decisionsPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	app, err := review.OpenAppender(decisionsPath)
 	if err != nil {
 		return fmt.Errorf("link review: %w", err)
 	}
-	defer f.Close()
-	cw := csv.NewWriter(f)
-	if st, err := f.Stat(); err == nil && st.Size() == 0 {
-		if err := cw.Write(decisionsHeader); err != nil {
-			return fmt.Errorf("link review: %w", err)
-		}
-	}
+	defer app.Close()
 
 	sc := bufio.NewScanner(in)
-	decided := 0
+	n := 0
 	fmt.Fprintf(w, "%d pairs to review (%d already decided)\n", len(todo), len(queue)-len(todo))
 	for i, p := range todo {
-		if limit > 0 && decided >= limit {
+		if limit > 0 && n >= limit {
 			break
 		}
-		showPair(w, i+1, len(todo), p, people[p.a], people[p.b])
-		var verdict string
-	ask:
-		for {
-			fmt.Fprint(w, "[a]ccept: one person, [r]eject: two people, [s]kip, [q]uit? ")
-			if !sc.Scan() {
-				verdict = "quit"
-				break
-			}
-			switch strings.ToLower(strings.TrimSpace(sc.Text())) {
-			case "a", "accept":
-				verdict = "accept"
-				break ask
-			case "r", "reject":
-				verdict = "reject"
-				break ask
-			case "s", "skip":
-				verdict = "skip"
-				break ask
-			case "q", "quit":
-				verdict = "quit"
-				break ask
-			}
-		}
+		a, okA := people[p.A]
+		b, okB := people[p.B]
+		showPair(w, i+1, len(todo), &p, personOrNil(a, okA), personOrNil(b, okB))
+		verdict := ask(w, sc)
 		if verdict == "quit" {
 			break
 		}
 		if verdict == "skip" {
 			continue
 		}
-		if err := cw.Write([]string{p.a.Source, p.a.RecordID, p.b.Source, p.b.RecordID, verdict, time.Now().UTC().Format(time.RFC3339)}); err != nil {
+		if err := app.Append(review.Decision{A: p.A, B: p.B, Accept: verdict == "accept", At: time.Now()}); err != nil {
 			return fmt.Errorf("link review: %w", err)
 		}
-		cw.Flush() // kept at once: quitting loses nothing
-		if err := cw.Error(); err != nil {
-			return fmt.Errorf("link review: %w", err)
-		}
-		decided++
+		n++
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("link review: reading answers: %w", err)
 	}
-	fmt.Fprintf(w, "%d decisions added to %s; pass it to 'caserisk link --decisions' to use them\n", decided, decisionsPath)
-	return f.Close()
+	fmt.Fprintf(w, "%d decisions added to %s; pass it to 'caserisk link --decisions' to use them\n", n, decisionsPath)
+	return app.Close()
 }
 
-// reviewFields are the person-record columns review shows, in order.
-var reviewFields = []string{"given_name", "family_name", "date_of_birth", "sex", "address", "postcode", "uprn", "ni_number", "date_of_death"}
+// ask asks for a verdict until it gets one: accept, reject, skip or quit
+// (also at the end of the input).
+func ask(w io.Writer, sc *bufio.Scanner) string {
+	for {
+		fmt.Fprint(w, "[a]ccept: one person, [r]eject: two people, [s]kip, [q]uit? ")
+		if !sc.Scan() {
+			return "quit"
+		}
+		switch strings.ToLower(strings.TrimSpace(sc.Text())) {
+		case "a", "accept":
+			return "accept"
+		case "r", "reject":
+			return "reject"
+		case "s", "skip":
+			return "skip"
+		case "q", "quit":
+			return "quit"
+		}
+	}
+}
 
-func showPair(w io.Writer, n, total int, p queuePair, a, b rawPerson) {
+func personOrNil(p review.Person, ok bool) *review.Person {
+	if !ok {
+		return nil
+	}
+	return &p
+}
+
+func showPair(w io.Writer, n, total int, p *review.Pair, a, b *review.Person) {
 	now := "not linked"
-	if p.linked {
+	if p.Linked {
 		now = "linked"
 	}
-	fmt.Fprintf(w, "\npair %d of %d: match weight %s, probability %s (%s now)\n", n, total, p.weight, p.prob, now)
-	fmt.Fprintf(w, "  %-14s %-32s %-32s\n", "", p.a.Source+" "+p.a.RecordID, p.b.Source+" "+p.b.RecordID)
-	for _, c := range reviewFields {
-		fmt.Fprintf(w, "  %-14s %-32s %-32s\n", c, cell(a, c), cell(b, c))
+	fmt.Fprintf(w, "\npair %d of %d: match weight %.3f, probability %s (%s now)\n", n, total, p.Weight,
+		strconv.FormatFloat(p.Prob, 'g', -1, 64), now)
+	fmt.Fprintf(w, "  %-14s %-32s %-32s\n", "", p.A.Source+" "+p.A.RecordID, p.B.Source+" "+p.B.RecordID)
+	va, vb := cells(a), cells(b)
+	for i, c := range review.DetailColumns() {
+		fmt.Fprintf(w, "  %-14s %-32s %-32s\n", c, va[i], vb[i])
 	}
 	fmt.Fprintln(w, "  comparison     level                            weight")
-	for _, f := range p.fields {
-		fmt.Fprintf(w, "  %-14s %-32s %s\n", f[0], f[1], f[2])
+	for _, f := range p.Fields {
+		fmt.Fprintf(w, "  %-14s %-32s %.3f  %s\n", f.Name, f.Level, f.Weight, review.LevelText(f.Name, f.Level))
 	}
 }
 
-func cell(p rawPerson, col string) string {
-	if p == nil {
-		return "(record not found)"
+// cells returns a record's details for display: "—" for a missing value,
+// "(record not found)" for a record the raw extracts lack.
+func cells(p *review.Person) []string {
+	out := make([]string, len(review.DetailColumns()))
+	for i := range out {
+		out[i] = "(record not found)"
+		if p != nil {
+			out[i] = cmp.Or(p.Values()[i], "—")
+		}
 	}
-	if v := p[col]; v != "" {
-		return v
+	return out
+}
+
+// linkagePurpose is the purpose the audit log records for the linkage
+// review commands.
+const linkagePurpose = "record linkage clerical review"
+
+func newLinkReviewImportCmd() *cobra.Command {
+	var dbURL, raw, queue, by string
+	cmd := &cobra.Command{
+		Use:   "import",
+		Short: "Load a review queue, with its records' details, into the service's database for review in the web app",
+		Long: `Load the clerical review queue of a 'caserisk link' run (OUT/linkage/review.csv)
+into the service's database, with the details of the person records it names
+read from --raw, so that a data steward can review it at /linkage/review.
+
+The import replaces the queue and the details held before (only the records
+of the current queue are kept); decisions already made are kept, and a pair
+imported again keeps its decision. The import is written to the audit log.
+Nothing personal is printed: counts only.`,
+		Example: "  caserisk link review import --db sqlite://./caserisk.db --raw data/borough/raw --queue data/linked/linkage/review.csv",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := requireFlags(cmd, "raw", "queue"); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			queuePairs, err := review.ReadQueue(queue)
+			if err != nil {
+				return fmt.Errorf("link review import: %w", err)
+			}
+			people, err := review.People(ctx, raw, review.Keys(queuePairs))
+			if err != nil {
+				return fmt.Errorf("link review import: %w", err)
+			}
+			imp := reviewImport(queuePairs, people)
+			return withStore(ctx, dbURL, func(s store.Store) error {
+				c, err := s.ImportLinkReview(ctx, imp)
+				if err != nil {
+					return fmt.Errorf("link review import: %w", err)
+				}
+				if err := auditCLI(ctx, s, by, "import", "linkage/review", linkagePurpose); err != nil {
+					return fmt.Errorf("link review import: %w", err)
+				}
+				missing := 2*len(queuePairs) - countSides(queuePairs, people)
+				fmt.Fprintf(cmd.OutOrStdout(), "imported %d pairs with the details of %d records (%d pair sides not found in %s); %d decided, %d left\n",
+					c.Pairs, len(imp.People), missing, raw, c.Decided, c.Left())
+				return nil
+			})
+		},
 	}
-	return "—"
+	addStoreFlag(cmd, &dbURL)
+	addByFlag(cmd, &by, "imports the queue")
+	f := cmd.Flags()
+	f.StringVar(&raw, "raw", "", "directory of raw source extracts the queue was made from (required)")
+	f.StringVar(&queue, "queue", "", "the review queue, OUT/linkage/review.csv (required)")
+	return cmd
+}
+
+// reviewImport turns a queue and its records' details into the store's form.
+func reviewImport(pairs []review.Pair, people map[assemble.Key]review.Person) store.LinkReviewImport {
+	key := func(k assemble.Key) store.LinkKey { return store.LinkKey{Source: k.Source, RecordID: k.RecordID} }
+	imp := store.LinkReviewImport{Pairs: make([]store.LinkPair, len(pairs))}
+	for i := range pairs {
+		p := &pairs[i]
+		lp := store.LinkPair{A: key(p.A), B: key(p.B), Weight: p.Weight, Prob: p.Prob, Linked: p.Linked}
+		for _, f := range p.Fields {
+			lp.Fields = append(lp.Fields, store.LinkField{Field: f.Name, Level: f.Level, Weight: f.Weight})
+		}
+		imp.Pairs[i] = lp
+	}
+	keys := make([]assemble.Key, 0, len(people))
+	for k := range people {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b assemble.Key) int {
+		return cmp.Or(strings.Compare(a.Source, b.Source), strings.Compare(a.RecordID, b.RecordID))
+	})
+	for _, k := range keys {
+		p := people[k]
+		imp.People = append(imp.People, store.LinkPerson{Key: key(k), GivenName: p.GivenName, FamilyName: p.FamilyName,
+			DateOfBirth: p.DateOfBirth, Sex: p.Sex, Address: p.Address, Postcode: p.Postcode, UPRN: p.UPRN,
+			NINumber: p.NINumber, DateOfDeath: p.DateOfDeath})
+	}
+	return imp
+}
+
+// countSides counts the pairs' records whose details were found.
+func countSides(pairs []review.Pair, people map[assemble.Key]review.Person) int {
+	n := 0
+	for _, p := range pairs {
+		for _, k := range []assemble.Key{p.A, p.B} {
+			if _, ok := people[k]; ok {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func newLinkReviewExportCmd() *cobra.Command {
+	var dbURL, out, by string
+	cmd := &cobra.Command{
+		Use:   "export",
+		Short: "Write the decisions made in the web app as a decisions file for 'caserisk link --decisions'",
+		Long: `Write every decision reviewers made in the web app (including those on pairs
+no longer in the imported queue), oldest first, as a decisions file: the two
+records' keys, accept or reject, and when (no personal details, no reviewer
+names; those stay in the database and its audit log). Pass the file to
+'caserisk link --decisions'. The export is written to the audit log.`,
+		Example: "  caserisk link review export --db sqlite://./caserisk.db --out decisions.csv\n" +
+			"  caserisk link --raw data/borough/raw --out data/linked --decisions decisions.csv",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := requireFlags(cmd, "out"); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			return withStore(ctx, dbURL, func(s store.Store) error {
+				ds, err := s.LinkDecisions(ctx)
+				if err != nil {
+					return fmt.Errorf("link review export: %w", err)
+				}
+				rows := make([]review.Decision, len(ds))
+				for i, d := range ds {
+					rows[i] = review.Decision{A: assemble.Key{Source: d.A.Source, RecordID: d.A.RecordID},
+						B: assemble.Key{Source: d.B.Source, RecordID: d.B.RecordID}, Accept: d.Verdict == store.LinkAccept, At: d.At}
+				}
+				if err := writeFileWith(out, func(w io.Writer) error { return review.WriteDecisions(w, rows) }); err != nil {
+					return fmt.Errorf("link review export: %w", err)
+				}
+				if err := auditCLI(ctx, s, by, "export", "linkage/decisions", linkagePurpose); err != nil {
+					return fmt.Errorf("link review export: %w", err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "wrote %d decisions to %s; pass it to 'caserisk link --decisions'\n", len(rows), out)
+				return nil
+			})
+		},
+	}
+	addStoreFlag(cmd, &dbURL)
+	addByFlag(cmd, &by, "exports the decisions")
+	cmd.Flags().StringVar(&out, "out", "", "decisions file to write (required)")
+	return cmd
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,8 @@ import (
 	"testing"
 
 	"caserisk/features/contract"
+	"caserisk/features/link/review"
+	"caserisk/serve/store"
 )
 
 // linkBorough generates a small borough with raw extracts once per test.
@@ -124,7 +127,7 @@ func TestLinkReviewDecisionsAreKeptAndReused(t *testing.T) {
 		t.Fatalf("link: exit %d: %s", code, o)
 	}
 	queuePath := filepath.Join(out, linkageDir, "review.csv")
-	queue, err := readQueue(queuePath)
+	queue, err := review.ReadQueue(queuePath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,12 +137,12 @@ func TestLinkReviewDecisionsAreKeptAndReused(t *testing.T) {
 	// One linked pair to reject and one unlinked pair to accept, sharing no record.
 	rej, acc := -1, -1
 	for i, p := range queue {
-		if rej < 0 && p.linked {
+		if rej < 0 && p.Linked {
 			rej = i
 		}
 	}
 	for i, p := range queue {
-		if acc < 0 && !p.linked && i != rej && (rej < 0 || (p.a != queue[rej].a && p.a != queue[rej].b && p.b != queue[rej].a && p.b != queue[rej].b)) {
+		if acc < 0 && !p.Linked && i != rej && (rej < 0 || (p.A != queue[rej].A && p.A != queue[rej].B && p.B != queue[rej].A && p.B != queue[rej].B)) {
 			acc = i
 		}
 	}
@@ -166,7 +169,7 @@ func TestLinkReviewDecisionsAreKeptAndReused(t *testing.T) {
 	}
 	decisions := filepath.Join(t.TempDir(), "decisions.csv")
 	var shown bytes.Buffer
-	if err := runReview(strings.NewReader(answers.String()), &shown, raw, queuePath, decisions, 0); err != nil {
+	if err := runReview(context.Background(), strings.NewReader(answers.String()), &shown, raw, queuePath, decisions, 0); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(shown.String(), "2 decisions added") {
@@ -185,7 +188,7 @@ func TestLinkReviewDecisionsAreKeptAndReused(t *testing.T) {
 	}
 	// A second session does not ask about decided pairs again.
 	shown.Reset()
-	if err := runReview(strings.NewReader("q\n"), &shown, raw, queuePath, decisions, 0); err != nil {
+	if err := runReview(context.Background(), strings.NewReader("q\n"), &shown, raw, queuePath, decisions, 0); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(shown.String(), "(2 already decided)") {
@@ -198,10 +201,10 @@ func TestLinkReviewDecisionsAreKeptAndReused(t *testing.T) {
 		t.Fatalf("link --decisions: exit %d: %s", code, o)
 	}
 	r, a := queue[rej], queue[acc]
-	if together(t, out2, r.a.Source, r.a.RecordID, r.b.Source, r.b.RecordID) {
+	if together(t, out2, r.A.Source, r.A.RecordID, r.B.Source, r.B.RecordID) {
 		t.Errorf("a rejected pair ended in one resident")
 	}
-	if !together(t, out2, a.a.Source, a.a.RecordID, a.b.Source, a.b.RecordID) {
+	if !together(t, out2, a.A.Source, a.A.RecordID, a.B.Source, a.B.RecordID) {
 		t.Errorf("an accepted pair ended in two residents")
 	}
 }
@@ -232,4 +235,94 @@ func together(t *testing.T, out, sa, ra, sb, rb string) bool {
 		t.Fatalf("links.csv lacks a record of the pair")
 	}
 	return ida == idb
+}
+
+// TestLinkReviewImportExport loads a queue into the store for the web app,
+// records decisions there, and exports them in the form 'link --decisions'
+// reads; nothing personal is printed, and both steps are audited.
+func TestLinkReviewImportExport(t *testing.T) {
+	b := linkBorough(t)
+	raw := filepath.Join(b, "raw")
+	out := filepath.Join(t.TempDir(), "linked")
+	if code, o := runOut(t, "link", "--raw", raw, "--out", out); code != 0 {
+		t.Fatalf("link: exit %d: %s", code, o)
+	}
+	queuePath := filepath.Join(out, linkageDir, "review.csv")
+	queue, err := review.ReadQueue(queuePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(queue) == 0 {
+		t.Skip("the review queue is empty at this size")
+	}
+	db := "sqlite://" + filepath.Join(t.TempDir(), "c.db")
+	code, stdout := runOut(t, "link", "review", "import", "--db", db, "--raw", raw, "--queue", queuePath, "--by", "tester")
+	if code != 0 || !strings.Contains(stdout, fmt.Sprintf("imported %d pairs", len(queue))) {
+		t.Fatalf("link review import: exit %d: %s", code, stdout)
+	}
+	ctx := context.Background()
+	s, err := store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairs, c, err := s.LinkQueue(ctx, store.LinkQueueQuery{})
+	if err != nil || c.Pairs != len(queue) || c.Decided != 0 {
+		t.Fatalf("queue in the store: %+v, %v", c, err)
+	}
+	v, err := s.LinkPair(ctx, pairs[0].ID)
+	if err != nil || v.A == nil || v.B == nil {
+		t.Fatalf("the first pair's details were not imported: %+v, %v", v, err)
+	}
+	// Nothing personal printed.
+	for _, p := range []*store.LinkPerson{v.A, v.B} {
+		for _, val := range []string{p.GivenName, p.FamilyName, p.DateOfBirth, p.Address} {
+			if len(val) > 3 && strings.Contains(stdout, val) {
+				t.Fatal("link review import printed a personal value")
+			}
+		}
+	}
+	u, err := s.CreateUser(ctx, "steward", "data_steward")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DecideLinkPair(ctx, pairs[0].ID, store.LinkReject, u.ID, u.Name); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	dec := filepath.Join(t.TempDir(), "decisions.csv")
+	code, stdout = runOut(t, "link", "review", "export", "--db", db, "--out", dec, "--by", "tester")
+	if code != 0 || !strings.Contains(stdout, "wrote 1 decisions") {
+		t.Fatalf("link review export: exit %d: %s", code, stdout)
+	}
+	ds, err := review.ReadDecisions(dec)
+	if err != nil || len(ds) != 1 || ds[0].Accept || review.KeyOf(ds[0].A, ds[0].B) != queue[0].Key() {
+		t.Fatalf("exported decisions %+v, %v (first pair %v)", ds, err, queue[0].Key())
+	}
+	// The interactive review reads the exported file: the pair is not asked again.
+	var shown bytes.Buffer
+	if err := runReview(ctx, strings.NewReader("q\n"), &shown, raw, queuePath, dec, 0); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(shown.String(), "(1 already decided)") {
+		t.Fatalf("review after export: %s", shown.String())
+	}
+	s, err = store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, action := range []string{"import", "export"} {
+		es, err := s.Audit(ctx, store.AuditFilter{Action: action, Resource: "linkage/"})
+		if err != nil || len(es) != 1 || es[0].User != "tester" {
+			t.Errorf("audit rows of the %s: %+v, %v", action, es, err)
+		}
+	}
+	// Missing flags are usage errors.
+	if code, _ := runOut(t, "link", "review", "import", "--db", db, "--raw", raw); code != 2 {
+		t.Errorf("import without --queue: exit %d, want 2", code)
+	}
+	if code, _ := runOut(t, "link", "review", "export", "--db", db); code != 2 {
+		t.Errorf("export without --out: exit %d, want 2", code)
+	}
 }

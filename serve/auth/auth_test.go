@@ -33,6 +33,14 @@ func TestPolicyPurposeRules(t *testing.T) {
 		{Admin, AuditRead, true},
 		{Admin, ModelsPromote, true},
 		{Admin, NamedResidents, false},
+		{Admin, LinkageReview, false},
+		{Caseworker, LinkageReview, false},
+		{FraudOfficer, LinkageReview, false},
+		{DataScientist, LinkageReview, false},
+		{DataSteward, LinkageReview, true},
+		{DataSteward, NamedResidents, false},
+		{DataSteward, CasesComplexCase, false},
+		{DataSteward, AuditRead, false},
 		{"mayor", ModelsRead, false},
 	}
 	for _, tt := range tests {

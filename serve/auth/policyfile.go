@@ -12,7 +12,7 @@ import (
 // Permissions returns every permission the service knows, sorted.
 func Permissions() []Permission {
 	return []Permission{
-		AuditRead, CasesComplexCase, CasesTenancyFraud, LabelsExport, ModelsPromote, ModelsRead,
+		AuditRead, CasesComplexCase, CasesTenancyFraud, LabelsExport, LinkageReview, ModelsPromote, ModelsRead,
 		NamedResidents, ScoreRuns, ScoreComplexCase, ScoreRows, ScoreTenancyFraud, UsersManage,
 	}
 }
@@ -79,7 +79,7 @@ func ParsePolicy(r io.Reader) (Policy, error) {
 }
 
 func permissionList() string {
-	names := make([]string, 0, 12)
+	names := make([]string, 0, len(Permissions()))
 	for _, p := range Permissions() {
 		names = append(names, string(p))
 	}

@@ -29,11 +29,15 @@ const (
 	DataScientist Role = "data_scientist"
 	// Admin manages users, models and reads the audit log.
 	Admin Role = "admin"
+	// DataSteward looks after the quality of the council's data: reviews
+	// the record linkage's clerical review queue, which shows two person
+	// records' details side by side. No score, case or single view.
+	DataSteward Role = "data_steward"
 )
 
 // Roles returns every role, sorted.
 func Roles() []Role {
-	return []Role{Admin, Caseworker, DataScientist, FraudOfficer}
+	return []Role{Admin, Caseworker, DataScientist, DataSteward, FraudOfficer}
 }
 
 // ParseRole returns the role named s, or an error listing the valid roles.
@@ -43,7 +47,7 @@ func ParseRole(s string) (Role, error) {
 			return r, nil
 		}
 	}
-	names := make([]string, 0, 4)
+	names := make([]string, 0, len(Roles()))
 	for _, r := range Roles() {
 		names = append(names, string(r))
 	}
@@ -81,6 +85,11 @@ const (
 	AuditRead Permission = "audit:read"
 	// UsersManage allows adding and disabling users.
 	UsersManage Permission = "users:manage"
+	// LinkageReview allows working the record linkage's clerical review
+	// queue: seeing two raw person records' details side by side and
+	// deciding whether they are one person. The details are personal data
+	// shown for data quality only, so the permission grants nothing else.
+	LinkageReview Permission = "linkage:review"
 )
 
 // ScorePermission returns the permission needed to see scores of a target
@@ -121,12 +130,17 @@ type Policy map[Role][]Permission
 //   - admin: models (including promotion), score runs, users, the audit log;
 //     no individual's score and no named resident, so that an administrator
 //     cannot browse people without a casework purpose.
+//   - data_steward: the record linkage's clerical review queue only. It
+//     shows personal details of raw records, so it is a role of its own for
+//     data-quality work rather than a power of the administrator (who sees
+//     no named person) or of casework roles (whose purpose is their cases).
 func DefaultPolicy() Policy {
 	return Policy{
 		Caseworker:    {ScoreComplexCase, CasesComplexCase, NamedResidents},
 		FraudOfficer:  {ScoreTenancyFraud, CasesTenancyFraud, NamedResidents},
 		DataScientist: {ModelsRead, ModelsPromote, ScoreRuns, LabelsExport, ScoreRows},
 		Admin:         {ModelsRead, ModelsPromote, ScoreRuns, LabelsExport, AuditRead, UsersManage},
+		DataSteward:   {LinkageReview},
 	}
 }
 

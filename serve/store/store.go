@@ -1,7 +1,8 @@
 // Package store provides the scoring service's database: the model
 // registry, batch score runs and their scores, review and fraud cases with
 // their status history, the residents' single view, users and API tokens,
-// and the tamper-evident audit log.
+// the record linkage's clerical review queue, and the tamper-evident audit
+// log.
 //
 // One implementation serves both SQLite (modernc.org/sqlite, pure Go, the
 // embedded default) and PostgreSQL (pgx/v5 through database/sql). The SQL
@@ -416,6 +417,27 @@ type Store interface {
 	AddToken(ctx context.Context, userID int64, tok auth.Token) error
 	// TokenCandidates implements auth.TokenLookup.
 	TokenCandidates(ctx context.Context, prefix string) ([]auth.Candidate, error)
+
+	// ImportLinkReview loads a record linkage's clerical review queue with
+	// the details of the person records it names, replacing the queue and
+	// the details held before, in one transaction. Decisions are kept: they
+	// are keyed by the pair, so a pair imported again keeps its decision.
+	ImportLinkReview(ctx context.Context, imp LinkReviewImport) (LinkQueueCounts, error)
+	// LinkQueue returns a page of the review queue by position (the
+	// closest to the threshold first), without the records' details, and
+	// the queue's counts.
+	LinkQueue(ctx context.Context, q LinkQueueQuery) ([]LinkPair, LinkQueueCounts, error)
+	// LinkPair returns a pair of the review queue with its records' details
+	// (personal data: the caller audits the view).
+	LinkPair(ctx context.Context, id int64) (LinkPairView, error)
+	// NextLinkPair returns the first undecided pair after position after,
+	// else the first undecided pair; ErrNotFound when every pair is decided.
+	NextLinkPair(ctx context.Context, after int) (LinkPair, error)
+	// DecideLinkPair records (or changes) the decision on a pair.
+	DecideLinkPair(ctx context.Context, id int64, v LinkVerdict, userID int64, by string) (LinkDecision, error)
+	// LinkDecisions returns every decision made, including those on pairs
+	// no longer in the queue, oldest first.
+	LinkDecisions(ctx context.Context) ([]LinkDecision, error)
 
 	// AppendAudit appends records to the audit log as one chained,
 	// serialised write and returns the entries.
