@@ -262,10 +262,13 @@ func rowWeight(w []float64, i int, y, spw float64) float64 {
 // sigmoid returns 1/(1+exp(-m)) without overflow.
 func sigmoid(m float64) float64 {
 	e := math.Exp(-math.Abs(m))
+	// A select rather than two returns: the sign of m is as unpredictable
+	// as the data.
+	num := e
 	if m >= 0 {
-		return 1 / (1 + e)
+		num = 1
 	}
-	return e / (1 + e)
+	return num / (1 + e)
 }
 
 // logistic returns the probability 1/(1+exp(-m)) and the log-loss of m
@@ -295,8 +298,13 @@ func gradients(ctx context.Context, threads int, margin, y, w []float64, spw flo
 	type part struct{ loss, w float64 }
 	parts := make([]part, nb)
 	err := forEach(ctx, threads, nb, func(b int) {
+		lo, hi := b*rowBlock, min((b+1)*rowBlock, n)
+		if w == nil && grad != nil && !withLoss {
+			unweightedGradients(margin[lo:hi], y[lo:hi], spw, grad[lo:hi])
+			return
+		}
 		var pt part
-		for i := b * rowBlock; i < min((b+1)*rowBlock, n); i++ {
+		for i := lo; i < hi; i++ {
 			var p float64
 			mw := 1.0
 			if w != nil {
@@ -332,6 +340,27 @@ func gradients(ctx context.Context, threads int, margin, y, w []float64, spw flo
 		return 0, nil
 	}
 	return tot.loss / tot.w, nil
+}
+
+// unweightedGradients is the inner loop of gradients for unit row weights
+// and no loss: the same pairs, (p-y)*gw and max(p(1-p), hessEps)*gw with gw
+// = 1 or spw, without the weight and loss work.
+func unweightedGradients(margin, y []float64, spw float64, grad []gradPair) {
+	y = y[:len(margin)]
+	grad = grad[:len(margin)]
+	for i, m := range margin {
+		p := sigmoid(m)
+		yi := y[i]
+		h := p * (1 - p)
+		if h < hessEps {
+			h = hessEps
+		}
+		gw := 1.0
+		if yi == 1 {
+			gw = spw
+		}
+		grad[i] = gradPair{(p - yi) * gw, h * gw}
+	}
 }
 
 // updateMargins adds the new tree's output to every training row's margin:
