@@ -145,8 +145,8 @@ func search(b *bytes.Buffer, n int) {
 func bucketSearch(b *bytes.Buffer, n int) {
 	if n == 1 {
 		b.WriteString(`// bucketSearch1 writes to codes[r] the number of sl's cuts <= vals[r]
-// (0 for NaN) when no bucket holds more than 2^1-1 cuts, four rows at a
-// time.
+// (anything for NaN) when no bucket holds more than 2^1-1 cuts, four rows
+// at a time.
 `)
 	} else {
 		fmt.Fprintf(b, "// bucketSearch%d is bucketSearch1 for at most %d cuts a bucket.\n", n, 1<<n-1)

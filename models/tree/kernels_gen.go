@@ -1056,8 +1056,8 @@ func search8(cuts *[512]float64, vals []float64, codes *[blockRows]uint8) {
 var bucketSearches = [5]func(sl *qslot, vals []float64, codes *[blockRows]uint8){nil, bucketSearch1, bucketSearch2, bucketSearch3, bucketSearch4}
 
 // bucketSearch1 writes to codes[r] the number of sl's cuts <= vals[r]
-// (0 for NaN) when no bucket holds more than 2^1-1 cuts, four rows at a
-// time.
+// (anything for NaN) when no bucket holds more than 2^1-1 cuts, four rows
+// at a time.
 func bucketSearch1(sl *qslot, vals []float64, codes *[blockRows]uint8) {
 	cuts, start, lo, scale := sl.cuts, sl.start, sl.lo, sl.scale
 	r := 0

@@ -243,12 +243,14 @@ func quantize(e *Ensemble) *quantized {
 	return q
 }
 
-// bucket maps v monotonically (non-decreasing) to 0..255, NaN to 0: the
-// same float operations at compile time and at scoring time, so a value
-// is in the bucket of any cut it equals.
+// bucket maps a value that is not NaN monotonically (non-decreasing) to
+// 0..255 with the same float operations at compile time and at scoring
+// time, so a value is in the bucket of any cut it equals. The bucket of
+// NaN is unspecified (int(NaN) depends on the machine); prepare ignores
+// the code of a missing value.
 func bucket(v, lo, scale float64) uint8 {
-	f := float64(v-lo) * scale
-	return uint8(max(int(min(f, 255)), 0)) // min(NaN, 255) is NaN; int(NaN) is 0 or negative
+	f := max(min(float64(v-lo)*scale, 255), 0)
+	return uint8(int(f))
 }
 
 // buckets sets up the bucket lookup for sorted distinct cuts s when it
@@ -334,25 +336,27 @@ func (q *quantized) prepare(s *scratch, n int, get func(f int, vals []float64)) 
 		} else {
 			searches[sl.steps](sl.cuts, vals, &s.code)
 		}
+		var miss uint64
+		for r, v := range vals {
+			miss |= b2u(v != v) << uint(r)
+		}
 		clear(byCode[:sl.k+1])
-		// A NaN has code 0, which no mask includes.
 		for r := range vals {
 			byCode[s.code[r&(blockRows-1)]] |= 1 << uint(r)
 		}
-		var miss uint64
-		if sl.hasGEM || s.codes != nil {
-			for r, v := range vals {
-				miss |= b2u(v != v) << uint(r)
-			}
+		// A NaN's code means nothing: take its row out (missing values
+		// are rare, so this loop is short).
+		for m := miss; m != 0; m &= m - 1 {
+			r := bits.TrailingZeros64(m)
+			byCode[s.code[r&(blockRows-1)]] &^= 1 << uint(r)
 		}
 		if s.codes != nil {
 			hi := s.codes[u*blockRows : u*blockRows+n]
 			lo := s.codes[(nu+u)*blockRows : (nu+u)*blockRows+n]
-			for r, v := range vals {
+			for r := range vals {
 				if r < len(hi) && r < len(lo) {
 					k := s.code[r&(blockRows-1)]
 					nan := uint8(miss >> uint(r) & 1)
-					_ = v
 					hi[r] = k | -nan
 					lo[r] = (k + 1) & (nan - 1)
 				}
