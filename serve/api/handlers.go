@@ -35,6 +35,8 @@ func purposeOf(r auth.Role) string {
 		return "model development and monitoring"
 	case auth.Admin:
 		return "service administration"
+	case auth.DataSteward:
+		return "data quality: record linkage review"
 	}
 	return "unspecified"
 }

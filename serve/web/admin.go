@@ -37,7 +37,7 @@ func (p *pages) usersPage(c *gin.Context) {
 		return
 	}
 	d := usersData{Users: us}
-	for _, r := range []auth.Role{auth.Caseworker, auth.FraudOfficer, auth.DataScientist, auth.Admin} {
+	for _, r := range []auth.Role{auth.Caseworker, auth.FraudOfficer, auth.DataScientist, auth.DataSteward, auth.Admin} {
 		d.Rules = append(d.Rules, roleRule{Role: r, Perms: p.policy.Permissions(r)})
 	}
 	flash := ""

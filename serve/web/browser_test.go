@@ -477,3 +477,54 @@ func TestAdminPages(t *testing.T) {
 		t.Fatal("browser timed out")
 	}
 }
+
+// TestDataStewardReviewsLinkage: a data steward signs in to the linkage
+// review queue, opens the next pair, sees the two records side by side
+// with each field's comparison, and rejects it; the decision is stored and
+// the next pair follows.
+func TestDataStewardReviewsLinkage(t *testing.T) {
+	b := withLinkage(t)
+	p := newPage(t, b)
+	p.signIn(b, "data_steward")
+	p.waitPath("/linkage/review")
+	if h := p.heading(); h != "Linkage review" {
+		t.Fatalf("start page heading %q", h)
+	}
+	p.checkAccessible("linkage review queue")
+
+	p.submit("/linkage/review/pairs/", "#start-review")
+	var id int64
+	if _, err := fmt.Sscanf(p.eval(`location.pathname`), "/linkage/review/pairs/%d", &id); err != nil {
+		t.Fatalf("the next pair's address: %v", err)
+	}
+	p.hasHeadings("pair page", "The two records", "How the linkage compared them", "Your decision")
+	if n := p.eval(`String(document.querySelectorAll("#records-table tbody tr").length)`); n != "8" {
+		t.Errorf("the side-by-side table has %s rows, want 8", n)
+	}
+	if lines := p.eval(`document.querySelector("#comparison-lines").innerText`); !strings.Contains(lines, "Dates of birth: ") {
+		t.Errorf("no plain-English line for the dates of birth: %q", lines)
+	}
+	full, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("full-page screenshot: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join("screenshots", "linkage-review.png"), full, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.checkAccessible("linkage pair")
+
+	p.submit("/linkage/review/pairs/", "#decision-reject")
+	if !strings.Contains(p.eval(`document.body.innerText`), "Decision recorded: the last pair is two people") {
+		t.Fatal("no confirmation of the decision")
+	}
+	if got := p.eval(`location.pathname`); got == fmt.Sprintf("/linkage/review/pairs/%d", id) {
+		t.Fatal("the page did not move to the next pair")
+	}
+	v, err := b.st.LinkPair(context.Background(), id)
+	if err != nil || v.Pair.Decision != store.LinkReject {
+		t.Fatalf("pair %d: decision %q, %v", id, v.Pair.Decision, err)
+	}
+	if !auditHas(t, b, "demo-data-steward", "link_reject", fmt.Sprintf("linkage/pair/%d", id)) {
+		t.Fatal("the decision is not audited")
+	}
+}

@@ -193,7 +193,7 @@ func TestPurposeLimits(t *testing.T) {
 	pages := map[string]string{
 		"reviews": "/reviews", "fraud": "/fraud-referrals", "complex case": fmt.Sprintf("/cases/%d", cc.ID),
 		"fraud case": fmt.Sprintf("/cases/%d", fc.ID), "resident": "/residents/" + cc.ResidentID,
-		"models": "/models", "audit": "/admin/audit", "users": "/admin/users",
+		"models": "/models", "audit": "/admin/audit", "users": "/admin/users", "linkage review": "/linkage/review",
 	}
 	allowed := map[string][]string{
 		"caseworker":     {"reviews", "complex case", "resident"},

@@ -1,5 +1,5 @@
 // Package web serves caserisk's pages for caseworkers, fraud officers, data
-// scientists and administrators from the scoring service's own Gin engine:
+// scientists, data stewards and administrators from the scoring service's own Gin engine:
 // server-rendered html/template pages in the look of the GOV.UK Design
 // System, with every asset embedded in the binary (council networks are
 // closed, so nothing is loaded from elsewhere).
@@ -105,7 +105,7 @@ type pages struct {
 
 // pageFiles are the page templates; each is parsed with the layout and the
 // shared parts into a set of its own.
-var pageFiles = []string{"signin", "error", "queue", "case", "resident", "models", "promote", "users", "audit"}
+var pageFiles = []string{"signin", "error", "queue", "case", "resident", "models", "promote", "users", "audit", "linkage_queue", "linkage_pair"}
 
 func funcs() template.FuncMap {
 	return template.FuncMap{
@@ -151,6 +151,11 @@ func (p *pages) routes(e *gin.Engine) {
 	e.GET("/models", p.withUser(p.modelsPage))
 	e.GET("/models/:target/:version/promote", p.withUser(p.promoteForm))
 	e.POST("/models/:target/:version/promote", p.withUser(p.promote))
+
+	e.GET(linkageReviewPath, p.withUser(p.linkageQueue))
+	e.GET(linkageReviewPath+"/next", p.withUser(p.linkageNext))
+	e.GET(linkageReviewPath+"/pairs/:id", p.withUser(p.linkagePair))
+	e.POST(linkageReviewPath+"/pairs/:id", p.withUser(p.linkageDecide))
 
 	e.GET("/admin/users", p.withUser(p.usersPage))
 	e.POST("/admin/users/:id/disabled", p.withUser(p.userDisable))
@@ -215,6 +220,7 @@ func (p *pages) nav(role auth.Role, path string) []navLink {
 	add("/reviews", "My reviews", auth.CasesComplexCase)
 	add("/fraud-referrals", "Fraud referrals", auth.CasesTenancyFraud)
 	add("/models", "Models", auth.ModelsRead)
+	add(linkageReviewPath, "Linkage review", auth.LinkageReview)
 	add("/admin/users", "Users", auth.UsersManage)
 	add("/admin/audit", "Audit log", auth.AuditRead)
 	return links
