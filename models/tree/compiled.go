@@ -39,13 +39,22 @@ type perfectTree struct {
 // deeper trees are walked through child indices.
 const maxPerfectDepth = 8
 
-// Compiled is an Ensemble laid out for fast batch scoring. Trees of depth
-// up to maxPerfectDepth are stored as perfect trees in heap order; deeper
-// ones have all their nodes in one array with siblings adjacent. Each tree
-// is walked a fixed number of steps (its depth) for eight rows at once, so
-// the walks' memory latencies overlap. It gives exactly the margins of
-// Ensemble.Margin: the same float comparisons and the same order of
-// additions.
+// Compiled is an Ensemble laid out for fast batch scoring. It gives exactly
+// the margins of Ensemble.Margin: the same outcome of every float
+// comparison and the same additions in the same order (base, then tree 0,
+// tree 1, ...). It is safe for concurrent use.
+//
+// Scoring is bit-sliced (see quant.go) when every feature has at most 254
+// distinct thresholds, which a model trained with 256 bins always has: 64
+// rows at a time, each node test becomes a 64-bit mask computed once per
+// block from per-feature threshold codes, and each tree of depth <= 6 is
+// evaluated for the 64 rows with word operations; deeper trees are walked
+// row by row over the codes. Otherwise (an imported model with finer
+// thresholds) the float walk is used: trees of depth up to maxPerfectDepth
+// are stored as perfect trees in heap order, deeper ones have all their
+// nodes in one array with siblings adjacent, and each tree is walked a
+// fixed number of steps (its depth) for eight rows at once, so the walks'
+// memory latencies overlap.
 type Compiled struct {
 	base        float64
 	numFeatures int
@@ -54,7 +63,7 @@ type Compiled struct {
 	roots       []int
 	depths      []int32
 	perfect     []perfectTree // per tree; nodes nil for deep trees
-	quant       *quantized    // nil when the quantised layout does not apply
+	quant       *quantized    // the bit-sliced scorer; nil when it does not apply (then the float walk is used)
 }
 
 // fillPerfect writes tree t's subtree at orig into heap slot pos at depth d
@@ -83,6 +92,9 @@ func Compile(e *Ensemble) (*Compiled, error) {
 		return nil, fmt.Errorf("compiling ensemble: %w", err)
 	}
 	c := &Compiled{base: e.Base, numFeatures: e.NumFeatures}
+	if c.quant = quantize(e); c.quant != nil {
+		return c, nil
+	}
 	for ti := range e.Trees {
 		t := &e.Trees[ti]
 		root := len(c.nodes)
@@ -132,7 +144,6 @@ func Compile(e *Ensemble) (*Compiled, error) {
 		c.nodes = append(c.nodes, cnode{})
 		c.value = append(c.value, 0)
 	}
-	c.quant = quantize(e)
 	return c, nil
 }
 
@@ -155,7 +166,8 @@ func (c *Compiled) Margins(rows [][]float64, out []float64) error {
 		}
 	}
 	if q := c.quant; q != nil {
-		s := q.newScratch()
+		s := q.getScratch()
+		defer q.scratch.Put(s)
 		for lo := 0; lo < len(rows); lo += blockRows {
 			blk := rows[lo:min(lo+blockRows, len(rows))]
 			q.prepare(s, len(blk), func(f int, vals []float64) {
@@ -213,7 +225,8 @@ func (c *Compiled) MarginsColumns(cols [][]float64, out []float64) error {
 		return fmt.Errorf("scoring %d rows into %d outputs", n, len(out))
 	}
 	if q := c.quant; q != nil {
-		s := q.newScratch()
+		s := q.getScratch()
+		defer q.scratch.Put(s)
 		for lo := 0; lo < n; lo += blockRows {
 			hi := min(lo+blockRows, n)
 			q.prepare(s, hi-lo, func(f int, vals []float64) { copy(vals, cols[f][lo:hi]) })

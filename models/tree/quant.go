@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"sync"
 )
 
 // The bit-sliced scorer scores blocks of 64 rows. Each node's test, "value
@@ -27,6 +28,8 @@ const (
 	// maxBucketSteps is the most comparisons after a bucket lookup
 	// (gen_kernels.go has the same constant).
 	maxBucketSteps = 4
+	// numBuckets is the number of buckets of a feature's bucket lookup.
+	numBuckets = 1024
 	// blockRows is the number of rows scored together, one per bit.
 	blockRows = 64
 	// maxBitDepth bounds the trees evaluated bit-sliced: a tree of depth D
@@ -55,6 +58,8 @@ type quantized struct {
 	deep  []qdeep
 	kind  []uint8 // per tree in ensemble order: 0 shallow, 1 deep
 	codes bool    // whether blocks need per-row codes (there are deep trees)
+
+	scratch sync.Pool // of *scratch, reused across calls
 }
 
 // qslot is a feature the ensemble splits on.
@@ -68,7 +73,7 @@ type qslot struct {
 	// bucket b is among the first 2^bsteps-1 from start[b], which counts
 	// the cuts in buckets below b.
 	bsteps    int
-	start     *[256]uint8
+	start     *[numBuckets]uint8
 	lo, scale float64
 	// The masks of "code >= j" for j = 1..k are at ge+j-1 when hasGE, and
 	// those of "code >= j or missing" at gem+j-1 when hasGEM.
@@ -244,13 +249,13 @@ func quantize(e *Ensemble) *quantized {
 }
 
 // bucket maps a value that is not NaN monotonically (non-decreasing) to
-// 0..255 with the same float operations at compile time and at scoring
+// 0..numBuckets-1 with the same float operations at compile time and at scoring
 // time, so a value is in the bucket of any cut it equals. The bucket of
 // NaN is unspecified (int(NaN) depends on the machine); prepare ignores
 // the code of a missing value.
-func bucket(v, lo, scale float64) uint8 {
-	f := max(min(float64(v-lo)*scale, 255), 0)
-	return uint8(int(f))
+func bucket(v, lo, scale float64) int {
+	f := max(min(float64(v-lo)*scale, numBuckets-1), 0)
+	return int(f) & (numBuckets - 1)
 }
 
 // buckets sets up the bucket lookup for sorted distinct cuts s when it
@@ -260,11 +265,11 @@ func (sl *qslot) buckets(s []float64) {
 		return
 	}
 	lo, hi := s[0], s[len(s)-1]
-	scale := 256 / (hi - lo)
+	scale := numBuckets / (hi - lo)
 	if math.IsInf(lo, 0) || math.IsInf(hi, 0) || math.IsInf(scale, 0) || math.IsNaN(scale) || scale <= 0 {
 		return
 	}
-	var count [256]int
+	var count [numBuckets]int
 	for _, c := range s {
 		count[bucket(c, lo, scale)]++
 	}
@@ -273,7 +278,7 @@ func (sl *qslot) buckets(s []float64) {
 	if steps >= maxBucketSteps+1 || steps+2 > sl.steps {
 		return
 	}
-	sl.start = new([256]uint8)
+	sl.start = new([numBuckets]uint8)
 	below := 0
 	for b := range count {
 		sl.start[b] = uint8(below)
@@ -289,6 +294,14 @@ type scratch struct {
 	vals  [blockRows]float64
 	code  [blockRows]uint8
 	out   [blockRows]float64
+}
+
+// getScratch returns working memory for one call, from the pool if it can.
+func (q *quantized) getScratch() *scratch {
+	if s, ok := q.scratch.Get().(*scratch); ok {
+		return s
+	}
+	return q.newScratch()
 }
 
 func (q *quantized) newScratch() *scratch {

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -91,6 +92,9 @@ func TestQuantizedMatchesMargin(t *testing.T) {
 		{"few-thresholds", 30, 3, 5, 4, 3, 0.1, 63, true},
 		{"one-row", 20, 4, 6, 4, 50, 0.2, 1, true},
 		{"too-many-thresholds", 400, 2, 6, 100, 5000, 0.05, 90, false},
+		{"too-many-thresholds-depth8", 100, 2, maxPerfectDepth, 6, 5000, 0, 77, false},
+		{"too-many-thresholds-deep", 100, 3, maxPerfectDepth + 3, 5, 5000, 0.1, 130, false},
+		{"too-many-thresholds-deep-dense", 100, 3, maxPerfectDepth + 3, 5, 5000, 0, 70, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(c.trees), uint64(c.nthr)))
@@ -286,5 +290,43 @@ func TestSearches(t *testing.T) {
 			bucketSearches[sl.bsteps](sl, vals, &codes)
 			check(fmt.Sprintf("bucketSearch%d", sl.bsteps), &codes)
 		}
+	}
+}
+
+// TestCompiledConcurrent scores from several goroutines at once: the
+// scorers' working memory is per call.
+func TestCompiledConcurrent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	pools := thresholdPools(rng, 6, 50)
+	e := poolEnsemble(8, 40, 6, 7, 5, pools)
+	comp, err := Compile(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := poolRows(9, 300, pools, 0.1)
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := range 8 {
+		wg.Go(func() {
+			for range 5 {
+				part := rows[g*10 : g*10+100+g]
+				out := make([]float64, len(part))
+				if err := comp.Margins(part, out); err != nil {
+					errs <- err.Error()
+					return
+				}
+				for i, x := range part {
+					if want := e.Margin(x); !same(out[i], want) {
+						errs <- fmt.Sprintf("goroutine %d row %d: %v, want %v", g, i, out[i], want)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
