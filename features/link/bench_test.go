@@ -2,6 +2,7 @@ package link
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -35,6 +36,18 @@ func linkDir(tb testing.TB, dir string, cfg Config) (*Result, Metrics) {
 		res.Stats.Refused, res.Stats.RefusedBy, res.Stats.EMIterations)
 	for _, r := range res.Stats.Rules {
 		tb.Log(r)
+	}
+	for _, s := range res.Stats.Sessions {
+		tb.Logf("session %s: %d pairs, lambda %.4f, %d iterations, estimates %v", s.Rule, s.Pairs, s.Lambda, s.Iterations, s.Estimated)
+	}
+	if os.Getenv("CASERISK_LINK_WEIGHTS") != "" {
+		for f := 0; f < NumFields; f++ {
+			line := FieldNames[f] + ":"
+			for lv := 1; lv < len(LevelNames[f]); lv++ {
+				line += fmt.Sprintf(" %s m=%.4f u=%.5f w=%.1f;", LevelNames[f][lv], res.Model.M[f][lv], res.Model.U[f][lv], res.Model.Weight(f, lv))
+			}
+			tb.Log(line)
+		}
 	}
 	tb.Logf("phases %+v", res.Stats.Phases)
 	tb.Logf("lambda %.5f\n%s", res.Model.Lambda, m)

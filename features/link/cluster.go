@@ -148,11 +148,18 @@ func (r *Result) cluster(ctx context.Context, forced, cannot [][2]int32) error {
 		a, b int32
 	}
 	var edges []edge
+	r.Stats.RefusedBy = map[string]int{}
 	for _, p := range r.pairs {
-		ev := r.Model.evidence(p.pat)
+		ev := r.pairEvidence(p.a, p.pat)
 		w := ev + r.Model.prior
-		if Prob(w) >= cfg.Threshold {
+		twin := cfg.Guard.Given && p.pat.Level(FieldGiven) == givenElse && p.pat.Level(FieldNI) != lvExact
+		if Prob(w) >= cfg.Threshold && !twin {
 			edges = append(edges, edge{w, int32(p.a), int32(p.b)})
+		} else if twin && Prob(w) >= cfg.Threshold {
+			r.Stats.Refused++
+			r.Stats.RefusedBy[refuseGiven]++
+			c.neg[p.a] = append(c.neg[p.a], p.b|negGiven)
+			c.neg[p.b] = append(c.neg[p.b], p.a|negGiven)
 		} else if ev < cfg.Guard.MinWeight {
 			c.neg[p.a] = append(c.neg[p.a], p.b|negWeight)
 			c.neg[p.b] = append(c.neg[p.b], p.a|negWeight)
@@ -175,7 +182,6 @@ func (r *Result) cluster(ctx context.Context, forced, cannot [][2]int32) error {
 		}
 		return cmp.Compare(x.b, y.b)
 	})
-	r.Stats.RefusedBy = map[string]int{}
 	// Reviewed matches first: only a reviewer's rejection stops them.
 	for _, p := range forced {
 		ra, rb := c.find(p[0]), c.find(p[1])

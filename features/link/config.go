@@ -58,7 +58,10 @@ type ModelConfig struct {
 	Tolerance     float64 `yaml:"tolerance"`
 	// Seed drives the random pairs.
 	Seed uint64 `yaml:"seed"`
-	// Lambda, when set, fixes the prior match share among candidate pairs.
+	// Lambda, when set, fixes the prior: with training sessions, the
+	// probability that two random records match (Splink's
+	// probability_two_random_records_match); without them, the match share
+	// among candidate pairs.
 	Lambda float64 `yaml:"lambda"`
 	// M and U fix (Fixed true) or seed a field's probabilities by level
 	// name, e.g. m: {date_of_birth: {exact: 0.9, day_month_swap: 0.02}}.
@@ -66,8 +69,22 @@ type ModelConfig struct {
 	U     map[string]map[string]float64 `yaml:"u"`
 	Fixed bool                          `yaml:"fixed"`
 	// EstimateU estimates u by EM among the candidate pairs too (starting
-	// from the random-pair estimate) rather than fixing it there.
+	// from the random-pair estimate) rather than fixing it there; only
+	// without training sessions.
 	EstimateU bool `yaml:"estimate_u"`
+	// Training lists the blocking rules of the training sessions: m is
+	// estimated by EM over the pairs sharing each rule's key, the rule's
+	// own fields left out (Splink's estimate_parameters_using_expectation_
+	// maximisation). Empty: m, λ (and u if EstimateU) by one EM over the
+	// candidate pairs.
+	Training [][]string `yaml:"training"`
+	// TrainingPairs caps the distinct-record pairs of one session.
+	TrainingPairs int64 `yaml:"training_pairs"`
+	// TermFrequency lists the fields (given_name, family_name) whose exact
+	// match is weighted by the value's frequency: u of that level becomes
+	// the share of records holding the value, at least TFMinU.
+	TermFrequency []string `yaml:"term_frequency"`
+	TFMinU        float64  `yaml:"tf_min_u"`
 }
 
 // Guard sets what stops two clusters merging.
@@ -82,7 +99,8 @@ type Guard struct {
 	NI bool `yaml:"ni"`
 	// Given: a compared pair across the clusters whose given names are
 	// unlike (level else: not a typo, variant, nickname, initial or swap)
-	// blocks the merge — twins and siblings share everything else.
+	// blocks the merge — twins and siblings share everything else — and
+	// such a pair is never a link itself unless its NI numbers agree.
 	Given bool `yaml:"given"`
 }
 
@@ -107,16 +125,27 @@ func DefaultConfig() Config {
 				{"names_soundex", "birth_year"},
 				{"postcode", "given_soundex"},
 				{"uprn", "birth_year"},
+				// Records without a date of birth or postcode (libraries,
+				// parking, environmental services) at one address.
+				{"address", "given_initial"},
+				// Given and family names swapped.
+				{"postcode", "names_soundex"},
+				{"uprn", "names_soundex"},
 			},
 			MaxBlock: 300,
 		},
 		Comparisons: Comparisons{NameJW: [2]float64{0.92, 0.80}, Address: [2]float64{0.7, 0.4}},
-		Model:       ModelConfig{USamples: 1_000_000, MaxIterations: 60, Tolerance: 1e-5, Seed: 1, EstimateU: true},
-		Threshold:   0.99,
-		Guard:       Guard{MinWeight: -8, DOB: true, NI: true, Given: true},
-		Review:      Review{Low: 0.5, High: 0.999},
-		PairsFloor:  0.5,
-		Workers:     2,
+		Model: ModelConfig{USamples: 1_000_000, MaxIterations: 60, Tolerance: 1e-5, Seed: 1,
+			Training:      [][]string{{"dob"}, {"given", "family"}},
+			TrainingPairs: 3_000_000,
+			TermFrequency: []string{"given_name", "family_name"},
+			TFMinU:        1e-4,
+		},
+		Threshold:  0.99,
+		Guard:      Guard{MinWeight: -8, DOB: true, NI: true, Given: true},
+		Review:     Review{Low: 0.5, High: 0.999},
+		PairsFloor: 0.5,
+		Workers:    2,
 	}
 }
 
@@ -149,6 +178,12 @@ func ParseConfig(text []byte, name string) (Config, error) {
 	// A rules list replaces the defaults rather than merging into them.
 	if r := findKey(&root, "blocking", "rules"); r != nil {
 		cfg.Blocking.Rules = nil
+	}
+	if r := findKey(&root, "model", "training"); r != nil {
+		cfg.Model.Training = nil
+	}
+	if r := findKey(&root, "model", "term_frequency"); r != nil {
+		cfg.Model.TermFrequency = nil
 	}
 	dec = yaml.NewDecoder(bytes.NewReader(text))
 	dec.KnownFields(true)
@@ -219,6 +254,27 @@ func (c *Config) validate() error {
 				return bad(fmt.Sprintf("unknown blocking key %q; keys: %s", k, strings.Join(blockKeys, ", ")), "blocking", "rules")
 			}
 		}
+	}
+	for _, r := range c.Model.Training {
+		if len(r) == 0 {
+			return bad("a training rule is empty", "model", "training")
+		}
+		for _, k := range r {
+			if !slices.Contains(blockKeys, k) {
+				return bad(fmt.Sprintf("unknown blocking key %q; keys: %s", k, strings.Join(blockKeys, ", ")), "model", "training")
+			}
+		}
+	}
+	if len(c.Model.Training) > 0 && c.Model.TrainingPairs < 1000 {
+		return bad("must be at least 1000", "model", "training_pairs")
+	}
+	for _, f := range c.Model.TermFrequency {
+		if f != FieldNames[FieldGiven] && f != FieldNames[FieldFamily] {
+			return bad(fmt.Sprintf("term frequencies apply to %s and %s, not %q", FieldNames[FieldGiven], FieldNames[FieldFamily], f), "model", "term_frequency")
+		}
+	}
+	if len(c.Model.TermFrequency) > 0 && !(c.Model.TFMinU > 0 && c.Model.TFMinU < 1) {
+		return bad("must be in (0, 1)", "model", "tf_min_u")
 	}
 	if c.Blocking.MaxBlock < 2 {
 		return bad("must be at least 2", "blocking", "max_block")

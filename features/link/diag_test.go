@@ -6,11 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
-// TestDiagnose lists the comparison patterns of missed and false links
-// (development aid; needs CASERISK_LINK_DIR).
+// TestDiagnose lists the comparison patterns (levels only, no values) of
+// true pairs that blocking misses, true candidate pairs left unlinked and
+// false links (development aid; needs CASERISK_LINK_DIR and
+// CASERISK_LINK_DIAG).
 func TestDiagnose(t *testing.T) {
 	dir := os.Getenv("CASERISK_LINK_DIR")
 	if dir == "" || os.Getenv("CASERISK_LINK_DIAG") == "" {
@@ -20,45 +23,95 @@ func TestDiagnose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := Link(context.Background(), recs, DefaultConfig(), nil)
+	cfg := DefaultConfig()
+	if y := os.Getenv("CASERISK_LINK_CONFIG"); y != "" {
+		if cfg, err = ParseConfig([]byte(y), "env"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := Link(context.Background(), recs, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	truth, _ := ReadTruth(filepath.Join(dir, "oracle", "links.csv"))
-	type row struct {
-		s string
-		n int
-	}
 	desc := func(p Pattern) string {
-		s := ""
+		var s []string
 		for f := 0; f < NumFields; f++ {
-			s += fmt.Sprintf("%s=%s ", FieldNames[f][:3], LevelNames[f][p.Level(f)])
+			s = append(s, fmt.Sprintf("%s=%s", FieldNames[f][:3], LevelNames[f][p.Level(f)]))
 		}
-		return s
+		return strings.Join(s, " ")
 	}
-	missed, false_ := map[string]int{}, map[string]int{}
+	person := make([]string, len(recs))
+	for i := range recs {
+		person[i] = truth[recs[i].Key()]
+	}
+	pk := func(a, b uint32) uint64 {
+		if a > b {
+			a, b = b, a
+		}
+		return uint64(a)<<32 | uint64(b)
+	}
+	cands := make(map[uint64]bool, len(res.pairs))
+	missed, false_, unblocked := map[string]int{}, map[string]int{}, map[string]int{}
 	for _, c := range res.pairs {
-		ra, rb := res.nodeRecs[c.a][0], res.nodeRecs[c.b][0]
-		same := truth[recs[ra].Key()] == truth[recs[rb].Key()]
-		w := res.Model.weight(c.pat)
-		linked := res.Cluster[ra] == res.Cluster[rb]
-		k := fmt.Sprintf("%6.1f %s", w, desc(c.pat))
-		if same && !linked {
-			missed[k]++
-		}
-		if !same && linked {
-			false_[k]++
+		cands[pk(c.a, c.b)] = true
+		w := res.pairWeight(c)
+		for _, ra := range res.nodeRecs[c.a] {
+			for _, rb := range res.nodeRecs[c.b] {
+				same := person[ra] == person[rb]
+				linked := res.Cluster[ra] == res.Cluster[rb]
+				k := fmt.Sprintf("%6.1f %s", w, desc(c.pat))
+				if same && !linked {
+					missed[k]++
+				}
+				if !same && linked {
+					false_[k]++
+				}
+			}
 		}
 	}
-	for name, m := range map[string]map[string]int{"missed": missed, "false": false_} {
+	byPerson := map[string][]int32{}
+	for i := range recs {
+		byPerson[person[i]] = append(byPerson[person[i]], int32(i))
+	}
+	for _, rs := range byPerson {
+		for x := range rs {
+			for y := x + 1; y < len(rs); y++ {
+				a, b := res.nodeOf[rs[x]], res.nodeOf[rs[y]]
+				if a == b || cands[pk(uint32(a), uint32(b))] {
+					continue
+				}
+				p := compareNodes(&res.nodes[a], &res.nodes[b], &thresholds{nameJW1: 0.92, nameJW2: 0.8, addrTok1: 0.7, addrTok2: 0.4})
+				na, nb := &res.nodes[a], &res.nodes[b]
+				pc := "pc_differ"
+				switch {
+				case na.pc == "" || nb.pc == "":
+					pc = "pc_missing"
+				case na.pc == nb.pc:
+					pc = "pc_same"
+				}
+				unblocked[desc(p)+" "+pc+" "+recs[rs[x]].Source+"/"+recs[rs[y]].Source]++
+			}
+		}
+	}
+	for _, x := range []struct {
+		name string
+		m    map[string]int
+	}{{"unblocked", unblocked}, {"missed", missed}, {"false", false_}} {
+		type row struct {
+			s string
+			n int
+		}
 		var rows []row
-		for k, n := range m {
+		tot := 0
+		for k, n := range x.m {
 			rows = append(rows, row{k, n})
+			tot += n
 		}
 		slices.SortFunc(rows, func(a, b row) int { return b.n - a.n })
-		fmt.Println("==", name, len(rows))
+		fmt.Println("==", x.name, "patterns", len(rows), "record pairs", tot)
 		for i, r := range rows {
-			if i > 25 {
+			if i > 30 {
 				break
 			}
 			fmt.Println(r.n, r.s)

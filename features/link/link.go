@@ -1,7 +1,6 @@
 package link
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -21,7 +20,9 @@ type Stats struct {
 	CandidatePairs     int64          `json:"candidate_pairs"`  // distinct pairs of distinct records
 	Rules              []RuleStats    `json:"rules"`
 	EMIterations       int            `json:"em_iterations"`
-	Links              int            `json:"links"` // candidate pairs at or above the threshold
+	Sessions           []SessionStats `json:"training_sessions,omitempty"`
+	CandidateLambda    float64        `json:"candidate_lambda,omitempty"` // match share among candidate pairs
+	Links              int            `json:"links"`                      // candidate pairs at or above the threshold
 	Forced             int            `json:"forced_links"`
 	CannotLink         int            `json:"cannot_links"`
 	Clusters           int            `json:"clusters"`
@@ -52,6 +53,7 @@ type Result struct {
 	nodeOf   []int32 // record -> node
 	nodeRecs [][]int32
 	pairs    []cand
+	tf       [NumFields][]float32 // per node: term-frequency adjustment of an exact match
 }
 
 // Decision is a reviewer's verdict on a pair of records.
@@ -184,25 +186,54 @@ func Link(ctx context.Context, recs []Record, cfg Config, decisions []Decision) 
 		}
 	}
 	phase("u")
-	if cfg.Model.Fixed {
-		res.Model = em(nil, m0, u, cfg.Model.Lambda, true, false, 0, 1)
-	} else {
+	candPatterns := func() []patternCount {
 		hist := make(map[Pattern]float64)
 		for _, p := range pairs {
 			hist[p.pat] += float64(len(l.nrecs[p.a]) * len(l.nrecs[p.b]))
 		}
-		pats := make([]patternCount, 0, len(hist))
-		for p, n := range hist {
-			pats = append(pats, patternCount{p, n})
+		return sortedPatterns(hist)
+	}
+	switch {
+	case cfg.Model.Fixed:
+		res.Model = em(nil, m0, u, cfg.Model.Lambda, true, false, 0, 1)
+	case len(cfg.Model.Training) > 0:
+		// Splink's recipe: m from training sessions, then λ among the
+		// candidates with m and u held.
+		m, sess, err := l.trainSessions(ctx, m0, u)
+		if err != nil {
+			return nil, err
 		}
-		slices.SortFunc(pats, func(a, b patternCount) int { return cmp.Compare(a.p, b.p) })
+		st.Sessions = sess
+		// The share of matches among the candidates (m and u held) counts
+		// the expected matches; with the pairs of identical records they
+		// give the probability that two random records match, the prior
+		// every pair is scored from (blocking is no evidence of a match:
+		// the blocked fields' own weights count it).
+		pats := candPatterns()
+		cm := emFit(pats, m, u, 0.5, emOpts{active: allFields(), fixM: true, maxIter: cfg.Model.MaxIterations, tol: cfg.Model.Tolerance})
+		var matches float64
+		for _, pc := range pats {
+			matches += pc.n * Prob(cm.weight(pc.p))
+		}
+		for _, rs := range l.nrecs {
+			matches += float64(len(rs)) * float64(len(rs)-1) / 2
+		}
+		st.CandidateLambda = cm.Lambda
+		lambda := cfg.Model.Lambda
+		if nr := float64(len(recs)); lambda == 0 && nr > 1 {
+			lambda = min(max(matches/(nr*(nr-1)/2), 1e-12), 0.5)
+		}
+		res.Model = emFit(nil, m, u, lambda, emOpts{fixM: true, fixLambda: true})
+		res.Model.Iterations, res.Model.Converged = cm.Iterations, cm.Converged
+	default:
 		lambda := cfg.Model.Lambda
 		if lambda == 0 {
 			lambda = 0.1
 		}
-		res.Model = em(pats, m0, u, lambda, cfg.Model.Lambda != 0, cfg.Model.EstimateU, cfg.Model.MaxIterations, cfg.Model.Tolerance)
+		res.Model = em(candPatterns(), m0, u, lambda, cfg.Model.Lambda != 0, cfg.Model.EstimateU, cfg.Model.MaxIterations, cfg.Model.Tolerance)
 	}
 	st.EMIterations = res.Model.Iterations
+	res.tf = l.termFrequencies(res.Model.U, cfg.Model.TermFrequency, cfg.Model.TFMinU)
 	phase("em")
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -5,7 +5,6 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"slices"
 )
 
 // Model is a fitted Fellegi–Sunter model: for each field and level, m (the
@@ -113,75 +112,10 @@ func (l *linker) sampleU() [NumFields][]float64 {
 	return u
 }
 
-// em estimates m and λ (u fixed, as Splink does) by expectation–
-// maximisation over the candidate pairs' patterns.
+// em estimates m and λ by expectation–maximisation over the candidate
+// pairs' patterns, all fields in the likelihood (u held unless estU).
 func em(pats []patternCount, m0, u [NumFields][]float64, lambda0 float64, fixLambda, estU bool, maxIter int, tol float64) Model {
-	var mod Model
-	for f := 0; f < NumFields; f++ {
-		mod.M[f] = slices.Clone(m0[f])
-		mod.U[f] = slices.Clone(u[f])
-	}
-	mod.Lambda = lambda0
-	post := make([]float64, len(pats))
-	for it := 0; it < maxIter; it++ {
-		mod.finish()
-		// E step.
-		for i, pc := range pats {
-			post[i] = Prob(mod.weight(pc.p))
-		}
-		// M step.
-		var num, unum [NumFields][16]float64
-		var tot, matched float64
-		for i, pc := range pats {
-			w := pc.n * post[i]
-			matched += w
-			tot += pc.n
-			for f := 0; f < NumFields; f++ {
-				num[f][pc.p.Level(f)] += w
-				unum[f][pc.p.Level(f)] += pc.n - w
-			}
-		}
-		if estU {
-			for f := 0; f < NumFields; f++ {
-				nl := len(LevelNames[f])
-				var den float64
-				for lv := 1; lv < nl; lv++ {
-					den += unum[f][lv] + 0.5
-				}
-				for lv := 1; lv < nl; lv++ {
-					mod.U[f][lv] = (unum[f][lv] + 0.5) / den
-				}
-			}
-		}
-		delta := 0.0
-		for f := 0; f < NumFields; f++ {
-			nl := len(LevelNames[f])
-			var den float64
-			for lv := 1; lv < nl; lv++ {
-				den += num[f][lv] + 0.5
-			}
-			if den == 0 {
-				continue
-			}
-			for lv := 1; lv < nl; lv++ {
-				v := (num[f][lv] + 0.5) / den
-				delta = max(delta, math.Abs(v-mod.M[f][lv]))
-				mod.M[f][lv] = v
-			}
-		}
-		if !fixLambda && tot > 0 {
-			v := min(max(matched/tot, 1e-9), 1-1e-9)
-			delta = max(delta, math.Abs(v-mod.Lambda))
-			mod.Lambda = v
-		}
-		mod.Iterations = it + 1
-		if delta < tol {
-			mod.Converged = true
-			break
-		}
-	}
-	mod.finish()
-	return mod
+	return emFit(pats, m0, u, lambda0, emOpts{active: allFields(), fixLambda: fixLambda, estU: estU, maxIter: maxIter, tol: tol})
 }
 
 // WriteModel writes the model as JSON: λ, the prior weight and, per field
@@ -215,3 +149,26 @@ func (r *Result) WriteModel(w io.Writer) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
 }
+
+// fieldWeight is field f's weight at level lv for a pair one of whose
+// nodes is a: the model's weight, term-frequency adjusted on an exact name.
+func (r *Result) fieldWeight(f, lv int, a uint32) float64 {
+	w := r.Model.bf[f][lv]
+	if lv == lvExact && r.tf[f] != nil {
+		w += float64(r.tf[f][a])
+	}
+	return w
+}
+
+// pairEvidence is the summed field weights of a pair of nodes (one of them
+// a) with pattern pat, without the prior.
+func (r *Result) pairEvidence(a uint32, pat Pattern) float64 {
+	var w float64
+	for f := 0; f < NumFields; f++ {
+		w += r.fieldWeight(f, pat.Level(f), a)
+	}
+	return w
+}
+
+// pairWeight is a candidate pair's match weight.
+func (r *Result) pairWeight(c cand) float64 { return r.Model.prior + r.pairEvidence(c.a, c.pat) }

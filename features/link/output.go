@@ -31,7 +31,7 @@ type Pair struct {
 func (r *Result) Pairs(minProb float64) []Pair {
 	var out []Pair
 	add := func(a, b int32, pat Pattern) {
-		w := r.Model.weight(pat)
+		w := r.Model.prior + r.pairEvidence(uint32(a), pat)
 		p := Prob(w)
 		if p < minProb {
 			return
@@ -49,7 +49,7 @@ func (r *Result) Pairs(minProb float64) []Pair {
 				for f := 0; f < NumFields; f++ {
 					lv := pat.Level(f)
 					pr.Levels[f] = uint8(lv)
-					pr.Weights[f] = r.Model.bf[f][lv]
+					pr.Weights[f] = r.fieldWeight(f, lv, uint32(a))
 				}
 				out = append(out, pr)
 			}
