@@ -191,6 +191,7 @@ func (r *Result) cluster(ctx context.Context, forced, cannot [][2]int32) error {
 		if why := c.refuse(ra, rb); why == refuseReview {
 			r.Stats.Refused++
 			r.Stats.RefusedBy[why]++
+			r.Stats.ConflictingAccepts++
 			continue
 		}
 		c.union(ra, rb)

@@ -29,7 +29,11 @@ type Stats struct {
 	Refused            int            `json:"refused_merges"`
 	RefusedBy          map[string]int `json:"refused_by"`
 	DecisionsUnmatched int            `json:"decisions_unmatched"` // decisions naming unknown records
-	Phases             []Phase        `json:"phases"`
+	// ConflictingAccepts counts accepted pairs not linked because linking
+	// them would join a pair a reviewer rejected (directly or through
+	// other accepted pairs or identical records): rejections win.
+	ConflictingAccepts int     `json:"conflicting_accepts"`
+	Phases             []Phase `json:"phases"`
 }
 
 // Phase is the wall time of one step.
@@ -118,26 +122,21 @@ func Link(ctx context.Context, recs []Record, cfg Config, decisions []Decision) 
 		t0 = now
 	}
 
-	// Collapse identical details into nodes.
+	// Collapse identical details into nodes. A record named in a reviewer's
+	// rejection keeps a node of its own, so the rejection can hold even
+	// against a record with identical details.
+	solo := l.rejected(decisions)
 	nk := newNicknames()
 	l.nodeOf = make([]int32, len(recs))
 	index := make(map[string]int32, len(recs))
 	var kb []byte
 	for i := range recs {
 		r := &recs[i]
-		kb = append(kb[:0], r.Given...)
-		kb = append(kb, '|')
-		kb = append(kb, r.Family...)
-		kb = append(kb, '|')
-		kb = strconv.AppendInt(kb, int64(r.DOB), 10)
-		kb = append(kb, '|', r.Sex, '|')
-		kb = append(kb, r.Address...)
-		kb = append(kb, '|')
-		kb = append(kb, r.Postcode...)
-		kb = append(kb, '|')
-		kb = strconv.AppendInt(kb, r.UPRN, 10)
-		kb = append(kb, '|')
-		kb = append(kb, r.NI...)
+		kb = appendDetails(kb[:0], r)
+		if solo[int32(i)] {
+			kb = append(kb, '|', '#')
+			kb = strconv.AppendInt(kb, int64(i), 10)
+		}
 		id, ok := index[string(kb)]
 		if !ok {
 			id = int32(len(l.nodes))
@@ -247,8 +246,53 @@ func Link(ctx context.Context, recs []Record, cfg Config, decisions []Decision) 
 	return res, nil
 }
 
+// appendDetails appends the record's normalised details (what collapses
+// records into one node) to kb.
+func appendDetails(kb []byte, r *Record) []byte {
+	kb = append(kb, r.Given...)
+	kb = append(kb, '|')
+	kb = append(kb, r.Family...)
+	kb = append(kb, '|')
+	kb = strconv.AppendInt(kb, int64(r.DOB), 10)
+	kb = append(kb, '|', r.Sex, '|')
+	kb = append(kb, r.Address...)
+	kb = append(kb, '|')
+	kb = append(kb, r.Postcode...)
+	kb = append(kb, '|')
+	kb = strconv.AppendInt(kb, r.UPRN, 10)
+	kb = append(kb, '|')
+	kb = append(kb, r.NI...)
+	return kb
+}
+
+// rejected returns the records named in a rejection.
+func (l *linker) rejected(ds []Decision) map[int32]bool {
+	var keys map[assemble.Key]bool
+	for _, d := range ds {
+		if !d.Accept {
+			if keys == nil {
+				keys = make(map[assemble.Key]bool)
+			}
+			keys[d.A], keys[d.B] = true, true
+		}
+	}
+	if keys == nil {
+		return nil
+	}
+	out := make(map[int32]bool)
+	for i := range l.recs {
+		if keys[l.recs[i].Key()] {
+			out[int32(i)] = true
+		}
+	}
+	return out
+}
+
 // decisionPairs turns decisions into node pairs. A decision naming a record
-// not in the data is counted and skipped.
+// not in the data is counted and skipped. An accepted pair whose two
+// records' details are those of a rejected pair (accept A–B and reject A–C
+// where B and C are identical records) contradicts it: the rejection wins,
+// and the accept is counted in Stats.ConflictingAccepts and dropped.
 func (l *linker) decisionPairs(ds []Decision, st *Stats) (forced, cannot [][2]int32) {
 	if len(ds) == 0 {
 		return nil, nil
@@ -257,6 +301,23 @@ func (l *linker) decisionPairs(ds []Decision, st *Stats) (forced, cannot [][2]in
 	for i := range l.recs {
 		at[l.recs[i].Key()] = int32(i)
 	}
+	var kb []byte
+	details := func(a, b int32) [2]string {
+		kb = appendDetails(kb[:0], &l.recs[a])
+		x := string(kb)
+		kb = appendDetails(kb[:0], &l.recs[b])
+		y := string(kb)
+		if x > y {
+			x, y = y, x
+		}
+		return [2]string{x, y}
+	}
+	type decided struct {
+		a, b   int32
+		accept bool
+	}
+	var dd []decided
+	rejectedDetails := make(map[[2]string]bool)
 	for _, d := range ds {
 		a, okA := at[d.A]
 		b, okB := at[d.B]
@@ -264,11 +325,20 @@ func (l *linker) decisionPairs(ds []Decision, st *Stats) (forced, cannot [][2]in
 			st.DecisionsUnmatched++
 			continue
 		}
-		p := [2]int32{l.nodeOf[a], l.nodeOf[b]}
-		if d.Accept {
-			forced = append(forced, p)
-		} else {
+		dd = append(dd, decided{a, b, d.Accept})
+		if !d.Accept {
+			rejectedDetails[details(a, b)] = true
+		}
+	}
+	for _, d := range dd {
+		p := [2]int32{l.nodeOf[d.a], l.nodeOf[d.b]}
+		switch {
+		case !d.accept:
 			cannot = append(cannot, p)
+		case rejectedDetails[details(d.a, d.b)]:
+			st.ConflictingAccepts++
+		default:
+			forced = append(forced, p)
 		}
 	}
 	st.Forced, st.CannotLink = len(forced), len(cannot)
