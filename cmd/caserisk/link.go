@@ -4,13 +4,11 @@ import (
 	"bufio"
 	"cmp"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,7 +17,6 @@ import (
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
-	"caserisk/features/contract"
 	"caserisk/features/link"
 	"caserisk/features/link/assemble"
 	"caserisk/features/link/review"
@@ -135,7 +132,7 @@ Nothing personal is printed or logged: counts and ids only.`,
 				if err != nil {
 					return fmt.Errorf("link: %w", err)
 				}
-				if err := writeLinkage(filepath.Join(out, linkageDir), res); err != nil {
+				if err := res.WriteFiles(filepath.Join(out, linkageDir)); err != nil {
 					return fmt.Errorf("link: %w", err)
 				}
 				ids = res.ResidentIDs()
@@ -208,55 +205,6 @@ func printLinkSummary(w io.Writer, out string, s *linkSummary) {
 			"%d false merges (%d people wrongly joined), %d people split; blocking recall %.4f\n",
 			m.Precision, m.Recall, m.F1, m.ClusterPrecision, m.ClusterRecall, m.FalseMerges, m.PeopleWronglyJoined, m.MissedLinks, m.BlockingRecall)
 	}
-}
-
-// writeLinkage writes the linkage's own files into dir.
-func writeLinkage(dir string, res *link.Result) error {
-	for _, f := range []struct {
-		name  string
-		write func(io.Writer) error
-	}{
-		{"pairs.csv", res.WritePairs},
-		{"review.csv", res.WriteReview},
-		{"model.json", res.WriteModel},
-	} {
-		if err := writeFileWith(filepath.Join(dir, f.name), f.write); err != nil {
-			return err
-		}
-	}
-	if err := writeLinks(filepath.Join(dir, "links.csv"), res.ResidentIDs()); err != nil {
-		return err
-	}
-	return writeJSONFile(filepath.Join(dir, "stats.json"), res.Stats)
-}
-
-// writeLinks writes the mapping from each raw person record to its resident
-// (source,record_id,resident_id, the oracle's layout, sorted), so a later run
-// can join with it through --links-from.
-func writeLinks(path string, ids map[assemble.Key]string) error {
-	keys := make([]assemble.Key, 0, len(ids))
-	for k := range ids {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b assemble.Key) int {
-		if c := strings.Compare(a.Source, b.Source); c != 0 {
-			return c
-		}
-		return strings.Compare(a.RecordID, b.RecordID)
-	})
-	return writeFileWith(path, func(w io.Writer) error {
-		cw := csv.NewWriter(w)
-		if err := cw.Write(contract.RawLinksHeader()); err != nil {
-			return err
-		}
-		for _, k := range keys {
-			if err := cw.Write([]string{k.Source, k.RecordID, ids[k]}); err != nil {
-				return err
-			}
-		}
-		cw.Flush()
-		return cw.Error()
-	})
 }
 
 func writeFileWith(path string, write func(io.Writer) error) error {
@@ -498,7 +446,7 @@ Nothing personal is printed: counts only.`,
 			if err != nil {
 				return fmt.Errorf("link review import: %w", err)
 			}
-			imp := reviewImport(queuePairs, people)
+			imp := store.LinkReviewFrom(queuePairs, people)
 			return withStore(ctx, dbURL, func(s store.Store) error {
 				c, err := s.ImportLinkReview(ctx, imp)
 				if err != nil {
@@ -520,34 +468,6 @@ Nothing personal is printed: counts only.`,
 	f.StringVar(&raw, "raw", "", "directory of raw source extracts the queue was made from (required)")
 	f.StringVar(&queue, "queue", "", "the review queue, OUT/linkage/review.csv (required)")
 	return cmd
-}
-
-// reviewImport turns a queue and its records' details into the store's form.
-func reviewImport(pairs []review.Pair, people map[assemble.Key]review.Person) store.LinkReviewImport {
-	key := func(k assemble.Key) store.LinkKey { return store.LinkKey{Source: k.Source, RecordID: k.RecordID} }
-	imp := store.LinkReviewImport{Pairs: make([]store.LinkPair, len(pairs))}
-	for i := range pairs {
-		p := &pairs[i]
-		lp := store.LinkPair{A: key(p.A), B: key(p.B), Weight: p.Weight, Prob: p.Prob, Linked: p.Linked}
-		for _, f := range p.Fields {
-			lp.Fields = append(lp.Fields, store.LinkField{Field: f.Name, Level: f.Level, Weight: f.Weight})
-		}
-		imp.Pairs[i] = lp
-	}
-	keys := make([]assemble.Key, 0, len(people))
-	for k := range people {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b assemble.Key) int {
-		return cmp.Or(strings.Compare(a.Source, b.Source), strings.Compare(a.RecordID, b.RecordID))
-	})
-	for _, k := range keys {
-		p := people[k]
-		imp.People = append(imp.People, store.LinkPerson{Key: key(k), GivenName: p.GivenName, FamilyName: p.FamilyName,
-			DateOfBirth: p.DateOfBirth, Sex: p.Sex, Address: p.Address, Postcode: p.Postcode, UPRN: p.UPRN,
-			NINumber: p.NINumber, DateOfDeath: p.DateOfDeath})
-	}
-	return imp
 }
 
 // countSides counts the pairs' records whose details were found.

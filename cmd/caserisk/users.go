@@ -19,7 +19,9 @@ func newUsersCmd() *cobra.Command {
 		Short: "Add, list and disable the scoring service's users",
 		Long: `Users of the scoring service and their roles: caseworker (complex-case scores
 and cases), fraud_officer (tenancy-fraud scores and cases), data_scientist
-(models and metrics, no named resident), admin (models, users, audit log).`,
+(models and metrics, no named resident), data_steward (the record-linkage
+clerical review queue, with the two records' details, and nothing else),
+admin (models, users, audit log).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
@@ -69,7 +71,7 @@ identifying prefix, never the token.`,
 	addStoreFlag(cmd, &dbURL)
 	addByFlag(cmd, &by, "adds the user")
 	cmd.Flags().StringVar(&name, "name", "", "the user's account name (required)")
-	cmd.Flags().StringVar(&role, "role", "", "caseworker, fraud_officer, data_scientist or admin (required)")
+	cmd.Flags().StringVar(&role, "role", "", "caseworker, fraud_officer, data_scientist, data_steward or admin (required)")
 	return cmd
 }
 

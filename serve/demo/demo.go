@@ -4,7 +4,10 @@
 // temporal hold-out, their evaluation reports, the model registry in SQLite
 // with the better model of each pair promoted, a batch score run that opens
 // the review and fraud queues, one user per role, and then the scoring
-// service on localhost.
+// service on localhost. Beside the main job it builds the Residents Index
+// the way a council without one would: the borough's raw source extracts
+// linked into residents (features/link), checked against the generator's
+// truth, with the clerical review queue loaded for the data steward.
 //
 // Every step writes its outputs under one folder with a stamp of its inputs;
 // a second run reuses each step whose stamp still matches, so it starts the
@@ -28,6 +31,9 @@ import (
 
 	"caserisk/features/build"
 	"caserisk/features/contract"
+	"caserisk/features/link"
+	"caserisk/features/link/assemble"
+	"caserisk/features/link/review"
 	"caserisk/features/spec"
 	"caserisk/features/synth"
 	"caserisk/models/artifact"
@@ -86,6 +92,8 @@ type User struct {
 type Result struct {
 	DB        string
 	Borough   string
+	Linked    string // the joined data built by record linkage
+	Linkage   *link.Metrics
 	Reports   []string
 	Champions map[string]string // target → "algo vN"
 	Runs      []store.ScoreRun
@@ -119,11 +127,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		fn   func(context.Context) error
 	}{
 		{"generate the synthetic borough", d.generate},
+		{"link its raw extracts into a Residents Index", d.link},
 		{"build point-in-time features", d.features},
 		{"train gradient-boosted and logistic models", d.train},
 		{"evaluate on the hold-out and write the reports", d.reports},
 		{"register the models and promote the better of each pair", d.register},
 		{"score every resident and tenancy; open the queues", d.scoreRun},
+		{"load the linkage review queue", d.reviewQueue},
 		{"create one user per role", d.users},
 	}
 	for i, s := range steps {
@@ -206,7 +216,7 @@ func (d *run) generate(ctx context.Context) error {
 	dir := d.path("borough")
 	d.res.Borough = dir
 	stamp, key := d.path(".borough.stamp"), d.boroughKey()
-	if d.fresh(stamp, key, filepath.Join(dir, "manifest.json")) {
+	if d.fresh(stamp, key, filepath.Join(dir, "manifest.json"), filepath.Join(dir, "raw", "manifest.json")) {
 		d.say("      reusing %s", dir)
 		return nil
 	}
@@ -215,12 +225,95 @@ func (d *run) generate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if _, err := synth.GenerateRaw(ctx, synth.RawConfig{Seed: d.o.Seed}, dir); err != nil {
+		return err
+	}
 	rows := 0
 	for _, n := range m.Rows {
 		rows += n
 	}
 	d.say("      %d residents, %d rows in %d files, history %s to %s", d.o.Residents, rows, len(m.Rows), m.HistoryStart, m.HistoryEnd)
 	return done(stamp, key)
+}
+
+// link links the borough's raw extracts (raw/) into residents and writes
+// the joined data to linked/, with the linkage's files in linked/linkage/,
+// and reports precision and recall against the generator's true links.
+// The rest of the demo runs on the generator's own joined data; the linked
+// copy shows what linkage makes of the raw extracts.
+func (d *run) link(ctx context.Context) error {
+	dir := d.path("linked")
+	d.res.Linked = dir
+	stamp, key := d.path(".linked.stamp"), hashOf("linked", d.boroughKey())
+	evalPath := filepath.Join(dir, "linkage", "evaluation.json")
+	if d.fresh(stamp, key, filepath.Join(dir, "manifest.json"), evalPath) {
+		b, err := os.ReadFile(evalPath)
+		if err != nil {
+			return err
+		}
+		var m link.Metrics
+		if err := json.Unmarshal(b, &m); err != nil {
+			return fmt.Errorf("%s: %w", evalPath, err)
+		}
+		d.res.Linkage = &m
+		d.say("      reusing %s", dir)
+		return nil
+	}
+	raw := filepath.Join(d.res.Borough, "raw")
+	recs, err := link.ReadRecords(ctx, raw)
+	if err != nil {
+		return err
+	}
+	res, err := link.Link(ctx, recs, link.DefaultConfig(), nil)
+	if err != nil {
+		return err
+	}
+	if err := res.WriteFiles(filepath.Join(dir, "linkage")); err != nil {
+		return err
+	}
+	if _, err := assemble.Write(ctx, raw, dir, res.ResidentIDs(), assemble.Options{}); err != nil {
+		return err
+	}
+	truth, err := link.ReadTruth(filepath.Join(d.res.Borough, contract.RawLinksFile))
+	if err != nil {
+		return err
+	}
+	m := link.Evaluate(res, truth)
+	d.res.Linkage = &m
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(evalPath, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	d.say("      %d person records from %d sources linked into %d residents: pairwise precision %.4f, recall %.4f against the true links (%d false merges)",
+		res.Stats.Records, len(contract.Default().RawSources()), res.Stats.Clusters, m.Precision, m.Recall, m.FalseMerges)
+	return done(stamp, key)
+}
+
+// reviewQueue loads the linkage's clerical review queue, with the details of
+// the records it names, for the data steward's review page. Decisions made
+// in an earlier run are kept.
+func (d *run) reviewQueue(ctx context.Context) error {
+	raw := filepath.Join(d.res.Borough, "raw")
+	pairs, err := review.ReadQueue(filepath.Join(d.res.Linked, "linkage", "review.csv"))
+	if err != nil {
+		return err
+	}
+	people, err := review.People(ctx, raw, review.Keys(pairs))
+	if err != nil {
+		return err
+	}
+	c, err := d.st.ImportLinkReview(ctx, store.LinkReviewFrom(pairs, people))
+	if err != nil {
+		return err
+	}
+	if err := d.audit(ctx, "import", "linkage/review", "record linkage clerical review"); err != nil {
+		return err
+	}
+	d.say("      %d pairs near the threshold to review (%d decided)", c.Pairs, c.Decided)
+	return nil
 }
 
 func (d *run) table(entity, split string) string {
@@ -527,7 +620,7 @@ func (d *run) scoreRun(ctx context.Context) error {
 // users makes one user per role; a user made by an earlier run gets a new
 // token (only token hashes are stored, so an old token cannot be shown).
 func (d *run) users(ctx context.Context) error {
-	for _, role := range []auth.Role{auth.Caseworker, auth.FraudOfficer, auth.DataScientist, auth.Admin} {
+	for _, role := range []auth.Role{auth.Caseworker, auth.FraudOfficer, auth.DataScientist, auth.DataSteward, auth.Admin} {
 		name := "demo-" + strings.ReplaceAll(string(role), "_", "-")
 		tok, err := auth.NewToken(nil)
 		if err != nil {
@@ -580,6 +673,8 @@ func (d *run) serve(ctx context.Context) error {
 	d.say("  curl -s -H 'Authorization: Bearer %s' '%s/api/v1/queues/tenancy-fraud?limit=5'", tok("fraud_officer"), base)
 	d.say("  curl -s -H 'Authorization: Bearer %s' %s/api/v1/models", tok("data_scientist"), base)
 	d.say("  the API reference: %s/api/v1/openapi.json", base)
+	d.say("\nThe Residents Index built by record linkage from the raw extracts is in %s;", d.res.Linked)
+	d.say("the data steward reviews the pairs near its threshold at %s/linkage/review.", base)
 	d.say("\nReports (open in a browser):")
 	for _, r := range d.res.Reports {
 		d.say("  %s", r)

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"bytes"
+	"caserisk/features/contract"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -30,8 +31,16 @@ func TestDemoEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, progress.String())
 	}
-	if len(res.Runs) != 2 || len(res.Users) != 4 || len(res.Reports) != 4 || len(res.Champions) != 2 {
+	if len(res.Runs) != 2 || len(res.Users) != 5 || len(res.Reports) != 4 || len(res.Champions) != 2 {
 		t.Fatalf("result %+v", res)
+	}
+	// The Residents Index built by linkage from the raw extracts: floors
+	// below what a 6,000-resident borough gives, to catch breakage.
+	if m := res.Linkage; m == nil || m.Precision < 0.98 || m.Recall < 0.95 {
+		t.Errorf("linkage against the true links: %+v", m)
+	}
+	if rep, err := contract.ValidateDir(ctx, res.Linked, contract.Default()); err != nil || !rep.OK() {
+		t.Errorf("the linked Residents Index breaks the contract: %v", err)
 	}
 
 	st, err := store.Open(ctx, res.DB)
@@ -112,8 +121,8 @@ func TestDemoEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(progress.String(), "reusing"); n != 4 {
-		t.Errorf("second run reused %d steps, want 4:\n%s", n, progress.String())
+	if n := strings.Count(progress.String(), "reusing"); n != 5 {
+		t.Errorf("second run reused %d steps, want 5:\n%s", n, progress.String())
 	}
 	for i := range again.Runs {
 		if again.Runs[i].ID != res.Runs[i].ID {
