@@ -11,6 +11,10 @@ import (
 // change who moves which rows, never the result: the partition is stable.
 const partBlockRows = 16384
 
+// mergeFeatures is the number of features per task when block histograms
+// are merged.
+const mergeFeatures = 8
+
 // node is a node of the tree being grown.
 type node struct {
 	id         int32 // index in the tree's arrays
@@ -380,10 +384,18 @@ func (g *grower) buildHists(ctx context.Context, ns []*node) error {
 		accumulateRows(tk.h, g.bm.bins, d, g.idx[tk.lo:tk.hi], g.grad, &buf)
 	})
 	if err == nil {
-		err = forEach(ctx, g.threads, len(ns), func(k int) {
-			first := firsts[k]
+		// Merge each node's block histograms into its first, a range of
+		// mergeFeatures features per task so that a single large node (the
+		// root) is merged on every thread. Each bin still adds the blocks
+		// in block order.
+		nf := (d + mergeFeatures - 1) / mergeFeatures
+		err = forEach(ctx, g.threads, len(ns)*nf, func(t int) {
+			first := firsts[t/nf]
+			flo := (t % nf) * mergeFeatures
+			fhi := min(flo+mergeFeatures, d)
+			dst := tasks[first].h[flo:fhi]
 			for i := first + 1; i < len(tasks) && tasks[i].n == tasks[first].n; i++ {
-				addHist(tasks[first].h, tasks[i].h)
+				addHist(dst, tasks[i].h[flo:fhi])
 			}
 		})
 	}

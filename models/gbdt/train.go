@@ -182,13 +182,25 @@ func train(ctx context.Context, cols [][]float64, y, w []float64, valid *Validat
 			}
 		}
 		g.nidx = 0
-		for i := range n {
-			if p.Subsample == 1 || rng.Float64() < p.Subsample {
-				g.idx[g.nidx] = int32(i)
-				g.nidx++
-				inSample[i] = true
-			} else {
-				inSample[i] = false
+		if p.Subsample == 1 {
+			// Every row, in order; no draws from rng. inSample is read only
+			// when subsampling.
+			nb := (n + rowBlock - 1) / rowBlock
+			_ = forEach(context.Background(), threads, nb, func(b int) {
+				for i := b * rowBlock; i < min((b+1)*rowBlock, n); i++ {
+					g.idx[i] = int32(i)
+				}
+			})
+			g.nidx = n
+		} else {
+			for i := range n {
+				if rng.Float64() < p.Subsample {
+					g.idx[g.nidx] = int32(i)
+					g.nidx++
+					inSample[i] = true
+				} else {
+					inSample[i] = false
+				}
 			}
 		}
 		if g.nidx == 0 {
