@@ -12,17 +12,25 @@ import (
 // The bit-sliced scorer scores blocks of 64 rows. Each node's test, "value
 // >= threshold, or missing when the node's default is right", is the same
 // for every node that shares the feature, threshold and default, so it is
-// computed once per block as a 64-bit mask with one bit per row. A tree is
-// then evaluated for all 64 rows at once with a few word operations per
-// node, following the masks of the rows that reach each node; no step
-// depends on a value loaded by the step before, so the work is limited by
-// throughput rather than by memory latency.
+// computed once per block as a 64-bit mask with one bit per row. A tree of
+// depth d <= 6 (shallower leaves padded down to depth d) is then evaluated
+// for all 64 rows at once by a generated kernel (kernels_gen.go): the rows
+// going right at level k are a multiplexer over the level's node masks,
+// selected by the decisions above it, 3 word operations a node; the
+// decisions are turned into leaf indices eight rows at a time and each
+// row's leaf value is added to its margin. No step waits on a value loaded
+// by the step before, unlike a tree walk, so the work is bound by
+// throughput rather than latency. Deeper trees are walked row by row over
+// per-row byte codes.
 //
 // The masks come from per-feature codes: a value's code is the number of
-// the feature's distinct thresholds that are <= it (a branch-free binary
-// search), so "value >= the j-th smallest threshold" is "code >= j". The
-// rows of each code are collected in one word and a suffix OR over codes
-// gives every threshold's mask.
+// the feature's distinct thresholds that are <= it, so "value >= the j-th
+// smallest threshold" is exactly "code >= j" (the same float comparison as
+// Tree.Next, made once per value). The code is found by a bucket lookup
+// and one or two comparisons (or a branch-free binary search), the rows of
+// each code are collected in one word, and a suffix OR over codes gives
+// every threshold's mask. Margins are summed as Ensemble.Margin sums them:
+// base, then each tree in order, in float64, so they are equal bit for bit.
 
 const (
 	// maxBucketSteps is the most comparisons after a bucket lookup
