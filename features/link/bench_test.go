@@ -71,6 +71,20 @@ func TestLinkDir(t *testing.T) {
 		}
 	}
 	res, _ := linkDir(t, dir, cfg)
+	if os.Getenv("CASERISK_LINK_SWEEP") != "" {
+		truth, err := ReadTruth(filepath.Join(dir, "oracle", "links.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, th := range []float64{0.5, 0.9, 0.99, 0.999, 0.9999, 0.99999} {
+			res.Config.Threshold = th
+			if err := res.cluster(context.Background(), nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			m := Evaluate(res, truth)
+			t.Logf("threshold %g: precision %.4f recall %.4f F1 %.4f false merges %d", th, m.Precision, m.Recall, m.F1, m.FalseMerges)
+		}
+	}
 	if p := os.Getenv("CASERISK_LINK_MODEL"); p != "" {
 		f, err := os.Create(p)
 		if err != nil {

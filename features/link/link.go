@@ -186,11 +186,11 @@ func Link(ctx context.Context, recs []Record, cfg Config, decisions []Decision) 
 	}
 	phase("u")
 	candPatterns := func() []patternCount {
-		hist := make(map[Pattern]float64)
+		hist := newDenseHist()
 		for _, p := range pairs {
-			hist[p.pat] += float64(len(l.nrecs[p.a]) * len(l.nrecs[p.b]))
+			hist.add(p.pat, float64(len(l.nrecs[p.a])*len(l.nrecs[p.b])))
 		}
-		return sortedPatterns(hist)
+		return hist.patterns()
 	}
 	switch {
 	case cfg.Model.Fixed:

@@ -252,8 +252,8 @@ func testBorough(t *testing.T) *Result {
 
 // TestEndToEnd links a small generated borough's raw extracts (testdata,
 // from `caserisk generate --residents 400 --raw`) and checks the metrics
-// against floors a little under those measured (precision 0.997, recall
-// 0.958).
+// against floors a little under those measured (precision 0.998, recall
+// 0.980, blocking recall 0.990).
 func TestEndToEnd(t *testing.T) {
 	res := testBorough(t)
 	truth, err := ReadTruth(filepath.Join("testdata", "borough", "oracle", "links.csv"))
@@ -262,8 +262,8 @@ func TestEndToEnd(t *testing.T) {
 	}
 	m := Evaluate(res, truth)
 	t.Logf("%s", m)
-	if m.Precision < 0.99 || m.Recall < 0.94 || m.BlockingRecall < 0.94 {
-		t.Errorf("precision %.4f recall %.4f blocking recall %.4f below the floors 0.99/0.94/0.94", m.Precision, m.Recall, m.BlockingRecall)
+	if m.Precision < 0.99 || m.Recall < 0.97 || m.BlockingRecall < 0.98 {
+		t.Errorf("precision %.4f recall %.4f blocking recall %.4f below the floors 0.99/0.97/0.98", m.Precision, m.Recall, m.BlockingRecall)
 	}
 	ids := res.ResidentIDs()
 	if len(ids) != len(res.Records) {

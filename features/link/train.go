@@ -167,7 +167,7 @@ func (l *linker) sessionPatterns(ctx context.Context, rule []string, maxBlock in
 	}
 	const per = 256
 	nch := (len(blocks) + per - 1) / per
-	hists := make([]map[Pattern]float64, nch)
+	hists := make([]denseHist, l.workers())
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	var failed atomic.Bool
@@ -175,6 +175,8 @@ func (l *linker) sessionPatterns(ctx context.Context, rule []string, maxBlock in
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			h := newDenseHist()
+			hists[w] = h
 			for {
 				c := int(next.Add(1) - 1)
 				if c >= nch || failed.Load() {
@@ -184,18 +186,16 @@ func (l *linker) sessionPatterns(ctx context.Context, rule []string, maxBlock in
 					failed.Store(true)
 					return
 				}
-				h := make(map[Pattern]float64)
 				for _, b := range blocks[c*per : min((c+1)*per, len(blocks))] {
 					for x := b.lo; x < b.hi; x++ {
 						a := ents[x].node
 						na, wa := &l.nodes[a], float64(len(l.nrecs[a]))
 						for y := x + 1; y < b.hi; y++ {
 							bb := ents[y].node
-							h[compareNodes(na, &l.nodes[bb], &l.th)] += wa * float64(len(l.nrecs[bb]))
+							h.add(compareNodes(na, &l.nodes[bb], &l.th), wa*float64(len(l.nrecs[bb])))
 						}
 					}
 				}
-				hists[c] = h
 			}
 		}()
 	}
@@ -203,13 +203,58 @@ func (l *linker) sessionPatterns(ctx context.Context, rule []string, maxBlock in
 	if err := ctx.Err(); err != nil {
 		return nil, 0, err
 	}
-	all := make(map[Pattern]float64)
+	all := newDenseHist()
 	for _, h := range hists {
-		for p, n := range h {
-			all[p] += n // sums of integers: exact, so order-free
+		for i, n := range h {
+			all[i] += n // sums of integers: exact, so order-free
 		}
 	}
-	return sortedPatterns(all), pairs, nil
+	return all.patterns(), pairs, nil
+}
+
+// patternSpace is the number of distinct patterns: the product of the
+// fields' level counts.
+var patternSpace = func() int {
+	n := 1
+	for f := 0; f < NumFields; f++ {
+		n *= len(LevelNames[f])
+	}
+	return n
+}()
+
+// denseIndex numbers a pattern in [0, patternSpace) (mixed radix).
+func denseIndex(p Pattern) int {
+	i := 0
+	for f := NumFields - 1; f >= 0; f-- {
+		i = i*len(LevelNames[f]) + p.Level(f)
+	}
+	return i
+}
+
+// denseHist counts patterns in a flat array (no map in the hot loop).
+type denseHist []float64
+
+func newDenseHist() denseHist { return make(denseHist, patternSpace) }
+
+func (h denseHist) add(p Pattern, n float64) { h[denseIndex(p)] += n }
+
+// patterns returns the non-zero counts in pattern order.
+func (h denseHist) patterns() []patternCount {
+	var out []patternCount
+	for i, n := range h {
+		if n == 0 {
+			continue
+		}
+		var p Pattern
+		for f := 0; f < NumFields; f++ {
+			nl := len(LevelNames[f])
+			p = p.with(f, i%nl)
+			i /= nl
+		}
+		out = append(out, patternCount{p, n})
+	}
+	slices.SortFunc(out, func(a, b patternCount) int { return cmp.Compare(a.p, b.p) })
+	return out
 }
 
 func sortedPatterns(h map[Pattern]float64) []patternCount {

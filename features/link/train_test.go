@@ -269,3 +269,32 @@ func TestRejectionWins(t *testing.T) {
 		t.Errorf("without decisions the records are not linked: clusters %v", res.Cluster)
 	}
 }
+
+// TestDenseHist: patterns counted in the flat histogram come back as they
+// went in, in pattern order.
+func TestDenseHist(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	want := map[Pattern]float64{}
+	h := newDenseHist()
+	for i := 0; i < 5000; i++ {
+		var p Pattern
+		for f := 0; f < NumFields; f++ {
+			p = p.with(f, rng.IntN(len(LevelNames[f])))
+		}
+		n := float64(1 + rng.IntN(4))
+		want[p] += n
+		h.add(p, n)
+	}
+	got := h.patterns()
+	if len(got) != len(want) {
+		t.Fatalf("%d patterns, want %d", len(got), len(want))
+	}
+	for i, pc := range got {
+		if want[pc.p] != pc.n {
+			t.Errorf("pattern %x: count %v, want %v", pc.p, pc.n, want[pc.p])
+		}
+		if i > 0 && got[i-1].p >= pc.p {
+			t.Fatalf("patterns out of order")
+		}
+	}
+}
