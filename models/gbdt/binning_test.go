@@ -3,6 +3,7 @@ package gbdt
 import (
 	"encoding/binary"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -100,5 +101,37 @@ func TestBinOfManyValues(t *testing.T) {
 			t.Errorf("%d cuts for 4500 distinct values and 255 bins, want 254", len(cuts))
 		}
 		checkBins(t, cols[1], cuts, maxBins)
+	}
+}
+
+// TestBinOf4MatchesBinOf checks the four-at-a-time search against binOf,
+// NaN and values beyond the cuts included.
+func TestBinOf4MatchesBinOf(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, ncuts := range []int{0, 1, 7, 254} {
+		cuts := make([]float64, ncuts)
+		for i := range cuts {
+			cuts[i] = float64(i) - float64(ncuts)/2
+		}
+		pc := padCuts(cuts)
+		x := make([]float64, 4000)
+		for i := range x {
+			switch i % 7 {
+			case 0:
+				x[i] = math.NaN()
+			case 1:
+				x[i] = float64(rng.IntN(ncuts+3)) - float64(ncuts)/2 - 1 // on a cut
+			default:
+				x[i] = (rng.Float64() - 0.5) * float64(ncuts+4)
+			}
+		}
+		for i := 0; i+4 <= len(x); i += 4 {
+			b0, b1, b2, b3 := binOf4(x[i], x[i+1], x[i+2], x[i+3], pc)
+			for k, b := range []uint8{b0, b1, b2, b3} {
+				if want := binOf(x[i+k], pc); b != want {
+					t.Fatalf("%d cuts: binOf4 gives %d for %v, binOf %d", ncuts, b, x[i+k], want)
+				}
+			}
+		}
 	}
 }
