@@ -1,3 +1,5 @@
+//go:build amd64 && !purego
+
 package gbdt
 
 // accumulateIdx adds, for each row r of rows[:n], grad[r] to the bin of r

@@ -1,3 +1,5 @@
+//go:build amd64 && !purego
+
 #include "textflag.h"
 
 // prefetchRows is how many rows ahead the bins and gradients are prefetched.
