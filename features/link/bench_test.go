@@ -71,6 +71,13 @@ func TestLinkDir(t *testing.T) {
 		}
 	}
 	res, _ := linkDir(t, dir, cfg)
+	if os.Getenv("CASERISK_LINK_WRITE") != "" {
+		t0 := time.Now()
+		if err := res.WriteFiles(t.TempDir()); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("linkage files written in %.2fs", time.Since(t0).Seconds())
+	}
 	if os.Getenv("CASERISK_LINK_SWEEP") != "" {
 		truth, err := ReadTruth(filepath.Join(dir, "oracle", "links.csv"))
 		if err != nil {

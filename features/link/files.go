@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"caserisk/features/contract"
@@ -32,7 +33,7 @@ func (r *Result) WriteFiles(dir string) error {
 		{"pairs.csv", r.WritePairs},
 		{"review.csv", r.WriteReview},
 		{"model.json", r.WriteModel},
-		{"links.csv", func(w io.Writer) error { return WriteLinks(w, r.ResidentIDs()) }},
+		{"links.csv", r.writeLinks},
 		{"stats.json", func(w io.Writer) error { return writeJSON(w, r.Stats) }},
 	} {
 		if err := writeFile(filepath.Join(dir, f.name), f.write); err != nil {
@@ -64,6 +65,46 @@ func WriteLinks(w io.Writer, ids map[assemble.Key]string) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// writeLinks writes what WriteLinks(w, r.ResidentIDs()) writes, without
+// the map: records sorted by (source, record_id), ids from the clusters.
+func (r *Result) writeLinks(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(contract.RawLinksHeader()); err != nil {
+		return err
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	idx := make([]int32, len(r.Records))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(a, b int32) int { return keyLess(&r.Records[a], &r.Records[b]) })
+	width := max(7, len(strconv.Itoa(r.Stats.Clusters)))
+	var b, num []byte
+	for n, i := range idx {
+		rec := &r.Records[i]
+		b = appendField(b, rec.Source)
+		b = append(b, ',')
+		b = appendField(b, rec.RecordID)
+		b = append(b, ",RL"...)
+		num = strconv.AppendInt(num[:0], int64(r.Cluster[i])+1, 10)
+		for k := len(num); k < width; k++ {
+			b = append(b, '0')
+		}
+		b = append(b, num...)
+		b = append(b, '\n')
+		if len(b) >= 1<<16 || n == len(idx)-1 {
+			if _, err := w.Write(b); err != nil {
+				return err
+			}
+			b = b[:0]
+		}
+	}
+	return nil
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -10,6 +10,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"caserisk/features/link/assemble"
 )
@@ -25,50 +28,80 @@ type Pair struct {
 	Linked  bool // the two records ended in one cluster
 }
 
-// Pairs returns the scored record pairs with match probability at least
-// minProb, ordered by record: the candidate pairs and the pairs of records
-// with identical details (compared once, as one).
-func (r *Result) Pairs(minProb float64) []Pair {
-	var out []Pair
-	add := func(a, b int32, pat Pattern) {
-		w := r.Model.prior + r.pairEvidence(uint32(a), pat)
-		p := Prob(w)
-		if p < minProb {
+// pairRef names one scored record pair compactly: the records (a < b) and
+// the node pair's score, so millions of pairs sort and format cheaply.
+type pairRef struct {
+	a, b int32
+	s    int32 // index into the scored node pairs
+}
+
+// scored is a node pair (a == b for records with identical details), its
+// pattern and match weight.
+type scored struct {
+	a, b uint32
+	pat  Pattern
+	w    float64
+}
+
+// pairRefs returns the scored node pairs and the record pairs whose match
+// probability is in [lo, hi), ordered by record.
+func (r *Result) pairRefs(lo, hi float64) ([]scored, []pairRef) {
+	var ss []scored
+	var refs []pairRef
+	add := func(a, b uint32, pat Pattern) {
+		w := r.Model.prior + r.pairEvidence(a, pat)
+		if p := Prob(w); p < lo || p >= hi {
 			return
 		}
+		si := int32(len(ss))
+		ss = append(ss, scored{a, b, pat, w})
 		for _, ra := range r.nodeRecs[a] {
 			for _, rb := range r.nodeRecs[b] {
 				if a == b && rb <= ra {
 					continue
 				}
-				x, y := int(ra), int(rb)
-				if x > y {
-					x, y = y, x
-				}
-				pr := Pair{A: x, B: y, Weight: w, Prob: p, Linked: r.Cluster[x] == r.Cluster[y]}
-				for f := 0; f < NumFields; f++ {
-					lv := pat.Level(f)
-					pr.Levels[f] = uint8(lv)
-					pr.Weights[f] = r.fieldWeight(f, lv, uint32(a))
-				}
-				out = append(out, pr)
+				refs = append(refs, pairRef{min(ra, rb), max(ra, rb), si})
 			}
 		}
 	}
 	for n := range r.nodeRecs {
 		if len(r.nodeRecs[n]) > 1 {
-			add(int32(n), int32(n), compareNodes(&r.nodes[n], &r.nodes[n], &thresholds{}))
+			add(uint32(n), uint32(n), compareNodes(&r.nodes[n], &r.nodes[n], &thresholds{}))
 		}
 	}
 	for _, c := range r.pairs {
-		add(int32(c.a), int32(c.b), c.pat)
+		add(c.a, c.b, c.pat)
 	}
-	slices.SortFunc(out, func(x, y Pair) int {
-		if x.A != y.A {
-			return cmp.Compare(x.A, y.A)
+	slices.SortFunc(refs, func(x, y pairRef) int {
+		if x.a != y.a {
+			return cmp.Compare(x.a, y.a)
 		}
-		return cmp.Compare(x.B, y.B)
+		return cmp.Compare(x.b, y.b)
 	})
+	return ss, refs
+}
+
+// pair expands a reference into a Pair.
+func (r *Result) pair(ss []scored, ref pairRef) Pair {
+	s := &ss[ref.s]
+	pr := Pair{A: int(ref.a), B: int(ref.b), Weight: s.w, Prob: Prob(s.w), Linked: r.Cluster[ref.a] == r.Cluster[ref.b]}
+	for f := 0; f < NumFields; f++ {
+		lv := s.pat.Level(f)
+		pr.Levels[f] = uint8(lv)
+		pr.Weights[f] = r.fieldWeight(f, lv, s.a)
+	}
+	return pr
+}
+
+// Pairs returns the scored record pairs with match probability at least
+// minProb, ordered by record: the candidate pairs and the pairs of records
+// with identical details (compared once, as one).
+func (r *Result) Pairs(minProb float64) []Pair {
+	ss, refs := r.pairRefs(minProb, math.Inf(1))
+	out := make([]Pair, len(refs))
+	for i, ref := range refs {
+		out[i] = r.pair(ss, ref)
+	}
 	return out
 }
 
@@ -83,21 +116,110 @@ func pairHeader(review bool) []string {
 	return h
 }
 
-func (r *Result) pairRow(p *Pair, review bool) []string {
-	a, b := &r.Records[p.A], &r.Records[p.B]
-	linked := "N"
-	if p.Linked {
-		linked = "Y"
+// appendField appends a CSV field, quoted if it needs to be.
+func appendField(b []byte, s string) []byte {
+	if !fieldNeedsQuotes(s) {
+		return append(b, s...)
 	}
-	row := []string{a.Source, a.RecordID, b.Source, b.RecordID,
-		strconv.FormatFloat(p.Weight, 'f', 3, 64), strconv.FormatFloat(p.Prob, 'g', 6, 64), linked}
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' {
+			b = append(b, '"')
+		}
+		b = append(b, s[i])
+	}
+	return append(b, '"')
+}
+
+// fieldNeedsQuotes is encoding/csv's rule: a field with a comma, quote,
+// CR or LF, one that starts with a space, or `\.`.
+func fieldNeedsQuotes(s string) bool {
+	if s == "" {
+		return false
+	}
+	if s == `\.` || strings.ContainsAny(s, ",\"\r\n") {
+		return true
+	}
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.IsSpace(r)
+}
+
+// appendPairRow appends one CSV row of a pair (the columns of pairHeader).
+func (r *Result) appendPairRow(b []byte, p *Pair, review bool) []byte {
+	a, c := &r.Records[p.A], &r.Records[p.B]
+	b = appendField(b, a.Source)
+	b = append(b, ',')
+	b = appendField(b, a.RecordID)
+	b = append(b, ',')
+	b = appendField(b, c.Source)
+	b = append(b, ',')
+	b = appendField(b, c.RecordID)
+	b = append(b, ',')
+	b = strconv.AppendFloat(b, p.Weight, 'f', 3, 64)
+	b = append(b, ',')
+	b = strconv.AppendFloat(b, p.Prob, 'g', 6, 64)
+	if p.Linked {
+		b = append(b, ",Y"...)
+	} else {
+		b = append(b, ",N"...)
+	}
 	for f := 0; f < NumFields; f++ {
-		row = append(row, LevelNames[f][p.Levels[f]], strconv.FormatFloat(p.Weights[f], 'f', 3, 64))
+		b = append(b, ',')
+		b = append(b, LevelNames[f][p.Levels[f]]...)
+		b = append(b, ',')
+		b = strconv.AppendFloat(b, p.Weights[f], 'f', 3, 64)
 	}
 	if review {
-		row = append(row, "")
+		b = append(b, ',')
 	}
-	return row
+	return append(b, '\n')
+}
+
+// writePairRefs writes the header and the pairs' rows, formatted in
+// chunks by the workers and written in order.
+func (r *Result) writePairRefs(w io.Writer, ss []scored, refs []pairRef, review bool) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(pairHeader(review)); err != nil {
+		return err
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	const chunk = 1 << 15
+	workers := max(r.Config.Workers, 1)
+	if r.Config.Workers == 0 {
+		workers = 2
+	}
+	bufs := make([][]byte, workers)
+	for start := 0; start < len(refs); start += chunk * workers {
+		var wg sync.WaitGroup
+		for k := 0; k < workers; k++ {
+			lo := start + k*chunk
+			if lo >= len(refs) {
+				bufs[k] = bufs[k][:0]
+				continue
+			}
+			hi := min(lo+chunk, len(refs))
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				b := bufs[k][:0]
+				for _, ref := range refs[lo:hi] {
+					p := r.pair(ss, ref)
+					b = r.appendPairRow(b, &p, review)
+				}
+				bufs[k] = b
+			}()
+		}
+		wg.Wait()
+		for k := range bufs {
+			if _, err := w.Write(bufs[k]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // WritePairs writes the scored pairs at or above Config.PairsFloor as CSV:
@@ -105,47 +227,40 @@ func (r *Result) pairRow(p *Pair, review bool) []string {
 // whether they were linked, and each field's level and weight (log2 of its
 // Bayes factor). No names or other details: the levels and weights say why.
 func (r *Result) WritePairs(w io.Writer) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(pairHeader(false)); err != nil {
-		return err
-	}
-	for _, p := range r.Pairs(r.Config.PairsFloor) {
-		if err := cw.Write(r.pairRow(&p, false)); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
+	ss, refs := r.pairRefs(r.Config.PairsFloor, math.Inf(1))
+	return r.writePairRefs(w, ss, refs, false)
+}
+
+// reviewRefs returns the review queue as references: pairs whose match
+// probability is in [Review.Low, Review.High), the closest to the
+// threshold first.
+func (r *Result) reviewRefs() ([]scored, []pairRef) {
+	ss, refs := r.pairRefs(r.Config.Review.Low, r.Config.Review.High)
+	tw := math.Log2(r.Config.Threshold / (1 - r.Config.Threshold))
+	slices.SortStableFunc(refs, func(x, y pairRef) int {
+		return cmp.Compare(math.Abs(ss[x.s].w-tw), math.Abs(ss[y.s].w-tw))
+	})
+	return ss, refs
 }
 
 // ReviewPairs returns the clerical review queue: pairs whose match
 // probability is in [Review.Low, Review.High), the closest to the threshold
 // first.
 func (r *Result) ReviewPairs() []Pair {
-	ps := r.Pairs(r.Config.Review.Low)
-	ps = slices.DeleteFunc(ps, func(p Pair) bool { return p.Prob >= r.Config.Review.High })
-	tw := math.Log2(r.Config.Threshold / (1 - r.Config.Threshold))
-	slices.SortStableFunc(ps, func(x, y Pair) int {
-		return cmp.Compare(math.Abs(x.Weight-tw), math.Abs(y.Weight-tw))
-	})
-	return ps
+	ss, refs := r.reviewRefs()
+	out := make([]Pair, len(refs))
+	for i, ref := range refs {
+		out[i] = r.pair(ss, ref)
+	}
+	return out
 }
 
 // WriteReview writes the review queue (ReviewPairs) as CSV with the columns
 // of WritePairs and an empty decision column for a reviewer to fill with
 // accept or reject. ReadDecisions reads it back.
 func (r *Result) WriteReview(w io.Writer) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(pairHeader(true)); err != nil {
-		return err
-	}
-	for _, p := range r.ReviewPairs() {
-		if err := cw.Write(r.pairRow(&p, true)); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
+	ss, refs := r.reviewRefs()
+	return r.writePairRefs(w, ss, refs, true)
 }
 
 // ReadDecisions reads reviewed pairs: CSV with at least the columns

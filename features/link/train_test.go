@@ -1,9 +1,13 @@
 package link
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
+	"io"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 
 	"caserisk/features/contract"
@@ -295,6 +299,73 @@ func TestDenseHist(t *testing.T) {
 		}
 		if i > 0 && got[i-1].p >= pc.p {
 			t.Fatalf("patterns out of order")
+		}
+	}
+}
+
+// TestWriteFilesFormat: the hand-rolled CSV of pairs, review queue and
+// links is byte for byte what encoding/csv writes for the same rows.
+func TestWriteFilesFormat(t *testing.T) {
+	res := testBorough(t)
+	row := func(p *Pair, review bool) []string {
+		a, b := &res.Records[p.A], &res.Records[p.B]
+		linked := "N"
+		if p.Linked {
+			linked = "Y"
+		}
+		out := []string{a.Source, a.RecordID, b.Source, b.RecordID,
+			strconv.FormatFloat(p.Weight, 'f', 3, 64), strconv.FormatFloat(p.Prob, 'g', 6, 64), linked}
+		for f := 0; f < NumFields; f++ {
+			out = append(out, LevelNames[f][p.Levels[f]], strconv.FormatFloat(p.Weights[f], 'f', 3, 64))
+		}
+		if review {
+			out = append(out, "")
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name   string
+		pairs  []Pair
+		review bool
+		write  func(io.Writer) error
+	}{
+		{"pairs", res.Pairs(res.Config.PairsFloor), false, res.WritePairs},
+		{"review", res.ReviewPairs(), true, res.WriteReview},
+	} {
+		var want, got bytes.Buffer
+		cw := csv.NewWriter(&want)
+		cw.Write(pairHeader(c.review))
+		for i := range c.pairs {
+			cw.Write(row(&c.pairs[i], c.review))
+		}
+		cw.Flush()
+		if err := c.write(&got); err != nil {
+			t.Fatal(err)
+		}
+		if len(c.pairs) < 10 {
+			t.Fatalf("%s: %d pairs: too few to test", c.name, len(c.pairs))
+		}
+		if !bytes.Equal(want.Bytes(), got.Bytes()) {
+			t.Errorf("%s: output differs from encoding/csv (%d and %d bytes)", c.name, got.Len(), want.Len())
+		}
+	}
+	var want, got bytes.Buffer
+	if err := WriteLinks(&want, res.ResidentIDs()); err != nil {
+		t.Fatal(err)
+	}
+	if err := res.writeLinks(&got); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(want.Bytes(), got.Bytes()) {
+		t.Errorf("links: output differs from WriteLinks")
+	}
+	for _, s := range []string{"", "a", "a,b", `say "hi"`, "two\nlines", " lead", "\ttab", "x\r", `\.`, "\u00a0nbsp", "é"} {
+		var w bytes.Buffer
+		cw := csv.NewWriter(&w)
+		cw.Write([]string{s})
+		cw.Flush()
+		if got := string(appendField(nil, s)) + "\n"; got != w.String() {
+			t.Errorf("field %q written %q, want %q", s, got, w.String())
 		}
 	}
 }
