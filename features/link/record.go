@@ -8,7 +8,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"caserisk/features/contract"
 	"caserisk/features/link/assemble"
@@ -38,15 +41,55 @@ func (r *Record) Key() assemble.Key { return assemble.Key{Source: r.Source, Reco
 // raw layout (<service>_people.csv in rawDir, contract.RawPeople schema) and
 // normalises them. A missing people file is an error naming it; a row that
 // breaks the schema is an error naming file, line and column.
+//
+// Sources are read in parallel (two at a time, or GOMAXPROCS if fewer) and
+// joined in the contract's source order, so the result does not depend on
+// the timing.
 func ReadRecords(ctx context.Context, rawDir string) ([]Record, error) {
-	var out []Record
-	for _, f := range contract.Default().RawSources() {
-		pf := contract.RawPeople(f)
-		recs, err := readPeople(ctx, rawDir, pf, f.Service, out)
-		if err != nil {
-			return nil, err
+	srcs := contract.Default().RawSources()
+	parts := make([][]Record, len(srcs))
+	errs := make([]error, len(srcs))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < min(2, runtime.GOMAXPROCS(0)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(srcs) {
+					return
+				}
+				f := srcs[i]
+				parts[i], errs[i] = readPeople(ctx, rawDir, contract.RawPeople(f), f.Service, nil)
+				if errs[i] != nil {
+					cancel()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	n := 0
+	for i := range srcs {
+		// The first failing source in source order, not one cancelled
+		// because of it.
+		if errs[i] != nil && !errors.Is(errs[i], context.Canceled) {
+			return nil, errs[i]
 		}
-		out = recs
+	}
+	for i := range srcs {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		n += len(parts[i])
+	}
+	out := make([]Record, 0, n)
+	for i := range parts {
+		out = append(out, parts[i]...)
+		parts[i] = nil
 	}
 	return out, nil
 }
