@@ -126,28 +126,7 @@ func Link(ctx context.Context, recs []Record, cfg Config, decisions []Decision) 
 	// rejection keeps a node of its own, so the rejection can hold even
 	// against a record with identical details.
 	solo := l.rejected(decisions)
-	nk := newNicknames()
-	l.nodeOf = make([]int32, len(recs))
-	index := make(map[string]int32, len(recs))
-	var kb []byte
-	for i := range recs {
-		r := &recs[i]
-		kb = appendDetails(kb[:0], r)
-		if solo[int32(i)] {
-			kb = append(kb, '|', '#')
-			kb = strconv.AppendInt(kb, int64(i), 10)
-		}
-		id, ok := index[string(kb)]
-		if !ok {
-			id = int32(len(l.nodes))
-			index[string(kb)] = id
-			l.nodes = append(l.nodes, makeNode(r, nk))
-			l.nrecs = append(l.nrecs, nil)
-		}
-		l.nodeOf[i] = id
-		l.nrecs[id] = append(l.nrecs[id], int32(i))
-	}
-	index = nil
+	l.collapse(solo)
 	st.Nodes = len(l.nodes)
 	phase("collapse")
 	if err := ctx.Err(); err != nil {
@@ -244,6 +223,117 @@ func Link(ctx context.Context, recs []Record, cfg Config, decisions []Decision) 
 	}
 	phase("cluster")
 	return res, nil
+}
+
+// collapse groups records with identical details into nodes, numbered in
+// the order of their first record. The records are sharded by a hash of
+// their details over the workers, each shard grouped by its own map, and
+// the shards' nodes merged by first record, so the numbering does not
+// depend on the number of workers.
+func (l *linker) collapse(solo map[int32]bool) {
+	recs := l.recs
+	nw := l.workers()
+	key := func(kb []byte, i int) []byte {
+		kb = appendDetails(kb[:0], &recs[i])
+		if solo[int32(i)] {
+			kb = append(kb, '|', '#')
+			kb = strconv.AppendInt(kb, int64(i), 10)
+		}
+		return kb
+	}
+	shard := make([]uint8, len(recs))
+	local := make([]int32, len(recs))
+	firsts := make([][]int32, nw) // per shard, per local node: its first record
+	var wg sync.WaitGroup
+	// Shard by hash, in parallel chunks of records.
+	chunk := (len(recs) + nw - 1) / max(nw, 1)
+	for w := 0; w < nw; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var kb []byte
+			for i := w * chunk; i < min((w+1)*chunk, len(recs)); i++ {
+				kb = key(kb, i)
+				h := uint64(fnvOffset)
+				for _, c := range kb {
+					h ^= uint64(c)
+					h *= 1099511628211
+				}
+				shard[i] = uint8(h % uint64(nw))
+			}
+		}()
+	}
+	wg.Wait()
+	for w := 0; w < nw; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			index := make(map[string]int32, len(recs)/nw+1)
+			var kb []byte
+			for i := range recs {
+				if int(shard[i]) != w {
+					continue
+				}
+				kb = key(kb, i)
+				id, ok := index[string(kb)]
+				if !ok {
+					id = int32(len(firsts[w]))
+					index[string(kb)] = id
+					firsts[w] = append(firsts[w], int32(i))
+				}
+				local[i] = id
+			}
+		}()
+	}
+	wg.Wait()
+	// Merge the shards' nodes by first record.
+	var first []int32
+	global := make([][]int32, nw)
+	for w := range firsts {
+		first = append(first, firsts[w]...)
+		global[w] = make([]int32, len(firsts[w]))
+	}
+	slices.Sort(first)
+	pos := make([]int, nw)
+	for g, i := range first {
+		w := shard[i]
+		global[w][pos[w]] = int32(g)
+		pos[w]++
+	}
+	l.nodeOf = make([]int32, len(recs))
+	count := make([]int32, len(first)+1)
+	for i := range recs {
+		id := global[shard[i]][local[i]]
+		l.nodeOf[i] = id
+		count[id+1]++
+	}
+	// Each node's records, in record order, on one backing array.
+	for n := 1; n < len(count); n++ {
+		count[n] += count[n-1]
+	}
+	flat := make([]int32, len(recs))
+	fill := slices.Clone(count[:len(first)])
+	for i, id := range l.nodeOf {
+		flat[fill[id]] = int32(i)
+		fill[id]++
+	}
+	l.nrecs = make([][]int32, len(first))
+	for n := range l.nrecs {
+		l.nrecs[n] = flat[count[n]:count[n+1]:count[n+1]]
+	}
+	nk := newNicknames()
+	l.nodes = make([]node, len(first))
+	per := (len(first) + nw - 1) / max(nw, 1)
+	for w := 0; w < nw; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := w * per; n < min((w+1)*per, len(first)); n++ {
+				l.nodes[n] = makeNode(&recs[first[n]], nk)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // appendDetails appends the record's normalised details (what collapses
