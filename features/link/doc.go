@@ -13,14 +13,23 @@
 //     rule that finds it).
 //   - comparisons: each field of a pair gets a level (exact, close, ..., else,
 //     null), an integer, so the hot loop allocates nothing.
-//   - Fellegi–Sunter: u probabilities from random record pairs, m
-//     probabilities and the prior λ by expectation–maximisation over the
-//     candidate pairs; a pair's match weight is the sum of the log2 Bayes
-//     factors of its levels plus the prior's log odds.
+//   - Fellegi–Sunter, estimated as Splink does: u from random record
+//     pairs (held fixed); m by expectation–maximisation in training
+//     sessions (Config.Model.Training), each over the pairs sharing one key
+//     (the date of birth; the two names) with that key's fields left out,
+//     a field's m the mean over the sessions that did not block on it;
+//     the prior is the probability that two random records match, from
+//     the expected matches among the candidates. A pair's match weight is
+//     the prior's log odds plus the log2 Bayes factors of its levels, an
+//     exact name's adjusted for the name's frequency (term-frequency
+//     adjustment: a common name counts for less than a rare one).
 //   - guarded clustering: links above the threshold are merged strongest
 //     first, refusing a merge when the two clusters hold evidence against
 //     being one person (a pair scored strongly against, conflicting dates of
-//     birth or NI numbers, a reviewer's rejection).
+//     birth or NI numbers, unlike given names, a reviewer's rejection). A
+//     pair with unlike given names is never a link itself unless its NI
+//     numbers agree: twins share everything else. Rejections win over
+//     accepted pairs that contradict them.
 //
 // No function of the package logs or prints personal data: outputs name
 // records by (source, record_id) and explain links by comparison levels and
