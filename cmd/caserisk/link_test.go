@@ -27,6 +27,23 @@ func linkBorough(t *testing.T) string {
 	return dir
 }
 
+// linkedQueue links a small generated borough and returns its raw
+// directory, the review queue's path and the queue.
+func linkedQueue(t *testing.T) (raw, queuePath string, queue []review.Pair) {
+	t.Helper()
+	raw = filepath.Join(linkBorough(t), "raw")
+	out := filepath.Join(t.TempDir(), "linked")
+	if code, o := runOut(t, "link", "--raw", raw, "--out", out); code != 0 {
+		t.Fatalf("link: exit %d: %s", code, o)
+	}
+	queuePath = filepath.Join(out, linkageDir, "review.csv")
+	queue, err := review.ReadQueue(queuePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw, queuePath, queue
+}
+
 func TestLinkCommand(t *testing.T) {
 	b := linkBorough(t)
 	raw, oracle := filepath.Join(b, "raw"), filepath.Join(b, "oracle", "links.csv")
@@ -120,17 +137,7 @@ func TestLinkExitCodes(t *testing.T) {
 }
 
 func TestLinkReviewDecisionsAreKeptAndReused(t *testing.T) {
-	b := linkBorough(t)
-	raw := filepath.Join(b, "raw")
-	out := filepath.Join(t.TempDir(), "linked")
-	if code, o := runOut(t, "link", "--raw", raw, "--out", out); code != 0 {
-		t.Fatalf("link: exit %d: %s", code, o)
-	}
-	queuePath := filepath.Join(out, linkageDir, "review.csv")
-	queue, err := review.ReadQueue(queuePath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw, queuePath, queue := linkedQueue(t)
 	if len(queue) < 2 {
 		t.Skipf("the review queue holds %d pairs at this size; nothing to review", len(queue))
 	}
@@ -241,17 +248,7 @@ func together(t *testing.T, out, sa, ra, sb, rb string) bool {
 // records decisions there, and exports them in the form 'link --decisions'
 // reads; nothing personal is printed, and both steps are audited.
 func TestLinkReviewImportExport(t *testing.T) {
-	b := linkBorough(t)
-	raw := filepath.Join(b, "raw")
-	out := filepath.Join(t.TempDir(), "linked")
-	if code, o := runOut(t, "link", "--raw", raw, "--out", out); code != 0 {
-		t.Fatalf("link: exit %d: %s", code, o)
-	}
-	queuePath := filepath.Join(out, linkageDir, "review.csv")
-	queue, err := review.ReadQueue(queuePath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw, queuePath, queue := linkedQueue(t)
 	if len(queue) == 0 {
 		t.Skip("the review queue is empty at this size")
 	}
