@@ -4,17 +4,14 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"caserisk/models/artifact"
 	"caserisk/models/dataset"
 	"caserisk/models/logistic"
+	"caserisk/serve/store/storetest"
 )
 
 // runOut runs the CLI and returns its exit code and standard output.
@@ -59,38 +56,13 @@ func TestStoreCommands(t *testing.T) {
 // TestStoreCommandsPostgres runs the same commands against PostgreSQL in a
 // schema of its own; it skips without CASERISK_TEST_POSTGRES.
 func TestStoreCommandsPostgres(t *testing.T) {
-	base := os.Getenv("CASERISK_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("CASERISK_TEST_POSTGRES is unset: skipping the PostgreSQL run of the store commands")
-	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Skipf("CASERISK_TEST_POSTGRES unusable: %v", err)
-	}
-	defer admin.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := admin.PingContext(ctx); err != nil {
-		t.Skipf("PostgreSQL at CASERISK_TEST_POSTGRES unreachable: %v", err)
-	}
-	schema := fmt.Sprintf("caserisk_cmd_test_%d", time.Now().UnixNano())
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	raw, err := sql.Open("pgx", u.String())
+	u := storetest.PostgresURL(t)
+	raw, err := sql.Open("pgx", u)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	storeCommands(t, u.String(), func() []string {
+	storeCommands(t, u, func() []string {
 		return []string{`ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update`,
 			`UPDATE audit_log SET user_name = 'someone else' WHERE id = 2`}
 	}, raw)

@@ -3,9 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,12 +11,9 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"caserisk/models/artifact"
 	"caserisk/models/calibrate"
@@ -27,6 +22,7 @@ import (
 	"caserisk/serve/api/champion"
 	"caserisk/serve/auth"
 	"caserisk/serve/store"
+	"caserisk/serve/store/storetest"
 )
 
 // testFeatures are the synthetic model's inputs.
@@ -108,39 +104,7 @@ func openTestStore(t testing.TB, backend string) (store.Store, *sql.DB) {
 	case "sqlite":
 		u = "sqlite://" + filepath.Join(t.TempDir(), "api.db")
 	case "postgres":
-		base := os.Getenv("CASERISK_TEST_POSTGRES")
-		if base == "" {
-			t.Skip("CASERISK_TEST_POSTGRES is unset: skipping the PostgreSQL backend")
-		}
-		admin, err := sql.Open("pgx", base)
-		if err != nil {
-			t.Skipf("CASERISK_TEST_POSTGRES unusable: %v", err)
-		}
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		if err := admin.PingContext(pctx); err != nil {
-			admin.Close()
-			t.Skipf("PostgreSQL at CASERISK_TEST_POSTGRES unreachable: %v", err)
-		}
-		var b [6]byte
-		_, _ = rand.Read(b[:])
-		schema := "caserisk_api_" + hex.EncodeToString(b[:])
-		if _, err := admin.ExecContext(pctx, "CREATE SCHEMA "+schema); err != nil {
-			admin.Close()
-			t.Fatalf("create schema: %v", err)
-		}
-		t.Cleanup(func() {
-			_, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-			admin.Close()
-		})
-		pu, err := url.Parse(base)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := pu.Query()
-		q.Set("search_path", schema)
-		pu.RawQuery = q.Encode()
-		u = pu.String()
+		u = storetest.PostgresURL(t)
 	default:
 		t.Fatalf("unknown backend %q", backend)
 	}

@@ -2,12 +2,9 @@ package batch
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,6 +19,7 @@ import (
 	"caserisk/models/tree"
 	"caserisk/serve/api/champion"
 	"caserisk/serve/store"
+	"caserisk/serve/store/storetest"
 )
 
 const asOf = "2024-01-01"
@@ -96,37 +94,7 @@ func openStore(t *testing.T, backend string) store.Store {
 	ctx := context.Background()
 	u := "sqlite://" + filepath.Join(t.TempDir(), "batch.db")
 	if backend == "postgres" {
-		base := os.Getenv("CASERISK_TEST_POSTGRES")
-		if base == "" {
-			t.Skip("CASERISK_TEST_POSTGRES is unset: skipping the PostgreSQL backend")
-		}
-		admin, err := sql.Open("pgx", base)
-		if err != nil {
-			t.Skipf("CASERISK_TEST_POSTGRES unusable: %v", err)
-		}
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		if err := admin.PingContext(pctx); err != nil {
-			admin.Close()
-			t.Skipf("PostgreSQL at CASERISK_TEST_POSTGRES unreachable: %v", err)
-		}
-		schema := fmt.Sprintf("caserisk_batch_%d", time.Now().UnixNano())
-		if _, err := admin.ExecContext(pctx, "CREATE SCHEMA "+schema); err != nil {
-			admin.Close()
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			_, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-			admin.Close()
-		})
-		pu, err := url.Parse(base)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := pu.Query()
-		q.Set("search_path", schema)
-		pu.RawQuery = q.Encode()
-		u = pu.String()
+		u = storetest.PostgresURL(t)
 	}
 	st, err := store.Open(ctx, u)
 	if err != nil {

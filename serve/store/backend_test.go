@@ -2,14 +2,11 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
-	"time"
+
+	"caserisk/serve/store/storetest"
 )
 
 // backend is a database the shared suite runs against.
@@ -60,44 +57,13 @@ func openSQLite(t testing.TB) (Store, *sql.DB) {
 
 func openPostgres(t testing.TB) (Store, *sql.DB) {
 	t.Helper()
-	base := os.Getenv("CASERISK_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("CASERISK_TEST_POSTGRES is unset: skipping the PostgreSQL backend (e.g. postgres://caserisk:caserisk@127.0.0.1:5432/caserisk_test?sslmode=disable)")
-	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Skipf("CASERISK_TEST_POSTGRES unusable: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := admin.PingContext(ctx); err != nil {
-		admin.Close()
-		t.Skipf("PostgreSQL at CASERISK_TEST_POSTGRES unreachable: %v", err)
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "caserisk_test_" + hex.EncodeToString(b[:])
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		admin.Close()
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		admin.Close()
-	})
-	pu, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := pu.Query()
-	q.Set("search_path", schema)
-	pu.RawQuery = q.Encode()
-	s, err := Open(context.Background(), pu.String())
+	u := storetest.PostgresURL(t)
+	s, err := Open(context.Background(), u)
 	if err != nil {
 		t.Fatalf("open postgres store: %v", err)
 	}
 	t.Cleanup(func() { s.Close() })
-	raw, err := sql.Open("pgx", pu.String())
+	raw, err := sql.Open("pgx", u)
 	if err != nil {
 		t.Fatal(err)
 	}
