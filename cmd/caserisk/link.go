@@ -158,7 +158,7 @@ Nothing personal is printed or logged: counts and ids only.`,
 				}
 				m := link.Evaluate(res, truth)
 				summary.Evaluation = &m
-				if err := writeJSONFile(filepath.Join(out, linkageDir, "evaluation.json"), m); err != nil {
+				if err := link.WriteEvaluation(filepath.Join(out, linkageDir), m); err != nil {
 					return fmt.Errorf("link: %w", err)
 				}
 			}
@@ -222,14 +222,6 @@ func writeFileWith(path string, write func(io.Writer) error) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return f.Close()
-}
-
-func writeJSONFile(path string, v any) error {
-	return writeFileWith(path, func(w io.Writer) error {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
-	})
 }
 
 func readDecisionsFile(path string) ([]link.Decision, error) {

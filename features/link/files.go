@@ -43,6 +43,15 @@ func (r *Result) WriteFiles(dir string) error {
 	return nil
 }
 
+// WriteEvaluation writes m, an evaluation against the truth, as
+// evaluation.json in dir (the linkage files' directory).
+func WriteEvaluation(dir string, m Metrics) error {
+	if err := writeFile(filepath.Join(dir, "evaluation.json"), func(w io.Writer) error { return writeJSON(w, m) }); err != nil {
+		return fmt.Errorf("write evaluation: %w", err)
+	}
+	return nil
+}
+
 // WriteLinks writes a mapping from raw person records to residents as CSV
 // (contract.RawLinksHeader: source, record_id, resident_id), sorted by
 // source and record id.

@@ -280,11 +280,7 @@ func (d *run) link(ctx context.Context) error {
 	}
 	m := link.Evaluate(res, truth)
 	d.res.Linkage = &m
-	b, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(evalPath, append(b, '\n'), 0o644); err != nil {
+	if err := link.WriteEvaluation(filepath.Dir(evalPath), m); err != nil {
 		return err
 	}
 	d.say("      %d person records from %d sources linked into %d residents: pairwise precision %.4f, recall %.4f against the true links (%d false merges)",
