@@ -45,31 +45,13 @@ func readRaw(t *testing.T, dir string, f *contract.File, fn func(*contract.Row))
 	}
 }
 
-func readDirFiles(t *testing.T, dir string) map[string][]byte {
-	t.Helper()
-	out := map[string][]byte{}
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		out[rel] = b
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 func TestGenerateRaw(t *testing.T) {
 	dir := generate(t, 3000, 11, 2)
 	ctx := context.Background()
 	if _, err := GenerateRaw(ctx, RawConfig{Seed: 11, Workers: 1}, dir); err != nil {
 		t.Fatal(err)
 	}
-	first := readDirFiles(t, filepath.Join(dir, "raw"))
+	first := readAll(t, filepath.Join(dir, "raw"))
 	firstLinks, err := os.ReadFile(filepath.Join(dir, contract.RawLinksFile))
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +60,7 @@ func TestGenerateRaw(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	second := readDirFiles(t, filepath.Join(dir, "raw"))
+	second := readAll(t, filepath.Join(dir, "raw"))
 	secondLinks, _ := os.ReadFile(filepath.Join(dir, contract.RawLinksFile))
 	if len(first) != len(second) || !bytes.Equal(firstLinks, secondLinks) {
 		t.Fatalf("1 and 5 workers wrote different files or links")
