@@ -26,7 +26,9 @@ const (
 type Options struct {
 	// Ks are the capacities (number of cases a team can review) at which
 	// precision and recall of the top-ranked cases are reported. nil means
-	// 100, 200 and 500. A k larger than the sample counts the whole sample.
+	// 100, 200 and 500. A k larger than the sample is not reported (it is
+	// listed in Report.KsNotShown): a "precision in the top 100" of 40 rows
+	// would only restate the base rate.
 	Ks []int
 	// Threshold flags cases with probability ≥ Threshold. Zero means 0.5.
 	Threshold float64
@@ -117,7 +119,13 @@ type Report struct {
 
 	Reliability []ReliabilityBin `json:"reliability"`
 	TopK        []AtK            `json:"top_k"`
-	AtThreshold AtThreshold      `json:"at_threshold"`
+	// KsNotShown lists the capacities asked for that exceed the sample's
+	// rows: no precision or recall is reported at them.
+	KsNotShown  []int       `json:"top_k_not_shown,omitempty"`
+	AtThreshold AtThreshold `json:"at_threshold"`
+	// Labels says whether the sample has enough labelled rows, positives
+	// and negatives for these metrics to be trusted (CheckLabels).
+	Labels LabelCheck `json:"labels"`
 
 	ROC []ROCPoint `json:"roc"`
 	PR  []PRPoint  `json:"pr"`
@@ -140,8 +148,8 @@ type ReliabilityBin struct {
 	FracPositive Metric  `json:"frac_positive"`
 }
 
-// AtK is precision and recall among the K highest-ranked cases. Precision is
-// positives in the top K divided by K (by the sample size when K exceeds it);
+// AtK is precision and recall among the K highest-ranked cases (K never
+// exceeds the sample). Precision is positives in the top K divided by K;
 // recall is positives in the top K divided by all positives.
 type AtK struct {
 	K         int     `json:"k"`
@@ -171,6 +179,15 @@ func Evaluate(ctx context.Context, scores, labels []float64, o Options) (*Report
 	if err := validate(scores, labels, nil, true); err != nil {
 		return nil, err
 	}
+	var shown, over []int
+	for _, k := range o.Ks {
+		if k <= len(scores) {
+			shown = append(shown, k)
+		} else {
+			over = append(over, k)
+		}
+	}
+	o.Ks = shown
 	cfg := config{ks: o.Ks, threshold: o.Threshold, eceBins: o.ECEBins, equalMass: o.ECEBinning == EqualMass}
 	ev := newEvaluator(scores, labels, nil, cfg, true)
 	v := ev.newValues()
@@ -184,6 +201,8 @@ func Evaluate(ctx context.Context, scores, labels []float64, o Options) (*Report
 		Prevalence: v.p / v.w,
 		ECEBinning: o.ECEBinning,
 		Seed:       o.Seed,
+		KsNotShown: over,
+		Labels:     CheckLabels(len(scores), int(v.p)),
 	}
 	point := v.flat(nil)
 	lo, hi := make([]float64, len(point)), make([]float64, len(point))
@@ -200,7 +219,7 @@ func Evaluate(ctx context.Context, scores, labels []float64, o Options) (*Report
 	rep.ROCAUC, rep.AveragePrecision, rep.LogLoss, rep.Brier, rep.ECE = m(0), m(1), m(2), m(3), m(4)
 	i := 5
 	for j, k := range o.Ks {
-		kth := ev.r.score[min(k, len(scores))-1]
+		kth := ev.r.score[k-1]
 		rep.TopK = append(rep.TopK, AtK{K: k, Threshold: kth, Precision: m(i + 2*j), Recall: m(i + 2*j + 1)})
 	}
 	i += 2 * len(o.Ks)

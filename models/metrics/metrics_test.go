@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -177,7 +178,6 @@ func TestTopKAndThreshold(t *testing.T) {
 		{2, 0.5, 1.0 / 3, 0.8}, // index tie-break: row 1 (negative) before row 2
 		{3, 2.0 / 3, 2.0 / 3, 0.8},
 		{4, 3.0 / 4, 1, 0.5},
-		{10, 3.0 / 6, 1, 0.2}, // capacity beyond the sample flags everyone
 	}
 	if len(rep.TopK) != len(tests) {
 		t.Fatalf("got %d top-k entries, want %d", len(rep.TopK), len(tests))
@@ -187,6 +187,11 @@ func TestTopKAndThreshold(t *testing.T) {
 		if got.K != tc.k || math.Abs(got.Precision.Value-tc.prec) > 1e-12 || math.Abs(got.Recall.Value-tc.rec) > 1e-12 || got.Threshold != tc.thr {
 			t.Errorf("k=%d: got %+v, want precision %v recall %v threshold %v", tc.k, got, tc.prec, tc.rec, tc.thr)
 		}
+	}
+	// A capacity beyond the sample is not reported: it would only restate
+	// the base rate.
+	if !slices.Equal(rep.KsNotShown, []int{10}) {
+		t.Errorf("KsNotShown = %v, want [10]", rep.KsNotShown)
 	}
 	at := rep.AtThreshold
 	if at.Flagged != 5 || math.Abs(at.Precision.Value-3.0/5) > 1e-12 || at.Recall.Value != 1 {
@@ -465,7 +470,15 @@ func FuzzEvaluate(f *testing.F) {
 		if err != nil {
 			return // one class or empty: reported, not panicked
 		}
-		for _, m := range []Metric{rep.ROCAUC, rep.AveragePrecision, rep.Brier, rep.ECE, rep.TopK[0].Precision, rep.TopK[0].Recall} {
+		ms := []Metric{rep.ROCAUC, rep.AveragePrecision, rep.Brier, rep.ECE}
+		switch {
+		case int(k)+1 <= n && len(rep.TopK) == 1:
+			ms = append(ms, rep.TopK[0].Precision, rep.TopK[0].Recall)
+		case int(k)+1 > n && len(rep.TopK) == 0 && len(rep.KsNotShown) == 1:
+		default:
+			t.Fatalf("k=%d on %d rows: top k %+v, not shown %v", k+1, n, rep.TopK, rep.KsNotShown)
+		}
+		for _, m := range ms {
 			if m.Value < 0 || m.Value > 1 || math.IsNaN(m.Value) {
 				t.Fatalf("metric %v outside [0, 1]", m)
 			}
@@ -490,5 +503,46 @@ func TestReplicatePassDoesNotAllocate(t *testing.T) {
 	}
 	if allocs := testing.AllocsPerRun(20, func() { ev.passCounts(counts, v) }); allocs != 0 {
 		t.Errorf("one bootstrap replicate pass allocates %v times, want 0", allocs)
+	}
+}
+
+func TestCheckLabels(t *testing.T) {
+	tests := []struct {
+		rows, pos int
+		tooFew    bool
+		why       []string
+	}{
+		{1000, 300, false, nil},
+		{200, 50, false, nil},
+		{22, 9, true, []string{"22 labelled rows (at least 200 needed)", "9 positives (at least 50 needed)", "13 negatives (at least 50 needed)"}},
+		{600, 40, true, []string{"40 positives (at least 50 needed)"}},
+		{600, 580, true, []string{"20 negatives"}},
+		{199, 100, true, []string{"199 labelled rows"}},
+	}
+	for _, tc := range tests {
+		c := CheckLabels(tc.rows, tc.pos)
+		if c.TooFewLabels != tc.tooFew || c.MinRows != MinLabelledRows || c.MinPositives != MinPositives || c.MinNegatives != MinNegatives {
+			t.Errorf("CheckLabels(%d, %d) = %+v, want too few %v", tc.rows, tc.pos, c, tc.tooFew)
+		}
+		for _, w := range tc.why {
+			if !strings.Contains(c.Why, w) {
+				t.Errorf("CheckLabels(%d, %d).Why = %q, want it to name %q", tc.rows, tc.pos, c.Why, w)
+			}
+		}
+		if !tc.tooFew && c.Why != "" {
+			t.Errorf("CheckLabels(%d, %d).Why = %q, want empty", tc.rows, tc.pos, c.Why)
+		}
+	}
+	// Evaluate carries the check in its report.
+	scores, labels := synthetic(150, 3, true)
+	rep, err := Evaluate(context.Background(), scores, labels, Options{Bootstrap: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Labels.TooFewLabels || rep.Labels.Rows != 150 || rep.Labels.Positives != rep.Positives {
+		t.Errorf("report of 150 rows: labels %+v", rep.Labels)
+	}
+	if len(rep.TopK) != 1 || rep.TopK[0].K != 100 || !slices.Equal(rep.KsNotShown, []int{200, 500}) {
+		t.Errorf("150 rows with the default capacities: top k %v, not shown %v; want only k = 100 shown", rep.TopK, rep.KsNotShown)
 	}
 }
