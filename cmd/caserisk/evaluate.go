@@ -43,13 +43,28 @@ absolute contribution to the margin (exact TreeSHAP or linear terms, in
 log-odds) over the rows, estimated on at most --importance-rows evenly
 spaced rows, with each feature's total split gain for gbdt models.
 
+Below 200 labelled rows, or 50 positives or negatives, the metrics are
+printed with a warning that they cannot be trusted; no precision or recall is
+printed at a k larger than the labelled rows.
+
+When some rows have an empty label (tenancy fraud: tenancies nobody
+investigated), every row is also ranked against the confirmed positives: the
+recall of confirmed positives in the top 100, 500 and 1,000 of all rows (and
+at --k) is what a council can measure of how the model orders its whole
+stock.
+
 With --oracle (the synthetic borough's oracle/residents.csv or
 oracle/tenancies.csv), the rows are joined with the oracle on their id and
 the oracle's own AUC on the same rows is reported beside the model's: the
-ceiling no model of the data can beat. The oracle describes one as-of date;
-when the table has several, name it with --oracle-as-of.`,
+ceiling no model of the data can beat. With oracle/tenancies.csv, whose fraud
+column is each tenancy's true state, the model is also judged over every
+tenancy at the as-of date — average precision, ROC AUC, precision and recall
+in the top 100, 500 and 1,000 — beside the investigated rows' metrics, with
+the selection bias of the investigated rows in numbers. The oracle describes
+one as-of date; when the table has several, name it with --oracle-as-of.`,
 		Example: `  caserisk evaluate --model model.json --data test.csv --k 100,200,500
-  caserisk evaluate --model model.json --data test.csv --oracle borough/oracle/residents.csv --json`,
+  caserisk evaluate --model model.json --data test.csv --oracle borough/oracle/residents.csv --json
+  caserisk evaluate --model fraud.json --data tenancies-2025.csv --oracle borough/oracle/tenancies.csv`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := requireFlags(cmd, "model", "data"); err != nil {
@@ -159,16 +174,16 @@ func printEvaluation(w io.Writer, ev *artifact.Evaluation) {
 	row := func(name string, m metrics.Metric) {
 		fmt.Fprintf(w, "%-40s %8.4f   %s\n", name, m.Value, ci(m))
 	}
+	if r.Labels.TooFewLabels {
+		fmt.Fprintf(w, "warning: these metrics cannot be trusted: %s; read the intervals\n", r.Labels.Why)
+	}
 	row("ROC AUC", r.ROCAUC)
 	row("average precision", r.AveragePrecision)
 	row("log-loss", r.LogLoss)
 	row("Brier score", r.Brier)
 	row(fmt.Sprintf("calibration error (ECE, %s)", r.ECEBinning), r.ECE)
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "%-8s %10s   %-26s %-26s\n", "top k", "min score", "precision", "recall")
-	for _, k := range r.TopK {
-		fmt.Fprintf(w, "%-8d %10.4f   %-26s %-26s\n", k.K, k.Threshold, pm(k.Precision), pm(k.Recall))
-	}
+	printTopK(w, r, "precision", "recall")
 	t := r.AtThreshold
 	fmt.Fprintf(w, "score >= %-6g: %d flagged, precision %s, recall %s\n", t.Threshold, t.Flagged, pm(t.Precision), pm(t.Recall))
 	fmt.Fprintln(w)
@@ -178,6 +193,10 @@ func printEvaluation(w io.Writer, ev *artifact.Evaluation) {
 			continue
 		}
 		fmt.Fprintf(w, "             [%.3f, %.3f]  %8d %12.4f %14.4f\n", b.Lo, b.Hi, b.Count, b.MeanScore.Value, b.FracPositive.Value)
+	}
+	if st := ev.Stock; st != nil && (ev.Oracle == nil || ev.Oracle.Stock == nil) {
+		fmt.Fprintln(w)
+		printStock(w, st)
 	}
 	if o := ev.Oracle; o != nil {
 		fmt.Fprintln(w)
@@ -203,6 +222,58 @@ func printEvaluation(w io.Writer, ev *artifact.Evaluation) {
 			fmt.Fprintf(w, "  %-20s %8.4f %8s\n", "ROC AUC", o.Model.ROCAUC.Value, "-")
 			fmt.Fprintln(w, "  the oracle has no probability column, so there is no AUC ceiling to report")
 		}
+		if o.Stock != nil {
+			fmt.Fprintln(w)
+			printStock(w, o.Stock)
+		}
+	}
+}
+
+// printTopK writes the precision and recall at each k of r, and which k
+// were left out for exceeding the rows.
+func printTopK(w io.Writer, r *metrics.Report, precision, recall string) {
+	fmt.Fprintf(w, "%-8s %10s   %-26s %-26s\n", "top k", "min score", precision, recall)
+	for _, k := range r.TopK {
+		fmt.Fprintf(w, "%-8d %10.4f   %-26s %-26s\n", k.K, k.Threshold, pm(k.Precision), pm(k.Recall))
+	}
+	if len(r.KsNotShown) > 0 {
+		ks := make([]string, len(r.KsNotShown))
+		for i, k := range r.KsNotShown {
+			ks[i] = strconv.Itoa(k)
+		}
+		fmt.Fprintf(w, "(not shown: top %s, more than the %d rows)\n", strings.Join(ks, ", "), r.N)
+	}
+}
+
+// printStock writes the judgement of the model over every row: against the
+// confirmed positives and, with an oracle, against the truth.
+func printStock(w io.Writer, st *artifact.Stock) {
+	c := st.Council
+	fmt.Fprintf(w, "every row, labelled or not: %d rows, %d labelled, %d confirmed positive\n", st.Rows, st.Labelled, st.Confirmed)
+	if st.Unmatched > 0 {
+		fmt.Fprintf(w, "  (%d rows not in the oracle left out)\n", st.Unmatched)
+	}
+	fmt.Fprintln(w, "ranked against the confirmed positives (what the council can measure; precision is a lower bound):")
+	fmt.Fprintf(w, "  %-38s %8.4f   %s\n", "ROC AUC", c.ROCAUC.Value, ci(c.ROCAUC))
+	fmt.Fprintf(w, "  %-38s %8.4f   %s\n", "average precision", c.AveragePrecision.Value, ci(c.AveragePrecision))
+	printTopK(w, c, "confirmed share", "recall of confirmed")
+	o := st.Oracle
+	if o == nil {
+		return
+	}
+	fmt.Fprintf(w, "against the oracle's truth (synthetic data only): %d of the %d rows truly positive (%.2f%%)\n",
+		st.Truth, st.Rows, 100*float64(st.Truth)/float64(st.Rows))
+	fmt.Fprintf(w, "  %-38s %8.4f   %s\n", "ROC AUC", o.ROCAUC.Value, ci(o.ROCAUC))
+	fmt.Fprintf(w, "  %-38s %8.4f   %s\n", "average precision", o.AveragePrecision.Value, ci(o.AveragePrecision))
+	printTopK(w, o, "precision", "recall")
+	if b := st.Bias; b != nil {
+		fmt.Fprintf(w, "selection bias: %.1f%% of the labelled rows are truly positive against %.2f%% of all rows; %.1f%% of the truly positive rows are labelled positive;\n",
+			100*b.TruthRateLabelled, 100*b.TruthRateStock, 100*b.FoundShare)
+		fmt.Fprintf(w, "  %d rows labelled 0 are truly positive, %d labelled 1 are not on the as-of date", b.LabelledNegativesTrue, b.LabelledPositivesFalse)
+		if b.InvestigatedAUC != nil {
+			fmt.Fprintf(w, "; ROC AUC %.4f on the labelled rows against their labels, %.4f over every row against the truth", *b.InvestigatedAUC, b.StockAUC)
+		}
+		fmt.Fprintln(w)
 	}
 }
 

@@ -24,7 +24,8 @@ func newTrainCmd() *cobra.Command {
 		data, label, algo, validFile, validAfter, monotone, calib, out string
 		ignore                                                         []string
 		validFrac                                                      float64
-		bootstrap                                                      int
+		bootstrap, puCrossFit                                          int
+		puFit                                                          bool
 	)
 	p := gbdt.DefaultParams()
 	lo := logistic.DefaultOptions()
@@ -45,11 +46,23 @@ evaluation half is used only for the validation metrics stored in the model,
 so those are honest estimates for new rows. Without held-out rows the model
 is uncalibrated (the sigmoid of its margin) and has no validation metrics.
 
+With --pu the model learns from positive and unlabelled rows (Elkan and
+Noto 2008; see models/pu): rows labelled 1 are the positives and every other
+row, labelled 0 or empty, is unlabelled. A first model learns to tell the
+positives from the rest; c = P(labelled | positive) is estimated on the
+tuning half's positives; the final model is fitted with each unlabelled row
+counted as a positive with weight P(positive | x, unlabelled) and as a
+negative with the rest. Its score estimates P(positive | x). Meant for
+tenancy fraud, whose labels exist only where an investigation closed: the
+model learns from every tenancy, not only those someone chose to
+investigate. Needs held-out rows.
+
 Parameter flags carry XGBoost's names and defaults. --monotone takes
 name=+1,name=-1 to force the score to rise (or fall) with a feature.`,
 		Example: `  caserisk train --data train.csv --label label_complex_case --algo gbdt \
       --valid-after 2023-06-30 --early-stopping-rounds 20 --out model.json
-  caserisk train --data fraud.parquet --label label_tenancy_fraud --algo logistic --valid-frac 0.2 --out fraud.json`,
+  caserisk train --data fraud.parquet --label label_tenancy_fraud --algo logistic --valid-frac 0.2 --out fraud.json
+  caserisk train --data tenancies.csv --label label_tenancy_fraud --pu --valid-after 2023-07-01 --out fraud-pu.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := requireFlags(cmd, "data", "label", "out"); err != nil {
@@ -82,6 +95,12 @@ name=+1,name=-1 to force the score to rise (or fall) with a feature.`,
 			}
 			if nvalid > 1 {
 				return usagef("train: give at most one of --valid, --valid-frac and --valid-after")
+			}
+			if puFit && nvalid == 0 {
+				return usagef("train: --pu needs held-out rows (--valid, --valid-frac or --valid-after): c is estimated on held-out positives")
+			}
+			if cmd.Flags().Changed("pu-cross-fit") && (!puFit || puCrossFit < 0) {
+				return usagef("train: --pu-cross-fit %d: want a number of folds ≥ 0, with --pu", puCrossFit)
 			}
 			if cmd.Flags().Changed("valid-frac") && !(validFrac > 0 && validFrac < 1) {
 				return usagef("train: --valid-frac %v: want a fraction between 0 and 1", validFrac)
@@ -147,10 +166,14 @@ name=+1,name=-1 to force the score to rise (or fall) with a feature.`,
 			}
 			mo := metrics.DefaultOptions()
 			mo.Bootstrap, mo.Seed = bootstrap, p.Seed
-			m, err := artifact.Fit(ctx, train, held, artifact.FitOptions{
+			fo := artifact.FitOptions{
 				Algorithm: algo, GBDT: p, Logistic: lo, Monotone: mono, Calibration: calib,
 				HeldOut: heldOut, Seed: p.Seed, Metrics: mo, Created: time.Now(), Version: version,
-			})
+			}
+			if puFit {
+				fo.PU = &artifact.PUOptions{CrossFit: puCrossFit}
+			}
+			m, err := artifact.Fit(ctx, train, held, fo)
 			if err != nil {
 				return err
 			}
@@ -171,6 +194,8 @@ name=+1,name=-1 to force the score to rise (or fall) with a feature.`,
 	f.Float64Var(&validFrac, "valid-frac", 0, "hold out this fraction of residents at random")
 	f.StringVar(&validAfter, "valid-after", "", "hold out rows with as_of after this date (temporal hold-out)")
 	f.StringVar(&calib, "calibration", "", "platt, isotonic or none (default platt with held-out rows, none without)")
+	f.BoolVar(&puFit, "pu", false, "learn from positive and unlabelled rows: 1 = positive, 0 or empty = unlabelled (Elkan and Noto's weighting)")
+	f.IntVar(&puCrossFit, "pu-cross-fit", 0, "with --pu: weigh each training row by a first model fitted on the other of this many folds (0 = one first model on every row)")
 	f.IntVar(&bootstrap, "bootstrap", 200, "bootstrap replicates for the validation metrics' 95% intervals (-1 = off)")
 	f.IntVar(&p.Rounds, "rounds", p.Rounds, "gbdt: boosting rounds")
 	f.IntVar(&p.MaxDepth, "max-depth", p.MaxDepth, "gbdt: maximum tree depth")
@@ -221,11 +246,21 @@ func parseMonotone(s string) (map[string]int8, error) {
 func printTrainSummary(cmd *cobra.Command, m *artifact.Model, nfeat int, read, total time.Duration, out string) {
 	w := cmd.OutOrStdout()
 	t := m.Training
-	fmt.Fprintf(w, "trained %s on %s: %d labelled rows, %d features, label rate %.4f", m.Algorithm, t.Source, t.Rows, nfeat, t.LabelRate)
-	if t.Unlabelled > 0 {
-		fmt.Fprintf(w, " (%d rows with an empty %s left out)", t.Unlabelled, m.Target)
+	if u := t.PU; u != nil {
+		fmt.Fprintf(w, "trained %s positive-unlabelled on %s: %d rows, %d features; %d positives, %d unlabelled (%d of them labelled 0)\n",
+			m.Algorithm, t.Source, t.Rows, nfeat, u.Positives, u.Unlabelled, u.ConfirmedNegatives)
+		fmt.Fprintf(w, "c = P(labelled | positive) %s from %d held-out positives; estimated share of positives %.4f\n",
+			interval(u.C.C), u.C.Positives, u.Prior)
+	} else {
+		fmt.Fprintf(w, "trained %s on %s: %d labelled rows, %d features, label rate %.4f", m.Algorithm, t.Source, t.Rows, nfeat, t.LabelRate)
+		if t.Unlabelled > 0 {
+			fmt.Fprintf(w, " (%d rows with an empty %s left out)", t.Unlabelled, m.Target)
+		}
+		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w)
+	if t.Labels.TooFewLabels {
+		fmt.Fprintf(w, "warning: trained on too few labels (%s): the model and its metrics cannot be trusted\n", t.Labels.Why)
+	}
 	if m.Algorithm == artifact.GBDT {
 		fmt.Fprintf(w, "rounds: %d run, %d kept\n", t.Rounds, t.BestRound+1)
 	} else if t.Converged != nil && !*t.Converged {
@@ -241,8 +276,19 @@ func printTrainSummary(cmd *cobra.Command, m *artifact.Model, nfeat int, read, t
 			use = "early stopping, " + use
 		}
 		fmt.Fprintf(w, "held out: %d tuning rows (%s), %d evaluation rows (metrics only)\n", t.Tuning, use, t.Evaluated)
-		fmt.Fprintf(w, "validation: AUC %s, average precision %s, log-loss %.4f, ECE %.4f\n",
-			interval(r.ROCAUC), interval(r.AveragePrecision), r.LogLoss.Value, r.ECE.Value)
+		fmt.Fprintf(w, "validation: AUC %s, average precision %s, log-loss %.4f, ECE %.4f (%d labelled rows)\n",
+			interval(r.ROCAUC), interval(r.AveragePrecision), r.LogLoss.Value, r.ECE.Value, r.N)
+		if r.Labels.TooFewLabels {
+			fmt.Fprintf(w, "warning: %s\n", r.Labels.Why)
+		}
+		if st := v.Stock; st != nil {
+			fmt.Fprintf(w, "validation over all %d evaluation rows, against the %d labelled positive: AUC %s, average precision %s",
+				st.N, st.Positives, interval(st.ROCAUC), interval(st.AveragePrecision))
+			for _, k := range st.TopK {
+				fmt.Fprintf(w, ", recall in the top %d %s", k.K, interval(k.Recall))
+			}
+			fmt.Fprintln(w)
+		}
 	} else {
 		fmt.Fprintln(w, "no held-out rows: the model is uncalibrated and has no validation metrics")
 	}

@@ -79,6 +79,13 @@ type Training struct {
 	HeldOut    string   `json:"held_out"`   // how the held-out rows were chosen and used
 	Tuning     int      `json:"tuning"`     // held-out rows for early stopping and calibration
 	Evaluated  int      `json:"evaluated"`  // held-out rows behind the validation metrics
+	// PU says how a positive–unlabelled model was fitted (FitPU); nil for a
+	// model trained on labelled rows only.
+	PU *PUFit `json:"pu,omitempty"`
+	// Labels judges the labelled training rows against the minimums for
+	// trusting a model (metrics.CheckLabels): for a PU model the
+	// positives are its labels.
+	Labels metrics.LabelCheck `json:"labels"`
 }
 
 // Validation holds the metrics on held-out rows the model never saw while
@@ -86,6 +93,12 @@ type Training struct {
 type Validation struct {
 	Rows   int             `json:"rows"`
 	Report *metrics.Report `json:"report"`
+	// Stock ranks every row of the evaluation half, labelled or not,
+	// against its labelled positives (for tenancy fraud: the confirmed
+	// frauds among every tenancy): what a council can measure of how the
+	// model orders the whole stock. Nil when every held-out row is
+	// labelled.
+	Stock *metrics.Report `json:"stock,omitempty"`
 }
 
 // Model is a trained model as stored in a model file.

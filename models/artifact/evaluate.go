@@ -12,20 +12,28 @@ import (
 
 // Evaluation is a model's metrics on a labelled table.
 type Evaluation struct {
-	Model      string            `json:"model"` // the model file's name
-	Algorithm  string            `json:"algorithm"`
-	Target     string            `json:"target"`
-	Checksum   string            `json:"checksum"`
-	Data       string            `json:"data"`  // the table's name
-	Label      string            `json:"label"` // the label column evaluated against
-	Rows       int               `json:"rows"`  // labelled rows
-	Unlabelled int               `json:"unlabelled"`
-	Report     *metrics.Report   `json:"report"`
-	Oracle     *OracleComparison `json:"oracle,omitempty"`
+	Model      string          `json:"model"` // the model file's name
+	Algorithm  string          `json:"algorithm"`
+	Target     string          `json:"target"`
+	Checksum   string          `json:"checksum"`
+	Data       string          `json:"data"`  // the table's name
+	Label      string          `json:"label"` // the label column evaluated against
+	Rows       int             `json:"rows"`  // labelled rows
+	Unlabelled int             `json:"unlabelled"`
+	Report     *metrics.Report `json:"report"`
+	// Stock ranks every row, labelled or not, against the confirmed
+	// positives (JudgeStock without an oracle); nil when every row is
+	// labelled.
+	Stock  *Stock            `json:"stock,omitempty"`
+	Oracle *OracleComparison `json:"oracle,omitempty"`
 
-	// probs and labels of the labelled rows, for CompareOracle.
-	table *dataset.Table
-	probs []float64
+	// probs and labels of the labelled rows, and of every row, for
+	// CompareOracle.
+	table    *dataset.Table
+	probs    []float64
+	all      *dataset.Table
+	allProbs []float64
+	opts     metrics.Options
 }
 
 // Evaluate scores the labelled rows of t (rows with an empty label are
@@ -34,22 +42,40 @@ func Evaluate(ctx context.Context, m *Model, t *dataset.Table, o metrics.Options
 	if t.Label == nil {
 		return nil, fmt.Errorf("evaluate: %s has no label column", t.Source)
 	}
-	lab, dropped := t.DropUnlabelled()
-	if lab.Len() == 0 {
+	var keep []int
+	for i, y := range t.Label {
+		if !math.IsNaN(y) {
+			keep = append(keep, i)
+		}
+	}
+	if len(keep) == 0 {
 		return nil, fmt.Errorf("evaluate: %s has no row with a known %s", t.Source, t.LabelName)
 	}
-	probs, _, err := m.Scores(ctx, lab)
+	allProbs, _, err := m.Scores(ctx, t)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
+	}
+	lab, probs := t, allProbs
+	if len(keep) < t.Len() {
+		lab, probs = t.Subset(keep), make([]float64, len(keep))
+		for k, i := range keep {
+			probs[k] = allProbs[i]
+		}
 	}
 	rep, err := metrics.Evaluate(ctx, probs, lab.Label, o)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate %s: %w", t.Source, err)
 	}
-	return &Evaluation{
+	e := &Evaluation{
 		Algorithm: m.Algorithm, Target: m.Target, Checksum: m.Checksum, Data: t.Source, Label: t.LabelName,
-		Rows: lab.Len(), Unlabelled: dropped, Report: rep, table: lab, probs: probs,
-	}, nil
+		Rows: lab.Len(), Unlabelled: t.Len() - len(keep), Report: rep, table: lab, probs: probs, all: t, allProbs: allProbs, opts: o,
+	}
+	if e.Unlabelled > 0 && lab.Positives() > 0 {
+		if e.Stock, err = JudgeStock(ctx, allProbs, t.Label, nil, WithStockKs(o)); err != nil {
+			return nil, fmt.Errorf("evaluate %s: %w", t.Source, err)
+		}
+	}
+	return e, nil
 }
 
 // OracleComparison sets the model beside the synthetic borough's oracle,
@@ -70,6 +96,10 @@ type OracleComparison struct {
 	LabelAgreement *float64        `json:"label_agreement,omitempty"`
 	Model          *metrics.Report `json:"model"`
 	Oracle         *metrics.Report `json:"oracle,omitempty"` // nil without a probability column
+	// Stock, when the table has unlabelled rows and the oracle an outcome
+	// column (tenancy fraud), judges the model over every row at the
+	// as-of date against the oracle's truth (JudgeStock).
+	Stock *Stock `json:"stock,omitempty"`
 }
 
 // CompareOracle joins the evaluated rows with an oracle table on the first
@@ -164,8 +194,49 @@ func (e *Evaluation) CompareOracle(ctx context.Context, oracle *dataset.Table, a
 			return nil, fmt.Errorf("oracle rows: oracle metrics: %w", err)
 		}
 	}
+	if result != nil && e.Unlabelled > 0 {
+		if c.Stock, err = e.stockAgainst(ctx, oracle, key, asOf, result); err != nil {
+			return nil, err
+		}
+	}
 	e.Oracle = c
 	return c, nil
+}
+
+// stockAgainst judges every evaluated row (at asOf, when given) that the
+// oracle covers against the oracle's outcome column.
+func (e *Evaluation) stockAgainst(ctx context.Context, oracle *dataset.Table, key, asOf string, result []float64) (*Stock, error) {
+	t := e.all
+	var rows []int
+	d, hasDate := t.Key(dataset.AsOf)
+	for i := range t.Len() {
+		if asOf == "" || hasDate && d[i] == asOf {
+			rows = append(rows, i)
+		}
+	}
+	at, err := t.Subset(rows).MatchRows(oracle, key)
+	if err != nil {
+		return nil, fmt.Errorf("oracle: %w", err)
+	}
+	var scores, labels, truth []float64
+	unmatched := 0
+	for k, j := range at {
+		if j < 0 {
+			unmatched++
+			continue
+		}
+		i := rows[k]
+		scores, labels, truth = append(scores, e.allProbs[i]), append(labels, t.Label[i]), append(truth, result[j])
+	}
+	if len(scores) == 0 {
+		return nil, fmt.Errorf("oracle %s: none of the %d rows of %s has a matching %s", oracle.Source, len(rows), t.Source, key)
+	}
+	st, err := JudgeStock(ctx, scores, labels, truth, WithStockKs(e.opts))
+	if err != nil {
+		return nil, fmt.Errorf("oracle %s: %w", oracle.Source, err)
+	}
+	st.Unmatched = unmatched
+	return st, nil
 }
 
 // binary reports whether a column holds only 0 and 1.

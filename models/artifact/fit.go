@@ -41,6 +41,10 @@ type FitOptions struct {
 	// Created is the model's creation time; Version the caserisk version.
 	Created time.Time
 	Version string
+	// PU, when set, trains the model as positive–unlabelled (see FitPU):
+	// rows labelled 1 are the positives and every other row, labelled 0
+	// or not at all, is unlabelled.
+	PU *PUOptions
 }
 
 // Fit trains a model on the labelled rows of train and uses the labelled
@@ -68,30 +72,43 @@ func Fit(ctx context.Context, train, heldOut *dataset.Table, o FitOptions) (*Mod
 	if len(train.Names) == 0 {
 		return nil, fmt.Errorf("fit: %s has no feature columns", train.Source)
 	}
+	if o.PU != nil {
+		return fitPU(ctx, train, heldOut, o)
+	}
 	tr, dropped := train.DropUnlabelled()
 	pos := tr.Positives()
 	if pos == 0 || pos == tr.Len() {
 		return nil, fmt.Errorf("fit: the %d labelled training rows of %s all have %s = %d; need both classes",
 			tr.Len(), train.Source, train.LabelName, min(pos, 1))
 	}
-	var tune, eval *dataset.Table
+	var tune, eval, evalAll *dataset.Table
 	if heldOut != nil && heldOut.Len() > 0 {
-		ho, d := heldOut.DropUnlabelled()
-		dropped += d
-		if _, err := align(tr.Names, ho); err != nil {
+		if _, err := align(tr.Names, heldOut); err != nil {
 			return nil, fmt.Errorf("fit: held-out rows: %w", err)
 		}
-		var err error
 		// A seed of its own: with --valid-frac the held-out rows were chosen
 		// with o.Seed, and the same hash would put them all in one half.
-		tune, eval, err = ho.SplitFraction(0.5, o.Seed^halvesSeed)
+		// Each row falls in its half by its id alone, so splitting before
+		// dropping the unlabelled rows gives the same labelled halves; the
+		// evaluation half's unlabelled rows judge the ranking of every row
+		// (Validation.Stock).
+		tuneAll, ea, err := heldOut.SplitFraction(0.5, o.Seed^halvesSeed)
 		if err != nil {
 			return nil, fmt.Errorf("fit: %w", err)
 		}
+		var d1, d2 int
+		tune, d1 = tuneAll.DropUnlabelled()
+		eval, d2 = ea.DropUnlabelled()
+		dropped += d1 + d2
+		if d2 > 0 {
+			evalAll = ea
+		}
+		ho := heldOut.Len() - d1 - d2
+		hoPos := tune.Positives() + eval.Positives()
 		for _, h := range []*dataset.Table{tune, eval} {
 			if p := h.Positives(); p == 0 || p == h.Len() {
 				return nil, fmt.Errorf("fit: the held-out rows (%d labelled, %d positive) are too few to split into a tuning and an evaluation half that both hold both classes",
-					ho.Len(), ho.Positives())
+					ho, hoPos)
 			}
 		}
 	}
@@ -115,49 +132,28 @@ func Fit(ctx context.Context, train, heldOut *dataset.Table, o FitOptions) (*Mod
 		Training: Training{
 			Source: train.Source, SHA256: tr.Fingerprint(), Rows: tr.Len(), Positives: pos,
 			LabelRate: float64(pos) / float64(tr.Len()), Unlabelled: dropped, AsOf: tr.AsOfDates(),
-			Ignored: train.Ignored, HeldOut: o.HeldOut,
+			Ignored: train.Ignored, HeldOut: o.HeldOut, Labels: metrics.CheckLabels(tr.Len(), pos),
 		},
 	}
 	for i := range tr.Names {
 		m.Features[i] = Feature{FeatureMeta: tr.Meta[i]}
 	}
 	start := time.Now()
-	switch o.Algorithm {
-	case GBDT:
-		if err := fitGBDT(ctx, m, tr, tune, o); err != nil {
-			return nil, err
-		}
-	case Logistic:
-		if err := fitLogistic(ctx, m, tr, o); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("fit: unknown algorithm %q (want %s or %s)", o.Algorithm, GBDT, Logistic)
+	if err := fitAlgorithm(ctx, m, tr, nil, tune, nil, o); err != nil {
+		return nil, err
 	}
 	m.Training.Seconds = math.Round(time.Since(start).Seconds()*1000) / 1000
 
 	if tune != nil {
 		m.Training.Tuning, m.Training.Evaluated = tune.Len(), eval.Len()
-		margins, err := m.Margins(ctx, tune)
-		if err != nil {
-			return nil, fmt.Errorf("fit: tuning rows: %w", err)
-		}
 		if method != calibrate.None {
-			c, err := calibrate.Fit(method, margins, tune.Label, nil)
-			if err != nil {
-				return nil, fmt.Errorf("fit: calibration: %w", err)
+			if err := m.calibrate(ctx, method, tune, nil); err != nil {
+				return nil, err
 			}
-			m.Calibration = c
 		}
-		probs, _, err := m.Scores(ctx, eval)
-		if err != nil {
-			return nil, fmt.Errorf("fit: evaluation rows: %w", err)
+		if err := m.validate(ctx, eval, evalAll, o.Metrics); err != nil {
+			return nil, err
 		}
-		rep, err := metrics.Evaluate(ctx, probs, eval.Label, o.Metrics)
-		if err != nil {
-			return nil, fmt.Errorf("fit: validation metrics: %w", err)
-		}
-		m.Validation = &Validation{Rows: eval.Len(), Report: rep}
 	}
 	if err := m.profileTraining(ctx, tr); err != nil {
 		return nil, err
@@ -166,6 +162,54 @@ func Fit(ctx context.Context, train, heldOut *dataset.Table, o FitOptions) (*Mod
 		return nil, fmt.Errorf("fit: the trained model is inconsistent: %w", err)
 	}
 	return m, nil
+}
+
+// fitAlgorithm fits the trees or coefficients of m on tr (with row
+// weights w, nil = 1), early stopping on tune (weights tuneW) for gbdt.
+func fitAlgorithm(ctx context.Context, m *Model, tr *dataset.Table, w []float64, tune *dataset.Table, tuneW []float64, o FitOptions) error {
+	switch o.Algorithm {
+	case GBDT:
+		return fitGBDT(ctx, m, tr, w, tune, tuneW, o)
+	case Logistic:
+		return fitLogistic(ctx, m, tr, w, o)
+	}
+	return fmt.Errorf("fit: unknown algorithm %q (want %s or %s)", o.Algorithm, GBDT, Logistic)
+}
+
+// calibrate fits m's calibrator on the tuning rows' margins (row weights w,
+// nil = 1).
+func (m *Model) calibrate(ctx context.Context, method string, tune *dataset.Table, w []float64) error {
+	margins, err := m.Margins(ctx, tune)
+	if err != nil {
+		return fmt.Errorf("fit: tuning rows: %w", err)
+	}
+	c, err := calibrate.Fit(method, margins, tune.Label, w)
+	if err != nil {
+		return fmt.Errorf("fit: calibration: %w", err)
+	}
+	m.Calibration = c
+	return nil
+}
+
+// validate sets m.Validation: the metrics on the evaluation half's
+// labelled rows and, when all holds that half with its unlabelled rows
+// too, the ranking of every row against the labelled positives.
+func (m *Model) validate(ctx context.Context, eval, all *dataset.Table, o metrics.Options) error {
+	probs, _, err := m.Scores(ctx, eval)
+	if err != nil {
+		return fmt.Errorf("fit: evaluation rows: %w", err)
+	}
+	rep, err := metrics.Evaluate(ctx, probs, eval.Label, o)
+	if err != nil {
+		return fmt.Errorf("fit: validation metrics: %w", err)
+	}
+	m.Validation = &Validation{Rows: eval.Len(), Report: rep}
+	if all != nil {
+		if m.Validation.Stock, err = StockMetrics(ctx, m, all, o); err != nil {
+			return fmt.Errorf("fit: validation over every held-out row: %w", err)
+		}
+	}
+	return nil
 }
 
 // align returns t's feature columns in the order of names, refusing a
@@ -186,7 +230,7 @@ func align(names []string, t *dataset.Table) ([][]float64, error) {
 	return cols, nil
 }
 
-func fitGBDT(ctx context.Context, m *Model, tr, tune *dataset.Table, o FitOptions) error {
+func fitGBDT(ctx context.Context, m *Model, tr *dataset.Table, w []float64, tune *dataset.Table, tuneW []float64, o FitOptions) error {
 	p := o.GBDT
 	if len(o.Monotone) > 0 {
 		p.Monotone = make([]int8, len(tr.Names))
@@ -204,11 +248,11 @@ func fitGBDT(ctx context.Context, m *Model, tr, tune *dataset.Table, o FitOption
 		if err != nil {
 			return fmt.Errorf("fit: %w", err)
 		}
-		valid = &gbdt.Validation{Cols: cols, Y: tune.Label}
+		valid = &gbdt.Validation{Cols: cols, Y: tune.Label, W: tuneW}
 	} else if p.EarlyStoppingRounds > 0 {
 		return fmt.Errorf("fit: early stopping needs held-out rows (--valid, --valid-frac or --valid-after)")
 	}
-	res, err := gbdt.Train(ctx, tr.Cols, tr.Label, nil, valid, p)
+	res, err := gbdt.Train(ctx, tr.Cols, tr.Label, w, valid, p)
 	if err != nil {
 		return fmt.Errorf("fit gbdt: %w", err)
 	}
@@ -239,7 +283,7 @@ func fitGBDT(ctx context.Context, m *Model, tr, tune *dataset.Table, o FitOption
 	return nil
 }
 
-func fitLogistic(ctx context.Context, m *Model, tr *dataset.Table, o FitOptions) error {
+func fitLogistic(ctx context.Context, m *Model, tr *dataset.Table, w []float64, o FitOptions) error {
 	n := len(tr.Names)
 	imp := &Imputation{Values: make([]float64, n)}
 	for j, c := range tr.Cols {
@@ -277,7 +321,7 @@ func fitLogistic(ctx context.Context, m *Model, tr *dataset.Table, o FitOptions)
 		}
 		cols = append(cols, ind)
 	}
-	lm, err := logistic.Fit(ctx, cols, tr.Label, nil, o.Logistic)
+	lm, err := logistic.Fit(ctx, cols, tr.Label, w, o.Logistic)
 	if err != nil {
 		return fmt.Errorf("fit logistic: %w", err)
 	}

@@ -246,6 +246,31 @@ func (t *Table) SplitFraction(frac float64, seed uint64) (train, valid *Table, e
 	if !(frac > 0 && frac < 1) {
 		return nil, nil, fmt.Errorf("split fraction %v: must be between 0 and 1", frac)
 	}
+	var tr, va []int
+	for i, u := range t.groupUniforms(seed) {
+		if u < frac {
+			va = append(va, i)
+		} else {
+			tr = append(tr, i)
+		}
+	}
+	return t.Subset(tr), t.Subset(va), nil
+}
+
+// Folds assigns each row to one of k folds (0 to k-1) at random,
+// reproducibly for a seed, grouped by id as SplitFraction groups them.
+func (t *Table) Folds(k int, seed uint64) []int {
+	out := make([]int, t.rows)
+	for i, u := range t.groupUniforms(seed) {
+		out[i] = min(int(u*float64(k)), k-1)
+	}
+	return out
+}
+
+// groupUniforms gives each row a uniform number in [0, 1) hashed from the
+// seed and the row's group: the first of resident_id, tenancy_id and uprn
+// the table has, else the row's index.
+func (t *Table) groupUniforms(seed uint64) []float64 {
 	var ids []string
 	// The identifiers, in order of preference, that group one person's rows.
 	for _, g := range [...]string{"resident_id", "tenancy_id", "uprn"} {
@@ -257,7 +282,7 @@ func (t *Table) SplitFraction(frac float64, seed uint64) (train, valid *Table, e
 	var seedBytes [8]byte
 	binary.LittleEndian.PutUint64(seedBytes[:], seed)
 	var rowBytes [8]byte
-	var tr, va []int
+	out := make([]float64, t.rows)
 	for i := range t.rows {
 		h := fnv.New64a()
 		h.Write(seedBytes[:])
@@ -268,14 +293,9 @@ func (t *Table) SplitFraction(frac float64, seed uint64) (train, valid *Table, e
 			h.Write(rowBytes[:])
 		}
 		// The top 53 bits give a uniform number in [0, 1).
-		u := float64(mix(h.Sum64())>>11) / (1 << 53)
-		if u < frac {
-			va = append(va, i)
-		} else {
-			tr = append(tr, i)
-		}
+		out[i] = float64(mix(h.Sum64())>>11) / (1 << 53)
 	}
-	return t.Subset(tr), t.Subset(va), nil
+	return out
 }
 
 // mix is the splitmix64 finaliser; it spreads FNV's weak high bits.
