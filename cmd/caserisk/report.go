@@ -41,7 +41,16 @@ func newReportCmd() *cobra.Command {
                  the Algorithmic Transparency Recording Standard record
 
 --baseline adds a second model side by side; --oracle (a synthetic borough's
-oracle file) adds the ceiling the true probabilities reach. Fields only a
+oracle file) adds the ceiling the true probabilities reach (oracle/residents.csv)
+or, for tenancy fraud (oracle/tenancies.csv), judges the model over every
+tenancy at the as-of date against each one's true state: precision and recall
+in the top 100, 500 and 1,000, average precision and ROC AUC, beside the
+investigated rows' metrics. When the table has rows with an empty label, every
+row is ranked against the confirmed positives too, oracle or not. A model
+evaluated on fewer than 200 labelled rows, or 50 of either class (or trained
+on so few), gets a warning that its metrics cannot be trusted
+("too_few_labels" in report.json); no precision is shown at a k larger than
+the rows. Fields only a
 person can fill (owner, contact, DPIA...) come from --governance, a YAML file;
 without it they read "not provided", never invented.`,
 		Example: `  caserisk report --model gbdt.json --data holdout.csv --baseline logistic.json \
@@ -104,8 +113,23 @@ without it they read "not provided", never invented.`,
 			}
 			w := cmd.OutOrStdout()
 			mr := r.Model.Metrics
-			fmt.Fprintf(w, "%s on %s: %d rows, AUC %.4f [%.4f, %.4f], precision in the top %d %.4f\n",
-				name, tab.Source, r.Rows, mr.ROCAUC.Value, mr.ROCAUC.Lo, mr.ROCAUC.Hi, capacity, r.Model.AtCapacity.Precision)
+			fmt.Fprintf(w, "%s on %s: %d labelled rows, AUC %.4f [%.4f, %.4f]", name, tab.Source, r.Rows, mr.ROCAUC.Value, mr.ROCAUC.Lo, mr.ROCAUC.Hi)
+			if cp := r.Model.AtCapacity; cp.K > 0 {
+				fmt.Fprintf(w, ", precision in the top %d %.4f", cp.K, cp.Precision)
+			}
+			fmt.Fprintln(w)
+			for _, warn := range r.Warnings {
+				fmt.Fprintf(w, "warning: %s\n", warn)
+			}
+			if st := r.Stock; st != nil && st.Oracle != nil {
+				fmt.Fprintf(w, "over all %d rows against the oracle's truth: average precision %.4f, AUC %.4f", st.Rows, st.Oracle.AveragePrecision.Value, st.Oracle.ROCAUC.Value)
+				for _, k := range st.Oracle.TopK {
+					fmt.Fprintf(w, ", precision in the top %d %.4f", k.K, k.Precision.Value)
+				}
+				fmt.Fprintln(w)
+			} else if st != nil {
+				fmt.Fprintf(w, "over all %d rows: average precision of the %d confirmed positives %.4f\n", st.Rows, st.Confirmed, st.Council.AveragePrecision.Value)
+			}
 			if r.Fairness != nil {
 				flags := r.Fairness.Flags()
 				fmt.Fprintf(w, "fairness: %d characteristic(s) audited, %d flag(s)\n", len(r.Fairness.Characteristics), len(flags))
@@ -124,7 +148,7 @@ without it they read "not provided", never invented.`,
 	f.StringVar(&data, "data", "", "labelled evaluation table, ideally a temporal hold-out (CSV or Parquet)")
 	f.StringVar(&label, "label", "", "label column (default: the model's target)")
 	f.StringVar(&baseline, "baseline", "", "a second model file to compare side by side")
-	f.StringVar(&oracle, "oracle", "", "synthetic borough oracle file: the ceiling of the true probabilities")
+	f.StringVar(&oracle, "oracle", "", "synthetic borough oracle file: residents.csv gives the ceiling of the true probabilities, tenancies.csv the true fraud of every tenancy")
 	f.StringVar(&governance, "governance", "", "YAML with the fields only a person can fill (owner, contact, DPIA...)")
 	f.StringVar(&out, "out", "", "output directory")
 	f.IntVar(&capacity, "capacity", 200, "cases a team can review: precision at k, fairness selection, gain mark")

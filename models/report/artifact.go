@@ -40,8 +40,16 @@ func ModelScores(ctx context.Context, m *artifact.Model, t *dataset.Table) (scor
 
 // FromArtifact prepares a report's input from a model and a labelled
 // table: the model's scores and importance, the audit groups from the
-// table's audit columns, and (when given) a baseline model's scores and an
-// oracle's true probabilities joined on the table's id. name labels the model.
+// table's audit columns, the training rows' label check, and (when given) a
+// baseline model's scores and an oracle joined on the table's id. name
+// labels the model.
+//
+// When some rows of the table have an empty label (tenancy fraud: the
+// tenancies nobody investigated), every row is scored too, to judge the
+// ranking of the whole stock (Input.Stock). An oracle with a probability
+// column (p_*, residents) gives the ceiling on the labelled rows; one with
+// only an outcome column (fraud, tenancies) gives the truth of every row
+// for the stock, and then the table must hold one as-of date, the oracle's.
 func FromArtifact(ctx context.Context, name string, m *artifact.Model, t *dataset.Table, baseline *artifact.Model, baselineName string,
 	oracle *dataset.Table, capacity int, mo metrics.Options) (*Input, error) {
 	scores, labels, lt, err := ModelScores(ctx, m, t)
@@ -88,12 +96,96 @@ func FromArtifact(ctx context.Context, name string, m *artifact.Model, t *datase
 		}
 		in.Baseline = &Model{Name: baselineName, Scores: bs}
 	}
+	if tl := m.Training.Labels; tl.Rows > 0 || tl.TooFewLabels {
+		in.TrainingLabels = &tl
+	}
+	if lt.Len() < t.Len() {
+		probs, _, err := m.Scores(ctx, t)
+		if err != nil {
+			return nil, fmt.Errorf("report: scoring every row of %s: %w", t.Source, err)
+		}
+		in.Stock = &StockInput{Scores: probs, Labels: t.Label}
+	}
 	if oracle != nil {
-		if in.Oracle, err = joinOracle(lt, oracle); err != nil {
-			return nil, err
+		if _, ok := oracleProb(oracle); ok || in.Stock == nil {
+			if in.Oracle, err = joinOracle(lt, oracle); err != nil {
+				return nil, err
+			}
+		} else {
+			if in.Stock.Truth, err = joinTruth(t, oracle); err != nil {
+				return nil, err
+			}
+			in.Stock.Source = oracle.Source
 		}
 	}
 	return in, nil
+}
+
+// oracleProb returns the oracle's probability column: the first p_* one.
+func oracleProb(oracle *dataset.Table) (string, bool) {
+	for _, n := range oracle.Names {
+		if strings.HasPrefix(n, "p_") {
+			return n, true
+		}
+	}
+	return "", false
+}
+
+// joinTruth returns, for every row of t, the oracle's 0/1 outcome (the
+// first column holding only 0 and 1) joined on the first of tenancy_id and
+// resident_id both tables have. t must hold one as-of date (the oracle
+// describes one) and every row must be found.
+func joinTruth(t, oracle *dataset.Table) ([]float64, error) {
+	if d := t.AsOfDates(); len(d) > 1 {
+		return nil, fmt.Errorf("report: %s has rows at %d as-of dates (%s) and the oracle %s describes one: report on the rows built as of its date",
+			t.Source, len(d), strings.Join(d, ", "), oracle.Source)
+	}
+	var truth []float64
+	var name string
+	for i, n := range oracle.Names {
+		if isBinary(oracle.Cols[i]) {
+			truth, name = oracle.Cols[i], n
+			break
+		}
+	}
+	if truth == nil {
+		return nil, fmt.Errorf("report: oracle %s has neither a probability column (p_*) nor a 0/1 outcome column", oracle.Source)
+	}
+	for _, key := range []string{"tenancy_id", "resident_id"} {
+		_, ok1 := t.Key(key)
+		_, ok2 := oracle.Key(key)
+		if !ok1 || !ok2 {
+			continue
+		}
+		at, err := t.MatchRows(oracle, key)
+		if err != nil {
+			return nil, fmt.Errorf("report: %w", err)
+		}
+		out := make([]float64, len(at))
+		missing := 0
+		for i, j := range at {
+			if j < 0 {
+				missing++
+				continue
+			}
+			out[i] = truth[j]
+		}
+		if missing > 0 {
+			return nil, fmt.Errorf("report: %d of the %d rows of %s are not in the oracle %s (%s): the oracle describes the borough's as-of date only, so report on rows built as of that date",
+				missing, len(at), t.Source, oracle.Source, name)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("report: %s and oracle %s share no id column (tenancy_id or resident_id)", t.Source, oracle.Source)
+}
+
+func isBinary(c []float64) bool {
+	for _, v := range c {
+		if v != 0 && v != 1 {
+			return false
+		}
+	}
+	return len(c) > 0
 }
 
 // groupOrder lists the characteristics in the audit's usual order (sex,

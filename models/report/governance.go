@@ -133,8 +133,13 @@ func WriteModelCard(w io.Writer, f Facts, r *Report, g *Governance) error {
 		row(fmt.Sprintf("Precision in the top %d", k.K), k.Precision.Value, k.Precision.Lo, k.Precision.Hi)
 		row(fmt.Sprintf("Recall in the top %d", k.K), k.Recall.Value, k.Recall.Lo, k.Recall.Hi)
 	}
-	fmt.Fprintf(&b, "\nBase rate on these rows: %.4f. At capacity %d the model finds %d outcomes, a lift of %.1f over random review.\n",
-		m.Prevalence, r.Model.AtCapacity.K, r.Model.AtCapacity.Positives, r.Model.AtCapacity.Lift)
+	fmt.Fprintf(&b, "\nBase rate on these rows: %.4f. %s\n", m.Prevalence, capacitySentence(r))
+	for _, w := range r.Warnings {
+		fmt.Fprintf(&b, "\n**Warning.** %s\n", w)
+	}
+	if st := r.Stock; st != nil {
+		fmt.Fprintf(&b, "\n### Over every row (the whole stock)\n\n%s\n", stockSentence(r))
+	}
 	if r.Oracle != nil {
 		fmt.Fprintf(&b, "The true probabilities (synthetic data only) reach an AUC of %.4f on the same rows: the ceiling.\n", r.Oracle.Metrics.ROCAUC.Value)
 	}
@@ -150,6 +155,49 @@ func WriteModelCard(w io.Writer, f Facts, r *Report, g *Governance) error {
 	fmt.Fprintf(&b, "\n## Human oversight\n\n%s\n\nAppeals and corrections: %s\n", orNot(g.HumanReview), orNot(g.Appeals))
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// capacitySentence states what the model finds at capacity, or why that
+// is not shown.
+func capacitySentence(r *Report) string {
+	cp := r.Model.AtCapacity
+	if cp.K == 0 {
+		return fmt.Sprintf("The capacity of %d cases is more than the %d rows evaluated, so no figure at capacity is given.", r.Capacity, r.Rows)
+	}
+	return fmt.Sprintf("At capacity %d the model finds %d outcomes, %.1f times what random review would find.", cp.K, cp.Positives, cp.Lift)
+}
+
+func precisionAtCapacity(r *Report) string {
+	cp := r.Model.AtCapacity
+	if cp.K == 0 {
+		return fmt.Sprintf("no precision at capacity (%d cases, more than the rows)", r.Capacity)
+	}
+	return fmt.Sprintf("precision in the top %d: %.3f", cp.K, cp.Precision)
+}
+
+// stockSentence states how the model ranks every row: against the
+// confirmed positives and, with an oracle, against the truth.
+func stockSentence(r *Report) string {
+	st := r.Stock
+	var b strings.Builder
+	fmt.Fprintf(&b, "Ranking all %d rows (%d labelled): ", st.Rows, st.Labelled)
+	var parts []string
+	for _, k := range st.Council.TopK {
+		parts = append(parts, fmt.Sprintf("the top %d hold %.1f%% of the %d confirmed positives", k.K, 100*k.Recall.Value, st.Confirmed))
+	}
+	b.WriteString(strings.Join(parts, ", ") + ".")
+	if o := st.Oracle; o != nil {
+		fmt.Fprintf(&b, " Against the oracle's truth (synthetic data only; %d truly positive): average precision %.3f, ROC-AUC %.3f", st.Truth, o.AveragePrecision.Value, o.ROCAUC.Value)
+		for _, k := range o.TopK {
+			fmt.Fprintf(&b, ", precision %.2f and recall %.2f in the top %d", k.Precision.Value, k.Recall.Value, k.K)
+		}
+		b.WriteString(".")
+		if bias := st.Bias; bias != nil {
+			fmt.Fprintf(&b, " Of the labelled rows %.1f%% are truly positive, against %.2f%% of all rows; %.1f%% of the truly positive rows carry a positive label.",
+				100*bias.TruthRateLabelled, 100*bias.TruthRateStock, 100*bias.FoundShare)
+		}
+	}
+	return b.String()
 }
 
 func teamSuffix(team string) string {
@@ -209,7 +257,7 @@ func limits(f Facts) []string {
 		"Performance drifts as services and the population change: monitor with `caserisk drift` and re-evaluate before each promotion.",
 	}
 	if f.Target == "tenancy_fraud" {
-		out = append(out, "Fraud labels exist only where an investigation closed. Investigations follow referrals and data matches, not a random sample, so the model learns what investigators found, and may miss fraud of kinds that are rarely referred.")
+		out = append(out, "Fraud labels exist only where an investigation closed. Investigations follow referrals and data matches, not a random sample, so metrics on investigated tenancies measure what investigators already suspect, and a model trained on them alone learns what investigators found; a model trained positive–unlabelled learns from every tenancy, but still only from the frauds that were confirmed.")
 	}
 	if f.Target == "complex_case" {
 		out = append(out, "A 2020 study by the What Works Centre for Children's Social Care did not find that such models worked well in four councils: treat the figures above as the evidence, and the ranking as one input among many.")
@@ -229,9 +277,15 @@ func NewATRS(f Facts, r *Report, g *Governance) *ATRS {
 	purpose, use, users, outcome := purposeOf(f.Target)
 	m := r.Model.Metrics
 	perf := fmt.Sprintf("On %d evaluation rows (as of %s): ROC-AUC %.3f (95%% interval %.3f–%.3f); average precision %.3f against a base rate of %.3f; "+
-		"precision in the top %d: %.3f; expected calibration error %.4f.",
+		"%s; expected calibration error %.4f.",
 		r.Rows, list(f.EvalAsOf), m.ROCAUC.Value, m.ROCAUC.Lo, m.ROCAUC.Hi, m.AveragePrecision.Value, m.Prevalence,
-		r.Model.AtCapacity.K, r.Model.AtCapacity.Precision, m.ECE.Value)
+		precisionAtCapacity(r), m.ECE.Value)
+	for _, w := range r.Warnings {
+		perf += " " + w
+	}
+	if r.Stock != nil {
+		perf += " " + stockSentence(r)
+	}
 	risks := strings.Join(limits(f), " ")
 	if r.Fairness != nil {
 		risks += " Fairness audit: " + strings.ReplaceAll(strings.TrimSpace(fairnessSummary(r)), "\n", " ")
@@ -252,7 +306,7 @@ func NewATRS(f Facts, r *Report, g *Governance) *ATRS {
 			},
 			"2_description_and_rationale": {
 				"scope":                   purpose,
-				"benefit":                 "Earlier, better-targeted help within a fixed review capacity: at capacity " + fmt.Sprint(r.Model.AtCapacity.K) + " the model finds " + fmt.Sprint(r.Model.AtCapacity.Positives) + " outcomes, " + fmt.Sprintf("%.1f", r.Model.AtCapacity.Lift) + " times what random review would find.",
+				"benefit":                 "Earlier, better-targeted help within a fixed review capacity. " + capacitySentence(r),
 				"alternatives_considered": orNot(g.AlternativesWeighed),
 			},
 			"3_decision_making_process": {

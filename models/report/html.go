@@ -39,6 +39,7 @@ func parseTemplate() (*template.Template, error) {
 			return fmt.Sprintf("%.2f", *p)
 		},
 		"join": strings.Join,
+		"pct":  func(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) },
 		// uri marks a data: URI built here from our own SVG as safe.
 		"uri": func(s string) template.URL { return template.URL(s) },
 	}).ParseFS(templates, "templates/report.html")

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"sort"
 
+	"caserisk/models/artifact"
 	"caserisk/models/fairness"
 	"caserisk/models/metrics"
 )
@@ -53,6 +54,25 @@ type Input struct {
 	Capacity int
 	Metrics  metrics.Options
 	Fairness fairness.Options
+	// Stock, if set, is the model's ranking of every row of the snapshot,
+	// labelled or not (for tenancy fraud, every tenancy), to be judged
+	// beside the labelled rows' metrics.
+	Stock *StockInput
+	// TrainingLabels, if set, judges the labelled rows the model was
+	// trained on (artifact.Training.Labels).
+	TrainingLabels *metrics.LabelCheck
+}
+
+// StockInput is the model's ranking of every row of one snapshot.
+type StockInput struct {
+	// Scores are the model's probabilities for every row; Labels the
+	// rows' labels (1, 0, or NaN where unknown).
+	Scores, Labels []float64
+	// Truth, if set, is the oracle's outcome for every row (synthetic
+	// data only): for tenancies, the true fraud state on the as-of date.
+	Truth []float64
+	// Source names where Truth came from.
+	Source string
 }
 
 // Evaluation is one model's figures.
@@ -91,8 +111,21 @@ type Report struct {
 	Baseline *Evaluation      `json:"baseline,omitempty"`
 	Oracle   *Evaluation      `json:"oracle,omitempty"`
 	Fairness *fairness.Report `json:"fairness,omitempty"`
-	Charts   []Chart          `json:"-"`
-	Notes    []string         `json:"notes,omitempty"`
+	// Stock judges the model over every row of the snapshot (see
+	// Input.Stock); StockSource names the oracle behind its truth.
+	Stock       *artifact.Stock `json:"stock,omitempty"`
+	StockSource string          `json:"stock_oracle,omitempty"`
+	// TooFewLabels is true when the evaluation rows (Labels) or the
+	// training rows (TrainingLabels) fall below the minimums of
+	// metrics.CheckLabels: the report's metrics cannot be trusted, and
+	// promoting the model should ask for confirmation.
+	TooFewLabels   bool                `json:"too_few_labels"`
+	Labels         metrics.LabelCheck  `json:"labels"`
+	TrainingLabels *metrics.LabelCheck `json:"training_labels,omitempty"`
+	Charts         []Chart             `json:"-"`
+	Notes          []string            `json:"notes,omitempty"`
+	// Warnings are shown first, in red.
+	Warnings []string `json:"warnings,omitempty"`
 
 	posScores, negScores []float64 // the model's scores by label, for the histogram
 }
@@ -129,6 +162,19 @@ func Build(ctx context.Context, in Input) (*Report, error) {
 		return nil, err
 	}
 	r.Model = *ev
+	r.Labels = ev.Metrics.Labels
+	r.TrainingLabels = in.TrainingLabels
+	if r.Labels.TooFewLabels {
+		r.TooFewLabels = true
+		r.Warnings = append(r.Warnings, fmt.Sprintf("Too few labels to trust these metrics: the evaluation rows have %s. Read every figure with its interval; do not choose or promote a model on them alone.", r.Labels.Why))
+	}
+	if tl := in.TrainingLabels; tl != nil && tl.TooFewLabels {
+		r.TooFewLabels = true
+		r.Warnings = append(r.Warnings, fmt.Sprintf("Trained on too few labels: the training rows have %s. The model may have learnt little that holds beyond them.", tl.Why))
+	}
+	if in.Capacity > n {
+		r.Notes = append(r.Notes, fmt.Sprintf("The capacity (%d cases) is more than the %d rows evaluated: no precision or recall at capacity is shown, as it would only restate the base rate.", in.Capacity, n))
+	}
 	for i, y := range in.Labels {
 		if y == 1 {
 			r.posScores = append(r.posScores, in.Model.Scores[i])
@@ -152,6 +198,12 @@ func Build(ctx context.Context, in Input) (*Report, error) {
 			return nil, err
 		}
 		r.Notes = append(r.Notes, "The oracle is the synthetic borough's true probability of each outcome: the ceiling that no model can pass on these rows.")
+	}
+	if st := in.Stock; st != nil {
+		if r.Stock, err = artifact.JudgeStock(ctx, st.Scores, st.Labels, st.Truth, artifact.WithStockKs(mo)); err != nil {
+			return nil, fmt.Errorf("report: %w", err)
+		}
+		r.StockSource = st.Source
 	}
 	if len(in.Groups) > 0 {
 		fo := in.Fairness
@@ -188,7 +240,7 @@ func evaluate(ctx context.Context, m Model, labels []float64, capacity int, o me
 }
 
 // gain returns the cumulative gain curve (at most about 200 points) and
-// the operating point at capacity. Rows are ranked by descending score, ties
+// the operating point at capacity (zero when capacity exceeds the rows). Rows are ranked by descending score, ties
 // by row order, as metrics ranks them.
 func gain(scores, labels []float64, capacity int) ([]GainPoint, CapacityPoint) {
 	n := len(scores)
@@ -207,7 +259,7 @@ func gain(scores, labels []float64, capacity int) ([]GainPoint, CapacityPoint) {
 	var cp CapacityPoint
 	for r, i := range idx {
 		found += labels[i]
-		if r+1 == min(capacity, n) {
+		if r+1 == capacity {
 			cp = CapacityPoint{K: r + 1, Positives: int(found), Precision: found / float64(r+1)}
 			if total > 0 {
 				cp.Recall = found / total
@@ -296,12 +348,36 @@ func charts(r *Report) ([]Chart, error) {
 		return nil, err
 	}
 	cp := r.Model.AtCapacity
-	capShare := float64(cp.K) / float64(r.Rows)
-	gainS = append(gainS, Series{Name: fmt.Sprintf("capacity %d (%.1f%% of rows)", cp.K, 100*capShare), X: []float64{capShare, capShare}, Y: []float64{0, 1}, Dashed: true})
+	gainAlt := fmt.Sprintf("Gain: the share of outcomes found against the share of the %d rows reviewed; the capacity of %d is more than the rows.", r.Rows, r.Capacity)
+	if cp.K > 0 {
+		capShare := float64(cp.K) / float64(r.Rows)
+		gainS = append(gainS, Series{Name: fmt.Sprintf("capacity %d (%.1f%% of rows)", cp.K, 100*capShare), X: []float64{capShare, capShare}, Y: []float64{0, 1}, Dashed: true})
+		gainAlt = fmt.Sprintf("Gain: reviewing the top %d rows finds %d outcomes (%.1f%% of all), a lift of %.1f over random review.", cp.K, cp.Positives, 100*cp.Recall, cp.Lift)
+	}
 	if err := add(LineChart("Cumulative gain", "share of rows reviewed, highest scores first", "share of outcomes found",
-		fmt.Sprintf("Gain: reviewing the top %d rows finds %d outcomes (%.1f%% of all), a lift of %.1f over random review.", cp.K, cp.Positives, 100*cp.Recall, cp.Lift),
-		gainS, true, "random review", false)); err != nil {
+		gainAlt, gainS, true, "random review", false)); err != nil {
 		return nil, err
+	}
+	if st := r.Stock; st != nil {
+		var series []Series
+		title, alt := "Precision–recall over every row, against the confirmed positives",
+			fmt.Sprintf("Over all %d rows, ranked by %s: precision against recall of the %d confirmed positives (average precision %.3f); the rows nobody labelled count as not found.",
+				st.Rows, r.Model.Name, st.Confirmed, st.Council.AveragePrecision.Value)
+		rep := st.Council
+		if st.Oracle != nil {
+			title, alt = "Precision–recall over every row, against the oracle's truth",
+				fmt.Sprintf("Over all %d rows, ranked by %s: precision against recall of the %d truly positive rows (average precision %.3f); synthetic data only.",
+					st.Rows, r.Model.Name, st.Truth, st.Oracle.AveragePrecision.Value)
+			rep = st.Oracle
+		}
+		s := Series{Name: fmt.Sprintf("%s (AP %.3f)", r.Model.Name, rep.AveragePrecision.Value)}
+		for _, p := range rep.PR {
+			s.X, s.Y = append(s.X, p.Recall), append(s.Y, p.Precision)
+		}
+		series = append(series, s)
+		if err := add(LineChart(title, "recall", "precision", alt, series, true, "", true)); err != nil {
+			return nil, err
+		}
 	}
 	if len(r.Model.Importance) > 0 {
 		bars := r.Model.Importance[:min(20, len(r.Model.Importance))]
