@@ -105,6 +105,11 @@ func FromArtifact(ctx context.Context, name string, m *artifact.Model, t *datase
 			return nil, fmt.Errorf("report: scoring every row of %s: %w", t.Source, err)
 		}
 		in.Stock = &StockInput{Scores: probs, Labels: t.Label}
+		if baseline != nil {
+			if in.Stock.BaselineScores, _, err = baseline.Scores(ctx, t); err != nil {
+				return nil, fmt.Errorf("report: scoring every row of %s with the baseline: %w", t.Source, err)
+			}
+		}
 	}
 	if oracle != nil {
 		if _, ok := oracleProb(oracle); ok || in.Stock == nil {

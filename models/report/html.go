@@ -8,6 +8,7 @@ import (
 	"math"
 	"strings"
 
+	"caserisk/models/artifact"
 	"caserisk/models/fairness"
 	"caserisk/models/metrics"
 )
@@ -40,6 +41,7 @@ func parseTemplate() (*template.Template, error) {
 		},
 		"join": strings.Join,
 		"pct":  func(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) },
+		"f3":   func(p *float64) string { return fmt.Sprintf("%.3f", *p) },
 		// uri marks a data: URI built here from our own SVG as safe.
 		"uri": func(s string) template.URL { return template.URL(s) },
 	}).ParseFS(templates, "templates/report.html")
@@ -51,10 +53,22 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("report: template: %w", err)
 	}
+	type namedStock struct {
+		Name string
+		*artifact.Stock
+	}
+	var stocks []namedStock
+	if r.Stock != nil {
+		stocks = append(stocks, namedStock{r.Model.Name, r.Stock})
+		if r.BaselineStock != nil && r.Baseline != nil {
+			stocks = append(stocks, namedStock{r.Baseline.Name, r.BaselineStock})
+		}
+	}
 	data := struct {
 		*Report
-		Evals []*Evaluation
-	}{r, evals(r)}
+		Evals  []*Evaluation
+		Stocks []namedStock
+	}{r, evals(r), stocks}
 	if err := t.Execute(w, data); err != nil {
 		return fmt.Errorf("report: writing HTML: %w", err)
 	}

@@ -73,6 +73,9 @@ type StockInput struct {
 	Truth []float64
 	// Source names where Truth came from.
 	Source string
+	// BaselineScores, if set, are the baseline model's probabilities for
+	// every row, judged the same way.
+	BaselineScores []float64
 }
 
 // Evaluation is one model's figures.
@@ -113,8 +116,9 @@ type Report struct {
 	Fairness *fairness.Report `json:"fairness,omitempty"`
 	// Stock judges the model over every row of the snapshot (see
 	// Input.Stock); StockSource names the oracle behind its truth.
-	Stock       *artifact.Stock `json:"stock,omitempty"`
-	StockSource string          `json:"stock_oracle,omitempty"`
+	Stock         *artifact.Stock `json:"stock,omitempty"`
+	BaselineStock *artifact.Stock `json:"baseline_stock,omitempty"`
+	StockSource   string          `json:"stock_oracle,omitempty"`
 	// TooFewLabels is true when the evaluation rows (Labels) or the
 	// training rows (TrainingLabels) fall below the minimums of
 	// metrics.CheckLabels: the report's metrics cannot be trusted, and
@@ -202,6 +206,11 @@ func Build(ctx context.Context, in Input) (*Report, error) {
 	if st := in.Stock; st != nil {
 		if r.Stock, err = artifact.JudgeStock(ctx, st.Scores, st.Labels, st.Truth, artifact.WithStockKs(mo)); err != nil {
 			return nil, fmt.Errorf("report: %w", err)
+		}
+		if st.BaselineScores != nil {
+			if r.BaselineStock, err = artifact.JudgeStock(ctx, st.BaselineScores, st.Labels, st.Truth, artifact.WithStockKs(mo)); err != nil {
+				return nil, fmt.Errorf("report: baseline: %w", err)
+			}
 		}
 		r.StockSource = st.Source
 	}
