@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -27,7 +28,10 @@ type FeatureInfo struct {
 	// Template phrases a value, e.g. "{value} repair requests in the last
 	// 90 days" or "Rent arrears of £{value}"; {value} is replaced by the
 	// number formatted for its unit but without the unit's words or signs
-	// (FormatNumber), which the template carries.
+	// (FormatNumber), which the template carries. A feature in days before
+	// the as-of date can name the evidence's date instead (see DateOf):
+	// {since} ("since March 2023"), {date} ("in March 2023") and {for}
+	// ("for 4 years").
 	Template string `json:"template,omitempty"`
 	// ZeroTemplate phrases a zero value, e.g. "No contact with children's
 	// services in the last year".
@@ -69,7 +73,16 @@ func (r Reason) MarshalJSON() ([]byte, error) {
 // phrases each. infos, x and contribs are aligned by feature; contribs may
 // carry the bias as an extra last element, which is ignored. A feature
 // without a description is phrased from a humanised form of its name.
+// Dates in the evidence are phrased as durations ("for 22 months"):
+// ReasonsAt names them when the as-of date is known.
 func Reasons(infos []FeatureInfo, x, contribs []float64, k int) (raising, lowering []Reason) {
+	return ReasonsAt(infos, x, contribs, k, time.Time{})
+}
+
+// ReasonsAt is Reasons for a row built as of asOf: a feature counting days
+// before the as-of date names the date ("registered to vote at another
+// address since March 2023"). A zero asOf phrases durations instead.
+func ReasonsAt(infos []FeatureInfo, x, contribs []float64, k int, asOf time.Time) (raising, lowering []Reason) {
 	n := min(len(infos), len(x), len(contribs))
 	idx := make([]int, 0, n)
 	for j := 0; j < n; j++ {
@@ -85,7 +98,7 @@ func Reasons(infos []FeatureInfo, x, contribs []float64, k int) (raising, loweri
 		if (up && len(raising) >= k) || (!up && len(lowering) >= k) {
 			continue
 		}
-		r := Reason{Feature: infos[j].Name, Text: Phrase(infos[j], x[j], up), Contribution: contribs[j], Value: x[j]}
+		r := Reason{Feature: infos[j].Name, Text: PhraseAt(infos[j], x[j], up, asOf), Contribution: contribs[j], Value: x[j]}
 		if up {
 			raising = append(raising, r)
 		} else {
@@ -98,12 +111,15 @@ func Reasons(infos []FeatureInfo, x, contribs []float64, k int) (raising, loweri
 // Phrase states a feature's value and whether it raised or lowered the
 // risk, e.g. "3 repair requests in the last 90 days raised the risk" or
 // "Rent arrears balance: not recorded, which lowered the risk".
-func Phrase(f FeatureInfo, v float64, raised bool) string {
+func Phrase(f FeatureInfo, v float64, raised bool) string { return PhraseAt(f, v, raised, time.Time{}) }
+
+// PhraseAt is Phrase for a row built as of asOf (see ReasonsAt).
+func PhraseAt(f FeatureInfo, v float64, raised bool, asOf time.Time) string {
 	effect := "lowered the risk"
 	if raised {
 		effect = "raised the risk"
 	}
-	d := capitalise(Describe(f, v))
+	d := capitalise(DescribeAt(f, v, asOf))
 	if math.IsNaN(v) || strings.Contains(d, ": ") {
 		// "Open safeguarding case: Yes, which raised the risk".
 		return d + ", which " + effect
@@ -115,7 +131,12 @@ func Phrase(f FeatureInfo, v float64, raised bool) string {
 // from ZeroTemplate for a zero value, from Template, or from the
 // description, value and window, e.g. "rent arrears balance of £1,240 in
 // the last 90 days". A missing value is "not recorded".
-func Describe(f FeatureInfo, v float64) string {
+func Describe(f FeatureInfo, v float64) string { return DescribeAt(f, v, time.Time{}) }
+
+// DescribeAt is Describe for a row built as of asOf: a template's {since},
+// {date} and {for} are filled from the value in days before asOf (see
+// DateOf; a zero asOf gives durations).
+func DescribeAt(f FeatureInfo, v float64, asOf time.Time) string {
 	subject := strings.TrimSuffix(strings.TrimSpace(f.Description), ".")
 	if subject == "" {
 		subject = Humanise(f.Name)
@@ -139,7 +160,12 @@ func Describe(f FeatureInfo, v float64) string {
 		return f.ZeroTemplate
 	}
 	if f.Template != "" {
-		return strings.ReplaceAll(f.Template, "{value}", FormatNumber(f.Unit, v))
+		t := strings.ReplaceAll(f.Template, "{value}", FormatNumber(f.Unit, v))
+		if f.Unit == "days" && strings.Contains(t, "{") {
+			t = strings.NewReplacer("{since}", DateOf(v, asOf, "since"), "{date}", DateOf(v, asOf, "in"),
+				"{for}", "for "+Duration(v)).Replace(t)
+		}
+		return t
 	}
 	val := FormatValue(f.Unit, v)
 	if f.Unit == "flag" {
@@ -152,6 +178,50 @@ func Describe(f FeatureInfo, v float64) string {
 	s := subject + " of " + val
 	if window != "" {
 		s += " " + window
+	}
+	return s
+}
+
+// DateOf phrases the day v days before asOf for evidence in the records:
+// with prep "since", "since March 2023"; with "in", "in March 2023". A zero
+// asOf (the as-of date unknown) gives the duration instead: "for 1 year
+// and 10 months" or "1 year and 10 months ago".
+func DateOf(v float64, asOf time.Time, prep string) string {
+	if asOf.IsZero() {
+		if prep == "since" {
+			return "for " + Duration(v)
+		}
+		return Duration(v) + " ago"
+	}
+	d := asOf.AddDate(0, 0, -int(math.Round(v)))
+	if v < 1 {
+		if prep == "since" {
+			return "since today"
+		}
+		return "today"
+	}
+	return prep + " " + d.Format("January 2006")
+}
+
+// Duration phrases a number of days for people: "12 days" under two
+// months, "10 months" under two years, "4 years" or "4 years and 3
+// months" beyond (whole months, rounded down).
+func Duration(days float64) string {
+	if days < 0 || math.IsNaN(days) {
+		days = 0
+	}
+	d := int(math.Floor(days))
+	if d < 61 {
+		return plural(float64(d), "day", "days")
+	}
+	months := int(math.Floor(days / (365.25 / 12)))
+	if months < 24 {
+		return plural(float64(months), "month", "months")
+	}
+	y, m := months/12, months%12
+	s := plural(float64(y), "year", "years")
+	if m > 0 {
+		s += " and " + plural(float64(m), "month", "months")
 	}
 	return s
 }
