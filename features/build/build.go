@@ -147,6 +147,7 @@ type dataset struct {
 	extract contract.Day
 	spanEnd contract.Day
 	k       consts
+	ek      evidenceConsts
 }
 
 func load(ctx context.Context, opts Options, c *contract.Contract, p *plan, workers int, lastAsOf contract.Day) (*dataset, error) {
@@ -287,6 +288,7 @@ func load(ctx context.Context, opts Options, c *contract.Contract, p *plan, work
 		}
 	}
 	ds.k = makeConsts(ds)
+	ds.ek = makeEvidenceConsts(ds)
 	return ds, nil
 }
 

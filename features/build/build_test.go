@@ -132,6 +132,7 @@ func TestMiniResident(t *testing.T) {
 }
 
 func TestMiniTenancy(t *testing.T) {
+	nan := math.NaN()
 	tb := buildMini(t, spec.Tenancy, "2023-06-30", "2023-09-01")
 	tests := []struct {
 		id, asOf, col string
@@ -153,6 +154,26 @@ func TestMiniTenancy(t *testing.T) {
 		{"T2", "2023-06-30", "no_repairs_3y", 1},
 		{"T1", "2023-06-30", "repairs_reported_365d", 1},
 		{"T1", "2023-06-30", "label_tenancy_fraud", math.NaN()}, // no investigation
+		// Evidence in days before the as-of date.
+		{"T1", "2023-06-30", "days_without_repair_report", 29},                                             // reported 2023-06-01
+		{"T1", "2023-09-01", "days_without_repair_report", 58},                                             // reported 2023-07-05
+		{"T2", "2023-06-30", "days_without_repair_report", float64(day("2023-06-30") - day("2000-01-01"))}, // none since the tenancy began
+		{"T2", "2023-06-30", "cash_or_card_rent_days", float64(day("2023-06-30") - day("2023-04-02"))},     // standing order, then cash
+		{"T1", "2023-06-30", "cash_or_card_rent_days", nan},                                                // direct debit
+		{"T2", "2023-06-30", "days_since_tenant_death", nan},                                               // recorded 2023-08-01
+		{"T2", "2023-09-01", "days_since_tenant_death", float64(day("2023-09-01") - day("2023-03-01"))},
+		// R1, T1's tenant, left the register at the home on 2022-12-31 and
+		// registered at T2's home on 2023-01-05; R4 registered at T1's home
+		// on 2023-08-15; T2's tenant R3 stays registered at the home.
+		{"T1", "2023-06-30", "tenant_registered_elsewhere_days", float64(day("2023-06-30") - day("2023-01-05"))},
+		{"T1", "2023-06-30", "tenant_off_register_days", float64(day("2023-06-30") - day("2022-12-31"))},
+		{"T1", "2023-06-30", "other_adult_registered_days", nan},
+		{"T1", "2023-09-01", "other_adult_registered_days", 17},
+		{"T2", "2023-06-30", "tenant_registered_elsewhere_days", nan},
+		{"T2", "2023-06-30", "tenant_off_register_days", nan},
+		{"T2", "2023-06-30", "other_adult_registered_days", float64(day("2023-06-30") - day("2023-01-05"))},
+		{"T1", "2023-06-30", "tenant_registered_elsewhere", 1},
+		{"T1", "2023-06-30", "tenant_not_registered_here", 1},
 	}
 	for _, tc := range tests {
 		if got := get(t, tb, tc.id, tc.asOf, tc.col); !same(got, tc.want) {

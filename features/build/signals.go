@@ -390,7 +390,7 @@ func signals(kind string) map[string]*signal {
 				func(x *evalCtx, en *entity) float64 { return servicesInContact(x, en.hh) }),
 		)
 	case spec.Tenancy:
-		list = append(common, tenancySignals()...)
+		list = append(append(common, tenancySignals()...), evidenceSignals()...)
 	}
 	m := make(map[string]*signal, len(list))
 	for _, s := range list {

@@ -143,7 +143,12 @@ func TestWriteFilesParquetAndMeta(t *testing.T) {
 	for _, f := range feats {
 		fm := f.(map[string]any)
 		u, _ := fm["unit"].(string)
-		if !contains(units, u) || fm["description"] == "" || !strings.Contains(fm["template"].(string), "{value}") {
+		// A template phrases the value, or (a number of days before the
+		// as-of date) the evidence's date or duration.
+		tmpl := fm["template"].(string)
+		phrased := strings.Contains(tmpl, "{value}") ||
+			u == "days" && (strings.Contains(tmpl, "{since}") || strings.Contains(tmpl, "{date}") || strings.Contains(tmpl, "{for}"))
+		if !contains(units, u) || fm["description"] == "" || !phrased {
 			t.Errorf("feature metadata incomplete: %v", fm)
 		}
 	}
