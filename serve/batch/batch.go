@@ -232,7 +232,7 @@ func (r *Runner) scoreTarget(ctx context.Context, t store.Target, ch *champion.C
 		return items[a].entity < items[b].entity
 	})
 	scores := make([]store.Score, n)
-	if err := r.explain(ctx, ch, cols, items, scores); err != nil {
+	if err := r.explain(ctx, ch, cols, items, scores, day.Time()); err != nil {
 		return store.ScoreRun{}, fmt.Errorf("score run %s: %w", t, err)
 	}
 	for rank, it := range items {
@@ -266,7 +266,13 @@ func (r *Runner) band(rank, capacity int, prob float64, b store.Bands) string {
 }
 
 // explain fills each score's reasons (JSON), in parallel.
-func (r *Runner) explain(ctx context.Context, ch *champion.Champion, cols [][]float64, items []scored, scores []store.Score) error {
+// Where the model can, evidence in days before the as-of date is phrased
+// with its date.
+func (r *Runner) explain(ctx context.Context, ch *champion.Champion, cols [][]float64, items []scored, scores []store.Score, asOf time.Time) error {
+	reasons := ch.Model.Reasons
+	if dr, ok := ch.Model.(champion.DatedReasoner); ok {
+		reasons = func(x []float64, k int) []champion.Reason { return dr.ReasonsAt(x, k, asOf) }
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	workers := runtime.GOMAXPROCS(0)
 	for w := range workers {
@@ -279,7 +285,7 @@ func (r *Runner) explain(ctx context.Context, ch *champion.Champion, cols [][]fl
 				for j, c := range cols {
 					x[j] = c[items[k].row]
 				}
-				b, err := json.Marshal(ch.Model.Reasons(x, r.cfg.Reasons))
+				b, err := json.Marshal(reasons(x, r.cfg.Reasons))
 				if err != nil {
 					return fmt.Errorf("reasons of %s: %w", items[k].entity, err)
 				}

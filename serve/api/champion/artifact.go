@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -82,7 +83,11 @@ func (a *Artifact) Score(x []float64) (prob, margin float64) {
 
 // Reasons returns the k features that moved the margin most, in either
 // direction, strongest first, each phrased for a caseworker.
-func (a *Artifact) Reasons(x []float64, k int) []Reason {
+func (a *Artifact) Reasons(x []float64, k int) []Reason { return a.ReasonsAt(x, k, time.Time{}) }
+
+// ReasonsAt is Reasons for a row built as of asOf: evidence counted in days
+// before it is phrased with its date (explain.ReasonsAt).
+func (a *Artifact) ReasonsAt(x []float64, k int, asOf time.Time) []Reason {
 	if k <= 0 {
 		return nil
 	}
@@ -90,7 +95,7 @@ func (a *Artifact) Reasons(x []float64, k int) []Reason {
 	defer a.bufs.Put(bp)
 	contribs := *bp
 	a.contrib.Contributions(x, contribs)
-	up, down := explain.Reasons(a.infos, x, contribs, k)
+	up, down := explain.ReasonsAt(a.infos, x, contribs, k, asOf)
 	all := append(up, down...)
 	sort.SliceStable(all, func(i, j int) bool { return math.Abs(all[i].Contribution) > math.Abs(all[j].Contribution) })
 	if len(all) > k {

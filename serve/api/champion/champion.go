@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"sync/atomic"
+	"time"
 
 	"caserisk/serve/store"
 )
@@ -66,6 +67,13 @@ type Model interface {
 	Score(x []float64) (prob, margin float64)
 	// Reasons returns up to k reasons for row x's score, strongest first.
 	Reasons(x []float64, k int) []Reason
+}
+
+// DatedReasoner is a Model whose reasons can name the dates of the evidence
+// ("registered to vote at another address since March 2023") for a row
+// built as of a known date; Reasons phrases them as durations instead.
+type DatedReasoner interface {
+	ReasonsAt(x []float64, k int, asOf time.Time) []Reason
 }
 
 // Loader turns a registered artifact (the model JSON stored in the

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"caserisk/models/artifact"
 	"caserisk/models/calibrate"
@@ -228,5 +229,30 @@ func TestImport(t *testing.T) {
 	}
 	if _, err := Import(ctx, st, dir, bands, "test"); err == nil || !strings.Contains(err.Error(), "zz-broken.json") {
 		t.Fatalf("err = %v, want one naming the broken file", err)
+	}
+}
+
+// TestReasonsAtNamesEvidenceDates: a feature in days before the as-of date
+// is phrased with its month when the score run's as-of date is known, and
+// as a duration for a row scored without one.
+func TestReasonsAtNamesEvidenceDates(t *testing.T) {
+	m := stump(t, "label_tenancy_fraud", 1)
+	m.Features[0].FeatureMeta = dataset.FeatureMeta{Name: "tenant_registered_elsewhere_days", Unit: "days",
+		Template: "A tenant registered to vote at another address {since}"}
+	loaded, err := LoadArtifact(store.TenancyFraud, marshal(t, m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dr, ok := loaded.(DatedReasoner)
+	if !ok {
+		t.Fatal("an artifact cannot phrase evidence dates")
+	}
+	asOf := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	x := []float64{670, 0} // registered elsewhere since 2023-03-03
+	if got := dr.ReasonsAt(x, 1, asOf); len(got) != 1 || got[0].Text != "A tenant registered to vote at another address since March 2023 raised the risk" {
+		t.Errorf("ReasonsAt = %+v", got)
+	}
+	if got := loaded.Reasons(x, 1); len(got) != 1 || got[0].Text != "A tenant registered to vote at another address for 22 months raised the risk" {
+		t.Errorf("Reasons = %+v", got)
 	}
 }
