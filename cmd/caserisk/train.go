@@ -279,7 +279,7 @@ func printTrainSummary(cmd *cobra.Command, m *artifact.Model, nfeat int, read, t
 		fmt.Fprintf(w, "validation: AUC %s, average precision %s, log-loss %.4f, ECE %.4f (%d labelled rows)\n",
 			interval(r.ROCAUC), interval(r.AveragePrecision), r.LogLoss.Value, r.ECE.Value, r.N)
 		if r.Labels.TooFewLabels {
-			fmt.Fprintf(w, "warning: %s\n", r.Labels.Why)
+			fmt.Fprintf(w, "warning: the validation metrics cannot be trusted: %s; read the intervals\n", r.Labels.Why)
 		}
 		if st := v.Stock; st != nil {
 			fmt.Fprintf(w, "validation over all %d evaluation rows, against the %d labelled positive: AUC %s, average precision %s",

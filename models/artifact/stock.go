@@ -149,3 +149,31 @@ func JudgeStock(ctx context.Context, scores, labels, truth []float64, o metrics.
 	st.Bias = b
 	return st, nil
 }
+
+// LabelChecks says whether a model was trained, and validated, on enough
+// labelled rows for its metrics to be trusted (metrics.CheckLabels): the
+// flag a promotion asks for confirmation on. Validation is nil for a model
+// without held-out rows; a model written before the checks existed is
+// judged from its training counts.
+type LabelChecks struct {
+	TooFewLabels bool                `json:"too_few_labels"`
+	Training     metrics.LabelCheck  `json:"training"`
+	Validation   *metrics.LabelCheck `json:"validation,omitempty"`
+}
+
+// LabelChecks returns the model's label checks.
+func (m *Model) LabelChecks() LabelChecks {
+	c := LabelChecks{Training: m.Training.Labels}
+	if c.Training.MinRows == 0 { // a model from before the checks
+		c.Training = metrics.CheckLabels(m.Training.Rows, m.Training.Positives)
+	}
+	if v := m.Validation; v != nil && v.Report != nil {
+		vc := v.Report.Labels
+		if vc.MinRows == 0 {
+			vc = metrics.CheckLabels(v.Report.N, v.Report.Positives)
+		}
+		c.Validation = &vc
+	}
+	c.TooFewLabels = c.Training.TooFewLabels || c.Validation != nil && c.Validation.TooFewLabels
+	return c
+}

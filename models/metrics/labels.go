@@ -37,7 +37,8 @@ type LabelCheck struct {
 	MinRows      int  `json:"min_rows"`
 	MinPositives int  `json:"min_positives"`
 	MinNegatives int  `json:"min_negatives"`
-	// Why says in a sentence which minimum was missed; empty when none.
+	// Why lists the minimums missed, e.g. "22 labelled rows (at least 200
+	// needed), 9 positives (at least 50 needed)"; empty when none.
 	Why string `json:"why,omitempty"`
 }
 
@@ -58,8 +59,5 @@ func CheckLabels(rows, positives int) LabelCheck {
 	}
 	c.Why = strings.Join(missed, ", ")
 	c.TooFewLabels = c.Why != ""
-	if c.TooFewLabels {
-		c.Why = "too few labels to trust these metrics: " + c.Why + " (see the intervals)"
-	}
 	return c
 }

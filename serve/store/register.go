@@ -54,9 +54,19 @@ func ModelFromFile(path string, target Target, bands Bands, by string) (NewModel
 		}
 	}
 	metrics := json.RawMessage("{}")
-	if m.Validation != nil {
-		v, err := json.Marshal(map[string]any{"validation": m.Validation, "algorithm": m.Algorithm,
-			"training_rows": m.Training.Rows, "label_rate": m.Training.LabelRate, "checksum": m.Checksum})
+	// too_few_labels (with the counts and thresholds under "labels") says
+	// the model's metrics cannot be trusted: promotion asks to confirm.
+	lc := m.LabelChecks()
+	if m.Validation != nil || lc.TooFewLabels {
+		fields := map[string]any{"algorithm": m.Algorithm, "training_rows": m.Training.Rows, "label_rate": m.Training.LabelRate,
+			"checksum": m.Checksum, "too_few_labels": lc.TooFewLabels, "labels": lc}
+		if m.Validation != nil {
+			fields["validation"] = m.Validation
+		}
+		if m.Training.PU != nil {
+			fields["positive_unlabelled"] = m.Training.PU
+		}
+		v, err := json.Marshal(fields)
 		if err != nil {
 			return NewModel{}, fmt.Errorf("model %s: encode metrics: %w", path, err)
 		}

@@ -1,16 +1,19 @@
 package web
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"caserisk/models/artifact"
 	"caserisk/models/metrics"
 	"caserisk/serve/auth"
 	"caserisk/serve/store"
@@ -205,5 +208,59 @@ func TestCookieFlags(t *testing.T) {
 				t.Fatalf("cookie HttpOnly %v SameSite %v Secure %v Path %q", ck.HttpOnly, ck.SameSite, ck.Secure, ck.Path)
 			}
 		})
+	}
+}
+
+// TestDescribeSaysWhenMetricsCannotBeTrusted: a model registered from an
+// artifact validated on 22 rows is shown with a warning naming the counts
+// and minimums; a trusted one with a hint; a PU model's record and the
+// ranking over every held-out row are shown.
+func TestDescribeSaysWhenMetricsCannotBeTrusted(t *testing.T) {
+	ctx := context.Background()
+	scores, labels := make([]float64, 22), make([]float64, 22)
+	for i := range scores {
+		scores[i] = float64(i) / 22
+		labels[i] = float64(i % 2)
+	}
+	rep, err := metrics.Evaluate(ctx, scores, labels, metrics.Options{Bootstrap: 20, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stock, err := metrics.Evaluate(ctx, append(scores, 0.01, 0.02), append(labels, 0, 0), metrics.Options{Ks: []int{10}, Bootstrap: 20, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc := artifact.LabelChecks{Training: metrics.CheckLabels(47, 15)}
+	v := rep.Labels
+	lc.Validation, lc.TooFewLabels = &v, true
+	pu := &artifact.PUFit{Positives: 15, Unlabelled: 900}
+	pu.C.C = metrics.Metric{Value: 0.25, Lo: 0.2, Hi: 0.3}
+	raw, err := json.Marshal(map[string]any{"algorithm": "gbdt", "too_few_labels": true, "labels": lc, "positive_unlabelled": pu,
+		"validation": map[string]any{"rows": 22, "report": rep, "stock": stock}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mv := describe(modelWith(string(raw)))
+	if mv.Err != "" || !mv.TooFewLabels {
+		t.Fatalf("view %+v", mv)
+	}
+	for _, want := range []string{"trained on 47 labelled rows (15 positive): too few, 47 labelled rows (at least 200 needed)",
+		"validated on 22 labelled rows (11 positive): too few"} {
+		if !strings.Contains(mv.LabelsNote, want) {
+			t.Errorf("labels note %q lacks %q", mv.LabelsNote, want)
+		}
+	}
+	for _, m := range mv.Metrics {
+		if strings.Contains(m.Name, "capacity 100") || strings.Contains(m.Name, "capacity 200") {
+			t.Errorf("%s shown for 22 rows", m.Name)
+		}
+	}
+	if len(mv.Stock) != 3 || !strings.Contains(mv.Stock[2].Name, "top 10") || !strings.Contains(mv.PU, "c = P(confirmed | positive) estimated at 0.250") {
+		t.Errorf("stock rows %+v, PU %q", mv.Stock, mv.PU)
+	}
+	// A model registered before the flag: judged from its report.
+	old, _ := json.Marshal(map[string]any{"algorithm": "gbdt", "validation": map[string]any{"rows": 22, "report": rep}})
+	if mv := describe(modelWith(string(old))); !mv.TooFewLabels || !strings.Contains(mv.LabelsNote, "validated on 22 labelled rows") {
+		t.Errorf("old registration: %+v", mv)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"caserisk/models/artifact"
 	"caserisk/models/fairness"
 	"caserisk/models/metrics"
 	"caserisk/models/report"
@@ -41,6 +42,16 @@ type modelView struct {
 	// audit when one was registered with it.
 	Groups   []groupRow
 	Capacity int
+	// TooFewLabels says the model's metrics cannot be trusted; LabelsNote
+	// says why, with the counts and the minimums.
+	TooFewLabels bool
+	LabelsNote   string
+	// Stock ranks every held-out row against the confirmed positives (for
+	// tenancy fraud, every tenancy, investigated or not).
+	Stock     []metricRow
+	StockNote string
+	// PU describes a model trained positive–unlabelled.
+	PU string
 }
 
 // groupRow is one group of one characteristic in the fairness audit.
@@ -83,9 +94,13 @@ type storedMetrics struct {
 	Validation *struct {
 		Rows   int             `json:"rows"`
 		Report *metrics.Report `json:"report"`
+		Stock  *metrics.Report `json:"stock"`
 	} `json:"validation"`
-	Algorithm string           `json:"algorithm"`
-	Fairness  *fairness.Report `json:"fairness"`
+	Algorithm    string                `json:"algorithm"`
+	Fairness     *fairness.Report      `json:"fairness"`
+	TooFewLabels bool                  `json:"too_few_labels"`
+	Labels       *artifact.LabelChecks `json:"labels"`
+	PU           *artifact.PUFit       `json:"positive_unlabelled"`
 	// A bare metrics.Report (registered by other means) has these.
 	ROCAUC *metrics.Metric `json:"roc_auc"`
 }
@@ -124,7 +139,31 @@ func describe(m store.Model) modelView {
 	}
 	mv.Algorithm = algo
 	var sm storedMetrics
-	if json.Unmarshal(m.Metrics, &sm) == nil && sm.Fairness != nil {
+	_ = json.Unmarshal(m.Metrics, &sm) // parseMetrics read it already
+	if sm.Labels != nil {
+		mv.TooFewLabels, mv.LabelsNote = sm.TooFewLabels, labelsNote(sm.Labels)
+	} else if r.Labels.MinRows > 0 {
+		mv.TooFewLabels = r.Labels.TooFewLabels
+		mv.LabelsNote = fmt.Sprintf("validated on %d labelled rows (%d positive): %s", r.Labels.Rows, r.Labels.Positives, orEnough(r.Labels))
+	}
+	if pu := sm.PU; pu != nil {
+		mv.PU = fmt.Sprintf("Trained positive–unlabelled (Elkan and Noto): %d confirmed positives among %d rows, the other %d unlabelled; c = P(confirmed | positive) estimated at %.3f (%.3f to %.3f); the scores estimate the probability of the outcome, not of its confirmation.",
+			pu.Positives, pu.Positives+pu.Unlabelled, pu.Unlabelled, pu.C.C.Value, pu.C.C.Lo, pu.C.C.Hi)
+	}
+	if v := sm.Validation; v != nil && v.Stock != nil {
+		st := v.Stock
+		mv.StockNote = fmt.Sprintf("Every held-out row (%d), labelled or not, ranked against the %d confirmed positives among them: what the council can measure of the ranking of the whole stock.", st.N, st.Positives)
+		row := func(name string, met metrics.Metric, digits int) {
+			v, iv := fmtMetric(met, digits)
+			mv.Stock = append(mv.Stock, metricRow{Name: name, Value: v, Interval: iv})
+		}
+		row("Average precision of the confirmed positives", st.AveragePrecision, 3)
+		row("ROC AUC", st.ROCAUC, 3)
+		for _, k := range st.TopK {
+			row(fmt.Sprintf("Recall of the confirmed positives in the top %d", k.K), k.Recall, 3)
+		}
+	}
+	if sm.Fairness != nil {
 		mv.Capacity = sm.Fairness.Selected
 		for _, ch := range sm.Fairness.Characteristics {
 			for _, g := range ch.Groups {
@@ -188,6 +227,23 @@ func describe(m store.Model) modelView {
 		}
 	}
 	return mv
+}
+
+// labelsNote states the counts behind a model's label checks.
+func labelsNote(lc *artifact.LabelChecks) string {
+	t := lc.Training
+	s := fmt.Sprintf("trained on %d labelled rows (%d positive): %s", t.Rows, t.Positives, orEnough(t))
+	if v := lc.Validation; v != nil {
+		s += fmt.Sprintf("; validated on %d labelled rows (%d positive): %s", v.Rows, v.Positives, orEnough(*v))
+	}
+	return s
+}
+
+func orEnough(c metrics.LabelCheck) string {
+	if c.TooFewLabels {
+		return "too few, " + c.Why
+	}
+	return fmt.Sprintf("enough (at least %d rows and %d of each class)", c.MinRows, c.MinPositives)
 }
 
 func fmtRate(r fairness.Rate) string {
