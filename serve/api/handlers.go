@@ -56,8 +56,6 @@ func (s *Server) coreError(c *gin.Context, what string, err error) {
 	}
 }
 
-
-
 // checkJSON answers 415 unless the request's body is declared JSON (a
 // missing Content-Type is taken as JSON).
 func (s *Server) checkJSON(c *gin.Context) bool {

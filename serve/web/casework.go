@@ -7,8 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
-	"strings"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -157,8 +157,6 @@ type scoreView struct {
 	Raising, Lowering    []reason
 }
 
-
-
 // scoreViews splits each score's reasons into those raising and lowering it.
 func scoreViews(scores []store.ResidentScore) ([]scoreView, error) {
 	out := make([]scoreView, 0, len(scores))
@@ -206,8 +204,6 @@ func (p *pages) readPerson(c *gin.Context, id string, d *residentData) error {
 	d.ScoreHistory = risk.History
 	return nil
 }
-
-
 
 // validID accepts ids of 1–64 characters from [A-Za-z0-9._-], the API's
 // rule for resident ids.

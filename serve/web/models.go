@@ -15,8 +15,8 @@ import (
 	"caserisk/models/fairness"
 	"caserisk/models/metrics"
 	"caserisk/models/report"
-	"caserisk/serve/core"
 	"caserisk/serve/auth"
+	"caserisk/serve/core"
 	"caserisk/serve/store"
 )
 

@@ -18,8 +18,8 @@
 package web
 
 import (
-	"errors"
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -98,7 +98,7 @@ func MountWith(o Options) func(*api.Server, *gin.Engine) {
 // pages holds what the handlers share.
 type pages struct {
 	srv      *api.Server
-	core     *core.Core     // every read and change of data goes through it
+	core     *core.Core       // every read and change of data goes through it
 	tokens   auth.TokenLookup // sign-in only
 	policy   auth.Policy      // what to offer (nav links, buttons); the core guards the data
 	o        Options
