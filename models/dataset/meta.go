@@ -22,6 +22,8 @@ type Meta struct {
 	// key columns, never as features.
 	IDs   []string `json:"ids"`
 	Audit []string `json:"audit"`
+	// Labels names the outcome columns: never features.
+	Labels []string `json:"labels"`
 }
 
 // MetaPaths returns the places a table's metadata file may be, in order:
