@@ -47,6 +47,28 @@ func TestScoreAndEvaluateTheFeaturesTable(t *testing.T) {
 	}
 	mustRun(t, "evaluate", "--model", model, "--data", fpq, "--bootstrap", "-1", "--importance", "3")
 
+	// inspect summarises both files alike, the label included.
+	var summaries []string
+	for _, data := range []string{fcsv, fpq} {
+		out, err := execute("inspect", "--data", data, "--rows", "0")
+		if err != nil {
+			t.Fatalf("inspect %s: %v\n%s", data, err, out)
+		}
+		first, rest, _ := strings.Cut(out, "\n")
+		if !strings.HasPrefix(first, filepath.Base(data)+": ") {
+			t.Errorf("inspect first line %q", first)
+		}
+		summaries = append(summaries, rest)
+	}
+	if summaries[0] != summaries[1] {
+		t.Errorf("inspect of the CSV:\n%s\nof the Parquet:\n%s", summaries[0], summaries[1])
+	}
+	for _, want := range []string{"\nas_of ", "\naudit_ward ", "\nlabel_complex_case ", "\nrent_arrears_gbp_now "} {
+		if !strings.Contains(summaries[0], want) {
+			t.Errorf("inspect lacks a line for %q:\n%s", want, summaries[0])
+		}
+	}
+
 	// The model's label under a name of its own, not label_*: without
 	// meta.json only the model file says it is a label.
 	raw, err := os.ReadFile(fcsv)

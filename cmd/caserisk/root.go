@@ -76,6 +76,7 @@ Scores support a person's decision; they never act alone.`,
 		newDemoCmd(),
 		newPipelineCmd(),
 		newLabelsCmd(),
+		newInspectCmd(),
 	)
 	for _, c := range root.Commands() {
 		wrapArgs(c)

@@ -34,9 +34,9 @@ func MetaPaths(table string) []string {
 	return []string{table + ".meta.json", strings.TrimSuffix(table, ext) + ".meta.json"}
 }
 
-// readMeta reads the first metadata file found beside the table; it
-// returns nil when there is none.
-func readMeta(table string) (*Meta, error) {
+// ReadMeta reads the first metadata file found beside the table (see
+// MetaPaths); it returns nil when there is none.
+func ReadMeta(table string) (*Meta, error) {
 	for _, p := range MetaPaths(table) {
 		data, err := os.ReadFile(p)
 		if errors.Is(err, fs.ErrNotExist) {

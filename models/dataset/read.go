@@ -38,7 +38,7 @@ type Options struct {
 // .parquet) and the feature metadata file beside it, if there is one (see
 // MetaPath).
 func Read(ctx context.Context, path string, o Options) (*Table, error) {
-	meta, err := readMeta(path)
+	meta, err := ReadMeta(path)
 	if err != nil {
 		return nil, err
 	}
