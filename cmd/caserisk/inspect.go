@@ -30,8 +30,8 @@ the values present, from gota's DataFrame.Describe.
 
 The label is --label, or the one the metadata file names. Statistics are
 over at most --rows evenly spaced rows (0: all rows): gota sorts each
-column once per order statistic, which takes a few seconds per 100,000
-rows of a 75-feature table.`,
+column once per order statistic, about 15 s for 80,000 rows of an
+84-column table on a loaded 2-core machine.`,
 		Example: `  caserisk inspect --data features.parquet
   caserisk inspect --data features.csv --rows 0 --json`,
 		Args: cobra.NoArgs,
@@ -75,7 +75,7 @@ rows of a 75-feature table.`,
 	f.StringVar(&data, "data", "", "feature table: CSV, or Parquet by extension (required)")
 	_ = cmd.MarkFlagFilename("data", "csv", "parquet")
 	f.StringVar(&label, "label", "", "label column (default: the one FILE.meta.json names)")
-	f.IntVar(&rows, "rows", 100000, "summarise at most this many evenly spaced rows (0 = all)")
+	f.IntVar(&rows, "rows", 50000, "summarise at most this many evenly spaced rows (0 = all)")
 	f.BoolVar(&asJSON, "json", false, "print the summary as JSON (NaN as null)")
 	return cmd
 }
