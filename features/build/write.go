@@ -302,10 +302,11 @@ func (t *Table) WriteRejects(w io.Writer) error {
 	return nil
 }
 
-// WriteFiles writes the table to path (Parquet when path ends in
-// .parquet, CSV otherwise), with path.meta.json and path.rejects.csv
-// beside it. The table is written to a temporary file first and renamed,
-// so a failed build leaves no half-written table.
+// WriteFiles writes the table to path, as Parquet when it ends in
+// .parquet and as CSV when it ends in .csv (any other extension is an
+// error), with path.meta.json and path.rejects.csv beside it. The table is
+// written to a temporary file first and renamed, so a failed build leaves
+// no half-written table.
 func (t *Table) WriteFiles(path string) error {
 	write := func(p string, fn func(io.Writer) error) error {
 		tmp, err := os.CreateTemp(filepath.Dir(p), ".caserisk-*")
@@ -329,9 +330,14 @@ func (t *Table) WriteFiles(path string) error {
 		}
 		return nil
 	}
-	body := t.WriteCSV
-	if strings.HasSuffix(strings.ToLower(path), ".parquet") {
+	var body func(io.Writer) error
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".csv":
+		body = t.WriteCSV
+	case ".parquet":
 		body = t.WriteParquet
+	default:
+		return fmt.Errorf("write %s: the extension %q is neither .csv nor .parquet", path, filepath.Ext(path))
 	}
 	if err := write(path, body); err != nil {
 		return err
