@@ -354,7 +354,10 @@ func schemas() openapi3.Schemas {
 			"database":  val(enum("the store's database", []string{store.SQLite, store.Postgres})),
 			"champions": val(object("the champion version of each target that has one", nil, champions)),
 		})),
-		"OpenAPIDocument": val(describe(openapi3.NewObjectSchema().WithAnyAdditionalProperties().WithRequired([]string{"openapi", "info", "paths"}),
+		"OpenAPIDocument": val(describe(openapi3.NewObjectSchema().WithAnyAdditionalProperties().WithRequired([]string{"openapi", "info", "paths"}).
+			WithProperty("openapi", describe(openapi3.NewStringSchema().WithPattern(`^3\.0\.[0-9]+$`), "the OpenAPI version")).
+			WithProperty("info", describe(openapi3.NewObjectSchema().WithAnyAdditionalProperties(), "title, version and description")).
+			WithProperty("paths", describe(openapi3.NewObjectSchema().WithAnyAdditionalProperties(), "the operations by path")),
 			"an OpenAPI 3.0 document")),
 	}
 }
