@@ -164,3 +164,48 @@ func decodeJSON(b []byte) (any, error) {
 	}
 	return v, nil
 }
+
+// TestOASCheckCatchesMismatches feeds the check exchanges that break the
+// document, each of which must fail naming its operation, and one that
+// keeps it.
+func TestOASCheckCatchesMismatches(t *testing.T) {
+	e := newEnv(t, "sqlite", envOptions{})
+	c := e.oas
+	okHeader := http.Header{}
+	okHeader.Set("Content-Type", "application/json")
+	okHeader.Set(RequestIDHeader, "abc-123")
+	get := func(path string, bearer bool) *http.Request {
+		r := httptest.NewRequest("GET", path, nil)
+		if bearer {
+			r.Header.Set("Authorization", "Bearer "+e.tokens[auth.DataScientist])
+		}
+		return r
+	}
+	if err := c.check(exchange{req: get("/healthz", false), status: 200, header: okHeader, body: []byte(`{"status":"ok"}`)}); err != nil {
+		t.Fatalf("a good exchange: %v", err)
+	}
+	for _, tc := range []struct {
+		what string
+		x    exchange
+		want string
+	}{
+		{"a value outside an enum", exchange{req: get("/healthz", false), status: 200, header: okHeader, body: []byte(`{"status":"fine"}`)}, "getHealth"},
+		{"an undocumented status", exchange{req: get("/healthz", false), status: 418, header: okHeader, body: []byte(`{}`)}, "getHealth"},
+		{"no X-Request-ID", exchange{req: get("/healthz", false), status: 200, header: http.Header{"Content-Type": {"application/json"}}, body: []byte(`{"status":"ok"}`)}, "getHealth"},
+		{"a missing required field", exchange{req: get("/api/v1/cases/1", true), status: 200, header: okHeader, body: []byte(`{"id":1}`)}, "getCase"},
+		{"an unknown field", exchange{req: get("/api/v1/models", true), status: 200, header: okHeader, body: []byte(`{"models":[],"more":true}`)}, "listModels"},
+		{"a 200 to a request with a bad enum", exchange{req: get("/api/v1/models?target=bogus", true), status: 200, header: okHeader, body: []byte(`{"models":[]}`)}, "listModels"},
+		{"a 200 without a token", exchange{req: get("/api/v1/models", false), status: 200, header: okHeader, body: []byte(`{"models":[]}`)}, "listModels"},
+		{"a problem with the wrong media type", exchange{req: get("/api/v1/models", false), status: 401, header: okHeader, body: []byte(`{"type":"x","title":"Unauthorized","status":401}`)}, "listModels"},
+		{"an undocumented route answered", exchange{req: get("/api/v1/nope", false), status: 200, header: okHeader, body: []byte(`{}`)}, "/api/v1/nope"},
+	} {
+		err := c.check(tc.x)
+		if err == nil {
+			t.Errorf("%s: passed the check", tc.what)
+			continue
+		}
+		if !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: the error does not name %s: %v", tc.what, tc.want, err)
+		}
+	}
+}
