@@ -111,8 +111,8 @@ func targetSchema() *openapi3.Schema {
 func statusSchema(ss []store.Status) *openapi3.Schema { return enum("a case status", ss) }
 
 // caseStatuses returns every status a case of the kind can be in, in
-// workflow order, following the store's workflow rules from the initial
-// status.
+// workflow order (closed last), following the store's workflow rules from
+// the initial status.
 func caseStatuses(kind store.Target) []store.Status {
 	out := []store.Status{store.InitialStatus(kind)}
 	for i := 0; i < len(out); i++ {
@@ -121,6 +121,9 @@ func caseStatuses(kind store.Target) []store.Status {
 				out = append(out, n)
 			}
 		}
+	}
+	if i := slices.Index(out, store.StatusClosed); i >= 0 {
+		out = append(slices.Delete(out, i, i+1), store.StatusClosed)
 	}
 	return out
 }
