@@ -14,7 +14,9 @@ import (
 
 	"caserisk/models/target"
 	"caserisk/serve/api/problem"
+	"caserisk/serve/audit"
 	"caserisk/serve/auth"
+	"caserisk/serve/core"
 	"caserisk/serve/store"
 )
 
@@ -35,9 +37,9 @@ var openAPITags = openapi3.Tags{
 	{Name: "operations", Description: "Liveness, readiness, metrics and this document."},
 }
 
-// auditRoleCLI is the role the command line writes to the audit log for
-// the changes it makes itself (registering and promoting models, exporting
-// labels).
+// auditRoleCLI is the role the retraining pipeline and the demo write to
+// the audit log for the changes they make themselves (the other commands
+// write auth.Operator).
 const auditRoleCLI = "cli"
 
 // ref is a reference to a component schema.
@@ -220,7 +222,7 @@ func schemas() openapi3.Schemas {
 	caseDetailProps := caseProps()
 	caseDetailProps["history"] = arr(ref("CaseEvent"))
 	auditRoles := []string{}
-	for _, r := range auth.Roles() {
+	for _, r := range auth.PolicyRoles() {
 		auditRoles = append(auditRoles, string(r))
 	}
 	auditRoles = append(auditRoles, auditRoleCLI)
@@ -241,7 +243,8 @@ func schemas() openapi3.Schemas {
 			"insufficient_evidence (no label).", allOutcomes())),
 		"Band":  val(enum("a score's band: at least the model's high threshold, at least its medium one, or below", bandNames())),
 		"Stage": val(enum("where a model is in its life", []store.Stage{store.Candidate, store.Champion, store.Retired})),
-		"Role":  val(enum("a user's role, or cli for changes made with the command line", auditRoles)),
+		"Role": val(enum("the role that acted: a user's role, operator for caserisk's commands on the server, or cli "+
+			"for the retraining pipeline's and the demo's own changes", auditRoles)),
 		"Problem": val(object("RFC 9457 problem details", []string{"type", "title", "status"}, openapi3.Schemas{
 			"type": str("problem type URI"), "title": str("short summary"),
 			"status": val(describe(intRange(400, 599), "HTTP status")),
@@ -307,11 +310,11 @@ func schemas() openapi3.Schemas {
 		})),
 		"StatusRequest": val(object("the status to move a case to", []string{"status"}, openapi3.Schemas{
 			"status": val(enum("the next status: one of the case's next_statuses other than closed", movableStatuses())),
-			"note":   val(describe(openapi3.NewStringSchema().WithMaxLength(maxNoteBytes), "worker's note, at most 4000 bytes (stored, never logged)")),
+			"note":   val(describe(openapi3.NewStringSchema().WithMaxLength(core.MaxNoteBytes), "worker's note, at most 4000 bytes (stored, never logged)")),
 		})),
 		"OutcomeRequest": val(object("how a case closed", []string{"outcome"}, openapi3.Schemas{
 			"outcome": ref("CaseOutcome"),
-			"note":    val(describe(openapi3.NewStringSchema().WithMaxLength(maxNoteBytes), "worker's note, at most 4000 bytes (stored, never logged)")),
+			"note":    val(describe(openapi3.NewStringSchema().WithMaxLength(core.MaxNoteBytes), "worker's note, at most 4000 bytes (stored, never logged)")),
 		})),
 		"Model": val(object("a registered model version", []string{"target", "version", "stage", "sha256", "metrics", "bands", "registered_by", "registered_at"}, openapi3.Schemas{
 			"target": ref("Target"), "version": integ("registry version, 1, 2, … per target"), "stage": ref("Stage"),
@@ -343,9 +346,9 @@ func schemas() openapi3.Schemas {
 		})),
 		"Labels": val(object("labels", []string{"labels"}, openapi3.Schemas{"labels": arr(ref("Label"))})),
 		"AuditEntry": val(object("an audit log entry", []string{"id", "at", "user_id", "user", "role", "action", "resource", "purpose", "request_id", "prev_hash", "hash"}, openapi3.Schemas{
-			"id": integ("entry id"), "at": timestamp("when"), "user_id": integ("user id (0 for the command line)"), "user": str("account"),
-			"role": ref("Role"), "action": str("what was done, e.g. read, update, promote"), "resource": str("what it was done to, e.g. case/12"),
-			"purpose": str("why the role may do it"), "request_id": str("the request's id (empty for the command line)"),
+			"id": integ("entry id"), "at": timestamp("when"), "user_id": integ("user id (0 for commands run on the server)"), "user": str("account"),
+			"role": ref("Role"), "action": str("what was done: one of " + strings.Join(audit.Actions(), ", ")), "resource": str("what it was done to, e.g. case/12"),
+			"purpose": str("why the role may do it"), "request_id": str("the request's id (empty for commands run on the server)"),
 			"prev_hash": hexHash("hash of the entry before (64 zeros for the first)"), "hash": hexHash("SHA-256 of this entry and prev_hash"),
 		})),
 		"Audit": val(object("audit log entries, newest first", []string{"entries"}, openapi3.Schemas{"entries": arr(ref("AuditEntry"))})),
