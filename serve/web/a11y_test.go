@@ -1,7 +1,10 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,18 +80,9 @@ func (p *page) axeCheck(name string) {
 		if why != "" {
 			t.Skip(why)
 		}
-		loaded, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](`typeof window.axe === "object" && typeof axe.run === "function"`))
+		vs, err := runAxe(p.ctx, src)
 		if err != nil {
-			t.Fatalf("browser: %v", err)
-		}
-		if !loaded {
-			if _, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](src+"\n;typeof axe")); err != nil {
-				t.Fatalf("inject axe-core: %v", err)
-			}
-		}
-		vs, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]axeViolation](axeRun, chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("run axe-core: %v", err)
+			t.Fatal(err)
 		}
 		axeMu.Lock()
 		axePages++
@@ -108,6 +102,24 @@ func (p *page) axeCheck(name string) {
 			t.Errorf("%s: axe-core %s (%s): %s; %d elements:%s", name, v.ID, v.Impact, v.Help, len(v.Nodes), b.String())
 		}
 	})
+}
+
+// runAxe injects axe-core into the page unless it is there and runs it.
+func runAxe(ctx context.Context, src string) ([]axeViolation, error) {
+	loaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof window.axe === "object" && typeof axe.run === "function"`))
+	if err != nil {
+		return nil, fmt.Errorf("browser: %w", err)
+	}
+	if !loaded {
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[string](src+"\n;typeof axe")); err != nil {
+			return nil, fmt.Errorf("inject axe-core: %w", err)
+		}
+	}
+	vs, err := chromedp.Run(ctx, chromedp.Evaluate[[]axeViolation](axeRun, chromedp.EvalAwaitPromise))
+	if err != nil {
+		return nil, fmt.Errorf("run axe-core: %w", err)
+	}
+	return vs, nil
 }
 
 // reflowState measures the page at the current viewport: how wide the
@@ -152,14 +164,11 @@ type reflow struct {
 	Unreachable []string `json:"unreachable"`
 }
 
-// reflowCheck shows the page in a 320×640 viewport (WCAG 1.4.10: 320 CSS
-// px) and fails unless nothing but a data table's own wrapper scrolls
-// sideways; with a screenshot name it writes screenshots/NAME-320.png. The
-// viewport is 1280×800 again afterwards.
-func (p *page) reflowCheck(name, screenshot string) {
+// measureReflow measures the page in a 320×640 viewport and leaves the
+// viewport at that size.
+func (p *page) measureReflow() reflow {
 	p.t.Helper()
 	p.do(chromedp.EmulateViewport(320, 640))
-	defer p.do(chromedp.EmulateViewport(1280, 800))
 	// Wait two frames so the layout is that of the new viewport.
 	if _, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](`new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`, chromedp.EvalAwaitPromise)); err != nil {
 		p.t.Fatalf("browser: %v", err)
@@ -168,6 +177,17 @@ func (p *page) reflowCheck(name, screenshot string) {
 	if err != nil {
 		p.t.Fatalf("measure reflow: %v", err)
 	}
+	return r
+}
+
+// reflowCheck shows the page in a 320×640 viewport (WCAG 1.4.10: 320 CSS
+// px) and fails unless nothing but a data table's own wrapper scrolls
+// sideways; with a screenshot name it writes screenshots/NAME-320.png. The
+// viewport is 1280×800 again afterwards.
+func (p *page) reflowCheck(name, screenshot string) {
+	p.t.Helper()
+	defer p.do(chromedp.EmulateViewport(1280, 800))
+	r := p.measureReflow()
 	if r.Viewport != 320 {
 		p.t.Fatalf("%s: the viewport is %d px wide, want 320", name, r.Viewport)
 	}
@@ -197,4 +217,61 @@ func logAxeTally() {
 		total += n
 	}
 	fmt.Fprintf(os.Stderr, "web tests: axe-core checked %d page states: %d violating elements %v\n", axePages, total, axeTally)
+}
+
+// faultyPage breaks rules both checks must catch: a field without a label,
+// an image without alt text, a scrolling region no keyboard reaches, and a
+// block wider than a 320 px screen.
+const faultyPage = `<!DOCTYPE html><html lang="en"><head><title>Faults</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head><body><main><h1>Faults</h1>
+<input type="text" name="q"><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">
+<div class="table-wrap" style="overflow-x:auto"><table><tr><td style="white-space:nowrap">` + "a very long cell that will not wrap at all, wider than a phone" + `</td></tr></table></div>
+<p style="width:600px">a paragraph wider than the screen</p></main></body></html>`
+
+// TestChecksCatchFaults: the axe-core and reflow checks find the faults
+// of a page made to break them, so a clean result on the real pages means
+// something.
+func TestChecksCatchFaults(t *testing.T) {
+	src, why := loadAxe()
+	if why != "" {
+		t.Skip(why)
+	}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, faultyPage)
+	}))
+	defer ts.Close()
+	p := newPage(t, &borough{ts: ts})
+	p.open("/")
+	vs, err := runAxe(p.ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]string{}
+	for _, v := range vs {
+		found[v.ID] = v.Impact
+	}
+	for _, id := range []string{"label", "image-alt"} {
+		if found[id] == "" {
+			t.Errorf("axe-core did not report %s; it reported %v", id, found)
+		}
+	}
+	r := p.measureReflow()
+	if r.Width <= 320 || len(r.Wide) == 0 || !strings.Contains(strings.Join(r.Wide, " "), "p ") {
+		t.Errorf("the 600 px paragraph went unnoticed at 320 px: %+v", r)
+	}
+	if len(r.Unreachable) != 1 {
+		t.Errorf("the scrolling wrapper without tabindex, role and name went unnoticed: %+v", r)
+	}
+	vs, err = runAxe(p.ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found = map[string]string{}
+	for _, v := range vs {
+		found[v.ID] = v.Impact
+	}
+	if found["scrollable-region-focusable"] == "" {
+		t.Errorf("axe-core at 320 px did not report scrollable-region-focusable; it reported %v", found)
+	}
 }
