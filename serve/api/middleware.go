@@ -260,3 +260,12 @@ func (s *Server) queryInt(c *gin.Context, name string, def, lo, hi int) (int, bo
 	}
 	return v, true
 }
+
+// flush forgets every cached token, so a user disabled (or given a new
+// token) through the core is checked against the store on their next
+// request.
+func (tc *tokenCache) flush() {
+	tc.mu.Lock()
+	clear(tc.m)
+	tc.mu.Unlock()
+}
