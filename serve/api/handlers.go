@@ -18,7 +18,6 @@ import (
 	"caserisk/serve/api/champion"
 	"caserisk/serve/api/problem"
 	"caserisk/serve/api/scorereq"
-	"caserisk/serve/auth"
 	"caserisk/serve/core"
 	"caserisk/serve/store"
 )
@@ -165,8 +164,11 @@ func (s *Server) handleScore(c *gin.Context) {
 	if !ok {
 		return
 	}
-	perm, _ := auth.ScorePermission(string(t))
-	if !s.allowed(c, perm, auth.ScoreRows) || !s.checkJSON(c) {
+	if err := s.core.ScoreRows(actor(c), t); err != nil {
+		s.coreError(c, "score", err)
+		return
+	}
+	if !s.checkJSON(c) {
 		return
 	}
 	ch := s.champions.Get(t)
