@@ -407,7 +407,6 @@ func cells(p *review.Person) []string {
 	return out
 }
 
-
 func newLinkReviewImportCmd() *cobra.Command {
 	var dbURL, raw, queue, by string
 	cmd := &cobra.Command{

@@ -40,7 +40,7 @@ func TestOIDCBrowserSignIn(t *testing.T) {
 	p.base = o.ts.URL
 	p.open("/sign-in")
 	p.screenshot("sign-in-provider")
-	p.checkAccessible("sign-in page with a provider")
+	p.checkAccessible("sign-in page with a provider", "")
 	p.throughProvider(o, kim)
 	p.waitPath("/reviews")
 	if h := p.heading(); h != "My reviews" {
@@ -65,7 +65,7 @@ func TestOIDCBrowserSignIn(t *testing.T) {
 		t.Errorf("the signed-out page offers %q, want the provider's sign-out", href)
 	}
 	p.screenshot("signed-out-provider")
-	p.checkAccessible("signed-out page")
+	p.checkAccessible("signed-out page", "")
 
 	refused := newPage(t, b)
 	refused.base = o.ts.URL
@@ -78,7 +78,7 @@ func TestOIDCBrowserSignIn(t *testing.T) {
 		t.Errorf("the refusal does not say whom to ask:\n%s", body)
 	}
 	refused.screenshot("sign-in-refused")
-	refused.checkAccessible("refusal page")
+	refused.checkAccessible("refusal page", "")
 	refused.do(chromedp.Navigate(o.ts.URL + "/reviews"))
 	refused.waitPath("/sign-in") // no session
 
