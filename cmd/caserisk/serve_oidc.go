@@ -32,6 +32,8 @@ func addOIDCFlags(cmd *cobra.Command) *oidcFlags {
 	f.StringVar(&o.roleMap, "oidc-role-map", "", "YAML file mapping the provider's groups to caserisk roles, one GROUP: ROLE per line; the first listed group a person is in gives their role")
 	f.StringVar(&o.name, "oidc-name", "your council account", `what the sign-in button calls the provider ("Sign in with …")`)
 	f.StringVar(&o.contact, "oidc-access-contact", "your caserisk administrator", "whom a person in no mapped group is told to ask for access")
+	_ = cmd.MarkFlagFilename("oidc-role-map", "yaml", "yml")
+	_ = cmd.MarkFlagFilename("oidc-client-secret-file")
 	return o
 }
 
