@@ -55,14 +55,15 @@ type RefusedError struct {
 	Name   string // the account name, or the provider's user name when there is no account
 }
 
+// Error says why without the name, so that it can be logged.
 func (e *RefusedError) Error() string {
 	switch e.Reason {
 	case RefusedDisabled:
-		return fmt.Sprintf("sign-in refused: the account %s is disabled", e.Name)
+		return "sign-in refused: the account is disabled"
 	case RefusedGroupsOverage:
-		return fmt.Sprintf("sign-in refused: the identity provider sent no groups for %s (too many groups)", e.Name)
+		return "sign-in refused: the identity provider sent no groups (too many groups)"
 	}
-	return fmt.Sprintf("sign-in refused: no group of %s maps to a role", e.Name)
+	return "sign-in refused: no group maps to a role"
 }
 
 // Unwrap makes errors.Is(err, ErrRefused) true.

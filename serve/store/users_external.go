@@ -148,7 +148,8 @@ func (d *db) CreateExternalUser(ctx context.Context, nu NewExternalUser) (User, 
 			}
 		}
 		if u.Name == "" {
-			return fmt.Errorf("name: users named %q exist: %w", nu.Name, ErrConflict)
+			// The name is not repeated: errors are logged, names are not.
+			return fmt.Errorf("name: the name and its suffixed form are both taken: %w", ErrConflict)
 		}
 		if err := tx.QueryRowContext(ctx, d.q(`INSERT INTO users (name, role, created, disabled, issuer, subject, display_name)
 			VALUES (?, ?, ?, 0, ?, ?, ?) RETURNING id`),
