@@ -21,11 +21,15 @@ func newDemoCmd() *cobra.Command {
   2. build point-in-time features for residents and council tenancies at four
      as-of dates six months apart, and a hold-out at --as-of
   3. train gradient-boosted and logistic models for both predictions
-     (complex case, tenancy fraud) with a temporal hold-out
+     (complex case, tenancy fraud) with a temporal hold-out, and for tenancy
+     fraud a gradient-boosted model trained positive-unlabelled on every
+     tenancy
   4. evaluate them on the hold-out and write the reports (HTML, fairness
-     audit, model card, ATRS record)
-  5. register them in SQLite (DIR/caserisk.db) and promote the better of
-     each pair by hold-out average precision
+     audit, model card, ATRS record); fraud models are also judged over every
+     tenancy, against the confirmed frauds and the oracle's truth
+  5. register them in SQLite (DIR/caserisk.db) and promote, per target, the
+     model with the best hold-out average precision (for tenancy fraud: of
+     the confirmed frauds ranked among every tenancy)
   6. score every resident and tenancy as of --as-of and open the review and
      fraud queues (the top --capacity of each)
   7. create one user per role and print their tokens

@@ -99,8 +99,8 @@ name=+1,name=-1 to force the score to rise (or fall) with a feature.`,
 			if puFit && nvalid == 0 {
 				return usagef("train: --pu needs held-out rows (--valid, --valid-frac or --valid-after): c is estimated on held-out positives")
 			}
-			if cmd.Flags().Changed("pu-cross-fit") && (!puFit || puCrossFit < 0) {
-				return usagef("train: --pu-cross-fit %d: want a number of folds ≥ 0, with --pu", puCrossFit)
+			if cmd.Flags().Changed("pu-cross-fit") && (!puFit || puCrossFit < 1) {
+				return usagef("train: --pu-cross-fit %d: want a number of folds ≥ 1, with --pu", puCrossFit)
 			}
 			if cmd.Flags().Changed("valid-frac") && !(validFrac > 0 && validFrac < 1) {
 				return usagef("train: --valid-frac %v: want a fraction between 0 and 1", validFrac)
@@ -195,7 +195,7 @@ name=+1,name=-1 to force the score to rise (or fall) with a feature.`,
 	f.StringVar(&validAfter, "valid-after", "", "hold out rows with as_of after this date (temporal hold-out)")
 	f.StringVar(&calib, "calibration", "", "platt, isotonic or none (default platt with held-out rows, none without)")
 	f.BoolVar(&puFit, "pu", false, "learn from positive and unlabelled rows: 1 = positive, 0 or empty = unlabelled (Elkan and Noto's weighting)")
-	f.IntVar(&puCrossFit, "pu-cross-fit", 0, "with --pu: weigh each training row by a first model fitted on the other of this many folds (0 = one first model on every row)")
+	f.IntVar(&puCrossFit, "pu-cross-fit", artifact.DefaultCrossFit, "with --pu: weigh each training row by a first model fitted on the other folds of this many (1 = one first model on every row)")
 	f.IntVar(&bootstrap, "bootstrap", 200, "bootstrap replicates for the validation metrics' 95% intervals (-1 = off)")
 	f.IntVar(&p.Rounds, "rounds", p.Rounds, "gbdt: boosting rounds")
 	f.IntVar(&p.MaxDepth, "max-depth", p.MaxDepth, "gbdt: maximum tree depth")
