@@ -51,6 +51,29 @@ type Config struct {
 	// Registry is the store URL candidates are registered in; empty
 	// registers nothing.
 	Registry string `yaml:"registry" json:"registry,omitempty"`
+	// TenancyFraud sets how the tenancy-fraud candidates learn and are
+	// judged (see FraudConfig).
+	TenancyFraud FraudConfig `yaml:"tenancy_fraud" json:"tenancy_fraud"`
+}
+
+// FraudConfig sets how tenancy-fraud candidates learn and are judged.
+type FraudConfig struct {
+	// PositiveUnlabelled, unless false, also fits each algorithm's chosen
+	// setting positive–unlabelled (models/pu: every tenancy, the confirmed
+	// frauds as positives) beside the model trained on investigated
+	// tenancies only.
+	PositiveUnlabelled *bool `yaml:"positive_unlabelled" json:"positive_unlabelled,omitempty"`
+	// Oracle, on synthetic data only, is the borough's oracle/tenancies.csv:
+	// the reports and the manifest then judge every candidate over every
+	// tenancy against its true fraud state. It never takes part in the
+	// choice of the candidate, which uses only what a council has.
+	Oracle string `yaml:"oracle" json:"oracle,omitempty"`
+}
+
+// fraudPU reports whether tenancy-fraud candidates are also fitted
+// positive–unlabelled.
+func (c *Config) fraudPU() bool {
+	return c.TenancyFraud.PositiveUnlabelled == nil || *c.TenancyFraud.PositiveUnlabelled
 }
 
 // Algorithms are the parameter grids of each algorithm.
@@ -145,6 +168,7 @@ func LoadConfig(path string) (*Config, error) {
 	if c.Outcomes != nil {
 		abs(&c.Outcomes.Labels)
 	}
+	abs(&c.TenancyFraud.Oracle)
 	return c, nil
 }
 
@@ -259,6 +283,9 @@ func (c *Config) check(root *yaml.Node) error {
 	}
 	if o := c.Outcomes; o != nil && (o.DB == "") == (o.Labels == "") {
 		return at("outcomes: give exactly one of db and labels", nil, "outcomes")
+	}
+	if f := c.TenancyFraud; (f.Oracle != "" || f.PositiveUnlabelled != nil) && !slices.Contains(c.Targets, string(store.TenancyFraud)) {
+		return at("tenancy_fraud: set, but tenancy_fraud is not among the targets", nil, "tenancy_fraud")
 	}
 	return nil
 }

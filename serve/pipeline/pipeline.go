@@ -92,6 +92,8 @@ type runner struct {
 	complexOutcomes []store.Label
 	// fits counts the models fitted (not reused) by this invocation.
 	fits int
+	// oracleTab is the tenancy-fraud oracle, read once (see oracle).
+	oracleTab *dataset.Table
 }
 
 // Run runs the pipeline and returns its manifest.

@@ -177,6 +177,10 @@ type fitRecord struct {
 	Setting Setting `json:"setting"`
 	Seconds float64 `json:"seconds"`
 	Note    string  `json:"note,omitempty"`
+	// PU marks a positive–unlabelled fit; Skipped says why one could not
+	// be fitted (no model file then).
+	PU      bool   `json:"positive_unlabelled,omitempty"`
+	Skipped string `json:"skipped,omitempty"`
 }
 
 func (r *runner) fit(ctx context.Context) (bool, error) {
@@ -190,14 +194,15 @@ func (r *runner) fit(ctx context.Context) (bool, error) {
 			return false, err
 		}
 		var tab *dataset.Table
-		for _, algo := range []string{artifact.GBDT, artifact.Logistic} {
+		for _, v := range r.variants(t) {
+			algo := v.algo
 			i, ok := best(results)[algo]
 			if !ok {
 				continue
 			}
 			s := results[i].Setting
-			path := r.modelPath(t, algo)
-			if fresh(path+".done", path, path+".fit.json") {
+			path := r.modelPath(t, v.name)
+			if fresh(path+".done", path, path+".fit.json") || fresh(path+".done", path+".fit.json") && v.pu && skipped(path) {
 				continue
 			}
 			reusedAll = false
@@ -227,8 +232,30 @@ func (r *runner) fit(ctx context.Context) (bool, error) {
 			fo.Metrics = metrics.Options{Ks: []int{r.c.Capacity}, Seed: r.c.Seed}
 			fo.HeldOut = fmt.Sprintf("pipeline: rows dated after %s (as of %s) held out; halved by id: tuning half for early stopping and calibration, evaluation half for the metrics",
 				validAfter, r.c.TrainAsOf[n-1].Day)
-			rec := fitRecord{Setting: s}
+			rec := fitRecord{Setting: s, PU: v.pu}
+			if v.pu {
+				fo.PU = &artifact.PUOptions{}
+				fo.HeldOut = fmt.Sprintf("pipeline: positive-unlabelled (every row; label 1 positive, any other unlabelled); rows dated after %s (as of %s) held out; halved by id: tuning half for early stopping, calibration and c, evaluation half for the metrics",
+					validAfter, r.c.TrainAsOf[n-1].Day)
+			}
 			m, err := artifact.Fit(ctx, tr, held, fo)
+			if err != nil && v.pu {
+				// Too few confirmed positives to learn from positive and
+				// unlabelled rows: no such candidate, said in the manifest.
+				rec.Skipped = err.Error()
+				r.say("      %-13s %-11s not fitted: %s", t.name, v.name, err)
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					return false, err
+				}
+				os.Remove(path)
+				if err := writeJSON(path+".fit.json", rec); err != nil {
+					return false, err
+				}
+				if err := os.WriteFile(path+".done", []byte(r.m.ID+"\n"), 0o644); err != nil {
+					return false, err
+				}
+				continue
+			}
 			if err != nil {
 				// A sparse label (few closed fraud investigations) may leave
 				// the held-out halves with one class: fit uncalibrated, say so.
@@ -238,7 +265,7 @@ func (r *runner) fit(ctx context.Context) (bool, error) {
 					return false, fmt.Errorf("%s %s: %w", t.name, algo, err)
 				}
 				m, rec.Note = m2, "uncalibrated: "+err.Error()
-				r.say("      %-13s %-8s warning: %s", t.name, algo, rec.Note)
+				r.say("      %-13s %-11s warning: %s", t.name, v.name, rec.Note)
 			}
 			r.fits++
 			// The fitting time is the clock's: kept in the manifest, not in
@@ -256,7 +283,7 @@ func (r *runner) fit(ctx context.Context) (bool, error) {
 			if err := os.WriteFile(path+".done", []byte(r.m.ID+"\n"), 0o644); err != nil {
 				return false, err
 			}
-			r.say("      %-13s %-8s %s: %d training rows (%d positive), checksum %.12s (%.1fs)", t.name, algo, s.Name,
+			r.say("      %-13s %-11s %s: %d training rows (%d positive), checksum %.12s (%.1fs)", t.name, v.name, s.Name,
 				m.Training.Rows, m.Training.Positives, m.Checksum, rec.Seconds)
 		}
 	}
@@ -275,6 +302,12 @@ func holdoutOf(ev *artifact.Evaluation) *Holdout {
 		LogLoss: Num(rep.LogLoss.Value), Brier: Num(rep.Brier.Value), ECE: Num(rep.ECE.Value), K: -1}
 	if len(rep.TopK) > 0 {
 		h.K, h.PrecisionAtK, h.RecallAtK = rep.TopK[0].K, Num(rep.TopK[0].Precision.Value), Num(rep.TopK[0].Recall.Value)
+	}
+	if ev.Stock != nil {
+		h.Stock = stockFigures(ev.Stock.Council)
+	}
+	if o := ev.Oracle; o != nil && o.Stock != nil {
+		h.Oracle = stockFigures(o.Stock.Oracle)
 	}
 	return h
 }
@@ -300,17 +333,22 @@ func (r *runner) evaluate(ctx context.Context) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		algos := []string{}
-		for _, a := range []string{artifact.GBDT, artifact.Logistic} {
-			if _, ok := bests[a]; ok {
-				algos = append(algos, a)
+		var vs []fitVariant
+		for _, v := range r.variants(t) {
+			if _, ok := bests[v.algo]; ok {
+				vs = append(vs, v)
 			}
 		}
-		for _, algo := range algos {
-			path := r.modelPath(t, algo)
+		for _, v := range vs {
+			algo := v.algo
+			path := r.modelPath(t, v.name)
 			var rec fitRecord
 			if err := readJSON(path+".fit.json", &rec); err != nil {
 				return false, err
+			}
+			if rec.Skipped != "" {
+				r.m.Notes = append(r.m.Notes, fmt.Sprintf("%s %s: not fitted: %s", t.name, v.name, rec.Skipped))
+				continue
 			}
 			m, err := artifact.Load(path)
 			if err != nil {
@@ -320,12 +358,20 @@ func (r *runner) evaluate(ctx context.Context) (bool, error) {
 			if err != nil {
 				return false, err
 			}
-			c := Candidate{Target: t.name, Algorithm: algo, Setting: rec.Setting.Name, CV: results[bests[algo]].Folds,
+			c := Candidate{Target: t.name, Algorithm: v.name, Setting: rec.Setting.Name, CV: results[bests[algo]].Folds,
 				CVScore: results[bests[algo]].Score, Model: rel(r.c.Results, path), SHA256: sum, FitSeconds: rec.Seconds, Note: rec.Note,
 				TrainingRows: m.Training.Rows, TrainingPositives: m.Training.Positives, Unlabelled: m.Training.Unlabelled,
-				Data: rel(r.c.Results, r.table(t, "holdout"))}
+				Data: rel(r.c.Results, r.table(t, "holdout")), Learning: LearnLabelled, ValidationStockAP: Num(math.NaN())}
+			if v.pu {
+				c.Learning = LearnPU
+				// Cross-validation scored the setting on labelled rows only.
+				c.CV, c.CVScore = nil, Num(math.NaN())
+			}
+			if mv := m.Validation; mv != nil && mv.Stock != nil {
+				c.ValidationStockAP = Num(mv.Stock.AveragePrecision.Value)
+			}
 			c.Reproduce = fmt.Sprintf("caserisk evaluate --model %s --data %s --k %d --seed %d", path, r.table(t, "holdout"), r.c.Capacity, r.c.Seed)
-			dir := r.path("reports", t.name+"-"+algo)
+			dir := r.path("reports", t.name+"-"+v.name)
 			evPath := filepath.Join(dir, "evaluation.json")
 			stamp := filepath.Join(dir, ".done")
 			// The stamp holds the model's SHA-256: a refitted model is
@@ -348,16 +394,19 @@ func (r *runner) evaluate(ctx context.Context) (bool, error) {
 			}
 			ev, err := artifact.Evaluate(ctx, m, hold, mo)
 			if err != nil {
-				return false, fmt.Errorf("%s %s: %w", t.name, algo, err)
+				return false, fmt.Errorf("%s %s: %w", t.name, v.name, err)
 			}
 			ev.Model = filepath.Base(path)
+			if err := r.compareOracle(ctx, t, ev, mo); err != nil {
+				return false, err
+			}
 			if err := writeJSON(evPath, ev); err != nil {
 				return false, err
 			}
 			c.Holdout = holdoutOf(ev)
-			if err := r.writeReport(ctx, t, algo, algos, m, hold, dir); err != nil {
+			if err := r.writeReport(ctx, t, v, m, hold, dir); err != nil {
 				c.ReportNote = "no report: " + err.Error()
-				r.say("      %-13s %-8s %s", t.name, algo, c.ReportNote)
+				r.say("      %-13s %-11s %s", t.name, v.name, c.ReportNote)
 			} else {
 				c.Report = rel(r.c.Results, filepath.Join(dir, "report.html"))
 			}
@@ -365,30 +414,40 @@ func (r *runner) evaluate(ctx context.Context) (bool, error) {
 				return false, err
 			}
 			h := c.Holdout
-			r.say("      %-13s %-8s hold-out as of %s: %d rows (%d positive), AUC %s, average precision %s, precision in the top %d %s",
-				t.name, algo, r.c.HoldoutAsOf.Day, h.Rows, h.Positives, h.AUC, h.AP, h.K, h.PrecisionAtK)
+			r.say("      %-13s %-11s hold-out as of %s: %d rows (%d positive), AUC %s, average precision %s, precision in the top %d %s",
+				t.name, v.name, r.c.HoldoutAsOf.Day, h.Rows, h.Positives, h.AUC, h.AP, h.K, h.PrecisionAtK)
+			if h.Stock != nil {
+				r.say("      %-13s %-11s every hold-out row (%d): %s", "", "", h.Stock.Rows, h.Stock.describe("confirmed"))
+			}
+			if h.Oracle != nil {
+				r.say("      %-13s %-11s against the oracle's truth: %s", "", "", h.Oracle.describe("true"))
+			}
 			r.m.Candidates = append(r.m.Candidates, c)
 		}
 	}
 	return reusedAll, nil
 }
 
-// writeReport writes a candidate's report, with the other algorithm's
-// candidate as the baseline.
-func (r *runner) writeReport(ctx context.Context, t target, algo string, algos []string, m *artifact.Model, hold *dataset.Table, dir string) error {
+// writeReport writes a candidate's report, with its baseline (baselineOf)
+// beside it when that model was fitted, and the tenancy-fraud oracle when
+// one is configured.
+func (r *runner) writeReport(ctx context.Context, t target, v fitVariant, m *artifact.Model, hold *dataset.Table, dir string) error {
 	var base *artifact.Model
 	baseName := ""
-	for _, a := range algos {
-		if a != algo {
-			var err error
-			if base, err = artifact.Load(r.modelPath(t, a)); err != nil {
-				return err
-			}
-			baseName = t.name + "-" + a
+	if b := baselineOf(v); b != v.name {
+		if bm, err := artifact.Load(r.modelPath(t, b)); err == nil {
+			base, baseName = bm, t.name+"-"+b
 		}
 	}
-	name := t.name + "-" + algo
-	in, err := report.FromArtifact(ctx, name, m, hold, base, baseName, nil, r.c.Capacity, r.c.EvalOptions())
+	var oracle *dataset.Table
+	if t.name == string(store.TenancyFraud) {
+		var err error
+		if oracle, err = r.oracle(ctx); err != nil {
+			return err
+		}
+	}
+	name := t.name + "-" + v.name
+	in, err := report.FromArtifact(ctx, name, m, hold, base, baseName, oracle, r.c.Capacity, r.c.EvalOptions())
 	if err != nil {
 		return err
 	}
@@ -410,13 +469,13 @@ func (r *runner) register(ctx context.Context) (bool, error) {
 	picks := map[string]*pick{}
 	for i := range r.m.Candidates {
 		c := &r.m.Candidates[i]
-		s := float64(c.CVScore)
-		if math.IsNaN(s) {
-			s = math.Inf(-1)
-		}
+		s := choiceScore(c)
 		if p := picks[c.Target]; p == nil || s > p.score {
 			picks[c.Target] = &pick{c, s}
 		}
+	}
+	if picks[string(store.TenancyFraud)] != nil && !slices.Contains(r.m.Notes, fraudChoice) {
+		r.m.Notes = append(r.m.Notes, fraudChoice)
 	}
 	for _, p := range picks {
 		p.c.Best = true
@@ -506,7 +565,9 @@ func (r *runner) compare(ctx context.Context, t target, ch store.Model) *Compari
 		if hold, err = r.read(ctx, t, "holdout"); err == nil {
 			var ev *artifact.Evaluation
 			if ev, err = artifact.Evaluate(ctx, m, hold, r.c.EvalOptions()); err == nil {
-				cmp.Holdout = holdoutOf(ev)
+				if err = r.compareOracle(ctx, t, ev, r.c.EvalOptions()); err == nil {
+					cmp.Holdout = holdoutOf(ev)
+				}
 			}
 		}
 	}
