@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"caserisk/serve/pipeline"
+	"caserisk/models/pipeline"
 	"caserisk/serve/store"
 )
 

@@ -9,7 +9,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
-	"caserisk/serve/pipeline"
+	"caserisk/models/pipeline"
 )
 
 func newPipelineCmd() *cobra.Command {
