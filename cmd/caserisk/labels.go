@@ -2,12 +2,16 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
 
 	"caserisk/models/pipeline"
+	"caserisk/serve/audit"
+	"caserisk/serve/core"
 	"caserisk/serve/store"
 )
 
@@ -71,7 +75,7 @@ recorded in the audit log.`,
 					return err
 				}
 				// The export carries resident identifiers: it is audited.
-				if err := auditCLI(ctx, s, by, "labels.export", "labels/"+string(t), "model retraining"); err != nil {
+				if err := auditLabels(ctx, s, by, t); err != nil {
 					return err
 				}
 				if len(unplaced) > 0 {
@@ -95,4 +99,14 @@ recorded in the audit log.`,
 	cmd.Flags().StringVar(&data, "data", "", "the extracts' directory (tenancies.csv gives each tenancy's uprn; needed for tenancy_fraud)")
 	addByFlag(cmd, &by, "exports the labels")
 	return cmd
+}
+
+// auditLabels writes the export's audit row through the core (the export
+// itself reads the store through the pipeline's outcome reader).
+func auditLabels(ctx context.Context, s store.Store, by string, t store.Target) error {
+	c, err := core.New(core.Config{Store: s})
+	if err != nil {
+		return err
+	}
+	return errors.Join(c.Record(ctx, core.Operator(by), audit.LabelsExport, "labels/"+string(t)), c.Close())
 }

@@ -12,18 +12,19 @@ import (
 	"caserisk/serve/api"
 	"caserisk/serve/api/champion"
 	"caserisk/serve/batch"
+	"caserisk/serve/core"
 	"caserisk/serve/store"
 	"caserisk/serve/web"
 )
 
 func newServeCmd() *cobra.Command {
 	var (
-		dbURL, addr, modelsDir, dataDir, logFormat, logLevel, by string
-		bands                                                    store.Bands
-		capacity, maxRows, maxReasons                            int
-		pages                                                    bool
-		maxBody                                                  int64
-		authCache, refresh, grace                                time.Duration
+		dbURL, addr, modelsDir, dataDir, logFormat, logLevel, by, policyPath string
+		bands                                                                store.Bands
+		capacity, maxRows, maxReasons                                        int
+		pages                                                                bool
+		maxBody                                                              int64
+		authCache, refresh, grace                                            time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -72,8 +73,19 @@ on stderr and never hold personal data.`,
 				return err
 			}
 			defer st.Close()
+			pol, err := readPolicy(policyPath)
+			if err != nil {
+				return usagef("%s: --policy: %v", cmd.CommandPath(), err)
+			}
 			if modelsDir != "" {
-				imported, err := champion.Import(ctx, st, modelsDir, bands, by)
+				c, err := core.New(core.Config{Store: st, Policy: pol, Logger: log})
+				if err != nil {
+					return err
+				}
+				imported, err := c.ImportModels(ctx, core.Operator(by), modelsDir, bands)
+				if cerr := c.Close(); err == nil {
+					err = cerr
+				}
 				if err != nil {
 					return err
 				}
@@ -82,7 +94,7 @@ on stderr and never hold personal data.`,
 						"registered", m.New, "promoted", m.Promoted)
 				}
 			}
-			cfg := api.Config{Store: st, Load: champion.LoadArtifact, Logger: log, MaxBodyBytes: maxBody,
+			cfg := api.Config{Store: st, Load: champion.LoadArtifact, Logger: log, Policy: pol, MaxBodyBytes: maxBody,
 				MaxRows: maxRows, MaxReasons: maxReasons, AuthCacheTTL: authCache, RefreshEvery: refresh, ShutdownGrace: grace}
 			if pages {
 				cfg.Pages = web.MountWith(web.Options{Logger: log})
@@ -106,6 +118,7 @@ on stderr and never hold personal data.`,
 	addByFlag(cmd, &by, "imports models")
 	f := cmd.Flags()
 	f.StringVar(&addr, "addr", "127.0.0.1:8080", "HOST:PORT to listen on")
+	f.StringVar(&policyPath, "policy", "", "a purpose policy file (caserisk users policy prints the default to edit); default: the built-in policy")
 	f.StringVar(&modelsDir, "models", "", "directory of model artifacts (*.json) to register at start")
 	f.StringVar(&dataDir, "data", "", "directory of contract CSV files for score runs from the API")
 	f.Float64Var(&bands.High, "band-high", 0, "for imported models: calibrated probability at and above which a live score is high (default 4x the training label rate, at most 0.9)")

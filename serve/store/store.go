@@ -253,6 +253,9 @@ type HouseholdMember struct {
 type TimelineQuery struct {
 	From, To string // inclusive YYYY-MM-DD bounds; "" for open
 	Limit    int    // at most this many (newest first); 0 for 500
+	// Services, when not nil, keeps only these services' events (the
+	// purpose policy's for the reader); an empty, non-nil list keeps none.
+	Services []string
 }
 
 // Ingest loads the single view, replacing it. Rows are written to staging
@@ -320,16 +323,24 @@ type Label struct {
 	ClosedAt     time.Time
 }
 
-// Store is the scoring service's database. All methods are safe for
-// concurrent use.
-type Store interface {
+// The store's interfaces are sized to their callers' needs, as
+// database/sql's driver interfaces are: the application core (serve/core)
+// takes each part it works with, batch score runs take a Registry and
+// Runs, the retraining pipeline's adapter a Registry, readiness a Pinger.
+// Store is all of them, the one implementation's method set.
+
+// Pinger is what readiness and shutdown need.
+type Pinger interface {
 	// Dialect is "sqlite" or "postgres".
 	Dialect() string
 	// Ping checks the database answers (readiness).
 	Ping(ctx context.Context) error
 	// Close closes the database.
 	Close() error
+}
 
+// Registry is the model registry.
+type Registry interface {
 	// RegisterModel adds a candidate with the next version of its target.
 	RegisterModel(ctx context.Context, m NewModel) (Model, error)
 	// PromoteModel makes a version its target's champion and retires the
@@ -346,7 +357,10 @@ type Store interface {
 	// without one are absent): a cheap poll for a promotion, reading no
 	// artifact.
 	ChampionVersions(ctx context.Context) (map[Target]int, error)
+}
 
+// Runs holds batch score runs and their scores.
+type Runs interface {
 	// RecordScoreRun stores a run, its scores and the cases it opens. The
 	// run is written pending (scores in transactions of 10,000, so a large
 	// run does not hold the write lock for its whole length) and published
@@ -371,7 +385,10 @@ type Store interface {
 	// the given targets, oldest as-of date first (a run's scores of the
 	// resident's tenancies by rank).
 	ScoreHistory(ctx context.Context, residentID string, targets ...Target) ([]ResidentScore, error)
+}
 
+// Cases holds the review and fraud cases and their workflow.
+type Cases interface {
 	// Case returns a case.
 	Case(ctx context.Context, id int64) (Case, error)
 	// Queue returns a page of a queue ranked by score (highest first) and
@@ -387,7 +404,10 @@ type Store interface {
 	// Labels returns the closed cases of a kind whose outcome is a label,
 	// oldest closure first.
 	Labels(ctx context.Context, kind Target) ([]Label, error)
+}
 
+// Residents holds the single view.
+type Residents interface {
 	// BeginIngest starts loading the single view.
 	BeginIngest(ctx context.Context) (Ingest, error)
 	// Resident returns the single view of a resident.
@@ -400,7 +420,10 @@ type Store interface {
 	Household(ctx context.Context, residentID string) ([]HouseholdMember, error)
 	// Timeline returns a resident's events, newest first.
 	Timeline(ctx context.Context, residentID string, q TimelineQuery) ([]Event, error)
+}
 
+// Users holds users and their API tokens.
+type Users interface {
 	// CreateUser adds a user.
 	CreateUser(ctx context.Context, name string, role auth.Role) (User, error)
 	// CreateUserWithToken adds a user and their first token in one
@@ -417,7 +440,10 @@ type Store interface {
 	AddToken(ctx context.Context, userID int64, tok auth.Token) error
 	// TokenCandidates implements auth.TokenLookup.
 	TokenCandidates(ctx context.Context, prefix string) ([]auth.Candidate, error)
+}
 
+// LinkReview holds the record linkage's clerical review queue.
+type LinkReview interface {
 	// ImportLinkReview loads a record linkage's clerical review queue with
 	// the details of the person records it names, replacing the queue and
 	// the details held before, in one transaction. Decisions are kept: they
@@ -438,7 +464,10 @@ type Store interface {
 	// LinkDecisions returns every decision made, including those on pairs
 	// no longer in the queue, oldest first.
 	LinkDecisions(ctx context.Context) ([]LinkDecision, error)
+}
 
+// AuditLog is the tamper-evident audit log.
+type AuditLog interface {
 	// AppendAudit appends records to the audit log as one chained,
 	// serialised write and returns the entries.
 	AppendAudit(ctx context.Context, recs ...audit.Record) ([]audit.Entry, error)
@@ -446,6 +475,19 @@ type Store interface {
 	AuditPage(ctx context.Context, afterID int64, limit int) ([]audit.Entry, error)
 	// Audit returns audit rows matching f, newest first.
 	Audit(ctx context.Context, f AuditFilter) ([]audit.Entry, error)
+}
+
+// Store is the scoring service's database: every part above. All methods
+// are safe for concurrent use.
+type Store interface {
+	Pinger
+	Registry
+	Runs
+	Cases
+	Residents
+	Users
+	LinkReview
+	AuditLog
 }
 
 // Compile-time checks that a Store serves the auth and audit interfaces.

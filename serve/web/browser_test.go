@@ -436,7 +436,7 @@ func TestDataScientistPromotes(t *testing.T) {
 	if vs[store.Target(target)] != version {
 		t.Fatalf("champion of %s is v%d, want v%d", target, vs[store.Target(target)], version)
 	}
-	if !auditHas(t, b, "demo-data-scientist", "promote", fmt.Sprintf("model/%s/%d", target, version)) {
+	if !auditHas(t, b, "demo-data-scientist", audit.ModelPromote, fmt.Sprintf("model/%s/%d", target, version)) {
 		t.Fatal("the promotion is not audited")
 	}
 	// The API's champion changed without a restart.

@@ -12,9 +12,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"caserisk/serve/api"
 	"caserisk/serve/audit"
 	"caserisk/serve/auth"
+	"caserisk/serve/core"
 )
 
 // Cookie names.
@@ -150,7 +150,7 @@ func (p *pages) withUser(h gin.HandlerFunc) gin.HandlerFunc {
 			s, ok = p.sessions.get(id)
 		}
 		if ok {
-			u, err := auth.Authenticate(c.Request.Context(), p.st, s.token)
+			u, err := auth.Authenticate(c.Request.Context(), p.tokens, s.token)
 			switch {
 			case errors.Is(err, auth.ErrUnauthenticated):
 				p.sessions.end(s.id)
@@ -187,22 +187,9 @@ func sameToken(got, want string) bool {
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
-// audit writes an audit row for the signed-in user and reports whether it
-// was stored; when it was not it answers with an error page, since an
-// unaudited read is never shown.
-func (p *pages) audit(c *gin.Context, action, resource string) bool {
-	u := principalOf(c)
-	err := p.record(c.Request.Context(), u, action, resource, reqID(c))
-	if err != nil {
-		p.failed(c, "record this view in the audit log, so it is not shown", err)
-		return false
-	}
-	return true
-}
-
-func (p *pages) record(ctx context.Context, u auth.Principal, action, resource, reqID string) error {
-	return p.srv.Audit(ctx, audit.Record{At: p.o.Now(), UserID: u.UserID, User: u.Name, Role: string(u.Role),
-		Action: action, Resource: resource, Purpose: api.Purpose(u.Role), RequestID: reqID})
+// recordSignIn writes the sign-in's audit row through the core.
+func (p *pages) recordSignIn(ctx context.Context, u auth.Principal, reqID string) error {
+	return p.core.Record(ctx, core.ActorOf(u, reqID), audit.SignIn, "session")
 }
 
 // signInForm shows the sign-in page with a fresh double-submit token.
@@ -235,7 +222,7 @@ func (p *pages) signIn(c *gin.Context) {
 		retry("Enter an access token in the right form: it starts with crk_")
 		return
 	}
-	u, err := auth.Authenticate(c.Request.Context(), p.st, tok)
+	u, err := auth.Authenticate(c.Request.Context(), p.tokens, tok)
 	if errors.Is(err, auth.ErrUnauthenticated) {
 		retry("The access token is not recognised or has been withdrawn")
 		return
@@ -249,7 +236,7 @@ func (p *pages) signIn(c *gin.Context) {
 		p.errorPage(c, http.StatusServiceUnavailable, "Sorry, the service is busy", "Too many people are signed in. Try again in a few minutes.")
 		return
 	}
-	if err := p.record(c.Request.Context(), u, "sign_in", "session", reqID(c)); err != nil {
+	if err := p.recordSignIn(c.Request.Context(), u, reqID(c)); err != nil {
 		p.sessions.end(s.id)
 		p.failed(c, "record your sign-in in the audit log", err)
 		return

@@ -19,6 +19,7 @@ package web
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -32,6 +33,7 @@ import (
 	"caserisk/serve/api"
 	"caserisk/serve/api/problem"
 	"caserisk/serve/auth"
+	"caserisk/serve/core"
 	"caserisk/serve/store"
 )
 
@@ -87,7 +89,7 @@ func Mount(s *api.Server, e *gin.Engine) { MountWith(Options{})(s, e) }
 func MountWith(o Options) func(*api.Server, *gin.Engine) {
 	o.defaults()
 	return func(s *api.Server, e *gin.Engine) {
-		p := &pages{srv: s, st: s.Store(), policy: s.Policy(), o: o, tmpl: mustTemplates(),
+		p := &pages{srv: s, core: s.Core(), tokens: s.Store(), policy: s.Core().Policy(), o: o, tmpl: mustTemplates(),
 			sessions: newSessions(o.SessionIdle, o.SessionMax, o.Now)}
 		p.routes(e)
 	}
@@ -96,8 +98,9 @@ func MountWith(o Options) func(*api.Server, *gin.Engine) {
 // pages holds what the handlers share.
 type pages struct {
 	srv      *api.Server
-	st       store.Store
-	policy   auth.Policy
+	core     *core.Core       // every read and change of data goes through it
+	tokens   auth.TokenLookup // sign-in only
+	policy   auth.Policy      // what to offer (nav links, buttons); the core guards the data
 	o        Options
 	tmpl     map[string]*template.Template
 	sessions *sessions
@@ -285,6 +288,28 @@ func (p *pages) forbidden(c *gin.Context, what string) {
 
 func (p *pages) notFound(c *gin.Context, what string) {
 	p.errorPage(c, http.StatusNotFound, "Page not found", fmt.Sprintf("There is no %s at this address.", what))
+}
+
+// coreError shows the page for an error of the application core: a role
+// without the purpose is forbidden, a missing thing is not found, a
+// refused audit row or anything else is a problem with the service.
+func (p *pages) coreError(c *gin.Context, what, thing string, err error) {
+	var fb *core.ForbiddenError
+	switch {
+	case errors.As(err, &fb):
+		p.forbidden(c, thing)
+	case errors.Is(err, store.ErrNotFound):
+		p.notFound(c, strings.TrimPrefix(thing, "the "))
+	case errors.Is(err, core.ErrAudit):
+		p.failed(c, "record this view in the audit log, so it is not shown", err)
+	default:
+		p.failed(c, what, err)
+	}
+}
+
+// actor is the core's actor of the signed-in user.
+func (p *pages) actor(c *gin.Context) core.Actor {
+	return core.ActorOf(principalOf(c), reqID(c))
 }
 
 func (p *pages) failed(c *gin.Context, what string, err error) {

@@ -1,4 +1,4 @@
-package champion
+package core
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"sort"
 
 	"caserisk/models/artifact"
+	"caserisk/serve/api/champion"
 	"caserisk/serve/store"
 )
 
@@ -23,7 +24,7 @@ type Imported struct {
 	Promoted bool // made champion because its target had none
 }
 
-// Import registers the model artifacts (*.json) in dir that the registry
+// ImportModels registers the model artifacts (*.json) in dir that the registry
 // does not hold yet (compared by SHA-256 of the file), as candidates for
 // the target each artifact names, with the given band thresholds (zero
 // bands: thresholds relative to the model's training label rate, see
@@ -33,9 +34,12 @@ type Imported struct {
 // decides, and promotion stays a deliberate act (caserisk models promote).
 // A file that is not a valid caserisk model is an error naming it, and
 // nothing after it is imported.
-func Import(ctx context.Context, st store.Store, dir string, bands store.Bands, by string) ([]Imported, error) {
+//
+// Each registration and promotion goes through Register and Promote, so it
+// is checked and audited as any other (model.register, model.promote).
+func (c *Core) ImportModels(ctx context.Context, a Actor, dir string, bands store.Bands) ([]Imported, error) {
 	if bands != (store.Bands{}) {
-		if err := ValidateBands(bands); err != nil {
+		if err := champion.ValidateBands(bands); err != nil {
 			return nil, err
 		}
 	}
@@ -48,7 +52,7 @@ func Import(ctx context.Context, st store.Store, dir string, bands store.Bands, 
 	}
 	sort.Strings(paths)
 	held := map[string]store.Model{}
-	ms, err := st.Models(ctx, "")
+	ms, err := c.Models(ctx, a, "")
 	if err != nil {
 		return nil, fmt.Errorf("import models: list registry: %w", err)
 	}
@@ -70,19 +74,19 @@ func Import(ctx context.Context, st store.Store, dir string, bands store.Bands, 
 			out = append(out, Imported{Path: p, Target: m.Target, Version: m.Version})
 			continue
 		}
-		a, err := artifact.Parse(b)
+		am, err := artifact.Parse(b)
 		if err != nil {
 			return out, fmt.Errorf("import model %s: %w", p, err)
 		}
-		t, err := TargetOf(a.Target)
+		t, err := champion.TargetOf(am.Target)
 		if err != nil {
 			return out, fmt.Errorf("import model %s: %w", p, err)
 		}
-		nm, err := store.ModelFromFile(p, t, bands, by)
+		nm, err := store.ModelFromFile(p, t, bands, a.Name)
 		if err != nil {
 			return out, fmt.Errorf("import models: %w", err)
 		}
-		m, err := st.RegisterModel(ctx, nm)
+		m, _, err := c.Register(ctx, a, nm)
 		if err != nil {
 			return out, fmt.Errorf("import model %s: %w", p, err)
 		}
@@ -90,13 +94,13 @@ func Import(ctx context.Context, st store.Store, dir string, bands store.Bands, 
 		newest[t] = max(newest[t], m.Version)
 	}
 	for t, v := range newest {
-		if _, err := st.Champion(ctx, t); !errors.Is(err, store.ErrNotFound) {
+		if _, err := c.st.Champion(ctx, t); !errors.Is(err, store.ErrNotFound) {
 			if err != nil {
 				return out, fmt.Errorf("import models: read %s champion: %w", t, err)
 			}
 			continue
 		}
-		if _, err := st.PromoteModel(ctx, t, v, by); err != nil {
+		if _, err := c.Promote(ctx, a, t, v); err != nil {
 			return out, fmt.Errorf("import models: promote %s v%d: %w", t, v, err)
 		}
 		for i := range out {

@@ -1,4 +1,4 @@
-package api
+package core
 
 import (
 	"context"
@@ -11,14 +11,14 @@ import (
 	"caserisk/serve/store"
 )
 
-// auditor writes audit records in groups: concurrent requests each hand it
+// auditWriter writes audit records in groups: concurrent requests each hand it
 // a record and wait; one goroutine appends whatever has gathered as one
 // chained write and tells each request its outcome. A read is answered only
 // after its record is stored, so every read is in the log, and a busy
 // service pays one database write per group instead of one per read.
-type auditor struct {
-	st      store.Store
-	m       *metrics
+type auditWriter struct {
+	st      store.AuditLog
+	observe func(rows int, err error) // nil: none
 	log     *slog.Logger
 	in      chan auditReq
 	stop    chan struct{}
@@ -37,14 +37,14 @@ const maxAuditBatch = 256
 // auditTimeout bounds one append.
 const auditTimeout = 10 * time.Second
 
-func newAuditor(st store.Store, m *metrics, log *slog.Logger) *auditor {
-	a := &auditor{st: st, m: m, log: log, in: make(chan auditReq, maxAuditBatch),
+func newAuditWriter(st store.AuditLog, observe func(int, error), log *slog.Logger) *auditWriter {
+	a := &auditWriter{st: st, observe: observe, log: log, in: make(chan auditReq, maxAuditBatch),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go a.loop()
 	return a
 }
 
-func (a *auditor) loop() {
+func (a *auditWriter) loop() {
 	defer close(a.done)
 	batch := make([]auditReq, 0, maxAuditBatch)
 	for {
@@ -76,7 +76,7 @@ func (a *auditor) loop() {
 	}
 }
 
-func (a *auditor) flush(batch []auditReq) {
+func (a *auditWriter) flush(batch []auditReq) {
 	recs := make([]audit.Record, len(batch))
 	for i, r := range batch {
 		recs[i] = r.rec
@@ -84,9 +84,10 @@ func (a *auditor) flush(batch []auditReq) {
 	ctx, cancel := context.WithTimeout(context.Background(), auditTimeout)
 	_, err := a.st.AppendAudit(ctx, recs...)
 	cancel()
-	a.m.auditBatch.Observe(float64(len(batch)))
+	if a.observe != nil {
+		a.observe(len(batch), err)
+	}
 	if err != nil {
-		a.m.auditErrors.Inc()
 		a.log.Error("append audit rows", "rows", len(batch), "err", err)
 		err = fmt.Errorf("append audit: %w", err)
 	}
@@ -96,14 +97,14 @@ func (a *auditor) flush(batch []auditReq) {
 }
 
 // append stores rec and returns once it is in the log.
-func (a *auditor) append(ctx context.Context, rec audit.Record) error {
+func (a *auditWriter) append(ctx context.Context, rec audit.Record) error {
 	return a.submit(ctx, rec)()
 }
 
 // submit queues rec and returns a function that waits until it is in the
 // log, so that a handler can read its data meanwhile and answer only once
 // the read is recorded.
-func (a *auditor) submit(ctx context.Context, rec audit.Record) (wait func() error) {
+func (a *auditWriter) submit(ctx context.Context, rec audit.Record) (wait func() error) {
 	r := auditReq{rec: rec, done: make(chan error, 1)}
 	select {
 	case a.in <- r:
@@ -115,7 +116,7 @@ func (a *auditor) submit(ctx context.Context, rec audit.Record) (wait func() err
 	return func() error { return a.await(ctx, r) }
 }
 
-func (a *auditor) await(ctx context.Context, r auditReq) error {
+func (a *auditWriter) await(ctx context.Context, r auditReq) error {
 	select {
 	case err := <-r.done:
 		return err
@@ -133,7 +134,7 @@ func (a *auditor) await(ctx context.Context, r auditReq) error {
 }
 
 // close writes what is queued and stops the writer.
-func (a *auditor) close() {
+func (a *auditWriter) close() {
 	a.closeMu.Do(func() { close(a.stop) })
 	<-a.done
 }
