@@ -29,12 +29,14 @@ type Manifest struct {
 	Data map[string]string `json:"data"`
 	// OutcomesSHA256 fingerprints the outcomes from the case store, as
 	// fraud_investigations rows.
-	OutcomesSHA256 string          `json:"outcomes_sha256"`
-	Outcomes       OutcomesSummary `json:"outcomes"`
-	Candidates     []Candidate     `json:"candidates"`
-	Registered     []Registration  `json:"registered"`
-	Outputs        []Output        `json:"outputs"`
-	Steps          []Step          `json:"steps"`
+	OutcomesSHA256 string `json:"outcomes_sha256"`
+	// Oracles maps a target to its reports' oracle file's SHA-256.
+	Oracles    map[string]string `json:"oracles,omitempty"`
+	Outcomes   OutcomesSummary   `json:"outcomes"`
+	Candidates []Candidate       `json:"candidates"`
+	Registered []Registration    `json:"registered"`
+	Outputs    []Output          `json:"outputs"`
+	Steps      []Step            `json:"steps"`
 	// Fits counts the models fitted by this invocation (0 when every step
 	// was reused).
 	Fits  int      `json:"fits"`
@@ -183,8 +185,7 @@ func (r *runner) writeManifest() error {
 	if err != nil {
 		return fmt.Errorf("hash the outputs: %w", err)
 	}
-	for _, name := range r.c.targets() {
-		t := targetOf(name)
+	for _, t := range r.c.targets() {
 		for _, split := range []string{"train", "holdout"} {
 			p := r.table(t, split)
 			for _, f := range []string{p, p + ".meta.json", p + ".rejects.csv"} {

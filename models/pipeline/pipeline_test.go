@@ -9,13 +9,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"caserisk/features/contract"
 	"caserisk/features/synth"
 	"caserisk/models/artifact"
 	"caserisk/models/dataset"
-	"caserisk/serve/store"
+	"caserisk/models/target"
 )
 
 // borough writes a small synthetic borough (2,500 residents, data to
@@ -54,14 +53,18 @@ algorithms:
 %s`, data, results, targets, reg)
 }
 
-func run(t *testing.T, cfg string) *Manifest {
+func run(t *testing.T, cfg string, opts ...func(*Options)) *Manifest {
 	t.Helper()
 	c, err := ParseConfig("test.yaml", []byte(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	m, err := Run(context.Background(), Options{Config: c, ConfigBytes: []byte(cfg), Version: "test", By: "test", Out: &out})
+	o := Options{Config: c, ConfigBytes: []byte(cfg), Version: "test", Out: &out}
+	for _, f := range opts {
+		f(&o)
+	}
+	m, err := Run(context.Background(), o)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
@@ -159,30 +162,63 @@ func TestRunIsDeterministicAndResumes(t *testing.T) {
 	}
 }
 
+// memRegistry is a registry in memory, as a Registry must behave: the same
+// bytes give the same version.
+type memRegistry struct {
+	reqs     []RegisterRequest
+	versions map[string]int // target and file bytes → version
+	next     map[target.Name]int
+	champion map[target.Name]int
+	files    map[target.Name]map[int][]byte
+}
+
+func newMemRegistry() *memRegistry {
+	return &memRegistry{versions: map[string]int{}, next: map[target.Name]int{}, champion: map[target.Name]int{}, files: map[target.Name]map[int][]byte{}}
+}
+
+func (m *memRegistry) Champion(_ context.Context, t target.Name) ([]byte, int, error) {
+	v, ok := m.champion[t]
+	if !ok {
+		return nil, 0, ErrNoChampion
+	}
+	return m.files[t][v], v, nil
+}
+
+func (m *memRegistry) Register(_ context.Context, r RegisterRequest) (int, bool, error) {
+	b, err := os.ReadFile(r.Path)
+	if err != nil {
+		return 0, false, err
+	}
+	m.reqs = append(m.reqs, r)
+	key := string(r.Target) + "\x00" + string(b)
+	if v, ok := m.versions[key]; ok {
+		return v, false, nil
+	}
+	m.next[r.Target]++
+	v := m.next[r.Target]
+	m.versions[key] = v
+	if m.files[r.Target] == nil {
+		m.files[r.Target] = map[int][]byte{}
+	}
+	m.files[r.Target][v] = b
+	return v, true, nil
+}
+
 // The hold-out metrics in the manifest are what caserisk evaluate
 // (artifact.Evaluate) reports for the registered artifact on the same
-// rows; the champion is compared on those rows; nothing is promoted.
-func TestHoldoutMatchesEvaluateAndChampionIsCompared(t *testing.T) {
+// rows; the best candidate is registered with its fairness audit, the
+// same bytes again give the same version, register: all registers every
+// candidate, and the champion is compared on the same rows.
+func TestRegistersThroughTheRegistry(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	data, res := borough(t), t.TempDir()
-	db := "sqlite://" + filepath.Join(t.TempDir(), "reg.db")
-	cfg := testConfig(data, res, db, "complex_case")
-	m := run(t, cfg)
-	st, err := store.Open(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if len(m.Registered) != 1 || m.Registered[0].Version != 1 || !m.Registered[0].New {
+	cfg := testConfig(data, res, "", "complex_case")
+	reg := newMemRegistry()
+	withReg := func(o *Options) { o.Registry = reg }
+	m := run(t, cfg, withReg)
+	if len(m.Registered) != 1 || m.Registered[0].Version != 1 || !m.Registered[0].New || m.Registered[0].Champion != nil {
 		t.Fatalf("registered %+v", m.Registered)
-	}
-	if _, err := st.Champion(ctx, store.ComplexCase); err == nil {
-		t.Fatal("the pipeline promoted a model")
-	}
-	reg, err := st.Model(ctx, store.ComplexCase, 1)
-	if err != nil {
-		t.Fatal(err)
 	}
 	var best *Candidate
 	for i := range m.Candidates {
@@ -193,7 +229,10 @@ func TestHoldoutMatchesEvaluateAndChampionIsCompared(t *testing.T) {
 	if best == nil || best.Algorithm != m.Registered[0].Algorithm {
 		t.Fatalf("best candidate %+v, registered %+v", best, m.Registered[0])
 	}
-	art, err := artifact.Parse(reg.Artifact)
+	if f := reg.reqs[0].Fairness; !bytes.Contains(f, []byte(`"characteristics"`)) {
+		t.Errorf("registered without the report's fairness audit: %.200s", f)
+	}
+	art, err := artifact.Parse(reg.files[target.ComplexCase][1])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,152 +260,33 @@ func TestHoldoutMatchesEvaluateAndChampionIsCompared(t *testing.T) {
 		}
 	}
 
-	// A person promotes v1; a run with another grid registers v2 and
-	// compares it with v1 on the same rows.
-	if _, err := st.PromoteModel(ctx, store.ComplexCase, 1, "test"); err != nil {
-		t.Fatal(err)
-	}
-	m2 := run(t, strings.Replace(cfg, "rounds: [20]", "rounds: [15]", 1))
-	r := m2.Registered[0]
-	if r.Version != 2 || r.Champion == nil || r.Champion.Version != 1 || r.Champion.Holdout == nil {
-		t.Fatalf("second run registered %+v", r)
-	}
-	if r.Champion.Holdout.Rows != h.Rows || r.Champion.Holdout.AUC != h.AUC {
-		t.Errorf("champion on the hold-out: %+v, want the first run's best %+v", r.Champion.Holdout, h)
-	}
-	if ch, _ := st.Champion(ctx, store.ComplexCase); ch.Version != 1 {
-		t.Errorf("champion is v%d after the second run, want v1 (never promoted by the pipeline)", ch.Version)
+	// The same run again: the same version, not a new one.
+	if again := run(t, cfg, withReg); len(again.Registered) != 1 || again.Registered[0].Version != 1 || again.Registered[0].New {
+		t.Errorf("rerun registered %+v, want v1 again, not new", again.Registered)
 	}
 
-	// A review outcome on a row the run built is compared with the
-	// extracts' label there.
-	ids, _ := tab.Key("resident_id") // the hold-out rows, as of 2025-01-01
-	if _, _, err := st.RecordScoreRun(ctx, store.NewRun{Target: store.ComplexCase, AsOf: "2025-01-01", ModelVersion: 1, Capacity: 1,
-		Scores: []store.Score{{EntityID: ids[0], ResidentID: ids[0], Score: 0.8, Margin: 1.4, Band: "high", Rank: 1}}}); err != nil {
-		t.Fatal(err)
+	// v1 is the champion; another grid with register: all registers both
+	// candidates and compares each with v1 on the same rows.
+	reg.champion[target.ComplexCase] = 1
+	m2 := run(t, strings.Replace(cfg, "rounds: [20]", "rounds: [15]", 1)+"register: all\n", withReg)
+	if len(m2.Registered) != 2 {
+		t.Fatalf("register: all registered %+v", m2.Registered)
 	}
-	cases, _, err := st.Queue(ctx, store.QueueQuery{Kind: store.ComplexCase})
-	if err != nil || len(cases) != 1 {
-		t.Fatalf("queue: %v, %d cases", err, len(cases))
-	}
-	for _, step := range []store.Transition{
-		{CaseID: cases[0].ID, To: store.StatusReviewing, By: "caseworker"},
-		{CaseID: cases[0].ID, To: store.StatusHelpOffered, By: "caseworker"},
-		{CaseID: cases[0].ID, To: store.StatusClosed, Outcome: store.OutcomeHelpAccepted, By: "caseworker"},
-	} {
-		if _, err := st.TransitionCase(ctx, step); err != nil {
-			t.Fatal(err)
+	for _, r := range m2.Registered {
+		if !r.New || r.Version < 2 || r.Champion == nil || r.Champion.Version != 1 || r.Champion.Holdout == nil {
+			t.Fatalf("registered %+v", r)
+		}
+		if r.Champion.Holdout.Rows != h.Rows || r.Champion.Holdout.AUC != h.AUC {
+			t.Errorf("champion on the hold-out: %+v, want the first run's best %+v", r.Champion.Holdout, h)
 		}
 	}
-	m3 := run(t, strings.Replace(cfg, "rounds: [20]", "rounds: [15]", 1))
-	a := m3.Outcomes.ComplexCase
-	if a == nil || a.Outcomes != 1 || a.Matched != 1 {
-		t.Fatalf("complex-case agreement %+v, want the one outcome matched", a)
-	}
-	if agree := tab.Label[0] == 1; (a.Agree == 1) != agree || len(a.Conflicts) != 1-a.Agree {
-		t.Errorf("complex-case agreement %+v with the extracts' label %v", a, tab.Label[0])
-	}
-	if m3.Fits != 0 {
-		t.Errorf("a review outcome made the run refit %d models; complex-case outcomes do not change the training rows", m3.Fits)
-	}
-}
 
-// A fraud outcome recorded in the case store is exported in the
-// contract's shape and changes the next run's training rows.
-func TestFraudOutcomesFeedTheNextRun(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	data, res := borough(t), t.TempDir()
-	db := "sqlite://" + filepath.Join(t.TempDir(), "cases.db")
-	cfg := testConfig(data, res, db, "tenancy_fraud")
-	before := run(t, cfg)
-	cand := func(m *Manifest) Candidate {
-		for _, c := range m.Candidates {
-			if c.Target == "tenancy_fraud" && c.Algorithm == artifact.Logistic {
-				return c
-			}
-		}
-		t.Fatal("no tenancy_fraud logistic candidate")
-		return Candidate{}
-	}
-	b := cand(before)
-
-	// A tenancy with no closed investigation in the year after 2022-07-01.
-	tab, err := dataset.Read(ctx, filepath.Join(res, "features", filepath.Base(filepath.Dir(filepath.Join(res, b.Data))), "tenancy-train.csv"),
-		dataset.Options{Label: "label_tenancy_fraud"})
+	// Outcomes from a database need a source.
+	c, err := ParseConfig("test.yaml", []byte(cfg+"outcomes:\n  db: sqlite://x.db\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids, _ := tab.Key("tenancy_id")
-	res_, _ := tab.Key("resident_id")
-	asOf, _ := tab.Key("as_of")
-	pick := -1
-	for i := range ids {
-		if asOf[i] == "2022-07-01" && math.IsNaN(tab.Label[i]) {
-			pick = i
-			break
-		}
-	}
-	if pick < 0 {
-		t.Fatal("no unlabelled tenancy row as of 2022-07-01")
-	}
-
-	// The score run of 2022-07-01 flagged it; the investigation closed two
-	// months later with fraud confirmed.
-	closed := contract.MustParseDay("2022-09-01").Time().Add(10 * time.Hour)
-	st, err := store.Open(ctx, db, store.WithClock(func() time.Time { return closed }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	_, _, err = st.RecordScoreRun(ctx, store.NewRun{Target: store.TenancyFraud, AsOf: "2022-07-01", ModelVersion: before.Registered[0].Version, Capacity: 1,
-		Scores: []store.Score{{EntityID: ids[pick], ResidentID: res_[pick], Score: 0.9, Margin: 2.2, Band: "high", Rank: 1}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases, _, err := st.Queue(ctx, store.QueueQuery{Kind: store.TenancyFraud})
-	if err != nil || len(cases) != 1 {
-		t.Fatalf("queue: %v, %d cases", err, len(cases))
-	}
-	for _, step := range []store.Transition{
-		{CaseID: cases[0].ID, To: store.StatusInvestigating, By: "officer"},
-		{CaseID: cases[0].ID, To: store.StatusClosed, Outcome: store.OutcomeFraudConfirmed, By: "officer"},
-	} {
-		if _, err := st.TransitionCase(ctx, step); err != nil {
-			t.Fatal(err)
-		}
-	}
-
-	var exp bytes.Buffer
-	n, unplaced, err := ExportLabels(ctx, st, store.TenancyFraud, data, &exp)
-	if err != nil || n != 1 || len(unplaced) != 0 {
-		t.Fatalf("export: %d rows, unplaced %v, %v", n, unplaced, err)
-	}
-	want := fmt.Sprintf("CASE-%d,%s,%s,", cases[0].ID, ids[pick], res_[pick])
-	if !strings.Contains(exp.String(), want) || !strings.Contains(exp.String(), ",2022-07-01,data_match,2022-09-01,fraud_confirmed,") {
-		t.Fatalf("export:\n%s\nwant a row %s...", exp.String(), want)
-	}
-
-	after := run(t, cfg)
-	if after.ID == before.ID {
-		t.Fatal("the run id did not change with the outcomes")
-	}
-	if rec := after.Outcomes.Reconciliation; rec.Exported != 1 || rec.Added != 1 {
-		t.Errorf("reconciliation %+v", rec)
-	}
-	a := cand(after)
-	if a.TrainingRows != b.TrainingRows+1 || a.TrainingPositives != b.TrainingPositives+1 {
-		t.Errorf("training rows %d (%d positive) after the outcome, %d (%d) before; want one more positive row",
-			a.TrainingRows, a.TrainingPositives, b.TrainingRows, b.TrainingPositives)
-	}
-
-	// The exported file, given as outcomes.labels, feeds a run the same way.
-	labels := filepath.Join(t.TempDir(), "fraud-outcomes.csv")
-	if err := os.WriteFile(labels, exp.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	fromFile := run(t, strings.Replace(testConfig(data, t.TempDir(), "", "tenancy_fraud"), "capacity: 50", "capacity: 50\noutcomes:\n  labels: "+labels, 1))
-	if f := cand(fromFile); f.TrainingRows != a.TrainingRows || f.SHA256 != a.SHA256 {
-		t.Errorf("from the labels file: %d training rows, model %.12s; from the store: %d, %.12s", f.TrainingRows, f.SHA256, a.TrainingRows, a.SHA256)
+	if _, err := Run(ctx, Options{Config: c, ConfigBytes: []byte("x"), Registry: reg}); err == nil || !strings.Contains(err.Error(), "outcomes") {
+		t.Errorf("outcomes.db without a source: %v", err)
 	}
 }
