@@ -113,7 +113,7 @@ func Run(ctx context.Context, o Options) (*Manifest, error) {
 		{"temporal cross-validation over the grid", r.crossValidate},
 		{"fit the candidates (calibrated on the last training date)", r.fit},
 		{"evaluate on the hold-out and write the reports", r.evaluate},
-		{"compare with the champions and register the best candidates", r.register},
+		{"compare with the champions and register the candidates", r.register},
 	}
 	for i, s := range steps {
 		if err := ctx.Err(); err != nil {

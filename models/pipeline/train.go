@@ -314,6 +314,10 @@ func (r *runner) evaluate(ctx context.Context) (bool, error) {
 		if err := readJSON(r.cvPath(t), &results); err != nil {
 			return false, err
 		}
+		if r.m.CrossValidation == nil {
+			r.m.CrossValidation = map[string][]CVResult{}
+		}
+		r.m.CrossValidation[string(t.Name)] = results
 		bests := best(results)
 		hold, err := r.read(ctx, t, "holdout")
 		if err != nil {
@@ -388,8 +392,25 @@ func (r *runner) evaluate(ctx context.Context) (bool, error) {
 				t.Name, algo, r.c.HoldoutAsOf.Day, h.Rows, h.Positives, h.AUC, h.AP, h.K, h.PrecisionAtK)
 			r.m.Candidates = append(r.m.Candidates, c)
 		}
+		r.noteSmallHoldout(t)
 	}
 	return reusedAll, nil
+}
+
+// minHoldoutPositives is the fewest positive hold-out rows whose metrics
+// a run does not warn about.
+const minHoldoutPositives = 10
+
+// noteSmallHoldout notes a target whose hold-out holds so few positive
+// rows that its figures cannot tell the candidates apart.
+func (r *runner) noteSmallHoldout(t target.Target) {
+	for _, c := range r.m.Candidates {
+		if h := c.Holdout; c.Target == string(t.Name) && h != nil && h.Positives < minHoldoutPositives {
+			r.m.Notes = append(r.m.Notes, fmt.Sprintf("hold-out: %s has %d labelled rows (%d positive) as of %s: too few to tell its candidates apart; "+
+				"read its figures (and any choice made on them) as rough", t.Name, h.Rows, h.Positives, r.c.HoldoutAsOf.Day))
+			return
+		}
+	}
 }
 
 // writeReport writes a candidate's report, with the other algorithm's
