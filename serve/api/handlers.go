@@ -355,7 +355,7 @@ func (s *Server) handleResidentRisk(c *gin.Context) {
 	out := riskResponse{ResidentID: id, Scores: make([]riskJSON, len(risk.Latest))}
 	for i, sc := range risk.Latest {
 		reasons := sc.Reasons
-		if len(reasons) == 0 {
+		if len(reasons) == 0 || string(reasons) == "null" { // a score stored without reasons
 			reasons = json.RawMessage("[]")
 		}
 		out.Scores[i] = riskJSON{Target: sc.Target, AsOf: sc.AsOf, ModelVersion: sc.ModelVersion, Score: sc.Score.Score,
