@@ -88,7 +88,7 @@ type Options struct {
 }
 
 // Defaults returns the demo's defaults: 20,000 residents (the whole run in
-// under a minute on two cores), seed 7, as of 2025-01-01, capacity 100,
+// one to two minutes on two cores), seed 7, as of 2025-01-01, capacity 100,
 // on 127.0.0.1:8080, in ./demo-data.
 func Defaults() Options {
 	return Options{Dir: "demo-data", Residents: 20000, Seed: 7, AsOf: contract.MustParseDay("2025-01-01"),
@@ -414,8 +414,7 @@ func (d *run) retrain(ctx context.Context) error {
 	if m.Fits == 0 {
 		d.say("      reusing run %s: every step reused, no model fitted", m.ID)
 	}
-	d.say("      run %s, manifest %s", m.ID, d.res.Manifest)
-	d.say("      (caserisk pipeline show %s prints it all)", d.res.Manifest)
+	d.say("      caserisk pipeline show %s prints the whole manifest", d.res.Manifest)
 	return m.WriteScores(d.o.Out, "      ")
 }
 
