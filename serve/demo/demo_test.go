@@ -2,9 +2,9 @@ package demo
 
 import (
 	"bytes"
-	"caserisk/features/contract"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,14 +12,18 @@ import (
 	"strings"
 	"testing"
 
+	"caserisk/features/contract"
+	"caserisk/models/pipeline"
 	"caserisk/serve/api"
 	"caserisk/serve/api/champion"
 	"caserisk/serve/store"
 )
 
 // TestDemoEndToEnd runs the demo's whole pipeline on a small borough, then
-// serves it and checks that the complex-case queue holds scored residents
-// whose scores come with reasons, and that a second run reuses every step.
+// serves it and checks that the champions are the retraining pipeline's
+// candidates with the better hold-out average precision in its manifest,
+// that the complex-case queue holds scored residents whose scores come
+// with reasons, and that a second run reuses every step.
 func TestDemoEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the end-to-end demo takes about a minute; skipped with -short")
@@ -33,14 +37,55 @@ func TestDemoEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, progress.String())
 	}
-	if len(res.Runs) != 2 || len(res.Users) != 5 || len(res.Reports) != 5 || len(res.Champions) != 2 {
+	if len(res.Runs) != 2 || len(res.Users) != 5 || len(res.Reports) < 4 || len(res.Champions) != 2 || res.Fits == 0 {
 		t.Fatalf("result %+v", res)
 	}
-	// The fraud models are judged over every tenancy against the oracle
-	// and, trained on a few dozen investigations, say their metrics cannot
-	// be trusted.
-	for _, name := range []string{"tenancy_fraud-gbdt", "tenancy_fraud-gbdt-pu"} {
-		b, err := os.ReadFile(filepath.Join(o.Dir, "reports", name, "report.json"))
+	for _, want := range []string{"run " + res.Run, res.Manifest, "cross-validation", "max_depth=5", "l2=10", "hold-out as of 2025-01-01"} {
+		if !strings.Contains(progress.String(), want) {
+			t.Errorf("the progress does not show %q:\n%s", want, progress.String())
+		}
+	}
+	m, err := pipeline.ReadManifest("", res.Manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Four candidates, and tenancy fraud's two fitted positive-unlabelled
+	// where the borough confirms enough frauds for it (the manifest says
+	// when not).
+	if n := len(m.Candidates); (n != 4 && n != 6) || len(m.Registered) != n || len(res.Reports) != n || len(m.CrossValidation) != 2 {
+		t.Fatalf("manifest: %d candidates, registered %+v, %d reports, cross-validation of %d targets", n, m.Registered, len(res.Reports), len(m.CrossValidation))
+	}
+	for _, tg := range []string{"complex_case", "tenancy_fraud"} {
+		want, bestAP := "", -1.0
+		for _, c := range m.Candidates {
+			if c.Target != tg {
+				continue
+			}
+			ap := float64(c.Holdout.AP)
+			if tg == "tenancy_fraud" {
+				// Judged over every tenancy against the confirmed frauds.
+				if c.Holdout.Stock == nil || c.Holdout.Oracle == nil {
+					t.Fatalf("%s %s: no whole-stock figures: %+v", tg, c.Algorithm, c.Holdout)
+				}
+				ap = float64(c.Holdout.Stock.AP)
+			}
+			for _, r := range m.Registered {
+				if r.Target == tg && r.Algorithm == c.Algorithm && ap > bestAP {
+					want, bestAP = fmt.Sprintf("%s v%d", c.Algorithm, r.Version), ap
+				}
+			}
+		}
+		if res.Champions[tg] != want {
+			t.Errorf("%s champion %q, want %q (the best hold-out average precision in the manifest)", tg, res.Champions[tg], want)
+		}
+	}
+	// The fraud reports judge every tenancy against the oracle and, trained
+	// on a few dozen investigations, say their metrics cannot be trusted.
+	for _, c := range m.Candidates {
+		if c.Target != "tenancy_fraud" || c.Report == "" {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(filepath.Dir(filepath.Dir(filepath.Dir(res.Manifest))), filepath.Dir(c.Report), "report.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,7 +100,7 @@ func TestDemoEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !r.TooFewLabels || r.Stock == nil || r.Stock.Rows == 0 || len(r.Stock.Oracle) == 0 {
-			t.Errorf("%s report: too few labels %v, stock %+v", name, r.TooFewLabels, r.Stock)
+			t.Errorf("%s report: too few labels %v, stock %+v", c.Algorithm, r.TooFewLabels, r.Stock)
 		}
 	}
 	// The Residents Index built by linkage from the raw extracts: floors
@@ -145,8 +190,11 @@ func TestDemoEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(progress.String(), "reusing"); n != 5 {
-		t.Errorf("second run reused %d steps, want 5:\n%s", n, progress.String())
+	if n := strings.Count(progress.String(), "reusing"); n != 3 || again.Fits != 0 || again.Run != res.Run {
+		t.Errorf("second run reused %d steps (want 3), fitted %d models (want 0), run %s (want %s):\n%s", n, again.Fits, again.Run, res.Run, progress.String())
+	}
+	if again.Champions["complex_case"] != res.Champions["complex_case"] || !strings.Contains(progress.String(), "champion already") {
+		t.Errorf("second run champions %v, first %v", again.Champions, res.Champions)
 	}
 	for i := range again.Runs {
 		if again.Runs[i].ID != res.Runs[i].ID {

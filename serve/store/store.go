@@ -35,6 +35,7 @@ import (
 	"errors"
 	"time"
 
+	"caserisk/models/target"
 	"caserisk/serve/audit"
 	"caserisk/serve/auth"
 )
@@ -57,25 +58,26 @@ var (
 	ErrConflict = errors.New("conflict")
 )
 
-// Target is what a model predicts; it is also the kind of case its flags open.
-type Target string
+// Target is what a model predicts; it is also the kind of case its flags
+// open. The targets are models/target's catalogue.
+type Target = target.Name
 
 // The two targets.
 const (
-	ComplexCase  Target = "complex_case"  // a household escalating to a crisis service within 12 months
-	TenancyFraud Target = "tenancy_fraud" // a council tenancy found fraudulent on investigation
+	ComplexCase  = target.ComplexCase  // a household escalating to a crisis service within 12 months
+	TenancyFraud = target.TenancyFraud // a council tenancy found fraudulent on investigation
 )
 
-// Targets returns both targets.
-func Targets() []Target { return []Target{ComplexCase, TenancyFraud} }
+// Targets returns every target of the catalogue.
+func Targets() []Target { return target.Names() }
 
 // ParseTarget returns the target named s or an ErrInvalid error.
 func ParseTarget(s string) (Target, error) {
-	switch Target(s) {
-	case ComplexCase, TenancyFraud:
-		return Target(s), nil
+	t, err := target.Parse(s)
+	if err != nil {
+		return "", invalidf("target", "%v", err)
 	}
-	return "", invalidf("target", "unknown target %q (want complex_case or tenancy_fraud)", s)
+	return t.Name, nil
 }
 
 // Stage is where a model is in its life.

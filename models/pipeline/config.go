@@ -10,12 +10,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"caserisk/features/contract"
 	"caserisk/models/artifact"
-	"caserisk/serve/store"
+	"caserisk/models/report"
+	"caserisk/models/target"
 )
 
 //go:embed example.yaml
@@ -42,38 +44,56 @@ type Config struct {
 	Capacity int `yaml:"capacity" json:"capacity"`
 	// SelectBy is the cross-validation score: average_precision or roc_auc.
 	SelectBy string `yaml:"select_by" json:"select_by"`
+	// CVMaxRows caps the labelled rows each cross-validation fit trains
+	// on (a random sample by person when a fold has more); 0 = every row.
+	// The candidates always train on every row.
+	CVMaxRows int `yaml:"cv_max_rows" json:"cv_max_rows,omitempty"`
 	// Algorithms holds the grids; a nil grid skips the algorithm.
 	Algorithms Algorithms `yaml:"algorithms" json:"algorithms"`
 	// Fairness sets the audit's thresholds.
 	Fairness Fairness `yaml:"fairness" json:"fairness"`
+	// Reports adds governance facts and oracles to the reports.
+	Reports Reports `yaml:"reports" json:"reports"`
 	// Outcomes, when set, adds the case store's outcomes as labels.
 	Outcomes *Outcomes `yaml:"outcomes" json:"outcomes,omitempty"`
 	// Registry is the store URL candidates are registered in; empty
-	// registers nothing.
+	// registers nothing. The caller opens it (Options.Registry).
 	Registry string `yaml:"registry" json:"registry,omitempty"`
-	// TenancyFraud sets how the tenancy-fraud candidates learn and are
-	// judged (see FraudConfig).
+	// Register is which candidates are registered: "best" (default), the
+	// best by cross-validation per target, or "all".
+	Register string `yaml:"register" json:"register"`
+	// TenancyFraud sets how the tenancy-fraud candidates learn (see
+	// FraudConfig).
 	TenancyFraud FraudConfig `yaml:"tenancy_fraud" json:"tenancy_fraud"`
 }
 
-// FraudConfig sets how tenancy-fraud candidates learn and are judged.
+// FraudConfig sets how tenancy-fraud candidates learn.
 type FraudConfig struct {
 	// PositiveUnlabelled, unless false, also fits each algorithm's chosen
 	// setting positive–unlabelled (models/pu: every tenancy, the confirmed
 	// frauds as positives) beside the model trained on investigated
 	// tenancies only.
 	PositiveUnlabelled *bool `yaml:"positive_unlabelled" json:"positive_unlabelled,omitempty"`
-	// Oracle, on synthetic data only, is the borough's oracle/tenancies.csv:
-	// the reports and the manifest then judge every candidate over every
-	// tenancy against its true fraud state. It never takes part in the
-	// choice of the candidate, which uses only what a council has.
-	Oracle string `yaml:"oracle" json:"oracle,omitempty"`
 }
 
 // fraudPU reports whether tenancy-fraud candidates are also fitted
 // positive–unlabelled.
 func (c *Config) fraudPU() bool {
 	return c.TenancyFraud.PositiveUnlabelled == nil || *c.TenancyFraud.PositiveUnlabelled
+}
+
+// Reports holds what the reports take beyond the model and its hold-out.
+type Reports struct {
+	// Governance fills the model card and ATRS record (the keys of
+	// caserisk report --governance); empty fields are marked as such.
+	Governance report.Governance `yaml:"governance" json:"governance"`
+	// Oracle maps a target to a synthetic borough's oracle file, whose true
+	// probabilities give the report a ceiling (oracle/residents.csv), or
+	// whose true fraud state of every tenancy judges each tenancy-fraud
+	// candidate over the whole stock in its report and the manifest
+	// (oracle/tenancies.csv); real data has none. It never takes part in
+	// choosing a candidate.
+	Oracle map[string]string `yaml:"oracle" json:"oracle,omitempty"`
 }
 
 // Algorithms are the parameter grids of each algorithm.
@@ -165,10 +185,13 @@ func LoadConfig(path string) (*Config, error) {
 	}
 	abs(&c.Data)
 	abs(&c.Results)
+	for t, p := range c.Reports.Oracle {
+		abs(&p)
+		c.Reports.Oracle[t] = p
+	}
 	if c.Outcomes != nil {
 		abs(&c.Outcomes.Labels)
 	}
-	abs(&c.TenancyFraud.Oracle)
 	return c, nil
 }
 
@@ -179,7 +202,7 @@ func ParseConfig(source string, data []byte) (*Config, error) {
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, fmt.Errorf("%s: %w", source, err)
 	}
-	c := &Config{SelectBy: "average_precision", Fairness: Fairness{RatioFlag: 0.8, MinGroup: 50}}
+	c := &Config{SelectBy: "average_precision", Fairness: Fairness{RatioFlag: 0.8, MinGroup: 50}, Register: RegisterBest}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil {
@@ -245,12 +268,12 @@ func (c *Config) check(root *yaml.Node) error {
 		return fmt.Errorf("line %d: holdout_as_of %s must be after the last training date %s", c.HoldoutAsOf.Line, c.HoldoutAsOf.Day, last.Day)
 	}
 	if len(c.Targets) == 0 {
-		return at("targets: name at least one of complex_case, tenancy_fraud", nil, "targets")
+		return at("targets: name at least one of %s", []any{targetList()}, "targets")
 	}
 	seen := map[string]bool{}
 	for _, t := range c.Targets {
-		if _, err := store.ParseTarget(t); err != nil || seen[t] {
-			return at("targets: %q: want complex_case or tenancy_fraud, each once", []any{t}, "targets")
+		if _, err := target.Parse(t); err != nil || seen[t] {
+			return at("targets: %q: want %s, each once", []any{t, targetList()}, "targets")
 		}
 		seen[t] = true
 	}
@@ -259,6 +282,20 @@ func (c *Config) check(root *yaml.Node) error {
 	}
 	if c.SelectBy != "average_precision" && c.SelectBy != "roc_auc" {
 		return at("select_by: %q: want average_precision or roc_auc", []any{c.SelectBy}, "select_by")
+	}
+	if c.CVMaxRows < 0 {
+		return at("cv_max_rows: %d: want a number of rows, or 0 for every row", []any{c.CVMaxRows}, "cv_max_rows")
+	}
+	if c.Register != RegisterBest && c.Register != RegisterAll {
+		return at("register: %q: want %s or %s", []any{c.Register, RegisterBest, RegisterAll}, "register")
+	}
+	for t, p := range c.Reports.Oracle {
+		if !slices.Contains(c.Targets, t) {
+			return at("reports: oracle: %q is not one of the targets (%s)", []any{t, strings.Join(c.Targets, ", ")}, "reports", "oracle", t)
+		}
+		if p == "" {
+			return at("reports: oracle: %s: the file is required", []any{t}, "reports", "oracle", t)
+		}
 	}
 	if c.Algorithms.GBDT == nil && c.Algorithms.Logistic == nil {
 		return at("algorithms: give a grid for gbdt, logistic or both", nil, "algorithms")
@@ -284,19 +321,33 @@ func (c *Config) check(root *yaml.Node) error {
 	if o := c.Outcomes; o != nil && (o.DB == "") == (o.Labels == "") {
 		return at("outcomes: give exactly one of db and labels", nil, "outcomes")
 	}
-	if f := c.TenancyFraud; (f.Oracle != "" || f.PositiveUnlabelled != nil) && !slices.Contains(c.Targets, string(store.TenancyFraud)) {
+	if c.TenancyFraud.PositiveUnlabelled != nil && !slices.Contains(c.Targets, string(target.TenancyFraud)) {
 		return at("tenancy_fraud: set, but tenancy_fraud is not among the targets", nil, "tenancy_fraud")
 	}
 	return nil
 }
 
-// targets lists the configured targets in a fixed order.
-func (c *Config) targets() []string {
-	var out []string
-	for _, t := range []string{string(store.ComplexCase), string(store.TenancyFraud)} {
-		if slices.Contains(c.Targets, t) {
+// What register: takes.
+const (
+	RegisterBest = "best"
+	RegisterAll  = "all"
+)
+
+// targets lists the configured targets in the catalogue's order.
+func (c *Config) targets() []target.Target {
+	var out []target.Target
+	for _, t := range target.All() {
+		if slices.Contains(c.Targets, string(t.Name)) {
 			out = append(out, t)
 		}
 	}
 	return out
+}
+
+func targetList() string {
+	var names []string
+	for _, n := range target.Names() {
+		names = append(names, string(n))
+	}
+	return strings.Join(names, ", ")
 }

@@ -8,7 +8,7 @@ import (
 	"caserisk/models/artifact"
 	"caserisk/models/dataset"
 	"caserisk/models/metrics"
-	"caserisk/serve/store"
+	"caserisk/models/target"
 )
 
 // How a candidate learnt (Candidate.Learning).
@@ -32,12 +32,12 @@ type fitVariant struct {
 // grid, and for tenancy fraud (unless tenancy_fraud.positive_unlabelled is
 // false) each again positive–unlabelled with the setting the
 // cross-validation chose for it.
-func (r *runner) variants(t target) []fitVariant {
+func (r *runner) variants(t target.Target) []fitVariant {
 	var out []fitVariant
 	for _, a := range []string{artifact.GBDT, artifact.Logistic} {
 		out = append(out, fitVariant{name: a, algo: a})
 	}
-	if t.name == string(store.TenancyFraud) && r.c.fraudPU() {
+	if t.Name == target.TenancyFraud && r.c.fraudPU() {
 		for _, a := range []string{artifact.GBDT, artifact.Logistic} {
 			out = append(out, fitVariant{name: a + "-pu", algo: a, pu: true})
 		}
@@ -70,7 +70,7 @@ const fraudChoice = "tenancy_fraud: candidates compared by the average precision
 // -Inf when it is not a number.
 func choiceScore(c *Candidate) float64 {
 	s := float64(c.CVScore)
-	if c.Target == string(store.TenancyFraud) {
+	if c.Target == string(target.TenancyFraud) {
 		s = float64(c.ValidationStockAP)
 	}
 	if math.IsNaN(s) {
@@ -91,16 +91,17 @@ func stockFigures(rep *metrics.Report) *StockFigures {
 	return f
 }
 
-// oracle reads the tenancy-fraud oracle file once; nil when none is set.
-func (r *runner) oracle(ctx context.Context) (*dataset.Table, error) {
-	p := r.c.TenancyFraud.Oracle
-	if p == "" {
+// fraudOracle reads the tenancy-fraud oracle (reports: oracle:
+// tenancy_fraud) once; nil when none is set.
+func (r *runner) fraudOracle(ctx context.Context) (*dataset.Table, error) {
+	p, ok := r.c.Reports.Oracle[string(target.TenancyFraud)]
+	if !ok {
 		return nil, nil
 	}
 	if r.oracleTab == nil {
 		t, err := dataset.Read(ctx, p, dataset.Options{})
 		if err != nil {
-			return nil, fmt.Errorf("tenancy_fraud: oracle: %w", err)
+			return nil, fmt.Errorf("reports: oracle of tenancy_fraud: %w", err)
 		}
 		r.oracleTab = t
 	}
@@ -108,17 +109,17 @@ func (r *runner) oracle(ctx context.Context) (*dataset.Table, error) {
 }
 
 // compareOracle judges a tenancy-fraud evaluation over every hold-out
-// tenancy against the oracle, when one is configured.
-func (r *runner) compareOracle(ctx context.Context, t target, ev *artifact.Evaluation, mo metrics.Options) error {
-	if t.name != string(store.TenancyFraud) {
+// tenancy against the oracle, when reports: oracle: tenancy_fraud is set.
+func (r *runner) compareOracle(ctx context.Context, t target.Target, ev *artifact.Evaluation, mo metrics.Options) error {
+	if t.Name != target.TenancyFraud {
 		return nil
 	}
-	ot, err := r.oracle(ctx)
+	ot, err := r.fraudOracle(ctx)
 	if err != nil || ot == nil {
 		return err
 	}
 	if _, err := ev.CompareOracle(ctx, ot, "", mo); err != nil {
-		return fmt.Errorf("tenancy_fraud: oracle: %w", err)
+		return fmt.Errorf("reports: oracle of tenancy_fraud: %w", err)
 	}
 	return nil
 }

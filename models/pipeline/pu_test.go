@@ -29,7 +29,7 @@ func TestFraudCandidatesJudgedOnTheWholeStock(t *testing.T) {
 	}
 	res := t.TempDir()
 	oracle := filepath.Join(data, "oracle", "tenancies.csv")
-	cfg := testConfig(data, res, "", "tenancy_fraud") + "tenancy_fraud:\n  oracle: " + oracle + "\n"
+	cfg := testConfig(data, res, "", "tenancy_fraud") + "reports:\n  oracle:\n    tenancy_fraud: " + oracle + "\n"
 	m := run(t, cfg)
 	byName := map[string]Candidate{}
 	var best Candidate
@@ -105,7 +105,7 @@ func TestFraudCandidatesJudgedOnTheWholeStock(t *testing.T) {
 }
 
 func TestFraudConfigNeedsTheTarget(t *testing.T) {
-	cfg := testConfig("d", "r", "", "complex_case") + "tenancy_fraud:\n  oracle: o.csv\n"
+	cfg := testConfig("d", "r", "", "complex_case") + "tenancy_fraud:\n  positive_unlabelled: false\n"
 	if _, err := ParseConfig("test.yaml", []byte(cfg)); err == nil || !strings.Contains(err.Error(), "tenancy_fraud: set, but tenancy_fraud is not among the targets") {
 		t.Errorf("error %v", err)
 	}
