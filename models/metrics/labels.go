@@ -49,15 +49,23 @@ func CheckLabels(rows, positives int) LabelCheck {
 		MinRows: MinLabelledRows, MinPositives: MinPositives, MinNegatives: MinNegatives}
 	var missed []string
 	if c.Rows < c.MinRows {
-		missed = append(missed, fmt.Sprintf("%d labelled rows (at least %d needed)", c.Rows, c.MinRows))
+		missed = append(missed, fmt.Sprintf("%s (at least %d needed)", count(c.Rows, "labelled row"), c.MinRows))
 	}
 	if c.Positives < c.MinPositives {
-		missed = append(missed, fmt.Sprintf("%d positives (at least %d needed)", c.Positives, c.MinPositives))
+		missed = append(missed, fmt.Sprintf("%s (at least %d needed)", count(c.Positives, "positive"), c.MinPositives))
 	}
 	if c.Negatives < c.MinNegatives {
-		missed = append(missed, fmt.Sprintf("%d negatives (at least %d needed)", c.Negatives, c.MinNegatives))
+		missed = append(missed, fmt.Sprintf("%s (at least %d needed)", count(c.Negatives, "negative"), c.MinNegatives))
 	}
 	c.Why = strings.Join(missed, ", ")
 	c.TooFewLabels = c.Why != ""
 	return c
+}
+
+// count writes n and a noun, plural unless n is 1: "1 positive", "9 positives".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -518,6 +518,7 @@ func TestCheckLabels(t *testing.T) {
 		{600, 40, true, []string{"40 positives (at least 50 needed)"}},
 		{600, 580, true, []string{"20 negatives"}},
 		{199, 100, true, []string{"199 labelled rows"}},
+		{30, 1, true, []string{"1 positive (at least 50 needed)", "29 negatives"}},
 	}
 	for _, tc := range tests {
 		c := CheckLabels(tc.rows, tc.pos)
