@@ -88,6 +88,20 @@ type Candidate struct {
 	// of the last training date (artifact.Validation.Stock), null without
 	// unlabelled rows: what the tenancy-fraud candidates are chosen by.
 	ValidationStockAP Num `json:"validation_stock_ap"`
+	// LabelLogLoss, for a positive–unlabelled candidate, is the log-loss
+	// of the validation half's confirmed-or-not labels under c times its
+	// probabilities (artifact.PUFit.LabelLogLoss); PUSettings lists every
+	// setting it was fitted with.
+	LabelLogLoss Num         `json:"label_log_loss"`
+	PUSettings   []PUSetting `json:"pu_settings,omitempty"`
+}
+
+// PUSetting is one grid setting fitted positive–unlabelled: the figures on
+// the validation half it is compared by.
+type PUSetting struct {
+	Setting           string `json:"setting"`
+	LabelLogLoss      Num    `json:"label_log_loss"`
+	ValidationStockAP Num    `json:"validation_stock_ap"`
 }
 
 // Holdout is a model's metrics on the hold-out rows.

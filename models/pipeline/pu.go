@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 
 	"caserisk/models/artifact"
 	"caserisk/models/dataset"
@@ -60,23 +61,110 @@ func baselineOf(v fitVariant) string {
 
 // fraudChoice is how the tenancy-fraud candidates are compared, in words
 // for the manifest.
-const fraudChoice = "tenancy_fraud: candidates compared by the average precision of the confirmed frauds among every tenancy " +
-	"(investigated or not) of the last training date's evaluation half, which no candidate was fitted, stopped or calibrated on; " +
-	"the investigated tenancies alone favour a model trained on them, which ranks the whole stock worse"
+const fraudChoice = "tenancy_fraud: each algorithm fitted positive-unlabelled with every setting of its grid, the lowest label log-loss kept " +
+	"(how well the model and its labelling process explain which tenancies of the last training date's evaluation half were confirmed, " +
+	"measured on every tenancy); the positive-unlabelled candidates compared by that log-loss, and the best of them against the candidates " +
+	"trained on investigated tenancies by the confirmed frauds' average precision among every tenancy of that half — " +
+	"not by the investigated tenancies alone, which favour a model trained on them"
 
-// choiceScore is the score a candidate is chosen by: for tenancy fraud the
-// validation ranking of every tenancy against the confirmed frauds (what a
-// council can measure of its whole stock), else the cross-validation score.
-// -Inf when it is not a number.
-func choiceScore(c *Candidate) float64 {
-	s := float64(c.CVScore)
-	if c.Target == string(target.TenancyFraud) {
-		s = float64(c.ValidationStockAP)
+// bestCandidates returns, per target, the index of the candidate chosen,
+// with only what a council has. Complex cases: the highest
+// cross-validation score. Tenancy fraud: the positive–unlabelled candidate
+// with the lowest label log-loss, unless a candidate trained on the
+// labelled rows ranks the confirmed frauds higher among every tenancy of
+// the validation half (ValidationStockAP; a labelled-rows model has no c,
+// so log-loss cannot compare it); without positive–unlabelled candidates,
+// the highest ValidationStockAP.
+func bestCandidates(cands []Candidate) map[string]int {
+	out := map[string]int{}
+	score := func(i int) float64 { return nan2inf(float64(cands[i].CVScore)) }
+	bestBy := func(tg string, keep func(*Candidate) bool, higher func(a, b int) bool) int {
+		b := -1
+		for i := range cands {
+			if cands[i].Target == tg && keep(&cands[i]) && (b < 0 || higher(i, b)) {
+				b = i
+			}
+		}
+		return b
 	}
-	if math.IsNaN(s) {
+	for i := range cands {
+		tg := cands[i].Target
+		if _, done := out[tg]; done {
+			continue
+		}
+		if tg != string(target.TenancyFraud) {
+			out[tg] = bestBy(tg, func(*Candidate) bool { return true }, func(a, b int) bool { return score(a) > score(b) })
+			continue
+		}
+		stockAP := func(j int) float64 { return nan2inf(float64(cands[j].ValidationStockAP)) }
+		pu := bestBy(tg, func(c *Candidate) bool { return c.Learning == LearnPU && !math.IsNaN(float64(c.LabelLogLoss)) },
+			func(a, b int) bool { return float64(cands[a].LabelLogLoss) < float64(cands[b].LabelLogLoss) })
+		lab := bestBy(tg, func(c *Candidate) bool { return c.Learning != LearnPU },
+			func(a, b int) bool { return stockAP(a) > stockAP(b) })
+		switch {
+		case pu >= 0 && (lab < 0 || stockAP(pu) >= stockAP(lab)):
+			out[tg] = pu
+		case lab >= 0:
+			out[tg] = lab
+		default:
+			out[tg] = bestBy(tg, func(*Candidate) bool { return true }, func(a, b int) bool { return stockAP(a) > stockAP(b) })
+		}
+	}
+	return out
+}
+
+func nan2inf(v float64) float64 {
+	if math.IsNaN(v) {
 		return math.Inf(-1)
 	}
-	return s
+	return v
+}
+
+// fitPU fits a positive–unlabelled model of v's algorithm with every
+// setting of the grid for it, records each one's label log-loss and
+// validation ranking in rec, and returns the one with the lowest label
+// log-loss (rec.Setting). The cross-validation's choice, made on labelled
+// rows only, does not carry over: a learning rate that suits a thousand
+// investigated tenancies can overfit a hundred thousand weighted rows.
+func (r *runner) fitPU(ctx context.Context, tr, held *dataset.Table, v fitVariant, rec *fitRecord, validAfter string) (*artifact.Model, error) {
+	n := len(r.c.TrainAsOf)
+	es := 0
+	if g := r.c.Algorithms.GBDT; g != nil {
+		es = g.EarlyStoppingRounds
+	}
+	var best *artifact.Model
+	var errs []string
+	for _, s := range r.c.settings() {
+		if s.Algorithm != v.algo {
+			continue
+		}
+		fo := s.fitOptions(r.c.Seed, es)
+		fo.Created = r.c.HoldoutAsOf.Time()
+		fo.Version = r.o.Version
+		fo.Metrics = metrics.Options{Ks: []int{r.c.Capacity}, Seed: r.c.Seed}
+		fo.HeldOut = fmt.Sprintf("pipeline: positive-unlabelled (every row; label 1 positive, any other unlabelled); rows dated after %s (as of %s) held out; halved by id: tuning half for early stopping, calibration and c, evaluation half for the metrics",
+			validAfter, r.c.TrainAsOf[n-1].Day)
+		fo.PU = &artifact.PUOptions{}
+		m, err := artifact.Fit(ctx, tr, held, fo)
+		if err != nil {
+			errs = append(errs, s.Name+": "+err.Error())
+			continue
+		}
+		r.fits++
+		ps := PUSetting{Setting: s.Name, LabelLogLoss: Num(m.Training.PU.LabelLogLoss), ValidationStockAP: Num(math.NaN())}
+		if st := m.Validation.Stock; st != nil {
+			ps.ValidationStockAP = Num(st.AveragePrecision.Value)
+		}
+		rec.Settings = append(rec.Settings, ps)
+		r.say("      %-13s %-11s %-60s label log-loss %s, confirmed frauds' AP among every tenancy %s", "", v.name, s.Name, ps.LabelLogLoss, ps.ValidationStockAP)
+		if best == nil || m.Training.PU.LabelLogLoss < best.Training.PU.LabelLogLoss {
+			best, rec.Setting = m, s
+		}
+	}
+	if best == nil {
+		return nil, fmt.Errorf("%s", strings.Join(errs, "; "))
+	}
+	return best, nil
 }
 
 // stockFigures summarises a ranking of every row.

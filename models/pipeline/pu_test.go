@@ -51,13 +51,24 @@ func TestFraudCandidatesJudgedOnTheWholeStock(t *testing.T) {
 		if h == nil || h.Stock == nil || h.Oracle == nil || h.Oracle.Positives == 0 || h.Stock.Rows != h.Oracle.Rows || len(h.Oracle.TopK) == 0 {
 			t.Fatalf("%s: hold-out %+v", name, h)
 		}
-		if float64(c.ValidationStockAP) > float64(best.ValidationStockAP) {
-			t.Errorf("%s has the higher validation stock AP (%v) but %s was chosen (%v)", name, c.ValidationStockAP, best.Algorithm, best.ValidationStockAP)
+		if c.Learning == LearnPU {
+			want := map[string]int{"gbdt-pu": 2, "logistic-pu": 1}[name] // the grid's settings
+			if len(c.PUSettings) != want || math.IsNaN(float64(c.LabelLogLoss)) {
+				t.Errorf("%s: settings %+v, label log-loss %v", name, c.PUSettings, c.LabelLogLoss)
+			}
+			for _, ps := range c.PUSettings {
+				if float64(ps.LabelLogLoss) < float64(c.LabelLogLoss) {
+					t.Errorf("%s kept %s (label log-loss %v) over %s (%v)", name, c.Setting, c.LabelLogLoss, ps.Setting, ps.LabelLogLoss)
+				}
+			}
 		}
 		b, err := os.ReadFile(filepath.Join(res, c.Report))
 		if err != nil || !strings.Contains(string(b), "Judged on every row: the whole stock") || !strings.Contains(string(b), "Against the oracle's truth") {
 			t.Errorf("%s report lacks the whole-stock section (%v)", name, err)
 		}
+	}
+	if i := bestCandidates(m.Candidates)["tenancy_fraud"]; m.Candidates[i].Algorithm != best.Algorithm {
+		t.Errorf("best %s, bestCandidates %s", best.Algorithm, m.Candidates[i].Algorithm)
 	}
 	if !slices.Contains(m.Notes, fraudChoice) {
 		t.Errorf("notes %q lack how the fraud candidates are chosen", m.Notes)
@@ -108,5 +119,36 @@ func TestFraudConfigNeedsTheTarget(t *testing.T) {
 	cfg := testConfig("d", "r", "", "complex_case") + "tenancy_fraud:\n  positive_unlabelled: false\n"
 	if _, err := ParseConfig("test.yaml", []byte(cfg)); err == nil || !strings.Contains(err.Error(), "tenancy_fraud: set, but tenancy_fraud is not among the targets") {
 		t.Errorf("error %v", err)
+	}
+}
+
+func TestBestCandidates(t *testing.T) {
+	nan := Num(math.NaN())
+	cands := []Candidate{
+		{Target: "complex_case", Algorithm: "gbdt", CVScore: 0.3},
+		{Target: "complex_case", Algorithm: "logistic", CVScore: 0.35},
+		{Target: "tenancy_fraud", Algorithm: "gbdt", Learning: LearnLabelled, CVScore: 0.7, ValidationStockAP: 0.25, LabelLogLoss: nan},
+		{Target: "tenancy_fraud", Algorithm: "logistic", Learning: LearnLabelled, CVScore: 0.6, ValidationStockAP: 0.20, LabelLogLoss: nan},
+		{Target: "tenancy_fraud", Algorithm: "gbdt-pu", Learning: LearnPU, CVScore: nan, ValidationStockAP: 0.34, LabelLogLoss: 0.021},
+		{Target: "tenancy_fraud", Algorithm: "logistic-pu", Learning: LearnPU, CVScore: nan, ValidationStockAP: 0.36, LabelLogLoss: 0.023},
+	}
+	got := bestCandidates(cands)
+	if cands[got["complex_case"]].Algorithm != "logistic" {
+		t.Errorf("complex_case: %s, want logistic (the higher cross-validation score)", cands[got["complex_case"]].Algorithm)
+	}
+	// The PU candidates by label log-loss, though logistic-pu ranks the
+	// confirmed frauds a little higher.
+	if cands[got["tenancy_fraud"]].Algorithm != "gbdt-pu" {
+		t.Errorf("tenancy_fraud: %s, want gbdt-pu (the lowest label log-loss)", cands[got["tenancy_fraud"]].Algorithm)
+	}
+	// A labelled-rows candidate that ranks the confirmed frauds higher than
+	// the best PU candidate wins.
+	cands[2].ValidationStockAP = 0.40
+	if got := bestCandidates(cands); cands[got["tenancy_fraud"]].Algorithm != "gbdt" {
+		t.Errorf("tenancy_fraud: %s, want gbdt", cands[got["tenancy_fraud"]].Algorithm)
+	}
+	// Without PU candidates: the best ranking.
+	if got := bestCandidates(cands[:4]); cands[got["tenancy_fraud"]].Algorithm != "gbdt" {
+		t.Errorf("tenancy_fraud without PU: %s", cands[got["tenancy_fraud"]].Algorithm)
 	}
 }

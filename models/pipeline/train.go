@@ -199,9 +199,11 @@ type fitRecord struct {
 	Seconds float64 `json:"seconds"`
 	Note    string  `json:"note,omitempty"`
 	// PU marks a positive–unlabelled fit; Skipped says why one could not
-	// be fitted (no model file then).
-	PU      bool   `json:"positive_unlabelled,omitempty"`
-	Skipped string `json:"skipped,omitempty"`
+	// be fitted (no model file then); Settings are the grid's settings it
+	// was fitted with, the lowest label log-loss kept.
+	PU       bool        `json:"positive_unlabelled,omitempty"`
+	Skipped  string      `json:"skipped,omitempty"`
+	Settings []PUSetting `json:"pu_settings,omitempty"`
 }
 
 func (r *runner) fit(ctx context.Context) (bool, error) {
@@ -253,12 +255,12 @@ func (r *runner) fit(ctx context.Context) (bool, error) {
 			fo.HeldOut = fmt.Sprintf("pipeline: rows dated after %s (as of %s) held out; halved by id: tuning half for early stopping and calibration, evaluation half for the metrics",
 				validAfter, r.c.TrainAsOf[n-1].Day)
 			rec := fitRecord{Setting: s, PU: v.pu}
+			var m *artifact.Model
 			if v.pu {
-				fo.PU = &artifact.PUOptions{}
-				fo.HeldOut = fmt.Sprintf("pipeline: positive-unlabelled (every row; label 1 positive, any other unlabelled); rows dated after %s (as of %s) held out; halved by id: tuning half for early stopping, calibration and c, evaluation half for the metrics",
-					validAfter, r.c.TrainAsOf[n-1].Day)
+				m, err = r.fitPU(ctx, tr, held, v, &rec, validAfter)
+			} else {
+				m, err = artifact.Fit(ctx, tr, held, fo)
 			}
-			m, err := artifact.Fit(ctx, tr, held, fo)
 			if err != nil && v.pu {
 				// Too few confirmed positives to learn from positive and
 				// unlabelled rows: no such candidate, said in the manifest.
@@ -287,7 +289,9 @@ func (r *runner) fit(ctx context.Context) (bool, error) {
 				m, rec.Note = m2, "uncalibrated: "+err.Error()
 				r.say("      %-13s %-11s warning: %s", t.Name, v.name, rec.Note)
 			}
-			r.fits++
+			if !v.pu {
+				r.fits++ // fitPU counts its own
+			}
 			// The fitting time is the clock's: kept in the manifest, not in
 			// the model file, so the same inputs give the same bytes.
 			rec.Seconds, m.Training.Seconds = m.Training.Seconds, 0
@@ -303,7 +307,7 @@ func (r *runner) fit(ctx context.Context) (bool, error) {
 			if err := os.WriteFile(path+".done", []byte(r.m.ID+"\n"), 0o644); err != nil {
 				return false, err
 			}
-			r.say("      %-13s %-11s %s: %d training rows (%d positive), checksum %.12s (%.1fs)", t.Name, v.name, s.Name,
+			r.say("      %-13s %-11s %s: %d training rows (%d positive), checksum %.12s (%.1fs)", t.Name, v.name, rec.Setting.Name,
 				m.Training.Rows, m.Training.Positives, m.Checksum, rec.Seconds)
 		}
 	}
@@ -385,10 +389,15 @@ func (r *runner) evaluate(ctx context.Context) (bool, error) {
 				CVScore: results[bests[algo]].Score, Model: rel(r.c.Results, path), SHA256: sum, FitSeconds: rec.Seconds, Note: rec.Note,
 				TrainingRows: m.Training.Rows, TrainingPositives: m.Training.Positives, Unlabelled: m.Training.Unlabelled,
 				Data: rel(r.c.Results, r.table(t, "holdout")), Learning: LearnLabelled, ValidationStockAP: Num(math.NaN())}
+			c.LabelLogLoss = Num(math.NaN())
 			if v.pu {
 				c.Learning = LearnPU
-				// Cross-validation scored the setting on labelled rows only.
-				c.CV, c.CVScore = nil, Num(math.NaN())
+				// Cross-validation scored the settings on labelled rows
+				// only; the PU settings are compared by label log-loss.
+				c.CV, c.CVScore, c.PUSettings = nil, Num(math.NaN()), rec.Settings
+				if pu := m.Training.PU; pu != nil {
+					c.LabelLogLoss = Num(pu.LabelLogLoss)
+				}
 			}
 			if mv := m.Validation; mv != nil && mv.Stock != nil {
 				c.ValidationStockAP = Num(mv.Stock.AveragePrecision.Value)
@@ -503,23 +512,11 @@ func (r *runner) writeReport(ctx context.Context, t target.Target, v fitVariant,
 // same hold-out rows and registers the best candidate (or, with register:
 // all, every candidate) as a candidate. It never promotes.
 func (r *runner) register(ctx context.Context) (bool, error) {
-	type pick struct {
-		c     *Candidate
-		score float64
-	}
-	picks := map[string]*pick{}
-	for i := range r.m.Candidates {
-		c := &r.m.Candidates[i]
-		s := choiceScore(c)
-		if p := picks[c.Target]; p == nil || s > p.score {
-			picks[c.Target] = &pick{c, s}
+	for tg, i := range bestCandidates(r.m.Candidates) {
+		r.m.Candidates[i].Best = true
+		if tg == string(target.TenancyFraud) && !slices.Contains(r.m.Notes, fraudChoice) {
+			r.m.Notes = append(r.m.Notes, fraudChoice)
 		}
-	}
-	if picks[string(target.TenancyFraud)] != nil && !slices.Contains(r.m.Notes, fraudChoice) {
-		r.m.Notes = append(r.m.Notes, fraudChoice)
-	}
-	for _, p := range picks {
-		p.c.Best = true
 	}
 	if err := r.complexAgreement(ctx); err != nil {
 		return false, err
