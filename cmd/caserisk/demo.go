@@ -32,7 +32,8 @@ func newDemoCmd() *cobra.Command {
      algorithm is also fitted positive-unlabelled on every tenancy and every
      fraud candidate is judged over the whole stock
   4. promote the best candidate of each target by hold-out average
-     precision (tenancy fraud: of the confirmed frauds among every tenancy)
+     precision (tenancy fraud: the pipeline's choice, by how each candidate
+     ranks every tenancy)
   5. score every resident and tenancy as of --as-of and open the review and
      fraud queues (the top --capacity of each)
   6. load the linkage's clerical review queue for the data steward

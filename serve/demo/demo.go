@@ -5,8 +5,8 @@
 // cross-validation, fits calibrated candidates, evaluates them on the
 // temporal hold-out, writes their reports and registers them in the SQLite
 // model registry, with a manifest per run; the best candidate of each
-// target by hold-out average precision promoted (for tenancy fraud, of the
-// confirmed frauds among every tenancy); a batch score run that opens
+// target by hold-out average precision promoted (for tenancy fraud, the
+// pipeline's choice by how each candidate ranks every tenancy); a batch score run that opens
 // the review and fraud queues; one user per role; and then the scoring
 // service on localhost. Beside the main job it builds the Residents Index
 // the way a council without one would: the borough's raw source extracts
@@ -143,7 +143,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		{"generate the synthetic borough", d.generate},
 		{"link its raw extracts into a Residents Index", d.link},
 		{"retrain: features, temporal cross-validation, calibrated candidates, hold-out, reports, registration", d.retrain},
-		{"promote the best candidate of each target by hold-out average precision", d.promote},
+		{"promote the best candidate of each target", d.promote},
 		{"score every resident and tenancy; open the queues", d.scoreRun},
 		{"load the linkage review queue", d.reviewQueue},
 		{"create one user per role", d.users},
@@ -422,10 +422,11 @@ func (d *run) retrain(ctx context.Context) error {
 // promote promotes, per target, the registered candidate with the higher
 // average precision on the hold-out (the manifest's figure): precision at
 // the top of the list is what a team with limited capacity needs. For
-// tenancy fraud that is the average precision of the confirmed frauds
-// ranked among every tenancy (what a council can measure of its whole
-// stock), not among the investigated tenancies only, which favour a model
-// trained on them. A person promotes in production; the demo does it so the
+// tenancy fraud it promotes the pipeline's own choice (Candidate.Best: by
+// what a council has of how each candidate ranks its whole stock, not by
+// the investigated tenancies alone, which favour a model trained on them),
+// and says its average precision of the hold-out's confirmed frauds among
+// every tenancy. A person promotes in production; the demo does it so the
 // service has champions to show. A candidate that is champion already is
 // left as it is.
 func (d *run) promote(ctx context.Context) error {
@@ -436,7 +437,10 @@ func (d *run) promote(ctx context.Context) error {
 			continue
 		}
 		v := float64(h.AP)
-		if c.Target == string(target.TenancyFraud) && h.Stock != nil {
+		if c.Target == string(target.TenancyFraud) {
+			if !c.Best || h.Stock == nil {
+				continue
+			}
 			v = float64(h.Stock.AP)
 		}
 		if !math.IsNaN(v) {
@@ -467,7 +471,7 @@ func (d *run) promote(ctx context.Context) error {
 		d.res.Champions[string(t)] = fmt.Sprintf("%s v%d", best.Algorithm, best.Version)
 		what := "hold-out average precision"
 		if t == target.TenancyFraud {
-			what = "average precision of the hold-out's confirmed frauds among every tenancy"
+			what = "the pipeline's choice; average precision of the hold-out's confirmed frauds among every tenancy"
 		}
 		d.say("      %-13s %s v%d %s (%s %.3f)", t, best.Algorithm, best.Version, state, what, bestAP)
 	}
