@@ -31,8 +31,11 @@ func DefaultBands(r float64) (b Bands, ok bool) {
 // ModelFromFile reads a model file, checks it with artifact.Parse (format,
 // checksum, structure) and that it predicts target, and returns the
 // registration: the file's bytes as the artifact and its held-out
-// validation report as the metrics. Zero bands are replaced by
-// DefaultBands of the model's training label rate.
+// validation report as the metrics, with too_few_labels (and the counts
+// and minimums under labels) when its labels are too few to trust.
+// Zero bands are replaced by DefaultBands of the model's training label
+// rate (for a positive–unlabelled model, its estimated share of positives,
+// which its probabilities are on the scale of).
 func ModelFromFile(path string, target Target, bands Bands, by string) (NewModel, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -47,10 +50,14 @@ func ModelFromFile(path string, target Target, bands Bands, by string) (NewModel
 			invalidf("target", "the model predicts %q, not %q", m.Target, target))
 	}
 	if bands == (Bands{}) {
+		rate := m.Training.LabelRate
+		if pu := m.Training.PU; pu != nil {
+			rate = pu.Prior
+		}
 		var ok bool
-		if bands, ok = DefaultBands(m.Training.LabelRate); !ok {
+		if bands, ok = DefaultBands(rate); !ok {
 			return NewModel{}, fmt.Errorf("model %s: %w", path, invalidf("bands",
-				"the model records no usable training label rate (%g) to set band thresholds from; give them explicitly", m.Training.LabelRate))
+				"the model records no usable training label rate (%g) to set band thresholds from; give them explicitly", rate))
 		}
 	}
 	metrics := json.RawMessage("{}")

@@ -117,3 +117,43 @@ func TestAttachFairness(t *testing.T) {
 		}
 	}
 }
+
+// TestModelFromFileLabelsAndPU: a model trained on too few labels is
+// registered with too_few_labels and the counts; a positive–unlabelled
+// model's default bands follow its estimated share of positives.
+func TestModelFromFileLabelsAndPU(t *testing.T) {
+	m := &artifact.Model{
+		Algorithm: artifact.Logistic, Target: "tenancy_fraud",
+		Features:   []artifact.Feature{{FeatureMeta: dataset.FeatureMeta{Name: "arrears_gbp"}}},
+		Logistic:   &logistic.Model{Mean: []float64{0}, Scale: []float64{1}, Coef: []float64{0.5}},
+		Imputation: &artifact.Imputation{Values: []float64{0}},
+		Training:   artifact.Training{Rows: 2000, Positives: 12, LabelRate: 0.006, PU: &artifact.PUFit{Positives: 12, Unlabelled: 1988, Prior: 0.025}},
+	}
+	p := filepath.Join(t.TempDir(), "pu.json")
+	if err := m.Save(p); err != nil {
+		t.Fatal(err)
+	}
+	nm, err := ModelFromFile(p, TenancyFraud, Bands{}, "ds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(nm.Bands.High-0.1) > 1e-12 || math.Abs(nm.Bands.Medium-0.05) > 1e-12 {
+		t.Errorf("bands %+v, want 4 and 2 times the estimated share of positives 0.025", nm.Bands)
+	}
+	var got struct {
+		TooFewLabels bool `json:"too_few_labels"`
+		Labels       struct {
+			Training struct {
+				Positives    int `json:"positives"`
+				MinPositives int `json:"min_positives"`
+			} `json:"training"`
+		} `json:"labels"`
+		PU *artifact.PUFit `json:"positive_unlabelled"`
+	}
+	if err := json.Unmarshal(nm.Metrics, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !got.TooFewLabels || got.Labels.Training.Positives != 12 || got.Labels.Training.MinPositives != 50 || got.PU == nil {
+		t.Errorf("metrics %s", nm.Metrics)
+	}
+}
