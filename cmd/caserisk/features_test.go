@@ -60,3 +60,45 @@ func TestFeaturesAndValidateExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestFeaturesBrokenFile: a service file whose header repeats a column
+// makes `caserisk features` exit 1 naming the file, and so does a quote
+// left open; --allow-broken-files goes on.
+func TestFeaturesBrokenFile(t *testing.T) {
+	mini := filepath.Join("..", "..", "features", "build", "testdata", "mini")
+	for _, tc := range []struct {
+		name, want string
+		corrupt    func(string) string
+	}{
+		{"duplicate header column", "repairs.csv:1: column event_date: column appears twice in the header",
+			func(s string) string { return strings.Replace(s, "event_type", "event_date", 1) }},
+		{"unclosed quote", "repairs.csv:3: quoted field is not closed before the end of the file", func(s string) string {
+			lines := strings.SplitAfter(s, "\n")
+			lines[2] = `"` + lines[2]
+			return strings.Join(lines, "")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			entries, err := os.ReadDir(mini)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range entries {
+				b, _ := os.ReadFile(filepath.Join(mini, e.Name()))
+				if e.Name() == "repairs.csv" {
+					b = []byte(tc.corrupt(string(b)))
+				}
+				os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644)
+			}
+			out := filepath.Join(t.TempDir(), "f.csv")
+			code, msg := execFeatures("features", "--data", dir, "--as-of", "2023-06-30", "--out", out)
+			if code != 1 || !strings.Contains(msg, tc.want) || !strings.Contains(msg, "--allow-broken-files") {
+				t.Errorf("exit %d (%s), want 1 naming %s", code, msg, tc.want)
+			}
+			if code, msg := execFeatures("features", "--data", dir, "--as-of", "2023-06-30", "--out", out, "--allow-broken-files"); code != 0 {
+				t.Errorf("with --allow-broken-files: exit %d (%s)", code, msg)
+			}
+		})
+	}
+}

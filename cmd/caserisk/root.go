@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // usageError marks a mistake in how the command was called (exit code 2),
@@ -107,4 +108,11 @@ func requireFlags(cmd *cobra.Command, names ...string) error {
 		return usagef("%s: missing required flag(s): %s", cmd.CommandPath(), strings.Join(missing, ", "))
 	}
 	return nil
+}
+
+// addAllowBrokenFlag adds --allow-broken-files, shared by the commands that
+// read extracts.
+func addAllowBrokenFlag(f *pflag.FlagSet, v *bool) {
+	f.BoolVar(v, "allow-broken-files", false,
+		"go on when an extract cannot be read as a whole (bad header, broken quoting); its lost lines are counted")
 }

@@ -69,6 +69,13 @@ type Options struct {
 	Spec *spec.Spec
 	// Strict stops at the first row that breaks the contract.
 	Strict bool
+	// AllowBrokenFiles goes on when a service file cannot be read as a
+	// whole (a duplicate or missing required header column, broken
+	// quoting): its lost lines are counted in Inputs. Without it such a
+	// file fails the build with a *contract.BrokenFilesError naming file,
+	// line and reason. A broken header in residents, residences or
+	// properties always fails.
+	AllowBrokenFiles bool
 	// ExtractDate is the last day the data covers; NoDay (or the zero
 	// value) derives it from the data: the third-latest of the event and
 	// period files' latest event dates, the latest date three files reach,
@@ -197,7 +204,7 @@ func load(ctx context.Context, opts Options, c *contract.Contract, p *plan, work
 				results[i] = l
 				var re *contract.RowError
 				if errors.As(err, &re) && l.rep.Present && !opts.Strict && !contract.RequiredFile(f.Name) {
-					return nil // a bad header in a service file: the file is reported as rejected
+					return nil // a bad header in a service file: reported, and checked below
 				}
 				return err
 			})
@@ -227,6 +234,15 @@ func load(ctx context.Context, opts Options, c *contract.Contract, p *plan, work
 		return nil, err
 	}
 	prog.stop()
+	counts := make([]contract.FileCount, 0, len(results))
+	for i, l := range results {
+		if l != nil {
+			counts = append(counts, fileCount(c.Files[i].Name, l.rep))
+		}
+	}
+	if err := contract.Check(counts, opts.AllowBrokenFiles); err != nil {
+		return nil, fmt.Errorf("load %s: %w", opts.Dir, err)
+	}
 	if len(ix.resIDs) == 0 {
 		return nil, fmt.Errorf("load %s: residents.csv has no usable row", opts.Dir)
 	}
