@@ -257,11 +257,7 @@ func load(ctx context.Context, opts Options, c *contract.Contract, p *plan, work
 	case opts.ExtractDate != 0 && opts.ExtractDate != contract.NoDay:
 		ds.extract = opts.ExtractDate
 	case len(maxes) > 0:
-		// The latest date that three files reach: one or two corrupted
-		// dates cannot move it, and sparse files do not hold it back.
-		slices.Sort(maxes)
-		slices.Reverse(maxes)
-		ds.extract = maxes[min(2, len(maxes)-1)]
+		ds.extract = extractOf(maxes)
 	default:
 		ds.extract = lastAsOf
 	}
@@ -304,6 +300,42 @@ func load(ctx context.Context, opts Options, c *contract.Contract, p *plan, work
 	}
 	ds.k = makeConsts(ds)
 	return ds, nil
+}
+
+// extractOf is the extract date of files whose latest dates are maxes:
+// the latest date that three files reach, which one or two corrupted
+// dates cannot move and sparse files do not hold back.
+func extractOf(maxes []contract.Day) contract.Day {
+	s := slices.Clone(maxes)
+	slices.Sort(s)
+	slices.Reverse(s)
+	return s[min(2, len(s)-1)]
+}
+
+// Coverage returns the dates a directory's data covers, from a scan of
+// its files (contract.Scan): from is when its history starts, the
+// earliest date that three event files reach (one or two corrupted dates
+// cannot move it back); to is its extract date, as Build derives it from
+// the event and period files. A score run or feature row dated outside
+// them has no data to stand on. ok is false when the files hold no dates.
+func Coverage(files []contract.FileScan) (from, to contract.Day, ok bool) {
+	var firsts, lasts []contract.Day
+	c := contract.Default()
+	for _, s := range files {
+		f, known := c.File(s.File)
+		if !known || f.Kind == contract.Entity || s.Last == contract.NoDay {
+			continue
+		}
+		lasts = append(lasts, s.Last)
+		if f.Kind == contract.Events {
+			firsts = append(firsts, s.First)
+		}
+	}
+	if len(lasts) == 0 || len(firsts) == 0 {
+		return contract.NoDay, contract.NoDay, false
+	}
+	slices.Sort(firsts)
+	return firsts[min(2, len(firsts)-1)], extractOf(lasts), true
 }
 
 // snapshot is the state of the borough on one as-of date, as known then.
