@@ -14,7 +14,11 @@
 // only a random session id and is HttpOnly, SameSite=Strict and Secure when
 // served over TLS. The token is checked against the store on every request,
 // so a disabled user is signed out at once. Every POST carries the session's
-// cross-site request forgery token.
+// cross-site request forgery token. A user holds at most maxPerUser
+// sessions (a new sign-in ends their oldest) and the store ends its
+// least recently used session when full, so it never refuses a sign-in;
+// sign-in attempts are rate-limited per user and, for failed attempts,
+// per client address (see signInLimits).
 package web
 
 import (
@@ -90,7 +94,7 @@ func MountWith(o Options) func(*api.Server, *gin.Engine) {
 	o.defaults()
 	return func(s *api.Server, e *gin.Engine) {
 		p := &pages{srv: s, core: s.Core(), tokens: s.Store(), policy: s.Core().Policy(), o: o, tmpl: mustTemplates(),
-			sessions: newSessions(o.SessionIdle, o.SessionMax, o.Now)}
+			sessions: newSessions(o.SessionIdle, o.SessionMax, o.Now), limits: newSignInLimits(o.Now)}
 		p.routes(e)
 	}
 }
@@ -104,6 +108,7 @@ type pages struct {
 	o        Options
 	tmpl     map[string]*template.Template
 	sessions *sessions
+	limits   *signInLimits
 }
 
 // pageFiles are the page templates; each is parsed with the layout and the
