@@ -46,8 +46,8 @@ type Config struct {
 	Logger *slog.Logger    // nil: discard
 	Policy auth.Policy     // nil: auth.DefaultPolicy()
 
-	MaxBodyBytes int64         // largest request body; 0: 1 MiB
-	MaxRows      int           // most rows in one POST /score; 0: 1000
+	MaxBodyBytes int64         // largest request body; 0: DefaultMaxBodyBytes
+	MaxRows      int           // most rows in one POST /score; 0: DefaultMaxRows
 	MaxReasons   int           // largest "reasons"; 0: 10
 	AuthCacheTTL time.Duration // how long a verified token is trusted without the store; 0: 10s, <0: never cached
 	// RefreshEvery is how often Run re-reads the registry for champions
@@ -60,6 +60,18 @@ type Config struct {
 	// rules, audit log and champions.
 	Pages func(s *Server, e *gin.Engine)
 }
+
+// The defaults of POST /score's limits. DefaultMaxRows rows must fit in
+// DefaultMaxBodyBytes: the widest model of the default feature spec (the
+// resident targets: 53 features, 1,205 bytes of names) costs at most 2,691
+// bytes a row written as {"name": value, ...} with every value at full
+// float64 precision (24 characters, e.g. -2.2250738585072014e-308), so
+// 1,000 rows take at most 2.7 MB of the 4 MiB (TestDefaultMaxRowsFit
+// checks this against the spec built in).
+const (
+	DefaultMaxRows      = 1000
+	DefaultMaxBodyBytes = 4 << 20
+)
 
 func (c *Config) defaults() error {
 	if c.Store == nil {
@@ -75,10 +87,10 @@ func (c *Config) defaults() error {
 		c.Policy = auth.DefaultPolicy()
 	}
 	if c.MaxBodyBytes <= 0 {
-		c.MaxBodyBytes = 1 << 20
+		c.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if c.MaxRows <= 0 {
-		c.MaxRows = 1000
+		c.MaxRows = DefaultMaxRows
 	}
 	if c.MaxReasons <= 0 {
 		c.MaxReasons = 10
@@ -101,6 +113,7 @@ type Server struct {
 	cfg       Config
 	log       *slog.Logger
 	engine    *gin.Engine
+	handler   http.Handler // engine, answering HEAD on public GET routes
 	champions *champion.Holder
 	metrics   *metrics
 	tokens    *tokenCache
@@ -145,11 +158,41 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.engine = s.routes()
+	heads := map[string]bool{}
+	for _, r := range s.table() {
+		if r.public && r.method == http.MethodGet {
+			heads[r.path] = true
+		}
+	}
+	s.handler = headAsGet{h: s.engine, paths: heads}
 	return s, nil
 }
 
 // Handler returns the HTTP handler of the whole service.
-func (s *Server) Handler() http.Handler { return s.engine }
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// headAsGet answers HEAD on the public GET routes (health, readiness,
+// metrics, the OpenAPI document) as GET without the body (RFC 9110
+// §9.3.2): load balancers and monitors probe with HEAD.
+type headAsGet struct {
+	h     http.Handler
+	paths map[string]bool
+}
+
+func (h headAsGet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodHead && h.paths[r.URL.Path] {
+		g := r.Clone(r.Context())
+		g.Method = http.MethodGet
+		h.h.ServeHTTP(bodyless{w}, g)
+		return
+	}
+	h.h.ServeHTTP(w, r)
+}
+
+// bodyless keeps a response's status and headers and drops its body.
+type bodyless struct{ http.ResponseWriter }
+
+func (b bodyless) Write(p []byte) (int, error) { return len(p), nil }
 
 // Registry returns the Prometheus registry the server reports to.
 func (s *Server) Registry() *prometheus.Registry { return s.metrics.reg }
@@ -229,7 +272,7 @@ func (s *Server) Run(ctx context.Context, addr string) error {
 // champions promoted elsewhere. The caller closes the Server afterwards.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
-		Handler:           s.engine,
+		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      30 * time.Minute, // a score run from the API can take minutes

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -87,5 +88,39 @@ func TestSignInFlood(t *testing.T) {
 	code, s := signIn("calm.b")
 	if code != http.StatusSeeOther || s == "" || !signedIn(s) {
 		t.Errorf("another user after the flood: %d, want a sign-in at once", code)
+	}
+}
+
+// TestHeadSignIn: HEAD on the sign-in page answers like GET (monitors
+// probe with HEAD), without a body over HTTP.
+func TestHeadSignIn(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "head.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srv, err := api.New(ctx, api.Config{Store: st, Load: champion.LoadArtifact, Pages: web.Mount})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	get, err := http.Get(ts.URL + "/sign-in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	get.Body.Close()
+	head, err := http.Head(ts.URL + "/sign-in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer head.Body.Close()
+	body, _ := io.ReadAll(head.Body)
+	if head.StatusCode != http.StatusOK || head.StatusCode != get.StatusCode || len(body) != 0 ||
+		head.Header.Get("Content-Type") != get.Header.Get("Content-Type") {
+		t.Errorf("HEAD /sign-in: %d %q (%d body bytes); GET: %d %q", head.StatusCode, head.Header.Get("Content-Type"), len(body),
+			get.StatusCode, get.Header.Get("Content-Type"))
 	}
 }

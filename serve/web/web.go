@@ -145,6 +145,7 @@ func (p *pages) routes(e *gin.Engine) {
 	e.StaticFS("/static", http.FS(static))
 	e.GET("/", p.withUser(p.home))
 	e.GET("/sign-in", p.signInForm)
+	e.HEAD("/sign-in", p.signInForm)
 	e.POST("/sign-in", p.signIn)
 	e.POST("/sign-out", p.withUser(p.signOut))
 
