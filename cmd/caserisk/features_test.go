@@ -102,3 +102,28 @@ func TestFeaturesBrokenFile(t *testing.T) {
 		})
 	}
 }
+
+// TestLinkAndPipelineRefuseBrokenFiles: link and pipeline read the
+// extracts first and stop on a file that cannot be read as a whole,
+// naming it.
+func TestLinkAndPipelineRefuseBrokenFiles(t *testing.T) {
+	raw := t.TempDir()
+	if err := os.WriteFile(filepath.Join(raw, "properties.csv"), []byte("uprn,uprn,address\n1,1,x\n2,2,y\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, msg := execFeatures("link", "--raw", raw, "--out", t.TempDir())
+	if code != 1 || !strings.Contains(msg, "properties.csv:1: column uprn: column appears twice") {
+		t.Errorf("link over a broken file: exit %d (%s)", code, msg)
+	}
+	cfg := filepath.Join(t.TempDir(), "p.yaml")
+	if code, out := execFeatures("pipeline", "example"); code != 0 {
+		t.Fatalf("pipeline example: %d %s", code, out)
+	} else {
+		out = strings.Replace(out, "data: ", "data: "+raw+" #", 1)
+		os.WriteFile(cfg, []byte(out), 0o644)
+	}
+	code, msg = execFeatures("pipeline", "run", "--config", cfg)
+	if code != 1 || !strings.Contains(msg, "properties.csv:1") {
+		t.Errorf("pipeline over a broken file: exit %d (%s)", code, msg)
+	}
+}

@@ -31,7 +31,7 @@ the best candidate per target. It never promotes: a person does.`,
 
 func newPipelineRunCmd() *cobra.Command {
 	var config, dbURL string
-	var quiet bool
+	var quiet, allowBroken bool
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run the pipeline (reusing finished steps of a run with the same inputs)",
@@ -39,7 +39,11 @@ func newPipelineRunCmd() *cobra.Command {
 every input file's SHA-256, the outcomes and the code version): running the
 same inputs again reuses each finished step, so an interrupted run resumes.
 --db sets the registry the best candidates are registered in (overriding the
-config's registry).`,
+config's registry).
+
+The extracts in the config's data directory are read first and counted per
+file (rows read, rejected, lines lost) on standard error; a file that cannot
+be read as a whole stops the run with exit code 1 unless --allow-broken-files.`,
 		Example: "  caserisk pipeline run --config pipeline.yaml --db sqlite://./caserisk.db",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -58,7 +62,10 @@ config's registry).`,
 			if u, err := user.Current(); err == nil && u.Username != "" {
 				by = "pipeline:" + u.Username
 			}
-			o := pipeline.Options{Config: c, ConfigBytes: b, Version: version, By: by, Out: cmd.OutOrStdout()}
+			if err := checkExtracts(cmd.Context(), cmd.ErrOrStderr(), c.Data, contractFiles(), allowBroken); err != nil {
+				return fmt.Errorf("pipeline: %w", err)
+			}
+			o := pipeline.Options{Config: c, ConfigBytes: b, Version: version, By: by, Out: cmd.OutOrStdout(), AllowBrokenFiles: allowBroken}
 			if cmd.Flags().Changed("db") {
 				o.Registry = dbURL
 			}
@@ -76,6 +83,7 @@ config's registry).`,
 	cmd.Flags().StringVar(&config, "config", "", "the pipeline config (YAML; required)")
 	cmd.Flags().StringVar(&dbURL, "db", "", "registry database URL (default: the config's registry)")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "no per-file progress from the feature builder")
+	addAllowBrokenFlag(cmd.Flags(), &allowBroken)
 	return cmd
 }
 
