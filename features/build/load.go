@@ -170,7 +170,6 @@ func headerFault(dir string, f *contract.File, err error, l *loaded, strict bool
 		return cerr
 	}
 	l.rep.Present = true
-	l.rep.Rejected++
 	l.rep.Lost, l.rep.Fault = fc.Lost, fc.Fault
 	l.notes = append(l.notes, *re)
 	if strict {

@@ -17,11 +17,11 @@ import (
 	"caserisk/serve/web"
 )
 
-// TestSignInFlood: one user signs in 10,050 times from one address; every
+// TestFaultSignInFlood: one user signs in 10,050 times from one address; every
 // answer is a sign-in (303) or a rate limit (429), never a 5xx; the
 // user's earliest sessions are ended; and another user at the same
 // address then signs in at once.
-func TestSignInFlood(t *testing.T) {
+func TestFaultSignInFlood(t *testing.T) {
 	ctx := context.Background()
 	st, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "flood.db"))
 	if err != nil {
