@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"caserisk/serve/store"
 )
 
 // execFeatures runs the CLI and returns its exit code and error text.
@@ -125,5 +127,32 @@ func TestLinkAndPipelineRefuseBrokenFiles(t *testing.T) {
 	code, msg = execFeatures("pipeline", "run", "--config", cfg)
 	if code != 1 || !strings.Contains(msg, "properties.csv:1") {
 		t.Errorf("pipeline over a broken file: exit %d (%s)", code, msg)
+	}
+}
+
+// TestPipelineClaim: a pipeline run with a registry holds the claim on its
+// results; a second run while it is held is refused naming the holder.
+func TestPipelineClaim(t *testing.T) {
+	dir := t.TempDir()
+	results := filepath.Join(dir, "results")
+	db := "sqlite://" + filepath.Join(dir, "reg.db")
+	_, ex := execFeatures("pipeline", "example")
+	ex = strings.Replace(ex, "data: ", "data: "+t.TempDir()+" #", 1)
+	ex = strings.Replace(ex, "results: ", "results: "+results+" #", 1)
+	cfg := filepath.Join(dir, "p.yaml")
+	os.WriteFile(cfg, []byte(ex), 0o644)
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cl, err := st.Claim(context.Background(), "pipeline/"+results, store.ClaimOptions{Holder: "the other pipeline"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Release()
+	code, msg := execFeatures("pipeline", "run", "--config", cfg, "--db", db)
+	if code != 1 || !strings.Contains(msg, "is held by the other pipeline") {
+		t.Errorf("a pipeline run while another holds the claim: exit %d (%s)", code, msg)
 	}
 }

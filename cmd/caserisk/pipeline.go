@@ -1,15 +1,20 @@
 package main
 
 import (
+	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/user"
+	"path/filepath"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
+	"caserisk/serve/core"
 	"caserisk/serve/pipeline"
+	"caserisk/serve/store"
 )
 
 func newPipelineCmd() *cobra.Command {
@@ -31,7 +36,7 @@ the best candidate per target. It never promotes: a person does.`,
 
 func newPipelineRunCmd() *cobra.Command {
 	var config, dbURL string
-	var quiet, allowBroken bool
+	var quiet, allowBroken, force bool
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run the pipeline (reusing finished steps of a run with the same inputs)",
@@ -43,7 +48,13 @@ config's registry).
 
 The extracts in the config's data directory are read first and counted per
 file (rows read, rejected, lines lost) on standard error; a file that cannot
-be read as a whole stops the run with exit code 1 unless --allow-broken-files.`,
+be read as a whole stops the run with exit code 1 unless --allow-broken-files.
+
+With a registry, a run holds the registry's claim on its results directory
+while it runs (renewed every 2 s): a second run on the same results is
+refused with who holds it and until when; a run that died lets the claim
+lapse within 10 s, and running again resumes at its finished steps. --force
+takes over the claim of a run still alive (audited).`,
 		Example: "  caserisk pipeline run --config pipeline.yaml --db sqlite://./caserisk.db",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -72,7 +83,16 @@ be read as a whole stops the run with exit code 1 unless --allow-broken-files.`,
 			if f, ok := cmd.ErrOrStderr().(*os.File); ok && !quiet && isatty.IsTerminal(f.Fd()) {
 				o.Progress = f
 			}
-			m, err := pipeline.Run(cmd.Context(), o)
+			ctx := cmd.Context()
+			if reg := cmp.Or(o.Registry, c.Registry); reg != "" {
+				release, cctx, err := claimPipeline(ctx, reg, c.Results, by, force)
+				if err != nil {
+					return fmt.Errorf("pipeline: %w", err)
+				}
+				defer release()
+				ctx = cctx
+			}
+			m, err := pipeline.Run(ctx, o)
 			if err != nil {
 				return err
 			}
@@ -84,6 +104,7 @@ be read as a whole stops the run with exit code 1 unless --allow-broken-files.`,
 	cmd.Flags().StringVar(&dbURL, "db", "", "registry database URL (default: the config's registry)")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "no per-file progress from the feature builder")
 	addAllowBrokenFlag(cmd.Flags(), &allowBroken)
+	cmd.Flags().BoolVar(&force, "force", false, "take over the claim of a pipeline run on the same results that is still running (audited)")
 	return cmd
 }
 
@@ -135,4 +156,34 @@ func newPipelineExampleCmd() *cobra.Command {
 			return err
 		},
 	}
+}
+
+// claimPipeline takes the registry's claim on a results directory for a
+// pipeline run: it returns the release and the context the run works
+// under (cancelled if the claim is lost).
+func claimPipeline(ctx context.Context, registry, results, by string, force bool) (func(), context.Context, error) {
+	abs, err := filepath.Abs(results)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := store.Open(ctx, registry)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := core.New(core.Config{Store: st})
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	cl, err := st.Claim(ctx, "pipeline/"+abs, c.ClaimOptions(ctx, core.Operator(by), "pipeline run", force))
+	if err != nil {
+		c.Close()
+		st.Close()
+		return nil, nil, err
+	}
+	return func() {
+		cl.Release()
+		c.Close()
+		st.Close()
+	}, cl.Context(), nil
 }

@@ -64,13 +64,7 @@ func (c *Core) ScoreRun(ctx context.Context, a Actor, req ScoreRunRequest) ([]st
 	if err := c.record(ctx, a, audit.ScoreRun, "score_run/"+day.String()); err != nil {
 		return nil, err
 	}
-	claim := store.ClaimOptions{Holder: holder("score run", a), Force: req.Force}
-	if req.Force {
-		claim.OnTakeover = func(prev store.ClaimInfo) error {
-			c.log.Warn("claim taken over", "claim", prev.Name, "from", prev.Holder, "until", prev.Expires, "by", a.Name, "request_id", a.RequestID)
-			return c.record(ctx, a, audit.ClaimTakeover, "claim/"+prev.Name)
-		}
-	}
+	claim := c.ClaimOptions(ctx, a, "score run", req.Force)
 	runs, err := c.runner.Run(ctx, RunRequest{AsOf: day.String(), Capacity: req.Capacity, Targets: targets, Claim: claim})
 	if be := (*contract.BrokenFilesError)(nil); errors.As(err, &be) {
 		return nil, fmt.Errorf("score run as of %s: %w: %w", day, ErrUnavailable, err)
@@ -79,6 +73,22 @@ func (c *Core) ScoreRun(ctx context.Context, a Actor, req ScoreRunRequest) ([]st
 		return nil, fmt.Errorf("score run as of %s: %w", day, err)
 	}
 	return runs, nil
+}
+
+// ClaimOptions returns the options with which the actor claims a step
+// (what, e.g. "score run"): the holder names the step, the actor, the
+// request and the process, for whoever finds the claim held; with force a
+// live holder is taken over, and each takeover is audited first as
+// claim.takeover of claim/NAME (the takeover fails when it cannot be).
+func (c *Core) ClaimOptions(ctx context.Context, a Actor, what string, force bool) store.ClaimOptions {
+	o := store.ClaimOptions{Holder: holder(what, a), Force: force}
+	if force {
+		o.OnTakeover = func(prev store.ClaimInfo) error {
+			c.log.Warn("claim taken over", "claim", prev.Name, "from", prev.Holder, "until", prev.Expires, "by", a.Name, "request_id", a.RequestID)
+			return c.record(ctx, a, audit.ClaimTakeover, "claim/"+prev.Name)
+		}
+	}
+	return o
 }
 
 // holder names who holds a claim, for whoever finds it held: what, the
