@@ -8,7 +8,6 @@ import (
 
 	"caserisk/serve/audit"
 	"caserisk/serve/core"
-
 )
 
 func newAuditCmd() *cobra.Command {

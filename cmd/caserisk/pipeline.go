@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,8 +11,9 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
+	"caserisk/models/pipeline"
 	"caserisk/serve/core"
-	"caserisk/serve/pipeline"
+	"caserisk/serve/retraining"
 	"caserisk/serve/store"
 )
 
@@ -26,7 +26,8 @@ a documented one), builds point-in-time features from the extracts merged with
 the outcomes recorded in the case store, picks parameters by temporal
 cross-validation, fits calibrated candidates, evaluates them and the current
 champion on the temporal hold-out, writes a report per candidate and registers
-the best candidate per target. It never promotes: a person does.`,
+the best candidate per target (every candidate with register: all) through the
+application core, audited as model.register. It never promotes: a person does.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
@@ -76,23 +77,39 @@ takes over the claim of a run still alive (audited).`,
 			if err := checkExtracts(cmd.Context(), cmd.ErrOrStderr(), c.Data, contractFiles(), allowBroken); err != nil {
 				return fmt.Errorf("pipeline: %w", err)
 			}
-			o := pipeline.Options{Config: c, ConfigBytes: b, Version: version, By: by, Out: cmd.OutOrStdout(), AllowBrokenFiles: allowBroken}
+			regURL := c.Registry
 			if cmd.Flags().Changed("db") {
-				o.Registry = dbURL
-			}
-			if f, ok := cmd.ErrOrStderr().(*os.File); ok && !quiet && isatty.IsTerminal(f.Fd()) {
-				o.Progress = f
+				regURL = dbURL
 			}
 			ctx := cmd.Context()
-			if reg := cmp.Or(o.Registry, c.Registry); reg != "" {
-				release, cctx, err := claimPipeline(ctx, reg, c.Results, by, force)
+			if regURL != "" {
+				release, cctx, err := claimPipeline(ctx, regURL, c.Results, by, force)
 				if err != nil {
 					return fmt.Errorf("pipeline: %w", err)
 				}
 				defer release()
 				ctx = cctx
 			}
-			m, err := pipeline.Run(ctx, o)
+			var outURL string
+			if c.Outcomes != nil {
+				outURL = c.Outcomes.DB
+			}
+			var m *pipeline.Manifest
+			err = withAdapters(ctx, by, []string{regURL, outURL}, map[string]*retraining.Adapter{}, func(ad map[string]*retraining.Adapter) error {
+				o := pipeline.Options{Config: c, ConfigBytes: b, Version: version, Out: cmd.OutOrStdout(), AllowBrokenFiles: allowBroken}
+				if regURL != "" {
+					o.Registry = ad[regURL]
+				}
+				if outURL != "" {
+					o.Outcomes = ad[outURL]
+				}
+				if f, ok := cmd.ErrOrStderr().(*os.File); ok && !quiet && isatty.IsTerminal(f.Fd()) {
+					o.Progress = f
+				}
+				var err error
+				m, err = pipeline.Run(ctx, o)
+				return err
+			})
 			if err != nil {
 				return err
 			}
@@ -156,6 +173,23 @@ func newPipelineExampleCmd() *cobra.Command {
 			return err
 		},
 	}
+}
+
+// withAdapters opens the application core on each store URL (once per
+// distinct URL; "" is skipped) and runs f with the retraining pipeline's
+// adapter on each, acting as the operator by.
+func withAdapters(ctx context.Context, by string, urls []string, got map[string]*retraining.Adapter, f func(map[string]*retraining.Adapter) error) error {
+	if len(urls) == 0 {
+		return f(got)
+	}
+	u := urls[0]
+	if u == "" || got[u] != nil {
+		return withAdapters(ctx, by, urls[1:], got, f)
+	}
+	return withCore(ctx, u, by, func(c *core.Core, a core.Actor) error {
+		got[u] = retraining.New(c, a)
+		return withAdapters(ctx, by, urls[1:], got, f)
+	})
 }
 
 // claimPipeline takes the registry's claim on a results directory for a

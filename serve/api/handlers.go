@@ -18,7 +18,6 @@ import (
 	"caserisk/serve/api/champion"
 	"caserisk/serve/api/problem"
 	"caserisk/serve/api/scorereq"
-	"caserisk/serve/auth"
 	"caserisk/serve/core"
 	"caserisk/serve/store"
 )
@@ -165,8 +164,11 @@ func (s *Server) handleScore(c *gin.Context) {
 	if !ok {
 		return
 	}
-	perm, _ := auth.ScorePermission(string(t))
-	if !s.allowed(c, perm, auth.ScoreRows) || !s.checkJSON(c) {
+	if err := s.core.ScoreRows(actor(c), t); err != nil {
+		s.coreError(c, "score", err)
+		return
+	}
+	if !s.checkJSON(c) {
 		return
 	}
 	ch := s.champions.Get(t)
@@ -353,7 +355,7 @@ func (s *Server) handleResidentRisk(c *gin.Context) {
 	out := riskResponse{ResidentID: id, Scores: make([]riskJSON, len(risk.Latest))}
 	for i, sc := range risk.Latest {
 		reasons := sc.Reasons
-		if len(reasons) == 0 {
+		if len(reasons) == 0 || string(reasons) == "null" { // a score stored without reasons
 			reasons = json.RawMessage("[]")
 		}
 		out.Scores[i] = riskJSON{Target: sc.Target, AsOf: sc.AsOf, ModelVersion: sc.ModelVersion, Score: sc.Score.Score,

@@ -14,7 +14,7 @@ import (
 )
 
 // raw sends a request as a role and returns the response with its body read.
-func (e *env) send(role auth.Role, method, path string) (*http.Response, string) {
+func (e *env) sendRaw(role auth.Role, method, path string) (*http.Response, string) {
 	e.t.Helper()
 	req, err := http.NewRequest(method, e.http.URL+path, nil)
 	if err != nil {
@@ -42,7 +42,7 @@ func TestNoStore(t *testing.T) {
 	seed(t, e.st)
 	for _, p := range []string{"/api/v1/residents/R1", "/api/v1/residents/R1/risk", "/api/v1/queues/complex-cases",
 		"/api/v1/residents/R404", fmt.Sprintf("/api/v1/cases/%d", caseOf(t, e.st, store.ComplexCase, "R1"))} {
-		resp, body := e.send(auth.Caseworker, "GET", p)
+		resp, body := e.sendRaw(auth.Caseworker, "GET", p)
 		if resp.StatusCode >= 500 || resp.Header.Get("Cache-Control") != "no-store" {
 			t.Errorf("GET %s: %d with Cache-Control %q, want no-store: %s", p, resp.StatusCode, resp.Header.Get("Cache-Control"), body)
 		}
@@ -57,7 +57,7 @@ func TestForbiddenCaseIsNotFound(t *testing.T) {
 	fraud := caseOf(t, e.st, store.TenancyFraud, "T1")
 	missing := fraud + 1000
 	problemOf := func(id int64) (int, map[string]any) {
-		resp, body := e.send(auth.Caseworker, "GET", fmt.Sprintf("/api/v1/cases/%d", id))
+		resp, body := e.sendRaw(auth.Caseworker, "GET", fmt.Sprintf("/api/v1/cases/%d", id))
 		var p map[string]any
 		if err := json.Unmarshal([]byte(body), &p); err != nil {
 			t.Fatal(err)
@@ -73,7 +73,7 @@ func TestForbiddenCaseIsNotFound(t *testing.T) {
 	if c1 != http.StatusNotFound || c1 != c2 || string(b1) != string(b2) {
 		t.Errorf("a fraud case: %d %s; a missing case: %d %s; want the same 404", c1, b1, c2, b2)
 	}
-	if resp, _ := e.send(auth.FraudOfficer, "GET", fmt.Sprintf("/api/v1/cases/%d", fraud)); resp.StatusCode != http.StatusOK {
+	if resp, _ := e.sendRaw(auth.FraudOfficer, "GET", fmt.Sprintf("/api/v1/cases/%d", fraud)); resp.StatusCode != http.StatusOK {
 		t.Errorf("the fraud officer's own case: %d", resp.StatusCode)
 	}
 }
@@ -82,15 +82,15 @@ func TestForbiddenCaseIsNotFound(t *testing.T) {
 func TestHeadOnPublicRoutes(t *testing.T) {
 	e := newEnv(t, "sqlite", envOptions{})
 	for _, p := range []string{"/healthz", "/readyz", "/metrics", "/api/v1/openapi.json"} {
-		get, _ := e.send("", "GET", p)
-		head, body := e.send("", "HEAD", p)
+		get, _ := e.sendRaw("", "GET", p)
+		head, body := e.sendRaw("", "HEAD", p)
 		if head.StatusCode != get.StatusCode || head.StatusCode != http.StatusOK || body != "" ||
 			head.Header.Get("Content-Type") != get.Header.Get("Content-Type") {
 			t.Errorf("HEAD %s: %d %q (%q), GET: %d (%q)", p, head.StatusCode, body, head.Header.Get("Content-Type"),
 				get.StatusCode, get.Header.Get("Content-Type"))
 		}
 	}
-	if resp, _ := e.send(auth.Caseworker, "HEAD", "/api/v1/residents/R1"); resp.StatusCode != http.StatusMethodNotAllowed {
+	if resp, _ := e.sendRaw(auth.Caseworker, "HEAD", "/api/v1/residents/R1"); resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("HEAD on an authenticated route: %d, want 405", resp.StatusCode)
 	}
 }

@@ -42,7 +42,7 @@ import (
 
 	"caserisk/features/build"
 	"caserisk/features/contract"
-	"caserisk/features/spec"
+	"caserisk/models/target"
 	"caserisk/serve/api/champion"
 	"caserisk/serve/core"
 	"caserisk/serve/store"
@@ -294,12 +294,13 @@ func (r *Runner) existing(ctx context.Context, t store.Target, asOf string, vers
 	return store.ScoreRun{}, false, nil
 }
 
-// entityOf returns the feature builder's entity for a target.
-func entityOf(t store.Target) string {
-	if t == store.TenancyFraud {
-		return spec.Tenancy
+// entityID returns the id of table row i in the target's id column (a
+// tenancy id for tenancy_fraud, a resident id for complex_case).
+func entityID(tab *build.Table, tg target.Target, i int) string {
+	if tg.IDColumn == "tenancy_id" {
+		return tab.TenancyID(i)
 	}
-	return spec.Resident
+	return tab.ResidentID(i)
 }
 
 // batchModel is a model that scores many rows at once; champion.Artifact
@@ -318,13 +319,14 @@ type scored struct {
 
 func (r *Runner) scoreTarget(ctx context.Context, claim store.ClaimOptions, t store.Target, ch *champion.Champion, day contract.Day, capacity int) (store.ScoreRun, error) {
 	start := time.Now()
-	tab, err := build.Build(ctx, build.Options{Dir: r.cfg.DataDir, AsOf: []contract.Day{day}, Entity: entityOf(t), AllowBrokenFiles: r.cfg.AllowBrokenFiles})
+	tg := target.Of(t)
+	tab, err := build.Build(ctx, build.Options{Dir: r.cfg.DataDir, AsOf: []contract.Day{day}, Entity: tg.Entity, AllowBrokenFiles: r.cfg.AllowBrokenFiles})
 	if err != nil {
 		return store.ScoreRun{}, fmt.Errorf("score run %s: %w", t, err)
 	}
 	if tab.Rows() == 0 {
 		return store.ScoreRun{}, fmt.Errorf("score run %s: %w", t,
-			&store.FieldError{Field: "as_of", Msg: fmt.Sprintf("no %s is in the data on %s", entityOf(t), day)})
+			&store.FieldError{Field: "as_of", Msg: fmt.Sprintf("no %s is in the data on %s", tg.Entity, day)})
 	}
 	cols, err := columns(tab, ch.Features())
 	if err != nil {
@@ -333,10 +335,7 @@ func (r *Runner) scoreTarget(ctx context.Context, claim store.ClaimOptions, t st
 	n := tab.Rows()
 	items := make([]scored, n)
 	for i := range items {
-		items[i] = scored{entity: tab.ResidentID(i), resident: tab.ResidentID(i), row: i}
-		if t == store.TenancyFraud {
-			items[i].entity = tab.TenancyID(i)
-		}
+		items[i] = scored{entity: entityID(tab, tg, i), resident: tab.ResidentID(i), row: i}
 	}
 	if bm, ok := ch.Model.(batchModel); ok {
 		margins, err := bm.MarginsColumns(ctx, cols)

@@ -136,3 +136,15 @@ func (c *Core) Labels(ctx context.Context, a Actor, t store.Target) ([]store.Lab
 	}
 	return ls, nil
 }
+
+// ScoreRows checks that the actor may score anonymous feature rows for
+// target t (POST /score): rows carry no identity, so the permission to see
+// the target's scores or the model-checking permission (scores:rows)
+// allows it. Nothing is read, so nothing is audited.
+func (c *Core) ScoreRows(a Actor, t store.Target) error {
+	perm, err := auth.ScorePermission(string(t))
+	if err != nil {
+		return &store.FieldError{Field: "target", Msg: err.Error()}
+	}
+	return c.require(a, perm, auth.ScoreRows)
+}

@@ -30,7 +30,9 @@ const (
 )
 
 // eventMark is the detail of the resident's event from a service.
-func eventMark(service string) string { return "evt-" + strings.ReplaceAll(service, "_", "-") + "-mark" }
+func eventMark(service string) string {
+	return "evt-" + strings.ReplaceAll(service, "_", "-") + "-mark"
+}
 
 // purposeBorough is a service whose one resident has an event from every
 // service, a complex-case score and case, and a tenancy with a fraud score
