@@ -260,7 +260,9 @@ func TestResponsesValidateAsJSONSchema(t *testing.T) {
 			{op: "closeCase", role: cw, method: "POST", path: caseURL + "/outcome", body: map[string]any{"outcome": "help_accepted", "note": "early help plan agreed"}, status: 200},
 			{op: "getCase", role: cw, method: "GET", path: caseURL, status: 200},
 			{op: "getCase", role: fo, method: "GET", path: fmt.Sprintf("/api/v1/cases/%d", tf), status: 200},
-			{op: "getCase", role: fo, method: "GET", path: caseURL, status: 403},
+			// A case of a kind the role may not work is not found, as a
+			// missing one is.
+			{op: "getCase", role: fo, method: "GET", path: caseURL, status: 404},
 			{op: "getCase", role: cw, method: "GET", path: "/api/v1/cases/999999", status: 404},
 			{op: "listModels", role: ds, method: "GET", path: "/api/v1/models", status: 200},
 			{op: "promoteModel", role: ad, method: "POST", path: "/api/v1/models/complex_case:1/promote", status: 200},
@@ -278,6 +280,10 @@ func TestResponsesValidateAsJSONSchema(t *testing.T) {
 			{op: "getReadiness", method: "GET", path: "/readyz", status: 200},
 			{op: "getMetrics", method: "GET", path: "/metrics", status: 200},
 			{op: "getOpenAPI", method: "GET", path: "/api/v1/openapi.json", status: 200},
+			{op: "getHealthHead", method: "HEAD", path: "/healthz", status: 200},
+			{op: "getReadinessHead", method: "HEAD", path: "/readyz", status: 200},
+			{op: "getMetricsHead", method: "HEAD", path: "/metrics", status: 200},
+			{op: "getOpenAPIHead", method: "HEAD", path: "/api/v1/openapi.json", status: 200},
 			// Outside every operation: a problem all the same.
 			{op: "", method: "GET", path: "/api/v1/nope", status: 404},
 			{op: "", method: "DELETE", path: "/healthz", status: 405},
@@ -294,6 +300,14 @@ func TestResponsesValidateAsJSONSchema(t *testing.T) {
 			name := fmt.Sprintf("%s %s as %q", c.method, c.path, c.role)
 			if status != c.status {
 				t.Errorf("%s: status %d, want %d: %s", name, status, c.status, body)
+				continue
+			}
+			if c.method == "HEAD" {
+				// The GET answer's status and headers, no body.
+				if len(body) != 0 || header.Get(RequestIDHeader) == "" {
+					t.Errorf("%s: %d body bytes, request id %q", name, len(body), header.Get(RequestIDHeader))
+				}
+				ok200[c.op] = true
 				continue
 			}
 			mediaType := strings.TrimSpace(strings.Split(header.Get("Content-Type"), ";")[0])

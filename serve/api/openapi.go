@@ -471,6 +471,20 @@ func (s *Server) openAPIDoc() *openapi3.T {
 			op.Extensions = map[string]any{"x-permissions": perms}
 		}
 		doc.AddOperation(openAPIPath(r.path), r.method, op)
+		if headToo(r) {
+			head := *op
+			head.OperationID, head.Summary = r.id+"Head", r.summary+" (HEAD: the GET answer's status and headers)"
+			head.Responses = openapi3.NewResponses()
+			ok := openapi3.NewResponse().WithDescription("OK: the headers of the GET answer, without its body.")
+			ok.Headers = openapi3.Headers{RequestIDHeader: {Ref: "#/components/headers/RequestID"}}
+			head.Responses.Set("200", &openapi3.ResponseRef{Value: ok})
+			for code, resp := range op.Responses.Map() {
+				if code != "200" {
+					head.Responses.Set(code, resp)
+				}
+			}
+			doc.AddOperation(openAPIPath(r.path), http.MethodHead, &head)
+		}
 	}
 	return doc
 }

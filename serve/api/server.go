@@ -113,7 +113,6 @@ type Server struct {
 	cfg       Config
 	log       *slog.Logger
 	engine    *gin.Engine
-	handler   http.Handler // engine, answering HEAD on public GET routes
 	champions *champion.Holder
 	metrics   *metrics
 	tokens    *tokenCache
@@ -158,41 +157,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.engine = s.routes()
-	heads := map[string]bool{}
-	for _, r := range s.table() {
-		if r.public && r.method == http.MethodGet {
-			heads[r.path] = true
-		}
-	}
-	s.handler = headAsGet{h: s.engine, paths: heads}
 	return s, nil
 }
 
 // Handler returns the HTTP handler of the whole service.
-func (s *Server) Handler() http.Handler { return s.handler }
-
-// headAsGet answers HEAD on the public GET routes (health, readiness,
-// metrics, the OpenAPI document) as GET without the body (RFC 9110
-// §9.3.2): load balancers and monitors probe with HEAD.
-type headAsGet struct {
-	h     http.Handler
-	paths map[string]bool
-}
-
-func (h headAsGet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodHead && h.paths[r.URL.Path] {
-		g := r.Clone(r.Context())
-		g.Method = http.MethodGet
-		h.h.ServeHTTP(bodyless{w}, g)
-		return
-	}
-	h.h.ServeHTTP(w, r)
-}
-
-// bodyless keeps a response's status and headers and drops its body.
-type bodyless struct{ http.ResponseWriter }
-
-func (b bodyless) Write(p []byte) (int, error) { return len(p), nil }
+func (s *Server) Handler() http.Handler { return s.engine }
 
 // Registry returns the Prometheus registry the server reports to.
 func (s *Server) Registry() *prometheus.Registry { return s.metrics.reg }
@@ -272,7 +241,7 @@ func (s *Server) Run(ctx context.Context, addr string) error {
 // champions promoted elsewhere. The caller closes the Server afterwards.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
-		Handler:           s.handler,
+		Handler:           s.engine,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      30 * time.Minute, // a score run from the API can take minutes
