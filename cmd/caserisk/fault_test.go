@@ -9,6 +9,7 @@ package main
 // a lost line or a run that does not recover within the claim's lapse.
 
 import (
+	"bufio"
 	"bytes"
 	"database/sql"
 	"errors"
@@ -45,6 +46,16 @@ type faultKit struct {
 	models    map[string]string // target → artifact path
 	ref       runState
 	refTime   time.Duration
+	// phases are the uninterrupted run's phases, each with the log line
+	// that starts it and how long it took.
+	phases []phase
+}
+
+// phase is a stretch of a score run: it starts when the run logs a line
+// holding after ("" at the start) and lasts about took.
+type phase struct {
+	name, after string
+	took        time.Duration
 }
 
 var (
@@ -106,10 +117,43 @@ func newFaultKit() (*faultKit, error) {
 		return nil, err
 	}
 	start := time.Now()
-	if out, err := k.scoreRun(ref).CombinedOutput(); err != nil {
+	out, err := k.scoreRun(ref).CombinedOutput()
+	if err != nil {
 		return nil, fmt.Errorf("uninterrupted score run: %v: %s", err, out)
 	}
 	k.refTime = time.Since(start)
+	// The phases, from the run's log: the scan of the extracts, the
+	// single-view load (after the per-file summary), then each target's
+	// features, scoring and recording.
+	secs := func(marker string) time.Duration {
+		for _, line := range strings.Split(string(out), "\n") {
+			if !strings.Contains(line, marker) {
+				continue
+			}
+			if _, v, ok := strings.Cut(line, " seconds="); ok {
+				f, _ := strconv.ParseFloat(strings.Fields(v)[0], 64)
+				return time.Duration(f * float64(time.Second))
+			}
+		}
+		return 0
+	}
+	k.phases = []phase{
+		{"scan", "", secs(`msg="extracts scanned"`)},
+		{"single-view load", "extracts in ", secs(`msg="single view loaded"`)},
+	}
+	prev := `msg="single view loaded"`
+	for _, line := range strings.Split(string(out), "\n") {
+		if _, rest, ok := strings.Cut(line, `msg="score run" target=`); ok {
+			t := strings.Fields(rest)[0]
+			k.phases = append(k.phases, phase{t + " features, scores, recording", prev, secs(`msg="score run" target=` + t)})
+			prev = `msg="score run" target=` + t
+		}
+	}
+	for _, p := range k.phases {
+		if p.took == 0 {
+			return nil, fmt.Errorf("the uninterrupted run's log has no time for the %s: %s", p.name, out)
+		}
+	}
 	if k.ref, err = readRunState(ref); err != nil {
 		return nil, err
 	}
@@ -259,9 +303,11 @@ func (s runState) diff(ref runState) []string {
 
 func abs(n int) int { return max(n, -n) }
 
-// TestFaultKillScoreRun kills `caserisk score-run` with SIGKILL at points
-// spread over an uninterrupted run's length (scan, single-view load,
-// features, scoring, recording), then runs the same command again at once:
+// TestFaultKillScoreRun kills `caserisk score-run` with SIGKILL at a
+// random point of each phase of a run (the scan of the extracts, the
+// single-view load, each target's features, scoring and recording, and
+// once anywhere), found by the lines the run logs as it goes, on SQLite
+// and PostgreSQL, then runs the same command again at once:
 // it must succeed, waiting at most for the dead run's claim to lapse
 // (store.ClaimTTL), and leave exactly what the uninterrupted run left.
 func TestFaultKillScoreRun(t *testing.T) {
@@ -270,25 +316,37 @@ func TestFaultKillScoreRun(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 16))
 	type trial struct {
 		db    string
-		delay time.Duration
+		ph    phase
+		delay time.Duration // after the phase starts
 	}
 	var trials []trial
-	const sqliteKills = 5
-	for i := range sqliteKills {
-		// Stratified: one kill in each fifth of the run, at a random point.
-		frac := (float64(i) + rng.Float64()) / sqliteKills
-		trials = append(trials, trial{"sqlite://" + filepath.Join(t.TempDir(), fmt.Sprintf("kill%d.db", i)),
-			time.Duration(frac * float64(k.refTime))})
-	}
+	backends := []string{"sqlite"}
 	if os.Getenv(storetest.Env) != "" {
-		for range 2 {
-			trials = append(trials, trial{storetest.PostgresURL(t), time.Duration(rng.Float64() * float64(k.refTime))})
-		}
+		backends = append(backends, "postgres")
 	} else {
 		t.Logf("%s is unset: killing SQLite runs only", storetest.Env)
 	}
-	t.Logf("uninterrupted run: %.1f s; %d runs, %d scores, %d cases, %d residents, %d events; kill seed %d",
-		k.refTime.Seconds(), len(k.ref.runs), len(k.ref.scores), len(k.ref.cases), k.ref.residents, k.ref.events, seed)
+	for _, b := range backends {
+		// A kill in each phase, at a random point of it; SQLite also once
+		// anywhere in the run.
+		phases := slices.Clone(k.phases)
+		if b == "sqlite" {
+			phases = append(phases, phase{"anywhere", "", k.refTime})
+		}
+		for i, ph := range phases {
+			db := "sqlite://" + filepath.Join(t.TempDir(), fmt.Sprintf("kill%d.db", i))
+			if b == "postgres" {
+				db = storetest.PostgresURL(t)
+			}
+			trials = append(trials, trial{db, ph, time.Duration(rng.Float64() * float64(ph.took))})
+		}
+	}
+	var phaseText []string
+	for _, p := range k.phases {
+		phaseText = append(phaseText, fmt.Sprintf("%s %.2f s", p.name, p.took.Seconds()))
+	}
+	t.Logf("uninterrupted run: %.1f s (%s); %d runs, %d scores, %d cases, %d residents, %d events; kill seed %d",
+		k.refTime.Seconds(), strings.Join(phaseText, ", "), len(k.ref.runs), len(k.ref.scores), len(k.ref.cases), k.ref.residents, k.ref.events, seed)
 	var mu sync.Mutex
 	var report []string
 	// Three trials at a time: most of a trial is the wait for the claim.
@@ -303,12 +361,13 @@ func TestFaultKillScoreRun(t *testing.T) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			line, problems := k.killAndRerun(tr.db, tr.delay)
+			line, problems := k.killAndRerun(tr.db, tr.ph.after, tr.delay)
 			mu.Lock()
 			defer mu.Unlock()
-			report = append(report, fmt.Sprintf("trial %d (%s): %s", i, strings.SplitN(tr.db, ":", 2)[0], line))
+			report = append(report, fmt.Sprintf("trial %d (%s), kill %.2f s into the %s: %s", i, strings.SplitN(tr.db, ":", 2)[0],
+				tr.delay.Seconds(), tr.ph.name, line))
 			for _, p := range problems {
-				t.Errorf("trial %d, kill after %s: %s", i, tr.delay.Round(time.Millisecond), p)
+				t.Errorf("trial %d, kill %s into the %s: %s", i, tr.delay.Round(time.Millisecond), tr.ph.name, p)
 			}
 		}()
 	}
@@ -319,43 +378,75 @@ func TestFaultKillScoreRun(t *testing.T) {
 	}
 }
 
-// killAndRerun runs score-run, kills it after delay, runs it again and
+// killAndRerun runs score-run, kills it delay after it logs a line
+// holding after (after its start when after is ""), runs it again and
 // compares. It returns what it found and any problem.
-func (k *faultKit) killAndRerun(db string, delay time.Duration) (string, []string) {
+func (k *faultKit) killAndRerun(db, after string, delay time.Duration) (string, []string) {
 	var problems []string
 	cmd := k.scoreRun(db)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	pipe, err := cmd.StderrPipe()
+	if err != nil {
+		return "", []string{err.Error()}
+	}
+	started := time.Now()
 	if err := cmd.Start(); err != nil {
 		return "", []string{err.Error()}
 	}
+	var log bytes.Buffer
+	triggered := make(chan struct{})
+	scanned := make(chan struct{})
+	go func() {
+		defer close(scanned)
+		sc := bufio.NewScanner(pipe)
+		once := sync.Once{}
+		if after == "" {
+			once.Do(func() { close(triggered) })
+		}
+		for sc.Scan() {
+			log.WriteString(sc.Text() + "\n")
+			if after != "" && strings.Contains(sc.Text(), after) {
+				once.Do(func() { close(triggered) })
+			}
+		}
+	}()
 	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	go func() {
+		<-scanned
+		done <- cmd.Wait()
+	}()
 	killed := false
 	select {
 	case err := <-done:
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("the first run failed before the kill: %v: %s", err, stderr.String()))
+			problems = append(problems, fmt.Sprintf("the first run failed before the kill: %v: %s", err, log.String()))
 		}
-	case <-time.After(delay):
-		_ = cmd.Process.Kill() // SIGKILL
-		<-done
-		killed = true
+	case <-triggered:
+		select {
+		case err := <-done:
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("the first run failed before the kill: %v: %s", err, log.String()))
+			}
+		case <-time.After(delay):
+			_ = cmd.Process.Kill() // SIGKILL
+			<-done
+			killed = true
+		}
 	}
-	after, err := readRunState(db)
+	at := time.Since(started)
+	left, err := readRunState(db)
 	if err != nil {
 		return "", append(problems, "read the store after the kill: "+err.Error())
 	}
-	phase := "finished before the kill"
+	found := "finished before the kill"
 	if killed {
-		phase = fmt.Sprintf("killed at %.2f s: %d complete runs, %d pending, %d rows staged, claims %v",
-			delay.Seconds(), len(after.runs), after.pending, after.staged, claimNames(after.claims))
+		found = fmt.Sprintf("killed at %.2f s: %d complete runs, %d pending, %d rows staged, claims %v",
+			at.Seconds(), len(left.runs), left.pending, left.staged, claimNames(left.claims))
 	}
 	start := time.Now()
 	out, err := k.scoreRun(db).CombinedOutput()
 	took := time.Since(start)
 	if err != nil {
-		return phase, append(problems, fmt.Sprintf("the run again at once failed: %v: %s", err, out))
+		return found, append(problems, fmt.Sprintf("the run again at once failed: %v: %s", err, out))
 	}
 	// The rerun may wait for the dead run's claim to lapse, then does the
 	// work; allow for a loaded machine.
@@ -364,10 +455,10 @@ func (k *faultKit) killAndRerun(db string, delay time.Duration) (string, []strin
 	}
 	final, err := readRunState(db)
 	if err != nil {
-		return phase, append(problems, "read the store after the rerun: "+err.Error())
+		return found, append(problems, "read the store after the rerun: "+err.Error())
 	}
 	problems = append(problems, final.diff(k.ref)...)
-	return fmt.Sprintf("%s; the run again took %.1f s; %d differences", phase, took.Seconds(), len(problems)), problems
+	return fmt.Sprintf("%s; the run again took %.1f s; %d differences", found, took.Seconds(), len(problems)), problems
 }
 
 func claimNames(claims []string) []string {
