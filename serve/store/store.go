@@ -542,6 +542,7 @@ type Store interface {
 	Users
 	LinkReview
 	AuditLog
+	WebSessions
 }
 
 // Compile-time checks that a Store serves the auth and audit interfaces.
