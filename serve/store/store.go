@@ -543,6 +543,7 @@ type Store interface {
 	LinkReview
 	AuditLog
 	WebSessions
+	Changes
 }
 
 // Compile-time checks that a Store serves the auth and audit interfaces.
