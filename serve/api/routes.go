@@ -168,7 +168,7 @@ func (s *Server) routes() *gin.Engine {
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
-	e.Use(requestID(), s.observe(), s.recoverProblem())
+	e.Use(requestID(), s.observe(), s.recoverProblem(), s.closeWhileDraining())
 	e.NoRoute(func(c *gin.Context) {
 		s.fail(c, problem.New(http.StatusNotFound, "no such endpoint; see %s/openapi.json", Prefix))
 	})

@@ -147,6 +147,9 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (Store, error) {
 
 func (d *db) Dialect() string { return d.dialect }
 
+// DBStats reports the connection pool (the service's /metrics).
+func (d *db) DBStats() sql.DBStats { return d.sql.Stats() }
+
 func (d *db) Ping(ctx context.Context) error {
 	if err := d.sql.PingContext(ctx); err != nil {
 		return fmt.Errorf("ping %s database: %w", d.dialect, err)
