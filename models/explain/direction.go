@@ -1,6 +1,7 @@
 package explain
 
 import (
+	"context"
 	"fmt"
 	"math"
 )
@@ -100,4 +101,82 @@ func SignCorrelation(values, contribs []float64) float64 {
 		return math.NaN()
 	}
 	return cxy / math.Sqrt(cxx*cyy)
+}
+
+// DirectionAudit is what AuditDirections finds for one feature with a
+// declared direction.
+type DirectionAudit struct {
+	Feature   string `json:"feature"`
+	Direction string `json:"direction"`
+	// Correlation is SignCorrelation of the feature's values and its
+	// contributions over the rows: the sign of the effect the model learned
+	// (NaN when it cannot be measured: the feature does not vary or the
+	// model does not use it).
+	Correlation float64 `json:"-"`
+	// Withheld counts the rows where a reason from the feature would have
+	// been among the k shown each way but ran against its direction, and
+	// was left out (WrongWay).
+	Withheld int `json:"withheld"`
+}
+
+// AuditDirections checks a model's learned effects against its features'
+// declared directions over the rows of a column-major table (cols[j][i] is
+// feature j of row i): for each feature with a direction, the correlation
+// of its values with its contributions, and how many rows' reasons (k each
+// way, as Explain picks them) had a reason from it withheld. Features
+// without a direction are left out.
+func AuditDirections(ctx context.Context, c Contributor, infos []FeatureInfo, cols [][]float64, k int) ([]DirectionAudit, error) {
+	nf := c.NumFeatures()
+	if len(infos) != nf {
+		return nil, fmt.Errorf("explain: %d feature descriptions for a model with %d features", len(infos), nf)
+	}
+	var dirs []int
+	for j, f := range infos {
+		if d, err := DirectionSign(f.Direction); err != nil {
+			return nil, fmt.Errorf("explain: feature %s: %w", f.Name, err)
+		} else if d != 0 {
+			dirs = append(dirs, j)
+		}
+	}
+	out := make([]DirectionAudit, len(dirs))
+	if len(dirs) == 0 {
+		return out, nil
+	}
+	n := 0
+	if nf > 0 {
+		n = len(cols[0])
+	}
+	phi := make([][]float64, len(dirs)) // per directed feature, its contribution in each row
+	for d := range dirs {
+		phi[d] = make([]float64, 0, n)
+	}
+	x := make([]float64, nf)
+	err := eachBlock(ctx, c, cols, func(lo int, block []float64) error {
+		for i := 0; i < len(block)/(nf+1); i++ {
+			row := block[i*(nf+1) : (i+1)*(nf+1)]
+			for d, j := range dirs {
+				phi[d] = append(phi[d], row[j])
+			}
+			for j := range x {
+				x[j] = cols[j][lo+i]
+			}
+			_, _, withheld := pick(infos, x, row, k)
+			for _, j := range withheld {
+				for d, dj := range dirs {
+					if dj == j {
+						out[d].Withheld++
+					}
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for d, j := range dirs {
+		out[d].Feature, out[d].Direction = infos[j].Name, infos[j].Direction
+		out[d].Correlation = SignCorrelation(cols[j], phi[d])
+	}
+	return out, nil
 }

@@ -327,3 +327,31 @@ func wellFormed(t string) bool {
 	}
 	return !open
 }
+
+// TestAuditDirections: a linear model that learned the wrong sign for a
+// feature declared increasing shows a negative correlation, and every row
+// whose strongest lowering reason came from it counts as withheld.
+func TestAuditDirections(t *testing.T) {
+	lin := &Linear{Mean: []float64{1, 1}, Scale: []float64{1, 1}, Coef: []float64{-2, 0.01}, Intercept: -1}
+	infos := []FeatureInfo{
+		{Name: "cin", Unit: "count", Direction: Increasing, Range: []float64{0, 3}},
+		{Name: "age", Unit: "years"},
+	}
+	cols := [][]float64{{0, 1, 2, 3, math.NaN()}, {30, 40, 50, 60, 70}}
+	got, err := AuditDirections(t.Context(), lin, infos, cols, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Feature != "cin" || !(got[0].Correlation < -0.99) {
+		t.Fatalf("audit %+v", got)
+	}
+	// Rows with cin 2 and 3 lower the margin (−2 and −4) from a value above
+	// the low end: wrong-way. cin 0 raises it (+2) from the low end: wrong-way
+	// too. cin 1 contributes 0; a missing value is never wrong-way.
+	if got[0].Withheld != 3 {
+		t.Fatalf("withheld %d, want 3", got[0].Withheld)
+	}
+	if _, err := AuditDirections(t.Context(), lin, infos[:1], cols, 1); err == nil {
+		t.Fatal("accepted one description for two features")
+	}
+}

@@ -102,7 +102,35 @@ type Explanation struct {
 // child protection enquiry lowered the risk", WrongWay) is withheld and
 // the next strongest reason takes its place.
 func (p *Phrasing) Explain(x, contribs []float64, k int, asOf time.Time) Explanation {
-	infos := p.infos
+	var e Explanation
+	raise, lower, withheld := pick(p.infos, x, contribs, k)
+	if len(raise)+len(lower)+len(withheld) == 0 {
+		return e
+	}
+	c := p.context(x, asOf)
+	reason := func(j int) Reason {
+		return Reason{Feature: p.infos[j].Name, Text: phraseText(p.describe(j, x, c), x[j], contribs[j] > 0),
+			Contribution: contribs[j], Value: x[j]}
+	}
+	for _, j := range raise {
+		e.Raising = append(e.Raising, reason(j))
+	}
+	for _, j := range lower {
+		e.Lowering = append(e.Lowering, reason(j))
+	}
+	for _, j := range withheld {
+		e.Withheld = append(e.Withheld, reason(j))
+	}
+	return e
+}
+
+// pick chooses the features of a row's reasons: up to k raising and k
+// lowering the margin, strongest first (ties by feature order), and the
+// wrong-way ones met before their side was full, withheld.
+func pick(infos []FeatureInfo, x, contribs []float64, k int) (raise, lower, withheld []int) {
+	if k <= 0 {
+		return nil, nil, nil
+	}
 	n := min(len(infos), len(x), len(contribs))
 	idx := make([]int, 0, n)
 	for j := 0; j < n; j++ {
@@ -113,30 +141,24 @@ func (p *Phrasing) Explain(x, contribs []float64, k int, asOf time.Time) Explana
 	sort.SliceStable(idx, func(a, b int) bool {
 		return math.Abs(contribs[idx[a]]) > math.Abs(contribs[idx[b]])
 	})
-	var e Explanation
-	if k <= 0 {
-		return e
-	}
-	c := p.context(x, asOf)
 	for _, j := range idx {
 		up := contribs[j] > 0
-		if (up && len(e.Raising) >= k) || (!up && len(e.Lowering) >= k) {
-			if len(e.Raising) >= k && len(e.Lowering) >= k {
+		if up && len(raise) >= k || !up && len(lower) >= k {
+			if len(raise) >= k && len(lower) >= k {
 				break
 			}
 			continue
 		}
-		r := Reason{Feature: infos[j].Name, Text: phraseText(p.describe(j, x, c), x[j], up), Contribution: contribs[j], Value: x[j]}
 		switch {
 		case WrongWay(infos[j], x[j], contribs[j]):
-			e.Withheld = append(e.Withheld, r)
+			withheld = append(withheld, j)
 		case up:
-			e.Raising = append(e.Raising, r)
+			raise = append(raise, j)
 		default:
-			e.Lowering = append(e.Lowering, r)
+			lower = append(lower, j)
 		}
 	}
-	return e
+	return raise, lower, withheld
 }
 
 // Phrase states a feature's value and whether it raised or lowered the
