@@ -57,7 +57,10 @@ OUT receives residents.csv, residences.csv (inferred from dated UPRNs),
 properties.csv and every service file with resident_id, plus manifest.json,
 and OUT/linkage/: pairs.csv (scored pairs with each field's level and match
 weight: why two records were linked), review.csv (the clerical review queue:
-pairs near the threshold), model.json (m, u and weights), stats.json, and
+one pair for each of the most uncertain decisions near the threshold that
+would join two residents or split one, at most review.size of them, 500 by
+default: a data steward's week) and review.json (what the queue leaves to
+the model, counted), model.json (m, u and weights), stats.json, and
 links.csv (each raw record's resident_id: the index's key table, which
 --links-from takes).
 
@@ -414,7 +417,8 @@ func newLinkReviewImportCmd() *cobra.Command {
 		Short: "Load a review queue, with its records' details, into the service's database for review in the web app",
 		Long: `Load the clerical review queue of a 'caserisk link' run (OUT/linkage/review.csv)
 into the service's database, with the details of the person records it names
-read from --raw, so that a data steward can review it at /linkage/review.
+read from --raw and the queue's summary (review.json beside it: what it
+leaves to the model), so that a data steward can review it at /linkage/review.
 
 The import replaces the queue and the details held before (only the records
 of the current queue are kept); decisions already made are kept, and a pair
@@ -431,11 +435,15 @@ Nothing personal is printed: counts only.`,
 			if err != nil {
 				return fmt.Errorf("link review import: %w", err)
 			}
+			summary, err := review.ReadSummary(queue)
+			if err != nil {
+				return fmt.Errorf("link review import: %w", err)
+			}
 			people, err := review.People(ctx, raw, review.Keys(queuePairs))
 			if err != nil {
 				return fmt.Errorf("link review import: %w", err)
 			}
-			imp := store.LinkReviewFrom(queuePairs, people)
+			imp := store.LinkReviewFrom(queuePairs, summary, people)
 			return withCore(ctx, dbURL, by, func(co *core.Core, a core.Actor) error {
 				c, err := co.ImportLinkReview(ctx, a, imp)
 				if err != nil {
@@ -444,6 +452,10 @@ Nothing personal is printed: counts only.`,
 				missing := 2*len(queuePairs) - countSides(queuePairs, people)
 				fmt.Fprintf(cmd.OutOrStdout(), "imported %d pairs with the details of %d records (%d pair sides not found in %s); %d decided, %d left\n",
 					c.Pairs, len(imp.People), missing, raw, c.Decided, c.Left())
+				if sm := c.Summary; sm != nil {
+					fmt.Fprintf(cmd.OutOrStdout(), "the queue holds the %d most uncertain of %d decisions to join or split residents (%d pairs near the threshold); %d decisions are left as the model made them\n",
+						c.Pairs, sm.Decisions, sm.NearThreshold, sm.ByModel)
+				}
 				return nil
 			})
 		},
