@@ -209,6 +209,15 @@ func printLinkSummary(w io.Writer, out string, s *linkSummary) {
 			"%d false merges (%d people wrongly joined), %d people split; blocking recall %.4f\n",
 			m.Precision, m.Recall, m.F1, m.ClusterPrecision, m.ClusterRecall, m.FalseMerges, m.PeopleWronglyJoined, m.MissedLinks, m.BlockingRecall)
 	}
+	if st := s.Stats; st != nil {
+		r := st.Review
+		fmt.Fprintf(w, "review queue: %d pairs, one for each of the most uncertain of %d decisions that %d pairs near the threshold come down to; %d decisions left as the model made them (%d kept as one resident, %d as two)\n",
+			r.Queued, r.Decisions, r.NearThreshold, r.ByModel, r.ByModelLinked, r.ByModelApart)
+		if m := s.Evaluation; m != nil {
+			fmt.Fprintf(w, "against the oracle, %d of the %d queued decisions are the model's mistakes (%d of all %d decisions near the threshold)\n",
+				m.ReviewQueuedWrong, m.ReviewQueued, m.ReviewDecisionsWrong, m.ReviewDecisions)
+		}
+	}
 }
 
 func writeFileWith(path string, write func(io.Writer) error) error {

@@ -72,8 +72,11 @@ func (r *Result) buildReviewQueue() ([]scored, []pairRef, ReviewSummary) {
 	sum := ReviewSummary{Size: cfg.Size, Low: cfg.Low, High: cfg.High}
 	ss, refs := r.pairRefs(cfg.Low, cfg.High)
 	sum.NearThreshold = len(refs)
-	size := make([]int, r.Stats.Clusters)
+	var size []int // records per cluster
 	for _, c := range r.Cluster {
+		for int(c) >= len(size) {
+			size = append(size, 0)
+		}
 		size[c]++
 	}
 	key := func(a, b int32) [2]int32 {

@@ -94,6 +94,25 @@ func TestReviewQueueSizing(t *testing.T) {
 		}
 	}
 
+	// Against the truth: the counts agree with the summary, and the sized
+	// queue holds a larger share of the model's mistakes than the decisions
+	// near the threshold as a whole (the most uncertain come first).
+	truth, err := ReadTruth(filepath.Join("testdata", "borough", "oracle", "links.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := Evaluate(some, truth)
+	t.Logf("review queue: %d of %d queued decisions wrong; %d of %d overall", m.ReviewQueuedWrong, m.ReviewQueued, m.ReviewDecisionsWrong, m.ReviewDecisions)
+	if m.ReviewQueued != size || m.ReviewDecisions != s.Decisions || m.ReviewQueuedWrong > m.ReviewDecisionsWrong {
+		t.Fatalf("queue evaluation %+v, summary %+v", m, s)
+	}
+	if mAll := Evaluate(all, truth); mAll.ReviewQueuedWrong != mAll.ReviewDecisionsWrong || mAll.ReviewDecisionsWrong != m.ReviewDecisionsWrong {
+		t.Fatalf("the whole queue holds %d of %d wrong decisions", mAll.ReviewQueuedWrong, mAll.ReviewDecisionsWrong)
+	}
+	if float64(m.ReviewQueuedWrong)/float64(m.ReviewQueued) < float64(m.ReviewDecisionsWrong)/float64(m.ReviewDecisions) {
+		t.Errorf("the queue's share of mistakes is below the decisions' share")
+	}
+
 	// A reviewer keeps apart the first two residents the queue asks to join:
 	// the next run neither joins them nor asks about them again.
 	var rej *Pair
