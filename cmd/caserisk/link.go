@@ -267,9 +267,10 @@ func newLinkReviewCmd() *cobra.Command {
 	var limit int
 	cmd := &cobra.Command{
 		Use:   "review",
-		Short: "Review the pairs near the threshold: accept or reject each, kept for the next link run",
-		Long: `Walk the clerical review queue (OUT/linkage/review.csv from 'caserisk link'),
-closest to the threshold first. For each pair not yet decided, show the two
+		Short: "Review the queue of pairs near the threshold: accept or reject each, kept for the next link run",
+		Long: `Walk the clerical review queue (OUT/linkage/review.csv from 'caserisk link'):
+one pair for each of the most uncertain decisions to join two residents or
+split one, the most uncertain first. For each pair not yet decided, show the two
 person records side by side with each field's comparison level and match
 weight, and ask: accept (one person), reject (two people), skip, or quit.
 

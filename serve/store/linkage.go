@@ -54,7 +54,7 @@ func ParseLinkVerdict(s string) (LinkVerdict, error) {
 // before B in key order (source, then record id).
 type LinkPair struct {
 	ID       int64
-	Position int // 1 is the closest to the threshold
+	Position int // 1 is the most uncertain
 	A, B     LinkKey
 	Weight   float64 // total match weight
 	Prob     float64 // match probability
@@ -99,7 +99,7 @@ type LinkDecision struct {
 }
 
 // LinkReviewImport is a review queue to load: its pairs in queue order
-// (closest to the threshold first; ID, Position and the decision are
+// (the most uncertain first; ID, Position and the decision are
 // ignored) and the details of the records they name.
 type LinkReviewImport struct {
 	Pairs  []LinkPair
