@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 )
 
 // Directions a feature spec may declare: the effect on the risk that
@@ -33,11 +34,16 @@ func DirectionSign(direction string) (int8, error) {
 // direction: the lowest value seen in training for an increasing feature
 // (no contact, no arrears), the highest for a decreasing one. Without a
 // training range an increasing feature's low end is 0 and a decreasing
-// feature has none.
+// feature has none. A decreasing feature whose template dates an event
+// ({when}: "a crisis in the household in June 2022") has none either:
+// its low-risk end is no such event at all, a missing value, however long
+// ago a recorded one was.
 func AtLowEnd(f FeatureInfo, v float64) bool {
 	d, _ := DirectionSign(f.Direction)
 	switch {
 	case d == 0 || math.IsNaN(v):
+		return false
+	case d < 0 && datesEvent(f):
 		return false
 	case len(f.Range) == 2 && d > 0:
 		return v <= f.Range[0]
@@ -62,11 +68,17 @@ func WrongWay(f FeatureInfo, v, contrib float64) bool {
 	if d == 0 || math.IsNaN(v) || contrib == 0 || math.IsNaN(contrib) {
 		return false
 	}
-	if len(f.Range) != 2 && d < 0 {
+	if len(f.Range) != 2 && d < 0 && !datesEvent(f) {
 		return false // no known low end to read a decreasing feature against
 	}
 	low := AtLowEnd(f, v)
 	return contrib < 0 && !low || contrib > 0 && low
+}
+
+// datesEvent reports whether f's template dates an event ({when}, or the
+// older "{value} days ago").
+func datesEvent(f FeatureInfo) bool {
+	return strings.Contains(f.Template, "{when}") || strings.Contains(f.Template, "{value} days ago")
 }
 
 // SignCorrelation is the Pearson correlation between a feature's values and

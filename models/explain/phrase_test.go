@@ -188,6 +188,10 @@ func TestAtLowEndAndWrongWay(t *testing.T) {
 	incNoRange := FeatureInfo{Name: "csc", Direction: Increasing}
 	decNoRange := FeatureInfo{Name: "days_since", Direction: Decreasing}
 	none := FeatureInfo{Name: "age"}
+	crisis := FeatureInfo{Name: "days_since_crisis", Unit: "days", Direction: Decreasing, Range: []float64{0, 909},
+		Template: "A crisis in the household {when}"}
+	tenure := FeatureInfo{Name: "days_at_address", Unit: "days", Direction: Decreasing, Range: []float64{0, 9000},
+		Template: "Living at the address {since}"}
 	tests := []struct {
 		name      string
 		f         FeatureInfo
@@ -208,6 +212,10 @@ func TestAtLowEndAndWrongWay(t *testing.T) {
 		{"no range, increasing: above 0 lowered", incNoRange, 1, -0.2, true, false},
 		{"no range, decreasing: not judged", decNoRange, 5, -0.2, false, false},
 		{"no direction", none, 40, -2, false, false},
+		{"a dated event beyond the training range lowered the risk", crisis, 1295, -0.2, true, false},
+		{"a dated event raised the risk", crisis, 1295, 0.2, false, false},
+		{"a dated event without a range lowered the risk", FeatureInfo{Name: "d", Direction: Decreasing, Template: "Early help {value} days ago"}, 30, -0.1, true, false},
+		{"a long stay at the end of the range lowered the risk", tenure, 9000, -0.2, false, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
