@@ -15,6 +15,10 @@
 //     anything writes its audit row (the vocabulary of serve/audit) with
 //     the role's purpose, and returns ErrAudit without the data when the row
 //     cannot be stored: an unaudited read is never served;
+//   - who the users are: a person an OpenID Connect provider vouched for
+//     is found by issuer and subject, created at their first sign-in and
+//     given the role of their groups there (SignInExternal), and refused
+//     when disabled here or in no mapped group;
 //   - registry rules: a registered model must load and predict its target,
 //     the same bytes registered twice give the existing version, and a
 //     promotion loads the model first or is refused.
@@ -94,11 +98,25 @@ func Operator(name string) Actor {
 
 // Runner runs batch score runs; serve/batch provides one.
 type Runner interface {
-	// ScoreRun scores every entity of each target as of asOf (YYYY-MM-DD)
-	// with the target's champion and opens cases for the top capacity
-	// (0: the runner's default). It is idempotent per target, as-of date
-	// and model version.
-	ScoreRun(ctx context.Context, asOf string, capacity int, targets []store.Target) ([]store.ScoreRun, error)
+	// Run scores every entity of each target as of req.AsOf with the
+	// target's champion and opens cases for the top req.Capacity (0: the
+	// runner's default). It is idempotent per target, as-of date and
+	// model version, and runs under the claims req.Claim takes.
+	Run(ctx context.Context, req RunRequest) ([]store.ScoreRun, error)
+	// Coverage returns the dates the runner's data covers: when its
+	// history starts and its extract date (YYYY-MM-DD).
+	Coverage(ctx context.Context) (from, to string, err error)
+}
+
+// RunRequest is one score run for a Runner.
+type RunRequest struct {
+	AsOf     string // YYYY-MM-DD, within the runner's Coverage
+	Capacity int
+	Targets  []store.Target // nil: every target
+	// Claim says who runs it, whether to take over a live run (Force),
+	// and audits a takeover (OnTakeover); the runner passes it to every
+	// claim it takes.
+	Claim store.ClaimOptions
 }
 
 // Config configures a Core. Store is required.

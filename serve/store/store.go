@@ -35,6 +35,7 @@ import (
 	"errors"
 	"time"
 
+	"caserisk/models/target"
 	"caserisk/serve/audit"
 	"caserisk/serve/auth"
 )
@@ -57,25 +58,26 @@ var (
 	ErrConflict = errors.New("conflict")
 )
 
-// Target is what a model predicts; it is also the kind of case its flags open.
-type Target string
+// Target is what a model predicts; it is also the kind of case its flags
+// open. The targets are models/target's catalogue.
+type Target = target.Name
 
 // The two targets.
 const (
-	ComplexCase  Target = "complex_case"  // a household escalating to a crisis service within 12 months
-	TenancyFraud Target = "tenancy_fraud" // a council tenancy found fraudulent on investigation
+	ComplexCase  = target.ComplexCase  // a household escalating to a crisis service within 12 months
+	TenancyFraud = target.TenancyFraud // a council tenancy found fraudulent on investigation
 )
 
-// Targets returns both targets.
-func Targets() []Target { return []Target{ComplexCase, TenancyFraud} }
+// Targets returns every target of the catalogue.
+func Targets() []Target { return target.Names() }
 
 // ParseTarget returns the target named s or an ErrInvalid error.
 func ParseTarget(s string) (Target, error) {
-	switch Target(s) {
-	case ComplexCase, TenancyFraud:
-		return Target(s), nil
+	t, err := target.Parse(s)
+	if err != nil {
+		return "", invalidf("target", "%v", err)
 	}
-	return "", invalidf("target", "unknown target %q (want complex_case or tenancy_fraud)", s)
+	return t.Name, nil
 }
 
 // Stage is where a model is in its life.
@@ -175,9 +177,29 @@ type ResidentScore struct {
 type User struct {
 	ID       int64
 	Name     string
-	Role     auth.Role
+	Role     auth.Role // "" for a provider's user whose groups map to no role
 	Created  time.Time
 	Disabled bool
+	// Issuer and Subject identify a user who signs in through an OpenID
+	// Connect provider (the provider's issuer URL and its stable subject
+	// id); both are "" for a user made with `caserisk users add`.
+	Issuer, Subject string
+	// DisplayName is the provider's name for the user ("" when none).
+	DisplayName string
+}
+
+// External reports whether the user signs in through an identity provider.
+func (u User) External() bool { return u.Issuer != "" }
+
+// NewExternalUser is a user as an identity provider describes them at
+// their first sign-in.
+type NewExternalUser struct {
+	Issuer, Subject string
+	// Name is the account name wanted (the provider's user name or email);
+	// when another user has it, a short suffix from the subject is added.
+	Name        string
+	DisplayName string
+	Role        auth.Role
 }
 
 // Resident is a person in the Residents Index. Dates are YYYY-MM-DD or "".
@@ -264,8 +286,10 @@ type TimelineQuery struct {
 // replaces each table the load added rows to in one transaction, so readers
 // see the old single view or the new one, never a mix. Tables the load did
 // not touch are left as they were. A failed Add or Rollback abandons the
-// load and changes nothing. One load runs at a time: BeginIngest returns
-// ErrConflict while another is active (one idle for 5 minutes is taken over).
+// load and changes nothing. One load runs at a time: it holds the
+// "single_view" claim (see Claim), so BeginIngest returns a *HeldError
+// (ErrConflict) while a live load holds it, and takes over at once the
+// claim of a load that died (within ClaimTTL of its death).
 type Ingest interface {
 	// AddResidents stages a chunk of residents (ids unique across the load).
 	AddResidents(ctx context.Context, rs []Resident) error
@@ -288,6 +312,9 @@ type NewRun struct {
 	ModelVersion int
 	Capacity     int     // open cases for ranks 1..Capacity
 	Scores       []Score // RunID is set by the store; ranks must be 1..len
+	// Claim says who records the run and whether to take over a live
+	// recording of the same run.
+	Claim ClaimOptions
 }
 
 // QueueQuery selects a page of a case queue.
@@ -369,8 +396,11 @@ type Runs interface {
 	// each score ranked 1..Capacity whose entity has no open case of that
 	// kind. If a complete run with the same target, as-of date and model
 	// version exists it is returned unchanged with created false
-	// (idempotent); one being recorded gives ErrConflict (a pending run idle
-	// for 30 minutes is taken over).
+	// (idempotent). The recording holds the claim
+	// "score_run/TARGET/AS_OF/vVERSION" (run.Claim says who and whether to
+	// force): a live recording of the same run gives a *HeldError
+	// (ErrConflict); the pending run of one that died is removed and
+	// recorded again once its claim lapses (within ClaimTTL of the death).
 	RecordScoreRun(ctx context.Context, run NewRun) (r ScoreRun, created bool, err error)
 	// ScoreRuns lists the runs of a target, newest first; "" for both.
 	ScoreRuns(ctx context.Context, target Target) ([]ScoreRun, error)
@@ -408,8 +438,12 @@ type Cases interface {
 
 // Residents holds the single view.
 type Residents interface {
-	// BeginIngest starts loading the single view.
+	// BeginIngest starts loading the single view: BeginIngestAs with the
+	// default claim options.
 	BeginIngest(ctx context.Context) (Ingest, error)
+	// BeginIngestAs starts loading the single view under the
+	// "single_view" claim taken with o.
+	BeginIngestAs(ctx context.Context, o ClaimOptions) (Ingest, error)
 	// Resident returns the single view of a resident.
 	Resident(ctx context.Context, id string) (ResidentView, error)
 	// Household returns the other people whose stay at the address of the
@@ -436,6 +470,17 @@ type Users interface {
 	// SetUserDisabled disables or re-enables a user; a disabled user's
 	// tokens stop working.
 	SetUserDisabled(ctx context.Context, userID int64, disabled bool) error
+	// UserByID returns a user.
+	UserByID(ctx context.Context, id int64) (User, error)
+	// UserByExternalID returns the user an identity provider's issuer and
+	// subject id identify; ErrNotFound when there is none.
+	UserByExternalID(ctx context.Context, issuer, subject string) (User, error)
+	// CreateExternalUser adds a user who signs in through an identity
+	// provider; ErrConflict when the issuer and subject already have one.
+	CreateExternalUser(ctx context.Context, nu NewExternalUser) (User, error)
+	// UpdateExternalUser sets a provider's user's display name and role
+	// (the empty role when their groups map to none) and returns the user.
+	UpdateExternalUser(ctx context.Context, id int64, displayName string, role auth.Role) (User, error)
 	// AddToken stores a token's prefix and hash for a user.
 	AddToken(ctx context.Context, userID int64, tok auth.Token) error
 	// TokenCandidates implements auth.TokenLookup.
@@ -477,10 +522,19 @@ type AuditLog interface {
 	Audit(ctx context.Context, f AuditFilter) ([]audit.Entry, error)
 }
 
+// Claims holds the leases of the steps that run one at a time.
+type Claims interface {
+	// Claim takes the named claim (see ClaimOptions for waiting and
+	// forcing): a *HeldError while a live holder has it. The caller
+	// Releases it when the step ends and runs the step under its Context.
+	Claim(ctx context.Context, name string, o ClaimOptions) (*Claim, error)
+}
+
 // Store is the scoring service's database: every part above. All methods
 // are safe for concurrent use.
 type Store interface {
 	Pinger
+	Claims
 	Registry
 	Runs
 	Cases
