@@ -202,8 +202,13 @@ func legacyShare(t string) string {
 }
 
 // isOne reports whether v is written as 1 for its unit, which takes the
-// singular.
+// singular: a count of things, not an amount of money or a percentage
+// ("£1 of arrears", "1% of sessions").
 func isOne(unit string, v float64) bool {
+	switch unit {
+	case "GBP", "percent", "flag":
+		return false
+	}
 	return FormatNumber(unit, v) == "1"
 }
 

@@ -152,6 +152,8 @@ func TestPhraseTable(t *testing.T) {
 		{"people", people, 4, true, asOf, "4 people in the household raised the risk"},
 		{"ratio of one", ratio, 1, false, asOf, "1 person per bedroom lowered the risk"},
 		{"ratio", ratio, 1.5, true, asOf, "1.5 people per bedroom raised the risk"},
+		{"money is not counted", FeatureInfo{Name: "cts", Unit: "GBP", Template: "£{value} in benefits overpaid"}, 1, true, asOf, "£1 in benefits overpaid raised the risk"},
+		{"percent is not counted", FeatureInfo{Name: "att", Unit: "percent", Template: "{value}% sessions attended"}, 1, true, asOf, "1% sessions attended raised the risk"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
