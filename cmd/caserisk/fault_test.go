@@ -498,7 +498,7 @@ func TestFaultConcurrentScoreRuns(t *testing.T) {
 		switch {
 		case r.code == 0:
 			ok++
-		case r.code == 1 && strings.Contains(r.out, "score_runs is held by score run by operator"):
+		case r.code == 1 && strings.Contains(r.out, "score_runs is held by score run by ") && strings.Contains(r.out, "--force"):
 		default:
 			t.Errorf("concurrent score run: exit %d: %s", r.code, r.out)
 		}

@@ -14,7 +14,7 @@ import (
 )
 
 // The web pages' sessions, the sign-ins under way at an identity provider
-// and the sign-in rate limits live in the database (migration 0009), so
+// and the sign-in rate limits live in the database (migration 0010), so
 // that every replica of the service on one database serves every signed-in
 // user and counts every attempt. Session ids, flow states and limited keys
 // are stored only as their SHA-256: a reader of the database cannot take
