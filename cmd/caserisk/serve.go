@@ -70,7 +70,8 @@ CSV files.
 
 SIGTERM or Ctrl-C drains: /readyz answers 503 at once, the service serves
 on for --drain-delay (so a load balancer checking /readyz stops sending it
-requests), then stops taking connections and lets requests in flight
+requests; by default 5 s on PostgreSQL and none on SQLite, which runs one
+process), then stops taking connections and lets requests in flight
 finish (up to --grace). Logs are structured (log/slog)
 on stderr and never hold personal data.`,
 		Args: cobra.NoArgs,
@@ -122,6 +123,9 @@ on stderr and never hold personal data.`,
 			cfg := api.Config{Store: st, Load: champion.LoadArtifact, Logger: log, Policy: pol, MaxBodyBytes: maxBody,
 				MaxRows: maxRows, MaxReasons: maxReasons, AuthCacheTTL: authCache, RefreshEvery: refresh, ShutdownGrace: grace,
 				DrainDelay: drain}
+			if !cmd.Flags().Changed("drain-delay") && st.Dialect() == store.SQLite {
+				cfg.DrainDelay = 0 // one process: no balancer to wait for
+			}
 			if pages {
 				cfg.Pages = web.MountWith(web.Options{Logger: log, OIDC: oc})
 			}
@@ -156,7 +160,7 @@ on stderr and never hold personal data.`,
 	f.DurationVar(&authCache, "auth-cache", 10*time.Second, "how long a verified token is trusted before the database is asked again")
 	f.DurationVar(&refresh, "refresh", 5*time.Second, "how often the registry is re-read for champions promoted elsewhere")
 	f.DurationVar(&grace, "grace", 15*time.Second, "how long shutdown waits for requests in flight")
-	f.DurationVar(&drain, "drain-delay", 5*time.Second, "on SIGTERM, how long to serve on after /readyz turns 503, before closing the listener (longer than the load balancer takes to mark the replica down; 0 without one)")
+	f.DurationVar(&drain, "drain-delay", 5*time.Second, "on SIGTERM, how long to serve on after /readyz turns 503, before closing the listener (longer than the load balancer takes to mark the replica down; default none on SQLite)")
 	f.BoolVar(&pages, "pages", true, "serve the web pages for caseworkers, fraud officers, data scientists and administrators beside the API")
 	oidcf = addOIDCFlags(cmd)
 	f.StringVar(&logFormat, "log-format", "json", "log format: json or text")
