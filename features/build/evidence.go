@@ -10,8 +10,8 @@ import (
 // Evidence signals: tenancy-fraud signals whose value is the number of days
 // before the as-of date since the evidence began, so a reason can name the
 // date in the records ("registered to vote at another address since March
-// 2023") rather than a flag. Their templates use models/explain's {since},
-// {date} and {for}.
+// 2023") rather than a flag. Their templates use models/explain's {since}
+// and {when}.
 
 // evidenceConsts are the codes the evidence signals read.
 type evidenceConsts struct {
@@ -193,7 +193,7 @@ func evidenceSignals() []*signal {
 			"empty when a tenant is registered to vote at the home, or the electoral register extract is absent", offRegisterDays),
 		sig("days_without_repair_report", "days", "repairs",
 			"Days since the latest repair reported at the home during the tenancy (since the tenancy began if none).",
-			"No repair reported at the home {for}", "A repair reported at the home today",
+			"No repair reported at the home {since}", "A repair reported at the home today",
 			"empty when the repairs extract is absent", daysWithoutRepairReport),
 		sig("other_adult_registered_days", "days", "electoral_register",
 			"Days since an adult who is not a tenant registered to vote at the home (the earliest still registered).",
@@ -205,7 +205,7 @@ func evidenceSignals() []*signal {
 			"empty when rent is paid by another method or was paid in cash or by card throughout", cashOrCardRentDays),
 		sig("days_since_tenant_death", "days", "residents",
 			"Days since a tenant's recorded death.",
-			"A tenant died {date}", "A tenant died today",
+			"A tenant died {when}", "A tenant died today",
 			"empty when no tenant is recorded as deceased", daysSinceTenantDeath),
 	}
 }

@@ -143,12 +143,9 @@ func TestWriteFilesParquetAndMeta(t *testing.T) {
 	for _, f := range feats {
 		fm := f.(map[string]any)
 		u, _ := fm["unit"].(string)
-		// A template phrases the value, or (a number of days before the
-		// as-of date) the evidence's date or duration.
-		tmpl := fm["template"].(string)
-		phrased := strings.Contains(tmpl, "{value}") ||
-			u == "days" && (strings.Contains(tmpl, "{since}") || strings.Contains(tmpl, "{date}") || strings.Contains(tmpl, "{for}"))
-		if !contains(units, u) || fm["description"] == "" || !phrased {
+		tmpl, _ := fm["template"].(string)
+		says := u == "flag" || strings.Contains(tmpl, "{value}") || strings.Contains(tmpl, "{share}") || strings.Contains(tmpl, "{when}") || strings.Contains(tmpl, "{since}")
+		if !contains(units, u) || fm["description"] == "" || !says {
 			t.Errorf("feature metadata incomplete: %v", fm)
 		}
 	}

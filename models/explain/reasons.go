@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // FeatureInfo describes a feature for people, as the feature builder writes
@@ -28,10 +29,7 @@ type FeatureInfo struct {
 	// Template phrases a value, e.g. "{value} repair requests in the last
 	// 90 days" or "Rent arrears of £{value}"; {value} is replaced by the
 	// number formatted for its unit but without the unit's words or signs
-	// (FormatNumber), which the template carries. A feature in days before
-	// the as-of date can name the evidence's date instead (see DateOf):
-	// {since} ("since March 2023"), {date} ("in March 2023") and {for}
-	// ("for 4 years").
+	// (FormatNumber), which the template carries.
 	Template string `json:"template,omitempty"`
 	// ZeroTemplate phrases a zero value, e.g. "No contact with children's
 	// services in the last year".
@@ -39,6 +37,12 @@ type FeatureInfo struct {
 	// Missing says when the value is empty, e.g. "empty when the household
 	// has never had early help"; a specific one phrases a missing value.
 	Missing string `json:"missing,omitempty"`
+	// Direction is the effect domain knowledge expects: Increasing (the
+	// risk rises with the value), Decreasing, or "" for none declared.
+	Direction string `json:"direction,omitempty"`
+	// Range is the lowest and highest value seen in training, when known;
+	// it places a value at the low-risk end of a declared direction.
+	Range []float64 `json:"range,omitempty"`
 }
 
 // Reason is one plain-English reason for a score.
@@ -70,19 +74,63 @@ func (r Reason) MarshalJSON() ([]byte, error) {
 
 // Reasons picks the k features that raised the margin most and the k that
 // lowered it most (by absolute contribution; ties by feature order) and
-// phrases each. infos, x and contribs are aligned by feature; contribs may
-// carry the bias as an extra last element, which is ignored. A feature
-// without a description is phrased from a humanised form of its name.
-// Dates in the evidence are phrased as durations ("for 22 months"):
-// ReasonsAt names them when the as-of date is known.
+// phrases each, without an as-of date (day counts read as durations before
+// the score date). infos, x and contribs are aligned by feature; contribs
+// may carry the bias as an extra last element, which is ignored. A feature
+// without a description is phrased from a humanised form of its name. A
+// reason that runs against its feature's declared direction is left out
+// (see Explain).
 func Reasons(infos []FeatureInfo, x, contribs []float64, k int) (raising, lowering []Reason) {
-	return ReasonsAt(infos, x, contribs, k, time.Time{})
+	e := NewPhrasing(infos).Explain(x, contribs, k, time.Time{})
+	return e.Raising, e.Lowering
 }
 
-// ReasonsAt is Reasons for a row built as of asOf: a feature counting days
-// before the as-of date names the date ("registered to vote at another
-// address since March 2023"). A zero asOf phrases durations instead.
-func ReasonsAt(infos []FeatureInfo, x, contribs []float64, k int, asOf time.Time) (raising, lowering []Reason) {
+// Explanation is a row's reasons: those shown, each way, and those
+// withheld because they run against their feature's declared direction.
+type Explanation struct {
+	Raising, Lowering []Reason
+	// Withheld are the reasons that would have been shown (they were
+	// stronger than the last reason shown on their side) but point the
+	// wrong way (WrongWay): for a model report to count, never for users.
+	Withheld []Reason
+}
+
+// Explain picks the k features that raised the margin most and the k that
+// lowered it most, phrased for a caseworker with dates counted back from
+// asOf (the score date; the zero time when unknown). A reason whose
+// feature has a declared direction and whose effect runs against it ("a
+// child protection enquiry lowered the risk", WrongWay) is withheld and
+// the next strongest reason takes its place.
+func (p *Phrasing) Explain(x, contribs []float64, k int, asOf time.Time) Explanation {
+	var e Explanation
+	raise, lower, withheld := pick(p.infos, x, contribs, k)
+	if len(raise)+len(lower)+len(withheld) == 0 {
+		return e
+	}
+	c := p.context(x, asOf)
+	reason := func(j int) Reason {
+		return Reason{Feature: p.infos[j].Name, Text: phraseText(p.describe(j, x, c), x[j], contribs[j] > 0),
+			Contribution: contribs[j], Value: x[j]}
+	}
+	for _, j := range raise {
+		e.Raising = append(e.Raising, reason(j))
+	}
+	for _, j := range lower {
+		e.Lowering = append(e.Lowering, reason(j))
+	}
+	for _, j := range withheld {
+		e.Withheld = append(e.Withheld, reason(j))
+	}
+	return e
+}
+
+// pick chooses the features of a row's reasons: up to k raising and k
+// lowering the margin, strongest first (ties by feature order), and the
+// wrong-way ones met before their side was full, withheld.
+func pick(infos []FeatureInfo, x, contribs []float64, k int) (raise, lower, withheld []int) {
+	if k <= 0 {
+		return nil, nil, nil
+	}
 	n := min(len(infos), len(x), len(contribs))
 	idx := make([]int, 0, n)
 	for j := 0; j < n; j++ {
@@ -95,48 +143,62 @@ func ReasonsAt(infos []FeatureInfo, x, contribs []float64, k int, asOf time.Time
 	})
 	for _, j := range idx {
 		up := contribs[j] > 0
-		if (up && len(raising) >= k) || (!up && len(lowering) >= k) {
+		if up && len(raise) >= k || !up && len(lower) >= k {
+			if len(raise) >= k && len(lower) >= k {
+				break
+			}
 			continue
 		}
-		r := Reason{Feature: infos[j].Name, Text: PhraseAt(infos[j], x[j], up, asOf), Contribution: contribs[j], Value: x[j]}
-		if up {
-			raising = append(raising, r)
-		} else {
-			lowering = append(lowering, r)
+		switch {
+		case WrongWay(infos[j], x[j], contribs[j]):
+			withheld = append(withheld, j)
+		case up:
+			raise = append(raise, j)
+		default:
+			lower = append(lower, j)
 		}
 	}
-	return raising, lowering
+	return raise, lower, withheld
 }
 
 // Phrase states a feature's value and whether it raised or lowered the
 // risk, e.g. "3 repair requests in the last 90 days raised the risk" or
-// "Rent arrears balance: not recorded, which lowered the risk".
-func Phrase(f FeatureInfo, v float64, raised bool) string { return PhraseAt(f, v, raised, time.Time{}) }
+// "Rent arrears balance: not recorded, which lowered the risk". Day counts
+// read as durations before the score date; PhraseIn names dates.
+func Phrase(f FeatureInfo, v float64, raised bool) string {
+	return PhraseIn(Context{}, f, v, raised)
+}
 
-// PhraseAt is Phrase for a row built as of asOf (see ReasonsAt).
-func PhraseAt(f FeatureInfo, v float64, raised bool, asOf time.Time) string {
+// PhraseIn is Phrase with a phrasing context (the as-of date).
+func PhraseIn(c Context, f FeatureInfo, v float64, raised bool) string {
+	return phraseText(DescribeIn(c, f, v), v, raised)
+}
+
+func phraseText(clause string, v float64, raised bool) string {
 	effect := "lowered the risk"
 	if raised {
 		effect = "raised the risk"
 	}
-	d := capitalise(DescribeAt(f, v, asOf))
+	d := capitalise(clause)
 	if math.IsNaN(v) || strings.Contains(d, ": ") {
-		// "Open safeguarding case: Yes, which raised the risk".
+		// "Rent arrears: not recorded, which raised the risk".
 		return d + ", which " + effect
 	}
 	return d + " " + effect
 }
 
-// Describe states a feature's value as a clause without the effect:
-// from ZeroTemplate for a zero value, from Template, or from the
-// description, value and window, e.g. "rent arrears balance of £1,240 in
-// the last 90 days". A missing value is "not recorded".
-func Describe(f FeatureInfo, v float64) string { return DescribeAt(f, v, time.Time{}) }
+// Describe states a feature's value as a clause without the effect (see
+// DescribeIn), with day counts as durations before the score date.
+func Describe(f FeatureInfo, v float64) string { return DescribeIn(Context{}, f, v) }
 
-// DescribeAt is Describe for a row built as of asOf: a template's {since},
-// {date} and {for} are filled from the value in days before asOf (see
-// DateOf; a zero asOf gives durations).
-func DescribeAt(f FeatureInfo, v float64, asOf time.Time) string {
+// DescribeIn states a feature's value as a clause without the effect:
+// from ZeroTemplate for a zero value, from Template (see the placeholders
+// above), or from the description, value and window, e.g. "rent arrears
+// balance of £1,240 in the last 90 days". A flag states the fact ("Claiming
+// council tax support in the last year"; for 0 its ZeroTemplate, else "No
+// record of …"). A missing value is "not recorded", or the reason Missing
+// gives.
+func DescribeIn(c Context, f FeatureInfo, v float64) string {
 	subject := strings.TrimSuffix(strings.TrimSpace(f.Description), ".")
 	if subject == "" {
 		subject = Humanise(f.Name)
@@ -157,24 +219,31 @@ func DescribeAt(f FeatureInfo, v float64, asOf time.Time) string {
 		return s + ": not recorded"
 	}
 	if v == 0 && f.ZeroTemplate != "" {
-		return f.ZeroTemplate
+		return render(f.ZeroTemplate, f, v, c)
+	}
+	if f.Unit == "flag" {
+		fact := ""
+		switch {
+		case f.Template != "":
+			fact = render(f.Template, f, 1, c)
+		default:
+			fact = subject
+			if w, ok := strings.CutPrefix(fact, "Whether "); ok {
+				fact = w
+			}
+			if window != "" {
+				fact += " " + window
+			}
+		}
+		if v != 0 {
+			return fact
+		}
+		return "No record of " + lowerFirst(fact)
 	}
 	if f.Template != "" {
-		t := strings.ReplaceAll(f.Template, "{value}", FormatNumber(f.Unit, v))
-		if f.Unit == "days" && strings.Contains(t, "{") {
-			t = strings.NewReplacer("{since}", DateOf(v, asOf, "since"), "{date}", DateOf(v, asOf, "in"),
-				"{for}", "for "+Duration(v)).Replace(t)
-		}
-		return t
+		return render(f.Template, f, v, c)
 	}
 	val := FormatValue(f.Unit, v)
-	if f.Unit == "flag" {
-		s := subject
-		if window != "" {
-			s += " " + window
-		}
-		return s + ": " + val
-	}
 	s := subject + " of " + val
 	if window != "" {
 		s += " " + window
@@ -182,48 +251,15 @@ func DescribeAt(f FeatureInfo, v float64, asOf time.Time) string {
 	return s
 }
 
-// DateOf phrases the day v days before asOf for evidence in the records:
-// with prep "since", "since March 2023"; with "in", "in March 2023". A zero
-// asOf (the as-of date unknown) gives the duration instead: "for 1 year
-// and 10 months" or "1 year and 10 months ago".
-func DateOf(v float64, asOf time.Time, prep string) string {
-	if asOf.IsZero() {
-		if prep == "since" {
-			return "for " + Duration(v)
-		}
-		return Duration(v) + " ago"
+// lowerFirst lower-cases the first letter of s unless it begins an acronym
+// ("NI number").
+func lowerFirst(s string) string {
+	rs := []rune(s)
+	if len(rs) == 0 || len(rs) > 1 && unicode.IsUpper(rs[1]) {
+		return s
 	}
-	d := asOf.AddDate(0, 0, -int(math.Round(v)))
-	if v < 1 {
-		if prep == "since" {
-			return "since today"
-		}
-		return "today"
-	}
-	return prep + " " + d.Format("January 2006")
-}
-
-// Duration phrases a number of days for people: "12 days" under two
-// months, "10 months" under two years, "4 years" or "4 years and 3
-// months" beyond (whole months, rounded down).
-func Duration(days float64) string {
-	if days < 0 || math.IsNaN(days) {
-		days = 0
-	}
-	d := int(math.Floor(days))
-	if d < 61 {
-		return plural(float64(d), "day", "days")
-	}
-	months := int(math.Floor(days / (365.25 / 12)))
-	if months < 24 {
-		return plural(float64(months), "month", "months")
-	}
-	y, m := months/12, months%12
-	s := plural(float64(y), "year", "years")
-	if m > 0 {
-		s += " and " + plural(float64(m), "month", "months")
-	}
-	return s
+	rs[0] = unicode.ToLower(rs[0])
+	return string(rs)
 }
 
 // Window phrases a look-back window: "in the last 90 days", "in the last
@@ -288,7 +324,7 @@ func FormatNumber(unit string, v float64) string {
 		return groupSigned(math.Round(v))
 	case "percent", "years":
 		return trimFloat(v, 1)
-	case "flag", "ratio":
+	case "flag":
 		return FormatValue(unit, v)
 	}
 	return trimFloat(v, 2)
@@ -412,8 +448,9 @@ func windowToken(w string) (int, bool) {
 }
 
 func capitalise(s string) string {
-	for i, r := range s {
-		return string(unicode.ToUpper(r)) + s[i+len(string(r)):]
+	r, size := utf8.DecodeRuneInString(s)
+	if size == 0 || r == utf8.RuneError {
+		return s
 	}
-	return s
+	return string(unicode.ToUpper(r)) + s[size:]
 }

@@ -61,6 +61,9 @@ type Input struct {
 	// TrainingLabels, if set, judges the labelled rows the model was
 	// trained on (artifact.Training.Labels).
 	TrainingLabels *metrics.LabelCheck
+	// Directions, if set, checks the model's learned effects against the
+	// directions its features declare (artifact.Model.CheckDirections).
+	Directions *artifact.DirectionReport
 }
 
 // StockInput is the model's ranking of every row of one snapshot.
@@ -126,8 +129,11 @@ type Report struct {
 	TooFewLabels   bool                `json:"too_few_labels"`
 	Labels         metrics.LabelCheck  `json:"labels"`
 	TrainingLabels *metrics.LabelCheck `json:"training_labels,omitempty"`
-	Charts         []Chart             `json:"-"`
-	Notes          []string            `json:"notes,omitempty"`
+	// Directions lists every feature with a declared direction, its learned
+	// effect and the reasons withheld for running against it.
+	Directions *artifact.DirectionReport `json:"directions,omitempty"`
+	Charts     []Chart                   `json:"-"`
+	Notes      []string                  `json:"notes,omitempty"`
 	// Warnings are shown first, in red.
 	Warnings []string `json:"warnings,omitempty"`
 
@@ -213,6 +219,11 @@ func Build(ctx context.Context, in Input) (*Report, error) {
 			}
 		}
 		r.StockSource = st.Source
+	}
+	if r.Directions = in.Directions; r.Directions != nil {
+		if fl := r.Directions.Flagged(); len(fl) > 0 {
+			r.Notes = append(r.Notes, fmt.Sprintf("%d features with a declared direction have a learned effect against it or reasons withheld for running against it: see Declared directions.", len(fl)))
+		}
 	}
 	if len(in.Groups) > 0 {
 		fo := in.Fairness

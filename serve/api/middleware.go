@@ -100,6 +100,20 @@ func (s *Server) observe() gin.HandlerFunc {
 	}
 }
 
+// closeWhileDraining answers with Connection: close once shutdown has
+// started, so that clients and the load balancer take their next request
+// to another replica rather than to a connection about to close.
+func (s *Server) closeWhileDraining() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		select {
+		case <-s.draining:
+			c.Header("Connection", "close")
+		default:
+		}
+		c.Next()
+	}
+}
+
 // recoverProblem turns a panic in a handler into a 500 problem and logs it
 // without the request's data.
 func (s *Server) recoverProblem() gin.HandlerFunc {
@@ -139,9 +153,12 @@ func (s *Server) internal(c *gin.Context, what string, err error) {
 	s.fail(c, problem.New(http.StatusInternalServerError, "%s failed; quote request id %s", what, reqID(c)))
 }
 
-// authenticate resolves the bearer token to a user or answers 401.
+// authenticate resolves the bearer token to a user or answers 401. Every
+// answer to an authenticated route may hold personal data or scores, so
+// none may be stored by a browser or a proxy: Cache-Control: no-store.
 func (s *Server) authenticate() gin.HandlerFunc {
 	return func(c *gin.Context) {
+		c.Header("Cache-Control", "no-store")
 		tok, err := auth.ParseBearer(c.GetHeader("Authorization"))
 		if err != nil {
 			s.unauthorized(c, err)
