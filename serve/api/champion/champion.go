@@ -71,13 +71,6 @@ type Model interface {
 	Reasons(x []float64, k int, asOf time.Time) []Reason
 }
 
-// DatedReasoner is a Model whose reasons can name the dates of the evidence
-// ("registered to vote at another address since March 2023") for a row
-// built as of a known date; Reasons phrases them as durations instead.
-type DatedReasoner interface {
-	ReasonsAt(x []float64, k int, asOf time.Time) []Reason
-}
-
 // Loader turns a registered artifact (the model JSON stored in the
 // registry) into a Model, checking that it predicts the registered target.
 type Loader func(target store.Target, artifact []byte) (Model, error)
