@@ -160,6 +160,11 @@ type Score struct {
 	Band       string          // high, medium or low
 	Rank       int             // 1 = highest score in the run
 	Reasons    json.RawMessage // the reasons as JSON (an array); null when none
+	// Household is the key of the household the entity belonged to on
+	// the run's as-of date (the scorer's: the UPRN of the home), or ""
+	// when it has none or is not reviewed by household. Scores stay per
+	// entity; cases group them (see Runs.RecordScoreRun).
+	Household string
 }
 
 // ResidentScore is a resident's score in the latest run of a target.
@@ -365,9 +370,14 @@ type Runs interface {
 	// run is written pending (scores in transactions of 10,000, so a large
 	// run does not hold the write lock for its whole length) and published
 	// in one transaction that opens its cases: readers see it whole or not
-	// at all, and a failure removes what was written. A case is opened for
-	// each score ranked 1..Capacity whose entity has no open case of that
-	// kind. If a complete run with the same target, as-of date and model
+	// at all, and a failure removes what was written.
+	//
+	// Cases count households: the scores of one household (the same
+	// non-empty Household) are one unit, led by its highest-ranked member,
+	// and a score without a household is a unit of its own. The units are
+	// ranked by their leader's rank, and a case is opened for the leader of
+	// each of the first Capacity units unless the household or the
+	// leader's entity has an open case of that kind. If a complete run with the same target, as-of date and model
 	// version exists it is returned unchanged with created false
 	// (idempotent); one being recorded gives ErrConflict (a pending run idle
 	// for 30 minutes is taken over).
@@ -381,6 +391,9 @@ type Runs interface {
 	// ResidentScores returns the resident's scores in the latest run of each
 	// given target (none for a target whose latest run did not score them).
 	ResidentScores(ctx context.Context, residentID string, targets ...Target) ([]ResidentScore, error)
+	// HouseholdScores returns the scores of a run whose household key is
+	// household, by rank (none for the empty key).
+	HouseholdScores(ctx context.Context, runID int64, household string) ([]Score, error)
 	// ScoreHistory returns the resident's scores in every complete run of
 	// the given targets, oldest as-of date first (a run's scores of the
 	// resident's tenancies by rank).
