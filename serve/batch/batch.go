@@ -5,11 +5,16 @@
 // explains each score, ranks and bands the scores, and stores them with
 // cases opened for the top of each list, in one transaction per target.
 //
-// Bands in a score run are by rank, because what a team can act on is a
-// number of cases, not a probability: ranks 1..capacity are "high" (each
-// opens a case), ranks up to MediumFactor × capacity are "medium", the rest
-// "low". With capacity 0 no case is opened and bands fall back to the
-// champion's calibrated-probability thresholds from its registration.
+// Households. Each complex-case score carries the household its resident
+// lived in on the as-of date, as the feature builder placed them (the UPRN
+// of the home; none when it is not known), so the store opens one review
+// case per household, for its highest-risk member, and capacity counts
+// households. Tenancy-fraud scores carry none: fraud is investigated per
+// tenancy.
+//
+// Bands are the target catalogue's fixed calibrated-probability bands
+// (models/target): "high" means the same chance in every run, whatever
+// the capacity. The rank within the run is the queue's order.
 //
 // A run is idempotent per (target, as-of date, champion version): running
 // it again returns the stored run without rebuilding features.
@@ -23,6 +28,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sort"
+	"strconv"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -30,6 +36,7 @@ import (
 	"caserisk/features/build"
 	"caserisk/features/contract"
 	"caserisk/features/spec"
+	"caserisk/models/target"
 	"caserisk/serve/api/champion"
 	"caserisk/serve/store"
 )
@@ -42,9 +49,6 @@ type Config struct {
 	// Capacity is the default number of cases to open per target when a
 	// run does not say; 0 means 100.
 	Capacity int
-	// MediumFactor sets the medium band to ranks up to MediumFactor ×
-	// capacity; 0 means 3.
-	MediumFactor int
 	// Reasons is the number of reasons stored per score; 0 means 5.
 	Reasons int
 	// SkipIngest leaves the single view as it is (for a second run on the
@@ -74,9 +78,6 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.Capacity <= 0 {
 		cfg.Capacity = 100
 	}
-	if cfg.MediumFactor <= 0 {
-		cfg.MediumFactor = 3
-	}
 	if cfg.Reasons <= 0 {
 		cfg.Reasons = 5
 	}
@@ -89,7 +90,8 @@ func New(cfg Config) (*Runner, error) {
 
 // ScoreRun scores every entity of each target as of asOf (YYYY-MM-DD) with
 // the target's champion and opens cases for the top capacity of each list
-// (0: the configured default). A target whose run already exists for the
+// (0: the configured default), counting households for complex cases and
+// tenancies for fraud. A target whose run already exists for the
 // champion's version is returned as stored.
 func (r *Runner) ScoreRun(ctx context.Context, asOf string, capacity int, targets []store.Target) ([]store.ScoreRun, error) {
 	day, err := contract.ParseDay(asOf)
@@ -183,6 +185,7 @@ type batchModel interface {
 // Scored is one entity's score before it is stored.
 type scored struct {
 	entity, resident string
+	household        string // "" for none
 	prob, margin     float64
 	row              int
 }
@@ -204,8 +207,11 @@ func (r *Runner) scoreTarget(ctx context.Context, t store.Target, ch *champion.C
 	items := make([]scored, n)
 	for i := range items {
 		items[i] = scored{entity: tab.ResidentID(i), resident: tab.ResidentID(i), row: i}
-		if t == store.TenancyFraud {
+		switch {
+		case t == store.TenancyFraud:
 			items[i].entity = tab.TenancyID(i)
+		case tab.UPRN[i] != 0:
+			items[i].household = strconv.FormatInt(tab.UPRN[i], 10)
 		}
 	}
 	if bm, ok := ch.Model.(batchModel); ok {
@@ -238,7 +244,7 @@ func (r *Runner) scoreTarget(ctx context.Context, t store.Target, ch *champion.C
 	for rank, it := range items {
 		scores[rank].EntityID, scores[rank].ResidentID = it.entity, it.resident
 		scores[rank].Score, scores[rank].Margin, scores[rank].Rank = it.prob, it.margin, rank+1
-		scores[rank].Band = r.band(rank+1, capacity, it.prob, ch.Bands)
+		scores[rank].Band, scores[rank].Household = target.BandOf(it.prob), it.household
 	}
 	run, created, err := r.cfg.Store.RecordScoreRun(ctx, store.NewRun{Target: t, AsOf: day.String(), ModelVersion: ch.Version,
 		Capacity: capacity, Scores: scores})
@@ -248,21 +254,6 @@ func (r *Runner) scoreTarget(ctx context.Context, t store.Target, ch *champion.C
 	r.log.Info("score run", "target", string(t), "as_of", day.String(), "model_version", ch.Version, "rows", run.Rows,
 		"cases_opened", run.CasesOpened, "created", created, "seconds", time.Since(start).Seconds())
 	return run, nil
-}
-
-// band is a score's band in a run: by rank within capacity, or by the
-// champion's probability thresholds when no cases are opened.
-func (r *Runner) band(rank, capacity int, prob float64, b store.Bands) string {
-	if capacity <= 0 {
-		return b.Band(prob)
-	}
-	switch {
-	case rank <= capacity:
-		return "high"
-	case rank <= r.cfg.MediumFactor*capacity:
-		return "medium"
-	}
-	return "low"
 }
 
 // explain fills each score's reasons (JSON), in parallel.
