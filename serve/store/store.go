@@ -258,6 +258,7 @@ type HouseholdMember struct {
 type TimelineQuery struct {
 	From, To string // inclusive YYYY-MM-DD bounds; "" for open
 	Limit    int    // at most this many (newest first); 0 for 500
+	Offset   int    // skip this many first (for paging)
 	// Services, when not nil, keeps only these services' events (the
 	// purpose policy's for the reader); an empty, non-nil list keeps none.
 	Services []string
@@ -433,6 +434,15 @@ type Residents interface {
 	Household(ctx context.Context, residentID string) ([]HouseholdMember, error)
 	// Timeline returns a resident's events, newest first.
 	Timeline(ctx context.Context, residentID string, q TimelineQuery) ([]Event, error)
+	// TimelineServices counts a resident's events under q (its Limit and
+	// Offset aside) per service, the service with the latest event first.
+	TimelineServices(ctx context.Context, residentID string, q TimelineQuery) ([]ServiceEvents, error)
+	// ResidentSummaries returns the residents of ids that exist, in the
+	// order given, each with their current address.
+	ResidentSummaries(ctx context.Context, ids []string) ([]ResidentSummary, error)
+	// SearchResidents finds residents by name and date of birth, by family
+	// then given name, each with their current address.
+	SearchResidents(ctx context.Context, q ResidentSearch) ([]ResidentSummary, error)
 }
 
 // Users holds users and their API tokens.

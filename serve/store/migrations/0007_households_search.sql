@@ -9,3 +9,7 @@ ALTER TABLE cases ADD COLUMN household TEXT NOT NULL DEFAULT '';
 CREATE INDEX scores_household ON scores (run_id, household);
 -- One open case per household and kind, whatever the application does.
 CREATE UNIQUE INDEX cases_one_open_household ON cases (kind, household) WHERE status <> 'closed' AND household <> '';
+-- Finding a resident by date of birth (the single view's tables are
+-- swapped with their staging twins on each load, so both are indexed).
+CREATE INDEX residents_dob ON residents (date_of_birth);
+CREATE INDEX residents_load_dob ON residents_load (date_of_birth);
