@@ -163,19 +163,26 @@ func (d *db) publishRun(ctx context.Context, tx *sql.Tx, run *ScoreRun) error {
 	// The units are the households (scores sharing a non-empty key, led
 	// by the best-ranked member) and the scores without one; the first
 	// Capacity units by their leader's rank open a case for the leader,
-	// unless the household or the leader's entity has an open case.
+	// unless the household or the leader's entity has an open case. The
+	// leaders are found by grouping (one pass over the household index),
+	// not by a correlated subquery, which SQLite would answer by walking
+	// the rank index for every score.
 	res, err := tx.ExecContext(ctx, d.q(`INSERT INTO cases (kind, entity_id, resident_id, household, run_id, score, score_rank, status, opened, updated)
 		SELECT ?, u.entity_id, u.resident_id, u.household, u.run_id, u.score, u.score_rank, ?, ?, ?
-		FROM (SELECT s.entity_id, s.resident_id, s.household, s.run_id, s.score, s.score_rank,
-				ROW_NUMBER() OVER (ORDER BY s.score_rank) AS unit
-			FROM scores s
-			WHERE s.run_id = ? AND (s.household = '' OR NOT EXISTS (SELECT 1 FROM scores m
-				WHERE m.run_id = s.run_id AND m.household = s.household AND m.score_rank < s.score_rank))) u
+		FROM (SELECT l.*, ROW_NUMBER() OVER (ORDER BY l.score_rank) AS unit
+			FROM (SELECT s.entity_id, s.resident_id, s.household, s.run_id, s.score, s.score_rank
+					FROM scores s JOIN (SELECT household, MIN(score_rank) AS lead FROM scores
+						WHERE run_id = ? AND household <> '' GROUP BY household) h
+					ON s.household = h.household AND s.score_rank = h.lead
+					WHERE s.run_id = ?
+				UNION ALL
+				SELECT s.entity_id, s.resident_id, s.household, s.run_id, s.score, s.score_rank
+					FROM scores s WHERE s.run_id = ? AND s.household = '') l) u
 		WHERE u.unit <= ?
 		  AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.kind = ? AND c.entity_id = u.entity_id AND c.status <> 'closed')
 		  AND (u.household = '' OR NOT EXISTS (SELECT 1 FROM cases c WHERE c.kind = ? AND c.household = u.household AND c.status <> 'closed'))
 		ORDER BY u.score_rank`),
-		run.Target, InitialStatus(run.Target), now, now, run.ID, run.Capacity, run.Target, run.Target)
+		run.Target, InitialStatus(run.Target), now, now, run.ID, run.ID, run.ID, run.Capacity, run.Target, run.Target)
 	if err != nil {
 		return fmt.Errorf("open cases: %w", err)
 	}

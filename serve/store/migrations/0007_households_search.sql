@@ -6,7 +6,7 @@
 -- household so the page can list every member with their own score.
 ALTER TABLE scores ADD COLUMN household TEXT NOT NULL DEFAULT '';
 ALTER TABLE cases ADD COLUMN household TEXT NOT NULL DEFAULT '';
-CREATE INDEX scores_household ON scores (run_id, household);
+CREATE INDEX scores_household ON scores (run_id, household, score_rank);
 -- One open case per household and kind, whatever the application does.
 CREATE UNIQUE INDEX cases_one_open_household ON cases (kind, household) WHERE status <> 'closed' AND household <> '';
 -- Finding a resident by date of birth (the single view's tables are
