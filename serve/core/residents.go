@@ -15,10 +15,17 @@ import (
 // the services the role sees.
 type ResidentView struct {
 	Resident store.Resident
+	// Person is the resident as a page names them: what the role may see,
+	// with the age today and the current address.
+	Person   Person
 	Stays    []store.Stay // newest first; none without the address detail
 	// Current is the open stay (else nil).
 	Current   *store.Stay
 	Household []store.HouseholdMember // none without the address detail
+	// People holds the household members' details the role may see, by
+	// resident id (their names, ages and, being at the same address, the
+	// address itself).
+	People map[string]Person
 	Timeline  []store.Event           // newest first, the role's services only
 	// Services counts the events under the query's dates per service the
 	// role sees (the service filter aside), the latest first: the
@@ -86,6 +93,14 @@ func (c *Core) readResident(ctx context.Context, a Actor, id string, q TimelineQ
 			v.Hidden = append(v.Hidden, s)
 		}
 	}
+	sum := store.ResidentSummary{Resident: rv.Resident}
+	for _, st := range rv.Stays {
+		if st.End == "" {
+			sum.UPRN, sum.Address, sum.Postcode = st.UPRN, st.Property.Address, st.Property.Postcode
+			break
+		}
+	}
+	v.Person = c.person(a, sum)
 	sees := func(d auth.Detail) bool { return c.policy.SeesDetail(a.Role, d) }
 	if !sees(auth.DetailName) {
 		v.Resident.GivenName, v.Resident.FamilyName = "", ""
@@ -114,6 +129,13 @@ func (c *Core) readResident(ctx context.Context, a Actor, id string, q TimelineQ
 			for i := range v.Household {
 				v.Household[i].BirthYear = 0
 			}
+		}
+		ids := make([]string, len(v.Household))
+		for i, m := range v.Household {
+			ids[i] = m.ResidentID
+		}
+		if v.People, err = c.people(ctx, a, ids); err != nil {
+			return nil, err
 		}
 	}
 	return v, nil
