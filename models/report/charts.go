@@ -73,8 +73,13 @@ var palette = []color.Color{
 func newPlot(title, x, y string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
+	p.Title.TextStyle.Font.Size = vg.Points(14)
 	p.X.Label.Text = x
 	p.Y.Label.Text = y
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		a.Label.TextStyle.Font.Size = vg.Points(12)
+		a.Tick.Label.Font.Size = vg.Points(11)
+	}
 	p.Add(plotter.NewGrid())
 	return p
 }
@@ -137,7 +142,7 @@ func render(p *plot.Plot, entries legend, w, h vg.Length, title, alt string) (Ch
 	var legendH vg.Length
 	for _, e := range entries {
 		lg := plot.NewLegend()
-		lg.TextStyle.Font = font.From(plot.DefaultFont, 10)
+		lg.TextStyle.Font = font.From(plot.DefaultFont, 11)
 		lg.Left, lg.Top = true, true
 		lg.Add(wrapText(lg.TextStyle, e.text, textWidth), e.thumbs...)
 		eh := lg.Rectangle(draw.Canvas{}).Size().Y + vg.Points(4)

@@ -62,7 +62,7 @@ var catalogue = []Target{
 		Noun:        "complex case",
 		Description: "the resident's household reaches a crisis service (children's or adult social care, homelessness, youth justice) within 12 months",
 		Population:  "residents",
-		Outcome:     "had a crisis in their household within a year: a child protection plan or a child taken into care, an adult safeguarding enquiry, homelessness or eviction",
+		Outcome:     "had a crisis in their household within a year (child protection or care, adult safeguarding, homelessness or eviction)",
 	},
 	{
 		Name: TenancyFraud, Entity: spec.Tenancy, Label: build.LabelTenancyFraud, IDColumn: "tenancy_id",

@@ -24,9 +24,9 @@ const (
 )
 
 var bands = []Band{
-	{Name: "high", From: HighFrom, Meaning: "a chance of 1 in 2 or more (a calibrated probability of 50% or more)"},
-	{Name: "medium", From: MediumFrom, Meaning: "a chance between 1 in 5 and 1 in 2 (20% to under 50%)"},
-	{Name: "low", From: 0, Meaning: "a chance under 1 in 5 (under 20%)"},
+	{Name: "high", From: HighFrom, Meaning: "1 in 2 or more (50%+)"},
+	{Name: "medium", From: MediumFrom, Meaning: "1 in 5 to 1 in 2 (20–49%)"},
+	{Name: "low", From: 0, Meaning: "under 1 in 5 (under 20%)"},
 }
 
 // Bands returns the bands, highest first.
