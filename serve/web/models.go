@@ -276,7 +276,7 @@ func compare(tm *targetModels) {
 			"but their 95%% intervals overlap, so the difference may be chance.", ca.Version, apA, ch.Version, apB)
 	}
 	if ch.audit != nil && ca.audit != nil {
-		tm.Verdict += fmt.Sprintf(" Fairness: the candidate has %s flagged, the champion %s.", plural(ca.Flagged, "group"), plural(ch.Flagged, "group"))
+		tm.Verdict += fmt.Sprintf(" Fairness: %s flagged for the candidate, %d for the champion.", plural(ca.Flagged, "group"), ch.Flagged)
 	}
 }
 
