@@ -2,16 +2,13 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
 
-	"caserisk/serve/audit"
 	"caserisk/serve/core"
-	"caserisk/serve/pipeline"
+	"caserisk/serve/retraining"
 	"caserisk/serve/store"
 )
 
@@ -68,14 +65,12 @@ recorded in the audit log.`,
 				return usagef("%s: --target tenancy_fraud needs --data DIR (the extracts, for each tenancy's uprn)", cmd.CommandPath())
 			}
 			ctx := cmd.Context()
-			return withStore(ctx, dbURL, func(s store.Store) error {
+			return withCore(ctx, dbURL, by, func(c *core.Core, a core.Actor) error {
+				// The export carries resident identifiers: the core audits it
+				// (labels.export).
 				var buf bytes.Buffer
-				n, unplaced, err := pipeline.ExportLabels(ctx, s, t, data, &buf)
+				n, unplaced, err := retraining.ExportLabels(ctx, c, a, t, data, &buf)
 				if err != nil {
-					return err
-				}
-				// The export carries resident identifiers: it is audited.
-				if err := auditLabels(ctx, s, by, t); err != nil {
 					return err
 				}
 				if len(unplaced) > 0 {
@@ -99,14 +94,4 @@ recorded in the audit log.`,
 	cmd.Flags().StringVar(&data, "data", "", "the extracts' directory (tenancies.csv gives each tenancy's uprn; needed for tenancy_fraud)")
 	addByFlag(cmd, &by, "exports the labels")
 	return cmd
-}
-
-// auditLabels writes the export's audit row through the core (the export
-// itself reads the store through the pipeline's outcome reader).
-func auditLabels(ctx context.Context, s store.Store, by string, t store.Target) error {
-	c, err := core.New(core.Config{Store: s})
-	if err != nil {
-		return err
-	}
-	return errors.Join(c.Record(ctx, core.Operator(by), audit.LabelsExport, "labels/"+string(t)), c.Close())
 }

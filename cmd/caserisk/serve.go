@@ -25,6 +25,7 @@ func newServeCmd() *cobra.Command {
 		pages                                                                bool
 		maxBody                                                              int64
 		authCache, refresh, grace                                            time.Duration
+		oidcf                                                                *oidcFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -45,9 +46,15 @@ to the model's training label rate, as 'caserisk models register' does). A targe
 champion at all gets the newest imported version as champion; otherwise
 promotion stays a deliberate act.
 
-The web pages (package web: sign in with a token, queues, cases, residents,
-models, users and the audit log) are served beside the API unless
---pages=false; they apply the same purpose rules and audit log.
+The web pages (package web: queues, cases, residents, models, users and
+the audit log) are served beside the API unless --pages=false; they apply
+the same purpose rules and audit log. Staff sign in through the council's
+OpenID Connect provider when --oidc-issuer is given (with --oidc-client-id,
+--oidc-redirect-url, --oidc-role-map and the client secret in
+--oidc-client-secret-file or CASERISK_OIDC_CLIENT_SECRET): a user is made
+or updated at each sign-in, with the role of their groups. Access tokens
+(caserisk users add) sign in too: they are for the API's machine clients,
+service accounts and the demo.
 
 --data DIR enables POST /api/v1/score-runs over that directory of contract
 CSV files.
@@ -66,6 +73,13 @@ on stderr and never hold personal data.`,
 			}
 			if err := champion.ValidateBands(bands); bands != (store.Bands{}) && err != nil {
 				return usagef("%s: --band-high/--band-medium: %v", cmd.CommandPath(), err)
+			}
+			oc, err := oidcf.config(cmd, os.Getenv)
+			if err != nil {
+				return usagef("%s: %v", cmd.CommandPath(), err)
+			}
+			if oc != nil && !pages {
+				return usagef("%s: --oidc-issuer signs in to the pages: drop --pages=false", cmd.CommandPath())
 			}
 			ctx := cmd.Context()
 			st, err := store.Open(ctx, dbURL)
@@ -97,7 +111,7 @@ on stderr and never hold personal data.`,
 			cfg := api.Config{Store: st, Load: champion.LoadArtifact, Logger: log, Policy: pol, MaxBodyBytes: maxBody,
 				MaxRows: maxRows, MaxReasons: maxReasons, AuthCacheTTL: authCache, RefreshEvery: refresh, ShutdownGrace: grace}
 			if pages {
-				cfg.Pages = web.MountWith(web.Options{Logger: log})
+				cfg.Pages = web.MountWith(web.Options{Logger: log, OIDC: oc})
 			}
 			if dataDir != "" {
 				r, err := batch.New(batch.Config{Store: st, Load: champion.LoadArtifact, DataDir: dataDir, Capacity: capacity, Logger: log})
@@ -131,6 +145,7 @@ on stderr and never hold personal data.`,
 	f.DurationVar(&refresh, "refresh", 5*time.Second, "how often the registry is re-read for champions promoted elsewhere")
 	f.DurationVar(&grace, "grace", 15*time.Second, "how long shutdown waits for requests in flight")
 	f.BoolVar(&pages, "pages", true, "serve the web pages for caseworkers, fraud officers, data scientists and administrators beside the API")
+	oidcf = addOIDCFlags(cmd)
 	f.StringVar(&logFormat, "log-format", "json", "log format: json or text")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	return cmd

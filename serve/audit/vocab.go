@@ -19,6 +19,16 @@ const (
 	LabelsExport = "labels.export"
 	// SignIn: a user signed in to the pages.
 	SignIn = "sign_in"
+	// SignInRefused: the identity provider vouched for a person but
+	// caserisk refused them (no mapped group, a disabled account, groups
+	// left out of the token); the resource says why.
+	SignInRefused = "sign_in.refused"
+	// UserProvision: a user created at their first sign-in through the
+	// identity provider.
+	UserProvision = "user.provision"
+	// UserRole: a provider user's role changed with their groups at sign-in
+	// (the resource names the old and new role).
+	UserRole = "user.role"
 	// UserAdd, UserToken, UserDisable, UserEnable: user management.
 	UserAdd     = "user.add"
 	UserToken   = "user.token"
@@ -37,7 +47,7 @@ const (
 
 // Actions returns the vocabulary, in the order the README lists it.
 func Actions() []string {
-	return []string{Read, SignIn, CaseUpdate, ModelRegister, ModelPromote, ScoreRun, LabelsExport,
-		UserAdd, UserToken, UserDisable, UserEnable, AuditVerify, LinkageImport, LinkageExport,
+	return []string{Read, SignIn, SignInRefused, CaseUpdate, ModelRegister, ModelPromote, ScoreRun, LabelsExport,
+		UserAdd, UserProvision, UserRole, UserToken, UserDisable, UserEnable, AuditVerify, LinkageImport, LinkageExport,
 		LinkAccept, LinkReject}
 }

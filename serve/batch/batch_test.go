@@ -16,7 +16,7 @@ import (
 	"caserisk/models/artifact"
 	"caserisk/models/calibrate"
 	"caserisk/models/dataset"
-	"caserisk/models/target"
+	tgt "caserisk/models/target"
 	"caserisk/models/tree"
 	"caserisk/serve/api/champion"
 	"caserisk/serve/store"
@@ -40,7 +40,7 @@ func borough(t *testing.T) string {
 // for target's entity, with random trees fixed by seed.
 func artifactFor(t *testing.T, dir string, target store.Target, seed uint64) []byte {
 	t.Helper()
-	tab, err := build.Build(context.Background(), build.Options{Dir: dir, AsOf: []contract.Day{contract.MustParseDay(asOf)}, Entity: entityOf(target)})
+	tab, err := build.Build(context.Background(), build.Options{Dir: dir, AsOf: []contract.Day{contract.MustParseDay(asOf)}, Entity: tgt.Of(target).Entity})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func testScoreRun(t *testing.T, dir string, st store.Store) {
 		}
 		households := map[string]bool{}
 		for k, s := range scores {
-			if want := target.BandOf(s.Score); s.Band != want {
+			if want := tgt.BandOf(s.Score); s.Band != want {
 				t.Fatalf("%s rank %d: band %q for score %.3f, want the fixed band %q", run.Target, s.Rank, s.Band, s.Score, want)
 			}
 			if s.Household != "" {

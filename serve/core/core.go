@@ -15,6 +15,10 @@
 //     anything writes its audit row (the vocabulary of serve/audit) with
 //     the role's purpose, and returns ErrAudit without the data when the row
 //     cannot be stored: an unaudited read is never served;
+//   - who the users are: a person an OpenID Connect provider vouched for
+//     is found by issuer and subject, created at their first sign-in and
+//     given the role of their groups there (SignInExternal), and refused
+//     when disabled here or in no mapped group;
 //   - registry rules: a registered model must load and predict its target,
 //     the same bytes registered twice give the existing version, and a
 //     promotion loads the model first or is refused.

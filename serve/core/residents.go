@@ -17,16 +17,16 @@ type ResidentView struct {
 	Resident store.Resident
 	// Person is the resident as a page names them: what the role may see,
 	// with the age today and the current address.
-	Person   Person
-	Stays    []store.Stay // newest first; none without the address detail
+	Person Person
+	Stays  []store.Stay // newest first; none without the address detail
 	// Current is the open stay (else nil).
 	Current   *store.Stay
 	Household []store.HouseholdMember // none without the address detail
 	// People holds the household members' details the role may see, by
 	// resident id (their names, ages and, being at the same address, the
 	// address itself).
-	People map[string]Person
-	Timeline  []store.Event           // newest first, the role's services only
+	People   map[string]Person
+	Timeline []store.Event // newest first, the role's services only
 	// Services counts the events under the query's dates per service the
 	// role sees (the service filter aside), the latest first: the
 	// timeline grouped by service.

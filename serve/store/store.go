@@ -35,6 +35,7 @@ import (
 	"errors"
 	"time"
 
+	"caserisk/models/target"
 	"caserisk/serve/audit"
 	"caserisk/serve/auth"
 )
@@ -57,25 +58,26 @@ var (
 	ErrConflict = errors.New("conflict")
 )
 
-// Target is what a model predicts; it is also the kind of case its flags open.
-type Target string
+// Target is what a model predicts; it is also the kind of case its flags
+// open. The targets are models/target's catalogue.
+type Target = target.Name
 
 // The two targets.
 const (
-	ComplexCase  Target = "complex_case"  // a household escalating to a crisis service within 12 months
-	TenancyFraud Target = "tenancy_fraud" // a council tenancy found fraudulent on investigation
+	ComplexCase  = target.ComplexCase  // a household escalating to a crisis service within 12 months
+	TenancyFraud = target.TenancyFraud // a council tenancy found fraudulent on investigation
 )
 
-// Targets returns both targets.
-func Targets() []Target { return []Target{ComplexCase, TenancyFraud} }
+// Targets returns every target of the catalogue.
+func Targets() []Target { return target.Names() }
 
 // ParseTarget returns the target named s or an ErrInvalid error.
 func ParseTarget(s string) (Target, error) {
-	switch Target(s) {
-	case ComplexCase, TenancyFraud:
-		return Target(s), nil
+	t, err := target.Parse(s)
+	if err != nil {
+		return "", invalidf("target", "%v", err)
 	}
-	return "", invalidf("target", "unknown target %q (want complex_case or tenancy_fraud)", s)
+	return t.Name, nil
 }
 
 // Stage is where a model is in its life.
@@ -180,9 +182,29 @@ type ResidentScore struct {
 type User struct {
 	ID       int64
 	Name     string
-	Role     auth.Role
+	Role     auth.Role // "" for a provider's user whose groups map to no role
 	Created  time.Time
 	Disabled bool
+	// Issuer and Subject identify a user who signs in through an OpenID
+	// Connect provider (the provider's issuer URL and its stable subject
+	// id); both are "" for a user made with `caserisk users add`.
+	Issuer, Subject string
+	// DisplayName is the provider's name for the user ("" when none).
+	DisplayName string
+}
+
+// External reports whether the user signs in through an identity provider.
+func (u User) External() bool { return u.Issuer != "" }
+
+// NewExternalUser is a user as an identity provider describes them at
+// their first sign-in.
+type NewExternalUser struct {
+	Issuer, Subject string
+	// Name is the account name wanted (the provider's user name or email);
+	// when another user has it, a short suffix from the subject is added.
+	Name        string
+	DisplayName string
+	Role        auth.Role
 }
 
 // Resident is a person in the Residents Index. Dates are YYYY-MM-DD or "".
@@ -459,6 +481,17 @@ type Users interface {
 	// SetUserDisabled disables or re-enables a user; a disabled user's
 	// tokens stop working.
 	SetUserDisabled(ctx context.Context, userID int64, disabled bool) error
+	// UserByID returns a user.
+	UserByID(ctx context.Context, id int64) (User, error)
+	// UserByExternalID returns the user an identity provider's issuer and
+	// subject id identify; ErrNotFound when there is none.
+	UserByExternalID(ctx context.Context, issuer, subject string) (User, error)
+	// CreateExternalUser adds a user who signs in through an identity
+	// provider; ErrConflict when the issuer and subject already have one.
+	CreateExternalUser(ctx context.Context, nu NewExternalUser) (User, error)
+	// UpdateExternalUser sets a provider's user's display name and role
+	// (the empty role when their groups map to none) and returns the user.
+	UpdateExternalUser(ctx context.Context, id int64, displayName string, role auth.Role) (User, error)
 	// AddToken stores a token's prefix and hash for a user.
 	AddToken(ctx context.Context, userID int64, tok auth.Token) error
 	// TokenCandidates implements auth.TokenLookup.

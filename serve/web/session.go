@@ -39,6 +39,7 @@ type session struct {
 	user    auth.Principal
 	created time.Time
 	seen    time.Time
+	ext     *externalSession // a provider's sign-in (oidc.go); nil for a token's
 }
 
 // sessions is the in-memory session table.
@@ -150,7 +151,7 @@ func (p *pages) withUser(h gin.HandlerFunc) gin.HandlerFunc {
 			s, ok = p.sessions.get(id)
 		}
 		if ok {
-			u, err := auth.Authenticate(c.Request.Context(), p.tokens, s.token)
+			u, err := p.recheck(c.Request.Context(), s)
 			switch {
 			case errors.Is(err, auth.ErrUnauthenticated):
 				p.sessions.end(s.id)
@@ -196,7 +197,7 @@ func (p *pages) recordSignIn(ctx context.Context, u auth.Principal, reqID string
 func (p *pages) signInForm(c *gin.Context) {
 	tok := randomID()
 	setCookie(c, preCookie, tok, 3600)
-	p.render(c, http.StatusOK, "signin", view{Title: "Sign in", CSRF: tok})
+	p.render(c, http.StatusOK, "signin", view{Title: "Sign in", CSRF: tok, Data: p.signInData()})
 }
 
 // signIn checks the token, starts a session and sends the user to their
@@ -210,7 +211,7 @@ func (p *pages) signIn(c *gin.Context) {
 	retry := func(msg string) {
 		tok := randomID()
 		setCookie(c, preCookie, tok, 3600)
-		p.render(c, http.StatusUnauthorized, "signin", view{Title: "Sign in", CSRF: tok, Errors: []fieldErr{{Field: "token", Msg: msg}}})
+		p.render(c, http.StatusUnauthorized, "signin", view{Title: "Sign in", CSRF: tok, Data: p.signInData(), Errors: []fieldErr{{Field: "token", Msg: msg}}})
 	}
 	raw := c.PostForm("token")
 	if raw == "" {
@@ -251,5 +252,8 @@ func (p *pages) signOut(c *gin.Context) {
 	s, _ := sessionOf(c)
 	p.sessions.end(s.id)
 	setCookie(c, sessionCookie, "", -1)
+	if p.oidcSignedOut(c, s) {
+		return
+	}
 	c.Redirect(http.StatusSeeOther, "/sign-in")
 }

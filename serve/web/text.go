@@ -180,7 +180,12 @@ func targetText(t store.Target) string {
 }
 
 // roleText names a role (an auth.Role, or the role of an audit row).
-func roleText(r any) string { return sentence(fmt.Sprint(r)) }
+func roleText(r any) string {
+	if fmt.Sprint(r) == "" {
+		return "No role" // a provider's user whose groups map to none
+	}
+	return sentence(fmt.Sprint(r))
+}
 
 // permText says what a permission allows.
 func permText(p auth.Permission) string {

@@ -45,6 +45,10 @@ func TestConfigErrorsNameTheLine(t *testing.T) {
 		{"ratio flag", "capacity: 10", "capacity: 10\nfairness:\n  ratio_flag: 1.5", "line 8: fairness: ratio_flag 1.5"},
 		{"select_by", "capacity: 10", "capacity: 10\nselect_by: accuracy", "line 7: select_by: \"accuracy\""},
 		{"missing data", "data: borough\n", "", "line 1: data: the extracts' directory is required"},
+		{"cv_max_rows", "capacity: 10", "capacity: 10\ncv_max_rows: -5", "line 7: cv_max_rows: -5"},
+		{"register", "capacity: 10", "capacity: 10\nregister: some", "line 7: register: \"some\": want best or all"},
+		{"oracle of another target", "capacity: 10", "capacity: 10\nreports:\n  oracle:\n    tenancy_fraud: o.csv", "line 9: reports: oracle: \"tenancy_fraud\" is not one of the targets"},
+		{"governance typo", "capacity: 10", "capacity: 10\nreports:\n  governance:\n    organization: x", "line 9: field organization not found"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -29,12 +30,16 @@ type Manifest struct {
 	Data map[string]string `json:"data"`
 	// OutcomesSHA256 fingerprints the outcomes from the case store, as
 	// fraud_investigations rows.
-	OutcomesSHA256 string          `json:"outcomes_sha256"`
-	Outcomes       OutcomesSummary `json:"outcomes"`
-	Candidates     []Candidate     `json:"candidates"`
-	Registered     []Registration  `json:"registered"`
-	Outputs        []Output        `json:"outputs"`
-	Steps          []Step          `json:"steps"`
+	OutcomesSHA256 string `json:"outcomes_sha256"`
+	// Oracles maps a target to its reports' oracle file's SHA-256.
+	Oracles  map[string]string `json:"oracles,omitempty"`
+	Outcomes OutcomesSummary   `json:"outcomes"`
+	// CrossValidation holds every setting's fold scores, by target.
+	CrossValidation map[string][]CVResult `json:"cross_validation"`
+	Candidates      []Candidate           `json:"candidates"`
+	Registered      []Registration        `json:"registered"`
+	Outputs         []Output              `json:"outputs"`
+	Steps           []Step                `json:"steps"`
 	// Fits counts the models fitted by this invocation (0 when every step
 	// was reused).
 	Fits  int      `json:"fits"`
@@ -183,8 +188,7 @@ func (r *runner) writeManifest() error {
 	if err != nil {
 		return fmt.Errorf("hash the outputs: %w", err)
 	}
-	for _, name := range r.c.targets() {
-		t := targetOf(name)
+	for _, t := range r.c.targets() {
 		for _, split := range []string{"train", "holdout"} {
 			p := r.table(t, split)
 			for _, f := range []string{p, p + ".meta.json", p + ".rejects.csv"} {
@@ -247,6 +251,10 @@ func (m *Manifest) WriteSummary(w io.Writer) error {
 		fmt.Fprintf(w, "  complex-case outcomes on rows of this run: %d, of which %d agree with the extracts' label\n", a.Matched, a.Agree)
 	}
 	fmt.Fprintln(w)
+	if err := m.writeGrid(w, ""); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TARGET\tALGORITHM\tBEST\tCV SCORE\tTRAIN ROWS\tHOLD-OUT ROWS\tAUC\tAVG PRECISION\tPRECISION@K\tSETTING")
 	for _, c := range m.Candidates {
@@ -291,6 +299,83 @@ func (m *Manifest) WriteSummary(w io.Writer) error {
 			state = "reused"
 		}
 		fmt.Fprintf(w, "  %-62s %-6s %.1fs\n", s.Name, state, s.Seconds)
+	}
+	return nil
+}
+
+// chosen reports whether a candidate was fitted with the setting.
+func (m *Manifest) chosen(target string, s Setting) bool {
+	for _, c := range m.Candidates {
+		if c.Target == target && c.Algorithm == s.Algorithm && c.Setting == s.Name {
+			return true
+		}
+	}
+	return false
+}
+
+// writeGrid writes every setting's cross-validation score, the chosen
+// settings marked *, each line after indent.
+func (m *Manifest) writeGrid(w io.Writer, indent string) error {
+	selectBy := "average_precision"
+	if m.Config != nil {
+		selectBy = m.Config.SelectBy
+	}
+	fmt.Fprintf(w, "%scross-validation: mean %s over the folds (* the setting each candidate was fitted with)\n", indent, selectBy)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, t := range slices.Sorted(maps.Keys(m.CrossValidation)) {
+		for _, res := range m.CrossValidation[t] {
+			mark, folds := " ", 0
+			if m.chosen(t, res.Setting) {
+				mark = "*"
+			}
+			for _, f := range res.Folds {
+				if f.Skipped == "" {
+					folds++
+				}
+			}
+			fmt.Fprintf(tw, "%s  %s\t%s\t%s %s\t%d of %d folds\t%s\n", indent, t, res.Setting.Algorithm, mark, res.Score, folds, len(res.Folds), res.Setting.Name)
+		}
+	}
+	return tw.Flush()
+}
+
+// WriteScores writes, for a person, the run's cross-validation grid and
+// its candidates' hold-out figures with their registered versions, each
+// line after indent: the short form of WriteSummary.
+func (m *Manifest) WriteScores(w io.Writer, indent string) error {
+	if err := m.writeGrid(w, indent); err != nil {
+		return err
+	}
+	day := ""
+	if m.Config != nil {
+		day = " as of " + m.Config.HoldoutAsOf.Day.String()
+	}
+	fmt.Fprintf(w, "%shold-out%s:\n", indent, day)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, c := range m.Candidates {
+		h := c.Holdout
+		if h == nil {
+			continue
+		}
+		reg := "not registered"
+		for _, r := range m.Registered {
+			if r.Target == c.Target && r.Algorithm == c.Algorithm {
+				reg = fmt.Sprintf("registered as v%d", r.Version)
+			}
+		}
+		fmt.Fprintf(tw, "%s  %s\t%s\t%d rows (%d positive)\tAUC %s\taverage precision %s\tprecision in the top %d %s\t%s\n",
+			indent, c.Target, c.Algorithm, h.Rows, h.Positives, h.AUC, h.AP, h.K, h.PrecisionAtK, reg)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, c := range m.Candidates {
+		if c.Note != "" {
+			fmt.Fprintf(w, "%snote: %s %s: %s\n", indent, c.Target, c.Algorithm, c.Note)
+		}
+	}
+	for _, n := range m.Notes {
+		fmt.Fprintf(w, "%snote: %s\n", indent, n)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package pipeline
+package retraining
 
 import (
 	"bytes"
@@ -15,6 +15,9 @@ import (
 	"caserisk/features/synth"
 	"caserisk/models/artifact"
 	"caserisk/models/dataset"
+	"caserisk/models/pipeline"
+	"caserisk/serve/audit"
+	"caserisk/serve/core"
 	"caserisk/serve/store"
 )
 
@@ -30,12 +33,9 @@ func borough(t *testing.T) string {
 	return dir
 }
 
-// testConfig is a tiny grid on the small borough.
-func testConfig(data, results, registry string, targets string) string {
-	reg := ""
-	if registry != "" {
-		reg = "registry: " + registry + "\noutcomes:\n  db: " + registry + "\n"
-	}
+// config is a tiny grid on the small borough, with the case store's
+// outcomes (outcomes.db: the caller gives the source).
+func config(data, results, targets string) string {
 	return fmt.Sprintf(`data: %s
 results: %s
 train_as_of: [2022-07-01, 2023-01-01, 2023-07-01, 2024-01-01]
@@ -46,134 +46,58 @@ capacity: 50
 algorithms:
   gbdt:
     rounds: [20]
-    max_depth: [3, 4]
+    max_depth: [3]
     learning_rate: [0.2]
     early_stopping_rounds: 10
   logistic:
     l2: [1]
-%s`, data, results, targets, reg)
+outcomes:
+  db: the test's store
+`, data, results, targets)
 }
 
-func run(t *testing.T, cfg string) *Manifest {
+// run runs the pipeline with the adapter on st as the operator "retrain".
+func run(t *testing.T, st store.Store, cfg string) *pipeline.Manifest {
 	t.Helper()
-	c, err := ParseConfig("test.yaml", []byte(cfg))
+	c, err := pipeline.ParseConfig("test.yaml", []byte(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
+	co, err := core.New(core.Config{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer co.Close()
+	ad := New(co, core.Operator("retrain"))
 	var out bytes.Buffer
-	m, err := Run(context.Background(), Options{Config: c, ConfigBytes: []byte(cfg), Version: "test", By: "test", Out: &out})
+	m, err := pipeline.Run(context.Background(), pipeline.Options{Config: c, ConfigBytes: []byte(cfg), Version: "test", Out: &out, Registry: ad, Outcomes: ad})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	return m
 }
 
-func modelBytes(t *testing.T, results string, m *Manifest) map[string][]byte {
+func openStore(t *testing.T, opts ...store.Option) store.Store {
 	t.Helper()
-	out := map[string][]byte{}
-	for _, c := range m.Candidates {
-		b, err := os.ReadFile(filepath.Join(results, c.Model))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[c.Target+"-"+c.Algorithm] = b
-	}
-	return out
-}
-
-func TestRunIsDeterministicAndResumes(t *testing.T) {
-	t.Parallel()
-	data := borough(t)
-	resA, resB := t.TempDir(), t.TempDir()
-	cfgA := testConfig(data, resA, "", "complex_case")
-	a := run(t, cfgA)
-	b := run(t, testConfig(data, resB, "", "complex_case"))
-	if a.Fits == 0 || len(a.Candidates) != 2 {
-		t.Fatalf("first run: %d fits, %d candidates", a.Fits, len(a.Candidates))
-	}
-	ma, mb := modelBytes(t, resA, a), modelBytes(t, resB, b)
-	for k, ba := range ma {
-		if !bytes.Equal(ba, mb[k]) {
-			t.Errorf("%s: two runs of the same config on the same data wrote different model files", k)
-		}
-		if bytes.Contains(ba, []byte(`"seconds":0,`)) == false {
-			t.Errorf("%s: the model file records a fitting time", k)
-		}
-		if !bytes.Contains(ba, []byte(`"created":"2025-01-01T00:00:00Z"`)) {
-			t.Errorf("%s: the model's creation time is not the hold-out date", k)
-		}
-	}
-
-	// The same inputs again: every step is reused and nothing is fitted.
-	again := run(t, cfgA)
-	if again.ID != a.ID || again.Fits != 0 {
-		t.Fatalf("rerun: id %s (first %s), %d fits; want the same run and no fit", again.ID, a.ID, again.Fits)
-	}
-	for _, s := range again.Steps[:5] {
-		if !s.Reused {
-			t.Errorf("rerun: step %q was redone", s.Name)
-		}
-	}
-
-	// An interrupted run: the logistic fit never finished. Resuming fits
-	// exactly that model, to the same bytes.
-	model := filepath.Join(resA, "runs", a.ID, "models", "complex_case-logistic.json")
-	if err := os.Remove(model + ".done"); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Remove(model); err != nil {
-		t.Fatal(err)
-	}
-	resumed := run(t, cfgA)
-	if resumed.Fits != 1 {
-		t.Errorf("resume: %d fits, want 1 (the missing model only)", resumed.Fits)
-	}
-	if got, _ := os.ReadFile(model); !bytes.Equal(got, ma["complex_case-logistic"]) {
-		t.Errorf("resume: the refitted model differs from the first run's")
-	}
-
-	// A cancelled run stops at a step boundary and says how to resume.
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	c, _ := ParseConfig("test.yaml", []byte(cfgA))
-	if _, err := Run(ctx, Options{Config: c, ConfigBytes: []byte(cfgA), Version: "test"}); err == nil || !strings.Contains(err.Error(), "resume") {
-		t.Errorf("cancelled run: %v", err)
-	}
-
-	// show prints the run.
-	read, err := ReadManifest(resA, a.ID)
+	st, err := store.Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), "c.db"), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sb strings.Builder
-	if err := read.WriteSummary(&sb); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"run " + a.ID, "residents.csv", "max_depth=", "l2=1 l1=0", "nothing registered"} {
-		if !strings.Contains(sb.String(), want) {
-			t.Errorf("show lacks %q:\n%s", want, sb.String())
-		}
-	}
-	if len(read.Outputs) == 0 || read.Data["residents.csv"] == "" {
-		t.Errorf("manifest: %d outputs, residents.csv %q", len(read.Outputs), read.Data["residents.csv"])
-	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }
 
-// The hold-out metrics in the manifest are what caserisk evaluate
-// (artifact.Evaluate) reports for the registered artifact on the same
-// rows; the champion is compared on those rows; nothing is promoted.
-func TestHoldoutMatchesEvaluateAndChampionIsCompared(t *testing.T) {
+// The pipeline registers through the core (audited as model.register,
+// with the report's fairness audit), reads the outcomes through it
+// (audited as labels.export), never promotes, and compares the champion a
+// person promoted on the same rows.
+func TestPipelineActsThroughTheCore(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	data, res := borough(t), t.TempDir()
-	db := "sqlite://" + filepath.Join(t.TempDir(), "reg.db")
-	cfg := testConfig(data, res, db, "complex_case")
-	m := run(t, cfg)
-	st, err := store.Open(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
+	cfg := config(data, res, "complex_case")
+	m := run(t, st, cfg)
 	if len(m.Registered) != 1 || m.Registered[0].Version != 1 || !m.Registered[0].New {
 		t.Fatalf("registered %+v", m.Registered)
 	}
@@ -184,54 +108,41 @@ func TestHoldoutMatchesEvaluateAndChampionIsCompared(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var best *Candidate
-	for i := range m.Candidates {
-		if m.Candidates[i].Best {
-			best = &m.Candidates[i]
-		}
+	if reg.RegisteredBy != "retrain" || !bytes.Contains(reg.Metrics, []byte(`"fairness"`)) || reg.Bands.High <= reg.Bands.Medium {
+		t.Errorf("registration: by %q, bands %+v, metrics %.200s", reg.RegisteredBy, reg.Bands, reg.Metrics)
 	}
-	if best == nil || best.Algorithm != m.Registered[0].Algorithm {
-		t.Fatalf("best candidate %+v, registered %+v", best, m.Registered[0])
-	}
-	art, err := artifact.Parse(reg.Artifact)
+	rows, err := st.Audit(ctx, store.AuditFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tab, err := dataset.Read(ctx, filepath.Join(res, best.Data), dataset.Options{Label: art.Target})
-	if err != nil {
-		t.Fatal(err)
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.Action+" "+r.Resource+" "+r.User)
 	}
-	ev, err := artifact.Evaluate(ctx, art, tab, m.Config.EvalOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := best.Holdout
-	for _, c := range []struct {
-		name      string
-		got, want float64
-	}{
-		{"rows", float64(h.Rows), float64(ev.Report.N)},
-		{"AUC", float64(h.AUC), ev.Report.ROCAUC.Value},
-		{"average precision", float64(h.AP), ev.Report.AveragePrecision.Value},
-		{"log-loss", float64(h.LogLoss), ev.Report.LogLoss.Value},
-		{"precision at k", float64(h.PrecisionAtK), ev.Report.TopK[0].Precision.Value},
-	} {
-		if c.got != c.want || math.IsNaN(c.got) {
-			t.Errorf("hold-out %s: manifest %v, evaluate %v", c.name, c.got, c.want)
+	for _, want := range []string{audit.ModelRegister + " model/complex_case/1 retrain", audit.LabelsExport + " labels/tenancy_fraud retrain",
+		audit.LabelsExport + " labels/complex_case retrain"} {
+		if !strings.Contains(strings.Join(got, "\n"), want) {
+			t.Errorf("audit log lacks %q:\n%s", want, strings.Join(got, "\n"))
 		}
 	}
 
 	// A person promotes v1; a run with another grid registers v2 and
 	// compares it with v1 on the same rows.
+	var best *pipeline.Candidate
+	for i := range m.Candidates {
+		if m.Candidates[i].Best {
+			best = &m.Candidates[i]
+		}
+	}
 	if _, err := st.PromoteModel(ctx, store.ComplexCase, 1, "test"); err != nil {
 		t.Fatal(err)
 	}
-	m2 := run(t, strings.Replace(cfg, "rounds: [20]", "rounds: [15]", 1))
+	m2 := run(t, st, strings.Replace(cfg, "rounds: [20]", "rounds: [15]", 1))
 	r := m2.Registered[0]
 	if r.Version != 2 || r.Champion == nil || r.Champion.Version != 1 || r.Champion.Holdout == nil {
 		t.Fatalf("second run registered %+v", r)
 	}
-	if r.Champion.Holdout.Rows != h.Rows || r.Champion.Holdout.AUC != h.AUC {
+	if h := best.Holdout; r.Champion.Holdout.Rows != h.Rows || r.Champion.Holdout.AUC != h.AUC {
 		t.Errorf("champion on the hold-out: %+v, want the first run's best %+v", r.Champion.Holdout, h)
 	}
 	if ch, _ := st.Champion(ctx, store.ComplexCase); ch.Version != 1 {
@@ -240,6 +151,10 @@ func TestHoldoutMatchesEvaluateAndChampionIsCompared(t *testing.T) {
 
 	// A review outcome on a row the run built is compared with the
 	// extracts' label there.
+	tab, err := dataset.Read(ctx, filepath.Join(res, best.Data), dataset.Options{Label: "label_complex_case"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ids, _ := tab.Key("resident_id") // the hold-out rows, as of 2025-01-01
 	if _, _, err := st.RecordScoreRun(ctx, store.NewRun{Target: store.ComplexCase, AsOf: "2025-01-01", ModelVersion: 1, Capacity: 1,
 		Scores: []store.Score{{EntityID: ids[0], ResidentID: ids[0], Score: 0.8, Margin: 1.4, Band: "high", Rank: 1}}}); err != nil {
@@ -258,7 +173,7 @@ func TestHoldoutMatchesEvaluateAndChampionIsCompared(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	m3 := run(t, strings.Replace(cfg, "rounds: [20]", "rounds: [15]", 1))
+	m3 := run(t, st, strings.Replace(cfg, "rounds: [20]", "rounds: [15]", 1))
 	a := m3.Outcomes.ComplexCase
 	if a == nil || a.Outcomes != 1 || a.Matched != 1 {
 		t.Fatalf("complex-case agreement %+v, want the one outcome matched", a)
@@ -277,23 +192,25 @@ func TestFraudOutcomesFeedTheNextRun(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	data, res := borough(t), t.TempDir()
-	db := "sqlite://" + filepath.Join(t.TempDir(), "cases.db")
-	cfg := testConfig(data, res, db, "tenancy_fraud")
-	before := run(t, cfg)
-	cand := func(m *Manifest) Candidate {
+	// The score run of 2022-07-01 flags a tenancy; its investigation closes
+	// two months later with fraud confirmed.
+	closed := contract.MustParseDay("2022-09-01").Time().Add(10 * time.Hour)
+	st := openStore(t, store.WithClock(func() time.Time { return closed }))
+	cfg := config(data, res, "tenancy_fraud")
+	before := run(t, st, cfg)
+	cand := func(m *pipeline.Manifest) pipeline.Candidate {
 		for _, c := range m.Candidates {
 			if c.Target == "tenancy_fraud" && c.Algorithm == artifact.Logistic {
 				return c
 			}
 		}
 		t.Fatal("no tenancy_fraud logistic candidate")
-		return Candidate{}
+		return pipeline.Candidate{}
 	}
 	b := cand(before)
 
 	// A tenancy with no closed investigation in the year after 2022-07-01.
-	tab, err := dataset.Read(ctx, filepath.Join(res, "features", filepath.Base(filepath.Dir(filepath.Join(res, b.Data))), "tenancy-train.csv"),
-		dataset.Options{Label: "label_tenancy_fraud"})
+	tab, err := dataset.Read(ctx, filepath.Join(res, filepath.Dir(b.Data), "tenancy-train.csv"), dataset.Options{Label: "label_tenancy_fraud"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,15 +227,6 @@ func TestFraudOutcomesFeedTheNextRun(t *testing.T) {
 	if pick < 0 {
 		t.Fatal("no unlabelled tenancy row as of 2022-07-01")
 	}
-
-	// The score run of 2022-07-01 flagged it; the investigation closed two
-	// months later with fraud confirmed.
-	closed := contract.MustParseDay("2022-09-01").Time().Add(10 * time.Hour)
-	st, err := store.Open(ctx, db, store.WithClock(func() time.Time { return closed }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
 	_, _, err = st.RecordScoreRun(ctx, store.NewRun{Target: store.TenancyFraud, AsOf: "2022-07-01", ModelVersion: before.Registered[0].Version, Capacity: 1,
 		Scores: []store.Score{{EntityID: ids[pick], ResidentID: res_[pick], Score: 0.9, Margin: 2.2, Band: "high", Rank: 1}}})
 	if err != nil {
@@ -337,8 +245,16 @@ func TestFraudOutcomesFeedTheNextRun(t *testing.T) {
 		}
 	}
 
+	co, err := core.New(core.Config{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer co.Close()
 	var exp bytes.Buffer
-	n, unplaced, err := ExportLabels(ctx, st, store.TenancyFraud, data, &exp)
+	if _, _, err := ExportLabels(ctx, co, core.Operator("x"), store.TenancyFraud, "", &exp); err == nil {
+		t.Error("a fraud export without the extracts' directory was accepted")
+	}
+	n, unplaced, err := ExportLabels(ctx, co, core.Operator("x"), store.TenancyFraud, data, &exp)
 	if err != nil || n != 1 || len(unplaced) != 0 {
 		t.Fatalf("export: %d rows, unplaced %v, %v", n, unplaced, err)
 	}
@@ -347,7 +263,7 @@ func TestFraudOutcomesFeedTheNextRun(t *testing.T) {
 		t.Fatalf("export:\n%s\nwant a row %s...", exp.String(), want)
 	}
 
-	after := run(t, cfg)
+	after := run(t, st, cfg)
 	if after.ID == before.ID {
 		t.Fatal("the run id did not change with the outcomes")
 	}
@@ -365,7 +281,7 @@ func TestFraudOutcomesFeedTheNextRun(t *testing.T) {
 	if err := os.WriteFile(labels, exp.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	fromFile := run(t, strings.Replace(testConfig(data, t.TempDir(), "", "tenancy_fraud"), "capacity: 50", "capacity: 50\noutcomes:\n  labels: "+labels, 1))
+	fromFile := run(t, openStore(t), strings.Replace(config(data, t.TempDir(), "tenancy_fraud"), "  db: the test's store", "  labels: "+labels, 1))
 	if f := cand(fromFile); f.TrainingRows != a.TrainingRows || f.SHA256 != a.SHA256 {
 		t.Errorf("from the labels file: %d training rows, model %.12s; from the store: %d, %.12s", f.TrainingRows, f.SHA256, a.TrainingRows, a.SHA256)
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"caserisk/features/contract"
-	"caserisk/serve/store"
+	"caserisk/models/target"
 )
 
 func inv(id, tenancy, referral, closed, outcome string) Investigation {
@@ -54,10 +54,10 @@ func TestReconcile(t *testing.T) {
 }
 
 func TestFraudOutcomesRoundTripThroughTheContract(t *testing.T) {
-	labels := []store.Label{
-		{Kind: store.TenancyFraud, CaseID: 7, EntityID: "T1", ResidentID: "R1", AsOf: "2024-01-01", Outcome: store.OutcomeFraudConfirmed, Label: 1,
+	labels := []Outcome{
+		{Target: target.TenancyFraud, CaseID: 7, EntityID: "T1", ResidentID: "R1", AsOf: "2024-01-01", Outcome: "fraud_confirmed", Label: 1,
 			ClosedAt: contract.MustParseDay("2024-03-05").Time()},
-		{Kind: store.TenancyFraud, CaseID: 8, EntityID: "T404", ResidentID: "R2", AsOf: "2024-01-01", Outcome: store.OutcomeNoFraud,
+		{Target: target.TenancyFraud, CaseID: 8, EntityID: "T404", ResidentID: "R2", AsOf: "2024-01-01", Outcome: "no_fraud",
 			ClosedAt: contract.MustParseDay("2024-02-01").Time()},
 	}
 	rows, missing, err := FraudOutcomes(labels, map[string]int64{"T1": 100000000001})
@@ -88,7 +88,7 @@ func TestFraudOutcomesRoundTripThroughTheContract(t *testing.T) {
 	if back[0] != rows[0] {
 		t.Errorf("read back %+v, want %+v", back[0], rows[0])
 	}
-	if _, _, err := FraudOutcomes([]store.Label{{Kind: store.ComplexCase, CaseID: 3}}, nil); err == nil || !strings.Contains(err.Error(), "case 3") {
+	if _, _, err := FraudOutcomes([]Outcome{{Target: target.ComplexCase, CaseID: 3}}, nil); err == nil || !strings.Contains(err.Error(), "case 3") {
 		t.Errorf("a complex-case label: %v", err)
 	}
 }

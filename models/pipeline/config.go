@@ -10,12 +10,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"caserisk/features/contract"
 	"caserisk/models/artifact"
-	"caserisk/serve/store"
+	"caserisk/models/report"
+	"caserisk/models/target"
 )
 
 //go:embed example.yaml
@@ -42,15 +44,34 @@ type Config struct {
 	Capacity int `yaml:"capacity" json:"capacity"`
 	// SelectBy is the cross-validation score: average_precision or roc_auc.
 	SelectBy string `yaml:"select_by" json:"select_by"`
+	// CVMaxRows caps the labelled rows each cross-validation fit trains
+	// on (a random sample by person when a fold has more); 0 = every row.
+	// The candidates always train on every row.
+	CVMaxRows int `yaml:"cv_max_rows" json:"cv_max_rows,omitempty"`
 	// Algorithms holds the grids; a nil grid skips the algorithm.
 	Algorithms Algorithms `yaml:"algorithms" json:"algorithms"`
 	// Fairness sets the audit's thresholds.
 	Fairness Fairness `yaml:"fairness" json:"fairness"`
+	// Reports adds governance facts and oracles to the reports.
+	Reports Reports `yaml:"reports" json:"reports"`
 	// Outcomes, when set, adds the case store's outcomes as labels.
 	Outcomes *Outcomes `yaml:"outcomes" json:"outcomes,omitempty"`
 	// Registry is the store URL candidates are registered in; empty
-	// registers nothing.
+	// registers nothing. The caller opens it (Options.Registry).
 	Registry string `yaml:"registry" json:"registry,omitempty"`
+	// Register is which candidates are registered: "best" (default), the
+	// best by cross-validation per target, or "all".
+	Register string `yaml:"register" json:"register"`
+}
+
+// Reports holds what the reports take beyond the model and its hold-out.
+type Reports struct {
+	// Governance fills the model card and ATRS record (the keys of
+	// caserisk report --governance); empty fields are marked as such.
+	Governance report.Governance `yaml:"governance" json:"governance"`
+	// Oracle maps a target to a synthetic borough's oracle file, whose true
+	// probabilities give the report a ceiling; real data has none.
+	Oracle map[string]string `yaml:"oracle" json:"oracle,omitempty"`
 }
 
 // Algorithms are the parameter grids of each algorithm.
@@ -142,6 +163,10 @@ func LoadConfig(path string) (*Config, error) {
 	}
 	abs(&c.Data)
 	abs(&c.Results)
+	for t, p := range c.Reports.Oracle {
+		abs(&p)
+		c.Reports.Oracle[t] = p
+	}
 	if c.Outcomes != nil {
 		abs(&c.Outcomes.Labels)
 	}
@@ -155,7 +180,7 @@ func ParseConfig(source string, data []byte) (*Config, error) {
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, fmt.Errorf("%s: %w", source, err)
 	}
-	c := &Config{SelectBy: "average_precision", Fairness: Fairness{RatioFlag: 0.8, MinGroup: 50}}
+	c := &Config{SelectBy: "average_precision", Fairness: Fairness{RatioFlag: 0.8, MinGroup: 50}, Register: RegisterBest}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil {
@@ -221,12 +246,12 @@ func (c *Config) check(root *yaml.Node) error {
 		return fmt.Errorf("line %d: holdout_as_of %s must be after the last training date %s", c.HoldoutAsOf.Line, c.HoldoutAsOf.Day, last.Day)
 	}
 	if len(c.Targets) == 0 {
-		return at("targets: name at least one of complex_case, tenancy_fraud", nil, "targets")
+		return at("targets: name at least one of %s", []any{targetList()}, "targets")
 	}
 	seen := map[string]bool{}
 	for _, t := range c.Targets {
-		if _, err := store.ParseTarget(t); err != nil || seen[t] {
-			return at("targets: %q: want complex_case or tenancy_fraud, each once", []any{t}, "targets")
+		if _, err := target.Parse(t); err != nil || seen[t] {
+			return at("targets: %q: want %s, each once", []any{t, targetList()}, "targets")
 		}
 		seen[t] = true
 	}
@@ -235,6 +260,20 @@ func (c *Config) check(root *yaml.Node) error {
 	}
 	if c.SelectBy != "average_precision" && c.SelectBy != "roc_auc" {
 		return at("select_by: %q: want average_precision or roc_auc", []any{c.SelectBy}, "select_by")
+	}
+	if c.CVMaxRows < 0 {
+		return at("cv_max_rows: %d: want a number of rows, or 0 for every row", []any{c.CVMaxRows}, "cv_max_rows")
+	}
+	if c.Register != RegisterBest && c.Register != RegisterAll {
+		return at("register: %q: want %s or %s", []any{c.Register, RegisterBest, RegisterAll}, "register")
+	}
+	for t, p := range c.Reports.Oracle {
+		if !slices.Contains(c.Targets, t) {
+			return at("reports: oracle: %q is not one of the targets (%s)", []any{t, strings.Join(c.Targets, ", ")}, "reports", "oracle", t)
+		}
+		if p == "" {
+			return at("reports: oracle: %s: the file is required", []any{t}, "reports", "oracle", t)
+		}
 	}
 	if c.Algorithms.GBDT == nil && c.Algorithms.Logistic == nil {
 		return at("algorithms: give a grid for gbdt, logistic or both", nil, "algorithms")
@@ -263,13 +302,27 @@ func (c *Config) check(root *yaml.Node) error {
 	return nil
 }
 
-// targets lists the configured targets in a fixed order.
-func (c *Config) targets() []string {
-	var out []string
-	for _, t := range []string{string(store.ComplexCase), string(store.TenancyFraud)} {
-		if slices.Contains(c.Targets, t) {
+// What register: takes.
+const (
+	RegisterBest = "best"
+	RegisterAll  = "all"
+)
+
+// targets lists the configured targets in the catalogue's order.
+func (c *Config) targets() []target.Target {
+	var out []target.Target
+	for _, t := range target.All() {
+		if slices.Contains(c.Targets, string(t.Name)) {
 			out = append(out, t)
 		}
 	}
 	return out
+}
+
+func targetList() string {
+	var names []string
+	for _, n := range target.Names() {
+		names = append(names, string(n))
+	}
+	return strings.Join(names, ", ")
 }

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"caserisk/features/contract"
 	"caserisk/models/artifact"
@@ -19,8 +18,7 @@ import (
 	"caserisk/models/fairness"
 	"caserisk/models/metrics"
 	"caserisk/models/report"
-	"caserisk/serve/audit"
-	"caserisk/serve/store"
+	"caserisk/models/target"
 )
 
 // Fold is one temporal cross-validation fold of a setting.
@@ -29,8 +27,11 @@ type Fold struct {
 	Validate  string `json:"validate"`    // validation rows are dated here
 	Rows      int    `json:"rows"`        // labelled validation rows
 	Positives int    `json:"positives"`
-	AUC       Num    `json:"roc_auc"`
-	AP        Num    `json:"average_precision"`
+	// Fitted is the labelled training rows the fold's models were fitted
+	// on: all of them, or a sample of cv_max_rows.
+	Fitted int `json:"fitted_rows"`
+	AUC    Num `json:"roc_auc"`
+	AP     Num `json:"average_precision"`
 	// Skipped says why the fold was not scored (one class only).
 	Skipped string `json:"skipped,omitempty"`
 }
@@ -67,7 +68,19 @@ func bothClasses(t *dataset.Table) (rows, pos int, ok bool) {
 	return rows, pos, pos > 0 && pos < rows
 }
 
-func (r *runner) cvPath(t target) string { return r.path("cv", t.name+".json") }
+func (r *runner) cvPath(t target.Target) string { return r.path("cv", string(t.Name)+".json") }
+
+// sample returns a fold's labelled training rows, at most cv_max_rows of
+// them: a random sample by person (dataset.Table.SplitFraction), the same
+// for a seed.
+func (r *runner) sample(tab *dataset.Table) (*dataset.Table, error) {
+	l, _ := tab.DropUnlabelled()
+	if r.c.CVMaxRows <= 0 || l.Len() <= r.c.CVMaxRows {
+		return l, nil
+	}
+	_, s, err := l.SplitFraction(float64(r.c.CVMaxRows)/float64(l.Len()), r.c.Seed)
+	return s, err
+}
 
 func (r *runner) crossValidate(ctx context.Context) (bool, error) {
 	reusedAll := true
@@ -83,8 +96,11 @@ func (r *runner) crossValidate(ctx context.Context) (bool, error) {
 			break
 		}
 	}
-	for _, name := range r.c.targets() {
-		t := targetOf(name)
+	if r.c.CVMaxRows > 0 {
+		r.m.Notes = append(r.m.Notes, fmt.Sprintf("cross-validation: each fold's models train on at most %d labelled rows (a random sample by person); "+
+			"the candidates train on every row", r.c.CVMaxRows))
+	}
+	for _, t := range r.c.targets() {
 		path := r.cvPath(t)
 		if fresh(path+".done", path) {
 			continue
@@ -98,12 +114,17 @@ func (r *runner) crossValidate(ctx context.Context) (bool, error) {
 		if err != nil {
 			return false, err
 		}
+		for k := range trains {
+			if trains[k], err = r.sample(trains[k]); err != nil {
+				return false, fmt.Errorf("%s fold %d: %w", t.Name, k+1, err)
+			}
+		}
 		var results []CVResult
 		for _, s := range r.c.settings() {
 			res := CVResult{Setting: s}
 			sum, n := 0.0, 0
 			for k := range trains {
-				f := Fold{TrainUpTo: days[k], Validate: days[k+1]}
+				f := Fold{TrainUpTo: days[k], Validate: days[k+1], Fitted: trains[k].Len()}
 				f.Rows, f.Positives, _ = bothClasses(valids[k])
 				f.AUC, f.AP = Num(math.NaN()), Num(math.NaN())
 				if _, _, ok := bothClasses(trains[k]); !ok {
@@ -114,12 +135,12 @@ func (r *runner) crossValidate(ctx context.Context) (bool, error) {
 				if f.Skipped == "" {
 					m, err := artifact.Fit(ctx, trains[k], nil, s.fitOptions(r.c.Seed, 0))
 					if err != nil {
-						return false, fmt.Errorf("%s %s fold %d: %w", t.name, s.Name, k+1, err)
+						return false, fmt.Errorf("%s %s fold %d: %w", t.Name, s.Name, k+1, err)
 					}
 					r.fits++
 					ev, err := artifact.Evaluate(ctx, m, valids[k], metrics.Options{Ks: []int{r.c.Capacity}, Bootstrap: -1})
 					if err != nil {
-						return false, fmt.Errorf("%s %s fold %d: %w", t.name, s.Name, k+1, err)
+						return false, fmt.Errorf("%s %s fold %d: %w", t.Name, s.Name, k+1, err)
 					}
 					f.AUC, f.AP = Num(ev.Report.ROCAUC.Value), Num(ev.Report.AveragePrecision.Value)
 					v := float64(f.AP)
@@ -134,7 +155,7 @@ func (r *runner) crossValidate(ctx context.Context) (bool, error) {
 			if n > 0 {
 				res.Score = Num(sum / float64(n))
 			}
-			r.say("      %-13s %-8s %-70s %s %s over %d folds", t.name, s.Algorithm, s.Name, r.c.SelectBy, res.Score, n)
+			r.say("      %-13s %-8s %-70s %s %s over %d folds", t.Name, s.Algorithm, s.Name, r.c.SelectBy, res.Score, n)
 			results = append(results, res)
 		}
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -168,8 +189,8 @@ func best(results []CVResult) map[string]int {
 	return out
 }
 
-func (r *runner) modelPath(t target, algo string) string {
-	return r.path("models", t.name+"-"+algo+".json")
+func (r *runner) modelPath(t target.Target, algo string) string {
+	return r.path("models", string(t.Name)+"-"+algo+".json")
 }
 
 // fitRecord is what the fit step keeps beside each model.
@@ -183,8 +204,7 @@ func (r *runner) fit(ctx context.Context) (bool, error) {
 	reusedAll := true
 	n := len(r.c.TrainAsOf)
 	validAfter := r.c.TrainAsOf[n-2].Day.String()
-	for _, name := range r.c.targets() {
-		t := targetOf(name)
+	for _, t := range r.c.targets() {
 		var results []CVResult
 		if err := readJSON(r.cvPath(t), &results); err != nil {
 			return false, err
@@ -235,10 +255,10 @@ func (r *runner) fit(ctx context.Context) (bool, error) {
 				fo.HeldOut, fo.GBDT.EarlyStoppingRounds = "pipeline: none (the held-out rows could not be used: "+err.Error()+")", 0
 				m2, err2 := artifact.Fit(ctx, tr, nil, fo)
 				if err2 != nil {
-					return false, fmt.Errorf("%s %s: %w", t.name, algo, err)
+					return false, fmt.Errorf("%s %s: %w", t.Name, algo, err)
 				}
 				m, rec.Note = m2, "uncalibrated: "+err.Error()
-				r.say("      %-13s %-8s warning: %s", t.name, algo, rec.Note)
+				r.say("      %-13s %-8s warning: %s", t.Name, algo, rec.Note)
 			}
 			r.fits++
 			// The fitting time is the clock's: kept in the manifest, not in
@@ -256,7 +276,7 @@ func (r *runner) fit(ctx context.Context) (bool, error) {
 			if err := os.WriteFile(path+".done", []byte(r.m.ID+"\n"), 0o644); err != nil {
 				return false, err
 			}
-			r.say("      %-13s %-8s %s: %d training rows (%d positive), checksum %.12s (%.1fs)", t.name, algo, s.Name,
+			r.say("      %-13s %-8s %s: %d training rows (%d positive), checksum %.12s (%.1fs)", t.Name, algo, s.Name,
 				m.Training.Rows, m.Training.Positives, m.Checksum, rec.Seconds)
 		}
 	}
@@ -289,12 +309,15 @@ func rel(base, path string) string {
 func (r *runner) evaluate(ctx context.Context) (bool, error) {
 	reusedAll := true
 	mo := r.c.EvalOptions()
-	for _, name := range r.c.targets() {
-		t := targetOf(name)
+	for _, t := range r.c.targets() {
 		var results []CVResult
 		if err := readJSON(r.cvPath(t), &results); err != nil {
 			return false, err
 		}
+		if r.m.CrossValidation == nil {
+			r.m.CrossValidation = map[string][]CVResult{}
+		}
+		r.m.CrossValidation[string(t.Name)] = results
 		bests := best(results)
 		hold, err := r.read(ctx, t, "holdout")
 		if err != nil {
@@ -320,12 +343,12 @@ func (r *runner) evaluate(ctx context.Context) (bool, error) {
 			if err != nil {
 				return false, err
 			}
-			c := Candidate{Target: t.name, Algorithm: algo, Setting: rec.Setting.Name, CV: results[bests[algo]].Folds,
+			c := Candidate{Target: string(t.Name), Algorithm: algo, Setting: rec.Setting.Name, CV: results[bests[algo]].Folds,
 				CVScore: results[bests[algo]].Score, Model: rel(r.c.Results, path), SHA256: sum, FitSeconds: rec.Seconds, Note: rec.Note,
 				TrainingRows: m.Training.Rows, TrainingPositives: m.Training.Positives, Unlabelled: m.Training.Unlabelled,
 				Data: rel(r.c.Results, r.table(t, "holdout"))}
 			c.Reproduce = fmt.Sprintf("caserisk evaluate --model %s --data %s --k %d --seed %d", path, r.table(t, "holdout"), r.c.Capacity, r.c.Seed)
-			dir := r.path("reports", t.name+"-"+algo)
+			dir := r.path("reports", string(t.Name)+"-"+algo)
 			evPath := filepath.Join(dir, "evaluation.json")
 			stamp := filepath.Join(dir, ".done")
 			// The stamp holds the model's SHA-256: a refitted model is
@@ -348,7 +371,7 @@ func (r *runner) evaluate(ctx context.Context) (bool, error) {
 			}
 			ev, err := artifact.Evaluate(ctx, m, hold, mo)
 			if err != nil {
-				return false, fmt.Errorf("%s %s: %w", t.name, algo, err)
+				return false, fmt.Errorf("%s %s: %w", t.Name, algo, err)
 			}
 			ev.Model = filepath.Base(path)
 			if err := writeJSON(evPath, ev); err != nil {
@@ -357,7 +380,7 @@ func (r *runner) evaluate(ctx context.Context) (bool, error) {
 			c.Holdout = holdoutOf(ev)
 			if err := r.writeReport(ctx, t, algo, algos, m, hold, dir); err != nil {
 				c.ReportNote = "no report: " + err.Error()
-				r.say("      %-13s %-8s %s", t.name, algo, c.ReportNote)
+				r.say("      %-13s %-8s %s", t.Name, algo, c.ReportNote)
 			} else {
 				c.Report = rel(r.c.Results, filepath.Join(dir, "report.html"))
 			}
@@ -366,16 +389,33 @@ func (r *runner) evaluate(ctx context.Context) (bool, error) {
 			}
 			h := c.Holdout
 			r.say("      %-13s %-8s hold-out as of %s: %d rows (%d positive), AUC %s, average precision %s, precision in the top %d %s",
-				t.name, algo, r.c.HoldoutAsOf.Day, h.Rows, h.Positives, h.AUC, h.AP, h.K, h.PrecisionAtK)
+				t.Name, algo, r.c.HoldoutAsOf.Day, h.Rows, h.Positives, h.AUC, h.AP, h.K, h.PrecisionAtK)
 			r.m.Candidates = append(r.m.Candidates, c)
 		}
+		r.noteSmallHoldout(t)
 	}
 	return reusedAll, nil
 }
 
+// minHoldoutPositives is the fewest positive hold-out rows whose metrics
+// a run does not warn about.
+const minHoldoutPositives = 10
+
+// noteSmallHoldout notes a target whose hold-out holds so few positive
+// rows that its figures cannot tell the candidates apart.
+func (r *runner) noteSmallHoldout(t target.Target) {
+	for _, c := range r.m.Candidates {
+		if h := c.Holdout; c.Target == string(t.Name) && h != nil && h.Positives < minHoldoutPositives {
+			r.m.Notes = append(r.m.Notes, fmt.Sprintf("hold-out: %s has %d labelled rows (%d positive) as of %s: too few to tell its candidates apart; "+
+				"read its figures (and any choice made on them) as rough", t.Name, h.Rows, h.Positives, r.c.HoldoutAsOf.Day))
+			return
+		}
+	}
+}
+
 // writeReport writes a candidate's report, with the other algorithm's
 // candidate as the baseline.
-func (r *runner) writeReport(ctx context.Context, t target, algo string, algos []string, m *artifact.Model, hold *dataset.Table, dir string) error {
+func (r *runner) writeReport(ctx context.Context, t target.Target, algo string, algos []string, m *artifact.Model, hold *dataset.Table, dir string) error {
 	var base *artifact.Model
 	baseName := ""
 	for _, a := range algos {
@@ -384,11 +424,18 @@ func (r *runner) writeReport(ctx context.Context, t target, algo string, algos [
 			if base, err = artifact.Load(r.modelPath(t, a)); err != nil {
 				return err
 			}
-			baseName = t.name + "-" + a
+			baseName = string(t.Name) + "-" + a
 		}
 	}
-	name := t.name + "-" + algo
-	in, err := report.FromArtifact(ctx, name, m, hold, base, baseName, nil, r.c.Capacity, r.c.EvalOptions())
+	var oracle *dataset.Table
+	if p, ok := r.c.Reports.Oracle[string(t.Name)]; ok {
+		var err error
+		if oracle, err = dataset.Read(ctx, p, dataset.Options{}); err != nil {
+			return fmt.Errorf("oracle: %w", err)
+		}
+	}
+	name := string(t.Name) + "-" + algo
+	in, err := report.FromArtifact(ctx, name, m, hold, base, baseName, oracle, r.c.Capacity, r.c.EvalOptions())
 	if err != nil {
 		return err
 	}
@@ -397,11 +444,13 @@ func (r *runner) writeReport(ctx context.Context, t target, algo string, algos [
 	if err != nil {
 		return err
 	}
-	return report.WriteDir(dir, rep, report.FactsOf(name, m, hold, in.GroupOrder), &report.Governance{})
+	gov := r.c.Reports.Governance
+	return report.WriteDir(dir, rep, report.FactsOf(name, m, hold, in.GroupOrder), &gov)
 }
 
-// register compares each target's best candidate with its champion on the
-// same hold-out rows and registers it as a candidate. It never promotes.
+// register compares each target's candidates with its champion on the
+// same hold-out rows and registers the best candidate (or, with register:
+// all, every candidate) as a candidate. It never promotes.
 func (r *runner) register(ctx context.Context) (bool, error) {
 	type pick struct {
 		c     *Candidate
@@ -424,83 +473,84 @@ func (r *runner) register(ctx context.Context) (bool, error) {
 	if err := r.complexAgreement(ctx); err != nil {
 		return false, err
 	}
-	if r.o.Registry == "" {
+	reg := r.o.Registry
+	if reg == nil {
 		r.m.Notes = append(r.m.Notes, "no registry configured: nothing registered")
 		r.say("      no registry: nothing registered (set registry in the config or pass --db)")
 		return false, nil
 	}
-	st, err := store.Open(ctx, r.o.Registry)
-	if err != nil {
-		return false, err
-	}
-	defer st.Close()
 	reusedAll := true
-	for _, name := range r.c.targets() {
-		p := picks[name]
-		if p == nil {
-			continue
-		}
-		c := p.c
-		tgt := store.Target(name)
-		reg := Registration{Target: name, Algorithm: c.Algorithm, Model: c.Model}
-		if ch, err := st.Champion(ctx, tgt); err == nil {
-			reg.Champion = r.compare(ctx, targetOf(name), ch)
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return false, err
-		}
-		path := filepath.Join(r.c.Results, c.Model)
-		nm, err := store.ModelFromFile(path, tgt, store.Bands{}, r.o.By)
-		if err != nil {
-			return false, err
-		}
-		sum := sha256.Sum256(nm.Artifact)
-		have, err := st.Models(ctx, tgt)
-		if err != nil {
-			return false, err
-		}
-		for _, h := range have {
-			if h.SHA256 == hex.EncodeToString(sum[:]) {
-				reg.Version = h.Version
+	for _, t := range r.c.targets() {
+		var cands []*Candidate
+		for i := range r.m.Candidates {
+			c := &r.m.Candidates[i]
+			if c.Target == string(t.Name) && (c.Best || r.c.Register == RegisterAll) {
+				cands = append(cands, c)
 			}
 		}
-		if reg.Version == 0 {
-			reusedAll = false
-			m, err := st.RegisterModel(ctx, nm)
+		if len(cands) == 0 {
+			continue
+		}
+		var champ *Comparison
+		if art, version, err := reg.Champion(ctx, t.Name); err == nil {
+			champ = r.compare(ctx, t, art, version)
+		} else if !errors.Is(err, ErrNoChampion) {
+			return false, fmt.Errorf("%s: the champion: %w", t.Name, err)
+		}
+		for _, c := range cands {
+			rg, err := r.registerOne(ctx, reg, t, c)
 			if err != nil {
 				return false, err
 			}
-			reg.Version, reg.New = m.Version, true
-			if _, err := st.AppendAudit(ctx, audit.Record{At: time.Now(), User: r.o.By, Role: "cli", Action: "model.register",
-				Resource: fmt.Sprintf("model/%s/%d", name, m.Version), Purpose: "model management"}); err != nil {
-				return false, fmt.Errorf("write the audit row: %w", err)
+			rg.Champion = champ
+			if rg.New {
+				reusedAll = false
 			}
-		}
-		state := "registered"
-		if !reg.New {
-			state = "already registered"
-		}
-		r.say("      %-13s %s %s as v%d (a candidate; a person promotes: caserisk models promote --target %s --version %d)",
-			name, c.Algorithm, state, reg.Version, name, reg.Version)
-		r.say("      %-13s hold-out AUC %s, average precision %s, precision in the top %d %s", "", c.Holdout.AUC, c.Holdout.AP, c.Holdout.K, c.Holdout.PrecisionAtK)
-		if ch := reg.Champion; ch != nil {
-			if ch.Holdout != nil {
-				r.say("      %-13s champion v%d on the same %d rows: AUC %s, average precision %s, precision in the top %d %s", "",
-					ch.Version, ch.Holdout.Rows, ch.Holdout.AUC, ch.Holdout.AP, ch.Holdout.K, ch.Holdout.PrecisionAtK)
-			} else {
-				r.say("      %-13s champion v%d: %s", "", ch.Version, ch.Note)
+			state := "registered"
+			if !rg.New {
+				state = "already registered"
 			}
-		} else {
+			r.say("      %-13s %s %s as v%d (a candidate; a person promotes: caserisk models promote --target %s --version %d)",
+				t.Name, c.Algorithm, state, rg.Version, t.Name, rg.Version)
+			r.say("      %-13s hold-out AUC %s, average precision %s, precision in the top %d %s", "", c.Holdout.AUC, c.Holdout.AP, c.Holdout.K, c.Holdout.PrecisionAtK)
+			r.m.Registered = append(r.m.Registered, rg)
+		}
+		switch {
+		case champ == nil:
 			r.say("      %-13s no champion yet", "")
+		case champ.Holdout != nil:
+			r.say("      %-13s champion v%d on the same %d rows: AUC %s, average precision %s, precision in the top %d %s", "",
+				champ.Version, champ.Holdout.Rows, champ.Holdout.AUC, champ.Holdout.AP, champ.Holdout.K, champ.Holdout.PrecisionAtK)
+		default:
+			r.say("      %-13s champion v%d: %s", "", champ.Version, champ.Note)
 		}
-		r.m.Registered = append(r.m.Registered, reg)
 	}
 	return reusedAll, nil
 }
 
+// registerOne registers a candidate's model file with its report's
+// fairness audit.
+func (r *runner) registerOne(ctx context.Context, reg Registry, t target.Target, c *Candidate) (Registration, error) {
+	req := RegisterRequest{Target: t.Name, Path: filepath.Join(r.c.Results, c.Model)}
+	if c.Report != "" {
+		fj, err := os.ReadFile(filepath.Join(r.c.Results, filepath.Dir(c.Report), "fairness.json"))
+		if err != nil {
+			return Registration{}, fmt.Errorf("%s %s: the report's fairness audit: %w", t.Name, c.Algorithm, err)
+		}
+		req.Fairness = fj
+	}
+	version, created, err := reg.Register(ctx, req)
+	if err != nil {
+		return Registration{}, fmt.Errorf("%s %s: register: %w", t.Name, c.Algorithm, err)
+	}
+	return Registration{Target: string(t.Name), Algorithm: c.Algorithm, Model: c.Model, Version: version, New: created}, nil
+}
+
 // compare evaluates the champion on the hold-out rows.
-func (r *runner) compare(ctx context.Context, t target, ch store.Model) *Comparison {
-	cmp := &Comparison{Version: ch.Version, SHA256: ch.SHA256}
-	m, err := artifact.Parse(ch.Artifact)
+func (r *runner) compare(ctx context.Context, t target.Target, art []byte, version int) *Comparison {
+	sum := sha256.Sum256(art)
+	cmp := &Comparison{Version: version, SHA256: hex.EncodeToString(sum[:])}
+	m, err := artifact.Parse(art)
 	if err == nil {
 		var hold *dataset.Table
 		if hold, err = r.read(ctx, t, "holdout"); err == nil {
@@ -540,20 +590,20 @@ type ComplexConflict struct {
 
 // complexAgreement fills the manifest's complex-case agreement.
 func (r *runner) complexAgreement(ctx context.Context) error {
-	if len(r.complexOutcomes) == 0 || !slices.Contains(r.c.targets(), string(store.ComplexCase)) {
+	if len(r.complexOutcomes) == 0 || !slices.Contains(r.c.Targets, string(target.ComplexCase)) {
 		return nil
 	}
-	t := targetOf(string(store.ComplexCase))
+	t := target.Of(target.ComplexCase)
 	labels := map[string]float64{}
 	for _, split := range []string{"train", "holdout"} {
 		tab, err := r.read(ctx, t, split)
 		if err != nil {
 			return err
 		}
-		ids, ok1 := tab.Key("resident_id")
+		ids, ok1 := tab.Key(t.IDColumn)
 		asOf, ok2 := tab.Key("as_of")
 		if !ok1 || !ok2 {
-			return fmt.Errorf("%s: no resident_id or as_of column", tab.Source)
+			return fmt.Errorf("%s: no %s or as_of column", tab.Source, t.IDColumn)
 		}
 		for i := range ids {
 			labels[ids[i]+"|"+asOf[i]] = tab.Label[i]
@@ -570,7 +620,7 @@ func (r *runner) complexAgreement(ctx context.Context) error {
 			a.Agree++
 			continue
 		}
-		a.Conflicts = append(a.Conflicts, ComplexConflict{CaseID: l.CaseID, AsOf: l.AsOf, Outcome: string(l.Outcome), OutcomeLabel: l.Label, ExtractLabel: int(v)})
+		a.Conflicts = append(a.Conflicts, ComplexConflict{CaseID: l.CaseID, AsOf: l.AsOf, Outcome: l.Outcome, OutcomeLabel: l.Label, ExtractLabel: int(v)})
 	}
 	r.m.Outcomes.ComplexCase = a
 	r.say("      complex-case outcomes: %d recorded, %d on rows of this run, %d agree with the extracts' label", a.Outcomes, a.Matched, a.Agree)

@@ -3,7 +3,6 @@ package pipeline
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -14,7 +13,7 @@ import (
 	"strconv"
 
 	"caserisk/features/contract"
-	"caserisk/serve/store"
+	"caserisk/models/target"
 )
 
 // Outcomes as labels.
@@ -31,14 +30,12 @@ import (
 //
 // Complex cases: the complex_case label is an escalation in the service
 // extracts (contract.Escalations), which a caseworker's review outcome is
-// not, so the outcomes are exported in the store's labels form
-// (store.LabelsHeader: kind, entity_id, resident_id, as_of, label,
-// outcome, case_id, model_version, score, closed_at), one row per closed
-// case. A pipeline run reports, in its manifest, how many of them fall on
-// rows it built (same resident and as-of date) and how far they agree with
-// the extracts' label there, listing the cases that disagree; they do not
-// replace the extracts' labels (the complex-case label stays the extracts'
-// escalations).
+// not (caserisk labels export writes them in the store's labels form, one
+// row per closed case). A pipeline run reports, in its manifest, how many
+// of them fall on rows it built (same resident and as-of date) and how far
+// they agree with the extracts' label there, listing the cases that
+// disagree; they do not replace the extracts' labels (the complex-case
+// label stays the extracts' escalations).
 
 // fraudFile is the contract's fraud_investigations.csv.
 func fraudFile() *contract.File {
@@ -119,13 +116,13 @@ func colIndex(f *contract.File, name string) int {
 	panic("pipeline: contract file " + f.Name + " has no column " + name)
 }
 
-// FraudOutcomes turns the store's tenancy-fraud labels into investigation
-// rows. A case whose tenancy uprns does not hold is returned in missing
-// (by case id) and left out: it cannot be placed.
-func FraudOutcomes(labels []store.Label, uprns map[string]int64) (rows []Investigation, missing []int64, err error) {
-	for _, l := range labels {
-		if l.Kind != store.TenancyFraud {
-			return nil, nil, fmt.Errorf("case %d: a %s label is not a tenancy-fraud outcome", l.CaseID, l.Kind)
+// FraudOutcomes turns the case store's tenancy-fraud outcomes into
+// investigation rows. A case whose tenancy uprns does not hold is returned
+// in missing (by case id) and left out: it cannot be placed.
+func FraudOutcomes(outcomes []Outcome, uprns map[string]int64) (rows []Investigation, missing []int64, err error) {
+	for _, l := range outcomes {
+		if l.Target != target.TenancyFraud {
+			return nil, nil, fmt.Errorf("case %d: a %s outcome is not a tenancy-fraud outcome", l.CaseID, l.Target)
 		}
 		asOf, err := contract.ParseDay(l.AsOf)
 		if err != nil {
@@ -137,7 +134,7 @@ func FraudOutcomes(labels []store.Label, uprns map[string]int64) (rows []Investi
 			continue
 		}
 		rows = append(rows, Investigation{ID: fmt.Sprintf("CASE-%d", l.CaseID), TenancyID: l.EntityID, ResidentID: l.ResidentID,
-			UPRN: u, Referral: asOf, Closed: contract.DayOf(l.ClosedAt), Source: "data_match", Outcome: string(l.Outcome)})
+			UPRN: u, Referral: asOf, Closed: contract.DayOf(l.ClosedAt), Source: "data_match", Outcome: l.Outcome})
 	}
 	return rows, missing, nil
 }
@@ -315,34 +312,6 @@ func appendInvestigations(dst, src string, rows []Investigation) error {
 		return fmt.Errorf("merge fraud investigations into %s: %w", dst, err)
 	}
 	return nil
-}
-
-// ExportLabels writes the outcomes recorded in the case store for a target
-// (see the package's notes on outcomes): for tenancy_fraud,
-// fraud_investigations.csv rows, with each tenancy's uprn from dataDir's
-// tenancies.csv; for complex_case, the store's labels CSV. It returns the
-// rows written and, for fraud, the cases left out because their tenancy is
-// not in dataDir.
-func ExportLabels(ctx context.Context, st store.Store, target store.Target, dataDir string, w io.Writer) (n int, unplaced []int64, err error) {
-	labels, err := st.Labels(ctx, target)
-	if err != nil {
-		return 0, nil, fmt.Errorf("export labels: %w", err)
-	}
-	if target == store.ComplexCase {
-		return len(labels), nil, store.WriteLabelsCSV(w, labels)
-	}
-	if dataDir == "" {
-		return 0, nil, errors.New("export labels: tenancy_fraud rows need the extracts' directory, for each tenancy's uprn")
-	}
-	uprns, err := TenancyUPRNs(dataDir)
-	if err != nil {
-		return 0, nil, fmt.Errorf("export labels: %w", err)
-	}
-	rows, unplaced, err := FraudOutcomes(labels, uprns)
-	if err != nil {
-		return 0, nil, fmt.Errorf("export labels: %w", err)
-	}
-	return len(rows), unplaced, WriteInvestigations(w, rows)
 }
 
 // linkExtracts makes dir a view of the extracts: a symbolic link to each

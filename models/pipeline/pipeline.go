@@ -6,8 +6,15 @@
 // random split across time), fits the candidates with calibration on the
 // last training date's rows, evaluates them and the current champion on
 // the temporal hold-out, writes an evaluation report per candidate, and
-// registers the best candidate per target as a candidate in the model
-// registry. It never promotes: a person does.
+// registers the best candidate per target (or every candidate, with
+// register: all) as a candidate in the model registry. It never promotes:
+// a person does.
+//
+// Training comes before serving: the package imports nothing of serve/.
+// It reads the recorded outcomes through an OutcomeSource and registers
+// through a Registry, two small interfaces the caller implements on its
+// store (serve/registry does, on the service's); targets, their entities
+// and label columns come from models/target.
 //
 // Every run has an id derived from its inputs (the config, the SHA-256 of
 // every input file and exported outcome, the code version) and writes
@@ -43,10 +50,8 @@ import (
 
 	"caserisk/features/build"
 	"caserisk/features/contract"
-	"caserisk/features/spec"
 	"caserisk/models/dataset"
-	"caserisk/serve/audit"
-	"caserisk/serve/store"
+	"caserisk/models/target"
 )
 
 // Options configure a run.
@@ -55,29 +60,21 @@ type Options struct {
 	// into the run id and kept in the manifest).
 	Config      *Config
 	ConfigBytes []byte
-	// Registry, when set, overrides Config.Registry.
-	Registry string
+	// Registry is where candidates are registered and champions read;
+	// nil registers nothing (the run trains, evaluates and reports). The
+	// caller opens it, from Config.Registry or a flag.
+	Registry Registry
+	// Outcomes is the source of the case store's outcomes, required when
+	// the config's outcomes name a db (outcomes.labels is a file the
+	// pipeline reads itself). The caller opens it.
+	Outcomes OutcomeSource
 	// Version is the caserisk version, recorded in models and the manifest.
 	Version string
-	// By names who runs the pipeline, for the registry and the audit log.
-	By string
 	// Out receives one line per step (and per unit of work).
 	Out io.Writer
 	// Progress, when set, receives the feature builder's progress lines
 	// (meant for a terminal).
 	Progress io.Writer
-}
-
-// target describes a prediction: the entity it scores and its label.
-type target struct {
-	name, entity, label string
-}
-
-func targetOf(name string) target {
-	if name == string(store.TenancyFraud) {
-		return target{name, spec.Tenancy, build.LabelTenancyFraud}
-	}
-	return target{name, spec.Resident, build.LabelComplexCase}
 }
 
 type runner struct {
@@ -89,7 +86,7 @@ type runner struct {
 	// exported are the fraud outcomes from the case store; complexOutcomes
 	// the complex-case ones.
 	exported        []Investigation
-	complexOutcomes []store.Label
+	complexOutcomes []Outcome
 	// fits counts the models fitted (not reused) by this invocation.
 	fits int
 }
@@ -101,12 +98,6 @@ func Run(ctx context.Context, o Options) (*Manifest, error) {
 	}
 	if o.Out == nil {
 		o.Out = io.Discard
-	}
-	if o.Registry == "" {
-		o.Registry = o.Config.Registry
-	}
-	if o.By == "" {
-		o.By = "pipeline"
 	}
 	r := &runner{o: o, c: o.Config, out: o.Out}
 	start := time.Now()
@@ -122,7 +113,7 @@ func Run(ctx context.Context, o Options) (*Manifest, error) {
 		{"temporal cross-validation over the grid", r.crossValidate},
 		{"fit the candidates (calibrated on the last training date)", r.fit},
 		{"evaluate on the hold-out and write the reports", r.evaluate},
-		{"compare with the champions and register the best candidates", r.register},
+		{"compare with the champions and register the candidates", r.register},
 	}
 	for i, s := range steps {
 		if err := ctx.Err(); err != nil {
@@ -238,6 +229,14 @@ func (r *runner) inputs(ctx context.Context) error {
 		parts = append(parts, k, m.Data[k])
 	}
 	parts = append(parts, "outcomes", m.OutcomesSHA256)
+	if err := r.oracles(); err != nil {
+		return err
+	}
+	for _, t := range c.targets() {
+		if sum, ok := m.Oracles[string(t.Name)]; ok {
+			parts = append(parts, "oracle", t.Name, sum)
+		}
+	}
 	m.ID = c.HoldoutAsOf.Time().Format("20060102") + "-" + hashOf(parts...)[:12]
 	r.dir = filepath.Join(c.Results, "runs", m.ID)
 	if err := os.MkdirAll(r.dir, 0o755); err != nil {
@@ -247,8 +246,28 @@ func (r *runner) inputs(ctx context.Context) error {
 	return nil
 }
 
-// outcomes reads the case store's outcomes (config outcomes.db or a file
-// from caserisk labels export) and fingerprints them.
+// oracles fingerprints the reports' oracle files.
+func (r *runner) oracles() error {
+	for _, t := range r.c.targets() {
+		p, ok := r.c.Reports.Oracle[string(t.Name)]
+		if !ok {
+			continue
+		}
+		sum, err := fileSHA256(p)
+		if err != nil {
+			return fmt.Errorf("reports: oracle of %s: %w", t.Name, err)
+		}
+		if r.m.Oracles == nil {
+			r.m.Oracles = map[string]string{}
+		}
+		r.m.Oracles[string(t.Name)] = sum
+	}
+	return nil
+}
+
+// outcomes reads the case store's outcomes (through Options.Outcomes for
+// config outcomes.db, or a file from caserisk labels export) and
+// fingerprints them.
 func (r *runner) outcomes(ctx context.Context) error {
 	o := r.c.Outcomes
 	if o == nil {
@@ -264,12 +283,11 @@ func (r *runner) outcomes(ctx context.Context) error {
 		}
 		r.exported = rows
 	} else {
-		st, err := store.Open(ctx, o.DB)
-		if err != nil {
-			return fmt.Errorf("outcomes: %w", err)
+		src := r.o.Outcomes
+		if src == nil {
+			return fmt.Errorf("outcomes: db %s is configured but the caller gave no outcomes source", o.DB)
 		}
-		defer st.Close()
-		labels, err := st.Labels(ctx, store.TenancyFraud)
+		fraud, err := src.Outcomes(ctx, target.TenancyFraud)
 		if err != nil {
 			return fmt.Errorf("outcomes: %w", err)
 		}
@@ -277,21 +295,17 @@ func (r *runner) outcomes(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("outcomes: %w", err)
 		}
-		rows, unplaced, err := FraudOutcomes(labels, uprns)
+		rows, unplaced, err := FraudOutcomes(fraud, uprns)
 		if err != nil {
 			return fmt.Errorf("outcomes: %w", err)
 		}
 		r.exported = rows
 		r.m.Outcomes.Unplaced = unplaced
-		cc, err := st.Labels(ctx, store.ComplexCase)
+		cc, err := src.Outcomes(ctx, target.ComplexCase)
 		if err != nil {
 			return fmt.Errorf("outcomes: %w", err)
 		}
 		r.complexOutcomes = cc
-		if _, err := st.AppendAudit(ctx, audit.Record{At: time.Now(), User: r.o.By, Role: "cli", Action: "labels.export",
-			Resource: "labels/" + string(store.TenancyFraud), Purpose: "model retraining"}); err != nil {
-			return fmt.Errorf("outcomes: write the audit row: %w", err)
-		}
 	}
 	h := sha256.New()
 	if err := WriteInvestigations(h, r.exported); err != nil {
@@ -401,8 +415,8 @@ func readJSON(path string, v any) error {
 
 // table returns the path of a target's feature table for a split (train
 // or holdout), in the shared feature cache.
-func (r *runner) table(t target, split string) string {
-	return filepath.Join(r.c.Results, "features", r.featureKey(t.entity), t.entity+"-"+split+".csv")
+func (r *runner) table(t target.Target, split string) string {
+	return filepath.Join(r.c.Results, "features", r.featureKey(t.Entity), t.Entity+"-"+split+".csv")
 }
 
 // featureKey identifies a feature table's inputs: the merged data, the
@@ -435,8 +449,7 @@ func (r *runner) trainDays() []contract.Day {
 
 func (r *runner) features(ctx context.Context) (bool, error) {
 	reusedAll := true
-	for _, name := range r.c.targets() {
-		t := targetOf(name)
+	for _, t := range r.c.targets() {
 		for _, split := range []struct {
 			name string
 			asOf []contract.Day
@@ -450,7 +463,7 @@ func (r *runner) features(ctx context.Context) (bool, error) {
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				return false, err
 			}
-			tab, err := build.Build(ctx, build.Options{Dir: r.path("data"), AsOf: split.asOf, Entity: t.entity, Progress: r.o.Progress})
+			tab, err := build.Build(ctx, build.Options{Dir: r.path("data"), AsOf: split.asOf, Entity: t.Entity, Progress: r.o.Progress})
 			if err != nil {
 				return false, err
 			}
@@ -460,13 +473,13 @@ func (r *runner) features(ctx context.Context) (bool, error) {
 			if err := os.WriteFile(stamp, []byte(r.m.ID+"\n"), 0o644); err != nil {
 				return false, err
 			}
-			r.say("      %-8s %-7s %6d rows × %d features, %d rows rejected", t.entity, split.name, tab.Rows(), len(tab.Features), len(tab.Rejects))
+			r.say("      %-8s %-7s %6d rows × %d features, %d rows rejected", t.Entity, split.name, tab.Rows(), len(tab.Features), len(tab.Rejects))
 		}
 	}
 	return reusedAll, nil
 }
 
 // read reads a target's feature table.
-func (r *runner) read(ctx context.Context, t target, split string) (*dataset.Table, error) {
-	return dataset.Read(ctx, r.table(t, split), dataset.Options{Label: t.label})
+func (r *runner) read(ctx context.Context, t target.Target, split string) (*dataset.Table, error) {
+	return dataset.Read(ctx, r.table(t, split), dataset.Options{Label: t.Label})
 }
