@@ -78,7 +78,6 @@ func personOf(p core.Person) personView {
 type memberView struct {
 	personView
 	Band, Chance string
-	Rank         int
 	Lead         bool // the member whose score ranks the case
 	Raising      []reason
 }
@@ -91,16 +90,15 @@ func membersOf(ms []core.Member, lead string) ([]memberView, error) {
 			return nil, err
 		}
 		out = append(out, memberView{personView: personOf(m.Person), Band: m.Score.Band, Chance: percent(m.Score.Score),
-			Rank: m.Score.Rank, Lead: m.Score.EntityID == lead, Raising: topRaising(rs, 2)})
+			Lead: m.Score.EntityID == lead, Raising: topRaising(rs, 2)})
 	}
 	return out, nil
 }
 
 type queueRow struct {
 	ID       int64
-	Position int  // in the queue, 1 first
-	Assigned bool // to the signed-in user
-	Rank     int
+	Position int    // in the queue, 1 first
+	Assigned bool   // to the signed-in user
 	Tenancy  string // the tenancy of a fraud referral
 	Lead     personView
 	Others   []memberView // the rest of the household, best rank first
@@ -152,7 +150,7 @@ func (p *pages) queue(kind store.Target) gin.HandlerFunc {
 			d.EntityHeading, d.ReasonsHeading = "Tenancy", "Evidence behind the rank"
 		}
 		for i, k := range items {
-			row := queueRow{ID: k.ID, Position: offset + i + 1, Rank: k.Rank, Status: k.Status, Lead: personOf(k.Person), Chance: percent(k.Case.Score),
+			row := queueRow{ID: k.ID, Position: offset + i + 1, Status: k.Status, Lead: personOf(k.Person), Chance: percent(k.Case.Score),
 				Assigned: k.AssignedTo != 0 && k.AssignedTo == principalOf(c).UserID}
 			if k.EntityID != k.ResidentID {
 				row.Tenancy = k.EntityID
