@@ -353,9 +353,9 @@ func (p *pages) readPerson(c *gin.Context, id string, q core.TimelineQuery, d *r
 		d.Relationship, d.Tenure = relationshipText(cur.Relationship), tenureText(cur.Property.Tenure)
 	}
 	for _, m := range v.Household {
-		row := householdRow{personView: personOf(v.People[m.ResidentID]), Relationship: relationshipText(m.Relationship), Since: dateText(m.Start)}
-		if row.Age == "" && m.BirthYear > 0 {
-			row.Age = fmt.Sprintf("born %d", m.BirthYear)
+		row := householdRow{personView: personOf(v.People[m.ResidentID]), Relationship: relationshipText(m.Relationship), Since: monthText(m.Start)}
+		if row.Years == "" && m.BirthYear > 0 {
+			row.Years = fmt.Sprintf("born %d", m.BirthYear)
 		}
 		d.Household = append(d.Household, row)
 	}

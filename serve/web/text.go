@@ -38,6 +38,16 @@ func dateText(s string) string {
 	return d.Format("2 January 2006")
 }
 
+// monthText writes a YYYY-MM-DD date as "October 2014" (anything else as
+// it is).
+func monthText(s string) string {
+	d, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		return s
+	}
+	return d.Format("January 2006")
+}
+
 // percent writes a probability as a whole percentage ("under 1%" and
 // "over 99%" at the ends).
 func percent(p float64) string {
