@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
+	"caserisk/features/contract"
 	"caserisk/features/link"
 	"caserisk/features/link/assemble"
 	"caserisk/features/link/review"
@@ -33,7 +34,7 @@ func newLinkCmd() *cobra.Command {
 	var (
 		raw, out, configPath, decisionsPath, oracle, linksFrom string
 		workers                                                int
-		asJSON                                                 bool
+		asJSON, allowBroken                                    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "link",
@@ -73,6 +74,13 @@ OUT/linkage/evaluation.json.
 (source,record_id,resident_id): a council's existing master-data links, or the
 oracle's true links to compare with.
 
+Every raw extract is read first and counted per file (rows read, rejected,
+lines lost) on standard error; a file that cannot be read as a whole (a
+duplicate or missing required header column, a quote left open that runs
+over the lines after it) stops the command with exit code 1 unless
+--allow-broken-files (a people or service file whose header is broken
+stops it even then: linkage cannot go on without it).
+
 Nothing personal is printed or logged: counts and ids only.`,
 		Example: `  caserisk generate --residents 20000 --seed 7 --as-of 2025-01-01 --out data/borough --raw
   caserisk link --raw data/borough/raw --out data/linked --oracle data/borough/oracle/links.csv
@@ -93,6 +101,9 @@ Nothing personal is printed or logged: counts and ids only.`,
 				progress = stderr
 			}
 			start := time.Now()
+			if err := checkExtracts(ctx, stderr, raw, contract.Default().RawFiles(), allowBroken); err != nil {
+				return fmt.Errorf("link: %w", err)
+			}
 			if err := os.MkdirAll(filepath.Join(out, linkageDir), 0o755); err != nil {
 				return fmt.Errorf("link: %w", err)
 			}
@@ -181,6 +192,7 @@ Nothing personal is printed or logged: counts and ids only.`,
 	f.StringVar(&linksFrom, "links-from", "", "join with this mapping (source,record_id,resident_id) instead of linking")
 	f.IntVar(&workers, "workers", 0, "goroutines (0: as many as cores); the output does not depend on it")
 	f.BoolVar(&asJSON, "json", false, "print the summary as JSON")
+	addAllowBrokenFlag(f, &allowBroken)
 	cmd.AddCommand(newLinkReviewCmd(), newLinkConfigCmd())
 	return cmd
 }

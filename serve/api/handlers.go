@@ -742,6 +742,8 @@ type scoreRunRequest struct {
 	AsOf     string   `json:"as_of"`
 	Capacity int      `json:"capacity"`
 	Targets  []string `json:"targets"`
+	// Force takes over a score run that is running (audited).
+	Force bool `json:"force"`
 }
 
 type scoreRunJSON struct {
@@ -778,12 +780,19 @@ func (s *Server) handleStartScoreRun(c *gin.Context) {
 		}
 		targets = append(targets, t)
 	}
-	runs, err := s.core.ScoreRun(c.Request.Context(), actor(c), req.AsOf, req.Capacity, targets)
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			s.fail(c, problem.New(http.StatusConflict, "score run: %v", err))
-			return
-		}
+	runs, err := s.core.ScoreRun(c.Request.Context(), actor(c), core.ScoreRunRequest{AsOf: req.AsOf, Capacity: req.Capacity,
+		Targets: targets, Force: req.Force})
+	var held *store.HeldError
+	switch {
+	case errors.As(err, &held):
+		s.fail(c, problem.New(http.StatusConflict, "a score run is running: %s", held.Error()).
+			WithFields(problem.FieldError{Field: "force", Detail: fmt.Sprintf("held by %s until %s; true takes it over",
+				held.Holder, held.Expires.Format(time.RFC3339))}))
+		return
+	case errors.Is(err, store.ErrNotFound):
+		s.fail(c, problem.New(http.StatusConflict, "score run: %v", err))
+		return
+	case err != nil:
 		s.coreError(c, "score run", err)
 		return
 	}

@@ -198,6 +198,11 @@ func (s *Server) routes() *gin.Engine {
 		}
 		chain = append(chain, r.handler)
 		e.Handle(r.method, r.path, chain...)
+		if headToo(r) {
+			// Monitors and load balancers probe with HEAD: the same
+			// answer, whose body net/http leaves out.
+			e.Handle(http.MethodHead, r.path, chain...)
+		}
 	}
 	if s.cfg.Pages != nil {
 		s.cfg.Pages(s, e)
@@ -215,3 +220,7 @@ func openAPIPath(p string) string {
 	}
 	return strings.Join(segs, "/")
 }
+
+// headToo reports whether a route also answers HEAD: the public GET routes
+// (health, readiness, metrics, this document).
+func headToo(r route) bool { return r.public && r.method == http.MethodGet }

@@ -480,7 +480,7 @@ func (p *indent) Write(b []byte) (int, error) {
 }
 
 func (d *run) scoreRun(ctx context.Context) error {
-	runs, err := d.core.ScoreRun(ctx, d.as, d.o.AsOf.String(), d.o.Capacity, nil)
+	runs, err := d.core.ScoreRun(ctx, d.as, core.ScoreRunRequest{AsOf: d.o.AsOf.String(), Capacity: d.o.Capacity})
 	if err != nil {
 		return err
 	}

@@ -129,10 +129,14 @@ func TestLinkagePurposeLimit(t *testing.T) {
 		t.Fatalf("data steward's queue: %d, navigation link present: %v", code, strings.Contains(body, `href="/linkage/review"`))
 	}
 	cc := firstCase(t, b, store.ComplexCase)
-	for _, path := range []string{"/reviews", "/fraud-referrals", "/residents/" + cc.ResidentID, fmt.Sprintf("/cases/%d", cc.ID), "/models", "/admin/audit", "/admin/users"} {
+	for _, path := range []string{"/reviews", "/fraud-referrals", "/residents/" + cc.ResidentID, "/models", "/admin/audit", "/admin/users"} {
 		if code, _ := get(t, c, b.ts.URL+path); code != http.StatusForbidden {
 			t.Errorf("data steward GET %s: %d, want 403", path, code)
 		}
+	}
+	// A case is not found, as a missing one is.
+	if code, _ := get(t, c, b.ts.URL+fmt.Sprintf("/cases/%d", cc.ID)); code != http.StatusNotFound {
+		t.Errorf("data steward GET a case: %d, want 404", code)
 	}
 }
 

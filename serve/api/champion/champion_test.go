@@ -9,26 +9,15 @@ import (
 	"testing"
 
 	"caserisk/models/artifact"
-	"caserisk/models/calibrate"
-	"caserisk/models/dataset"
-	"caserisk/models/tree"
+	"caserisk/models/artifact/artifacttest"
 	"caserisk/serve/store"
 )
 
 // stump returns a valid one-split gbdt artifact for target: feature
-// "arrears_gbp" < 100 gives margin -1, else +1.
+// "arrears_gbp" < 100 gives margin -leaf, else +leaf.
 func stump(t *testing.T, target string, leaf float64) *artifact.Model {
 	t.Helper()
-	e := &tree.Ensemble{NumFeatures: 2, Trees: []tree.Tree{{
-		Left: []int32{1, -1, -1}, Right: []int32{2, -1, -1}, Feature: []int32{0, -1, -1}, Threshold: []float64{100, 0, 0},
-		DefaultLeft: []bool{true, false, false}, Value: []float64{0, -leaf, leaf}, Cover: []float64{10, 5, 5}, Gain: []float64{1, 0, 0},
-	}}}
-	m := &artifact.Model{Algorithm: artifact.GBDT, Target: target, Ensemble: e, Calibration: &calibrate.Calibrator{Method: calibrate.None},
-		Features: []artifact.Feature{
-			{FeatureMeta: dataset.FeatureMeta{Name: "arrears_gbp", Unit: "GBP", Description: "rent arrears"}},
-			{FeatureMeta: dataset.FeatureMeta{Name: "repairs", Unit: "count", Description: "repairs"}}},
-		Created: "2026-01-01T00:00:00Z", CaseriskVersion: "test"}
-	return m
+	return artifacttest.Stump(target, leaf)
 }
 
 func marshal(t *testing.T, m *artifact.Model) []byte {
