@@ -343,3 +343,46 @@ func TestBadHeaders(t *testing.T) {
 		})
 	}
 }
+
+// TestDirectionsInMeta checks that the directions a spec declares, on its
+// features and its signals, reach the table's feature metadata (and so
+// meta.json, the models and their reports).
+func TestDirectionsInMeta(t *testing.T) {
+	sp, err := spec.Parse([]byte(`version: 1
+resident:
+  signals:
+    - age_years
+    - {name: prior_escalations_household, direction: increasing}
+  features:
+    - name: eh_days
+      service: early_help
+      agg: days_since_last
+      direction: decreasing
+      description: Days since early help.
+      template: "Early help {when}"
+`), "d.yaml", contract.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := Build(context.Background(), Options{Dir: "testdata/mini", Entity: spec.Resident, Spec: sp,
+		AsOf: []contract.Day{day("2023-06-30")}, ExtractDate: day("2024-12-31")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, f := range tb.Features {
+		got[f.Name] = f.Direction
+	}
+	want := map[string]string{"eh_days": "decreasing", "age_years": "", "prior_escalations_household": "increasing"}
+	for name, d := range want {
+		if g, ok := got[name]; !ok || g != d {
+			t.Errorf("%s: direction %q (present %v), want %q", name, g, ok, d)
+		}
+	}
+	// The default spec's own signals carry no direction in Go: the spec declares it.
+	for _, m := range Signals(spec.Resident) {
+		if m.Direction != "" {
+			t.Errorf("signal %s has a direction in Go (%s); only a spec declares one", m.Name, m.Direction)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 )
 
 // tableBlock is how many rows the table functions explain at a time, so
@@ -78,6 +79,10 @@ type CSVOptions struct {
 	// Reasons is how many raising and how many lowering reasons to write
 	// per row; 0 writes none.
 	Reasons int
+	// AsOf, when set, holds each row's as-of date, which the reasons count
+	// dates back from; without it day counts read as durations before the
+	// score date.
+	AsOf []time.Time
 }
 
 // WriteCSV explains every row of a column-major table and writes one CSV
@@ -102,6 +107,10 @@ func WriteCSV(ctx context.Context, w io.Writer, c Contributor, cols [][]float64,
 	if o.Scores != nil && nf > 0 && len(o.Scores) != len(cols[0]) {
 		return fmt.Errorf("explain: %d scores for a table of %d rows", len(o.Scores), len(cols[0]))
 	}
+	if o.AsOf != nil && nf > 0 && len(o.AsOf) != len(cols[0]) {
+		return fmt.Errorf("explain: %d as-of dates for a table of %d rows", len(o.AsOf), len(cols[0]))
+	}
+	phr := NewPhrasing(o.Infos)
 	cw := csv.NewWriter(w)
 	head := append([]string(nil), o.KeyNames...)
 	if o.Scores != nil {
@@ -144,8 +153,12 @@ func WriteCSV(ctx context.Context, w io.Writer, c Contributor, cols [][]float64,
 				for j := range x {
 					x[j] = cols[j][lo+i]
 				}
-				up, down := Reasons(o.Infos, x, phi, o.Reasons)
-				for _, rs := range [][]Reason{up, down} {
+				var asOf time.Time
+				if o.AsOf != nil {
+					asOf = o.AsOf[lo+i]
+				}
+				e := phr.Explain(x, phi, o.Reasons, asOf)
+				for _, rs := range [][]Reason{e.Raising, e.Lowering} {
 					for r := 0; r < o.Reasons; r++ {
 						if r < len(rs) {
 							rec = append(rec, rs[r].Text)

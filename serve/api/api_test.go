@@ -349,6 +349,15 @@ func TestScoreAndReasons(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
+	// The as-of date the reasons count back from is a date, or a 400 naming it.
+	if got, body := e.do(auth.DataScientist, "POST", "/api/v1/score?target=complex_case&as_of=2025-01-01",
+		map[string]any{"rows": []any{e.row(1)}, "reasons": 2}); got != 200 {
+		t.Fatalf("as_of: status %d: %s", got, body)
+	}
+	if got, body := e.do(auth.DataScientist, "POST", "/api/v1/score?target=complex_case&as_of=2025-02-30",
+		map[string]any{"rows": []any{e.row(1)}, "reasons": 2}); got != 400 || !strings.Contains(string(body), `"as_of"`) {
+		t.Fatalf("a bad as_of: status %d: %s", got, body)
+	}
 	// null is a value not known, scored as missing.
 	row := e.row(1)
 	row["school_attendance_pct"] = nil

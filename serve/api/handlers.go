@@ -164,6 +164,17 @@ func (s *Server) handleScore(c *gin.Context) {
 	if !ok {
 		return
 	}
+	asOfText, ok := s.dateParam(c, "as_of")
+	if !ok {
+		return
+	}
+	// Reasons name dates counted back from the date the rows describe: the
+	// as_of given, else today (rows scored now describe today).
+	asOf := time.Now().UTC().Truncate(24 * time.Hour)
+	if asOfText != "" {
+		d, _ := contract.ParseDay(asOfText)
+		asOf = d.Time()
+	}
 	if err := s.core.ScoreRows(actor(c), t); err != nil {
 		s.coreError(c, "score", err)
 		return
@@ -203,7 +214,7 @@ func (s *Server) handleScore(c *gin.Context) {
 		}
 		out.Results[i] = scoreResult{Score: p, Band: ch.Bands.Band(p)}
 		if req.Reasons > 0 {
-			out.Results[i].Reasons = ch.Model.Reasons(row, req.Reasons)
+			out.Results[i].Reasons = ch.Model.Reasons(row, req.Reasons, asOf)
 		}
 	}
 	s.metrics.scored.WithLabelValues(string(t)).Add(float64(len(req.Rows)))

@@ -48,6 +48,7 @@ type param struct {
 // table returns the service's endpoints.
 func (s *Server) table() []route {
 	pTarget := param{name: "target", desc: "the target whose champion scores the rows", required: true, schema: targetSchema()}
+	pScoreAsOf := param{name: "as_of", desc: "the date the rows' features describe; reasons name dates counted back from it (default: today)", schema: dateSchema()}
 	pPromoteTarget := param{name: "target", desc: "the version's target; needed when both targets have the version (or write the version as TARGET:N)", schema: targetSchema()}
 	pTargetOpt := param{name: "target", desc: "only this target; both when absent", schema: targetSchema()}
 	pLabelsTarget := param{name: "target", desc: "the target whose cases' outcomes to export", required: true, schema: targetSchema()}
@@ -74,7 +75,7 @@ func (s *Server) table() []route {
 				"probability, band and, when asked, the reasons behind it. Every feature of the champion must be present in every row, " +
 				"as a number or null (not known). Allowed to roles that may see the target's scores, and to those that check models " +
 				"(`" + string(auth.ScoreRows) + "`). The rows carry no identity, so nothing is audited.",
-			tag: "scoring", query: []param{pTarget}, body: "ScoreRequest", ok: "ScoreResponse",
+			tag: "scoring", query: []param{pTarget, pScoreAsOf}, body: "ScoreRequest", ok: "ScoreResponse",
 			errors: []int{400, 413, 415, 503}, handler: s.handleScore},
 		{method: "GET", path: Prefix + "/residents", summary: "Find residents by name or date of birth",
 			id: "findResidents", desc: "Residents whose given or family name begins with every word of `name` and whose date of " +

@@ -368,7 +368,7 @@ func (r *Runner) scoreTarget(ctx context.Context, claim store.ClaimOptions, t st
 		return items[a].entity < items[b].entity
 	})
 	scores := make([]store.Score, n)
-	if err := r.explain(ctx, ch, cols, items, scores); err != nil {
+	if err := r.explain(ctx, ch, cols, items, scores, day.Time()); err != nil {
 		return store.ScoreRun{}, fmt.Errorf("score run %s: %w", t, err)
 	}
 	for rank, it := range items {
@@ -386,8 +386,9 @@ func (r *Runner) scoreTarget(ctx context.Context, claim store.ClaimOptions, t st
 	return run, nil
 }
 
-// explain fills each score's reasons (JSON), in parallel.
-func (r *Runner) explain(ctx context.Context, ch *champion.Champion, cols [][]float64, items []scored, scores []store.Score) error {
+// explain fills each score's reasons (JSON), in parallel, phrased with
+// dates counted back from the run's as-of date.
+func (r *Runner) explain(ctx context.Context, ch *champion.Champion, cols [][]float64, items []scored, scores []store.Score, asOf time.Time) error {
 	g, gctx := errgroup.WithContext(ctx)
 	workers := runtime.GOMAXPROCS(0)
 	for w := range workers {
@@ -400,7 +401,7 @@ func (r *Runner) explain(ctx context.Context, ch *champion.Champion, cols [][]fl
 				for j, c := range cols {
 					x[j] = c[items[k].row]
 				}
-				b, err := json.Marshal(ch.Model.Reasons(x, r.cfg.Reasons))
+				b, err := json.Marshal(ch.Model.Reasons(x, r.cfg.Reasons, asOf))
 				if err != nil {
 					return fmt.Errorf("reasons of %s: %w", items[k].entity, err)
 				}

@@ -518,7 +518,7 @@ type LinkReview interface {
 	// are keyed by the pair, so a pair imported again keeps its decision.
 	ImportLinkReview(ctx context.Context, imp LinkReviewImport) (LinkQueueCounts, error)
 	// LinkQueue returns a page of the review queue by position (the
-	// closest to the threshold first), without the records' details, and
+	// most uncertain first), without the records' details, and
 	// the queue's counts.
 	LinkQueue(ctx context.Context, q LinkQueueQuery) ([]LinkPair, LinkQueueCounts, error)
 	// LinkPair returns a pair of the review queue with its records' details

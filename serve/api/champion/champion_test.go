@@ -7,9 +7,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"caserisk/models/artifact"
 	"caserisk/models/artifact/artifacttest"
+	"caserisk/models/dataset"
 	"caserisk/serve/store"
 )
 
@@ -47,17 +49,45 @@ func TestLoadArtifactScoresAndExplains(t *testing.T) {
 			t.Fatalf("x=%v: prob %v margin %v, want margin %v", tc.x, p, margin, tc.margin)
 		}
 	}
-	rs := m.Reasons([]float64{150, 3}, 3)
+	rs := m.Reasons([]float64{150, 3}, 3, time.Time{})
 	if len(rs) != 1 || rs[0].Feature != "arrears_gbp" || rs[0].Contribution != 1 || rs[0].Text == "" {
 		t.Fatalf("reasons %+v", rs)
 	}
-	if got := m.Reasons([]float64{150, 3}, 0); got != nil {
+	if got := m.Reasons([]float64{150, 3}, 0, time.Time{}); got != nil {
 		t.Fatalf("k=0 gave %v", got)
 	}
 	a := m.(*Artifact)
 	margins, err := a.MarginsColumns(context.Background(), [][]float64{{50, 150, math.NaN()}, {0, 0, 0}})
 	if err != nil || margins[0] != -1 || margins[1] != 1 || margins[2] != -1 {
 		t.Fatalf("batch margins %v, %v", margins, err)
+	}
+}
+
+// TestReasonsNameDatesAndKeepDirections: the served reasons count days back
+// from the as-of date into a month, and a reason that runs against its
+// feature's declared direction is withheld.
+func TestReasonsNameDatesAndKeepDirections(t *testing.T) {
+	m := stump(t, "complex_case", 1)
+	// The split is on feature 1 now: days since the household's latest
+	// crisis, declared decreasing; < 100 days gives +1, else -1.
+	m.Ensemble.Trees[0].Feature[0] = 1
+	m.Ensemble.Trees[0].Value = []float64{0, 1, -1}
+	m.Features[1].FeatureMeta = dataset.FeatureMeta{Name: "days_since_crisis", Unit: "days", Template: "A crisis in the household {when}",
+		Direction: "decreasing"}
+	m.Features[1].Range = []float64{0, 3000}
+	a, err := LoadArtifact(store.ComplexCase, marshal(t, m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	asOf := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	rs := a.Reasons([]float64{0, 40}, 3, asOf)
+	if len(rs) != 1 || rs[0].Text != "A crisis in the household in November 2024 raised the risk" {
+		t.Fatalf("reasons %+v", rs)
+	}
+	// A crisis long ago lowers the margin here: "a crisis lowered the risk"
+	// runs against the declared direction and is not shown.
+	if rs := a.Reasons([]float64{0, 907}, 3, asOf); len(rs) != 0 {
+		t.Fatalf("a wrong-way reason was shown: %+v", rs)
 	}
 }
 
