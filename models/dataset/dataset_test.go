@@ -339,6 +339,24 @@ func TestFingerprintIgnoresSource(t *testing.T) {
 	if a.Fingerprint() == b.Fingerprint() {
 		t.Error("fingerprint missed a changed value")
 	}
+	b.Cols[0][5]--
+	if len(b.Keys) == 0 || b.Label == nil {
+		t.Fatal("the synthetic table needs a key column and a label")
+	}
+	b.Keys[0].Values[7] += "x"
+	if a.Fingerprint() == b.Fingerprint() {
+		t.Error("fingerprint missed a changed key")
+	}
+	b.Keys[0].Values[7] = a.Keys[0].Values[7]
+	i := slices.IndexFunc(b.Label, func(y float64) bool { return !math.IsNaN(y) })
+	b.Label[i] = 1 - b.Label[i]
+	if a.Fingerprint() == b.Fingerprint() {
+		t.Error("fingerprint missed a changed label")
+	}
+	b.Label[i] = a.Label[i]
+	if a.Fingerprint() != b.Fingerprint() {
+		t.Error("fingerprint differs after restoring every value")
+	}
 }
 
 // FuzzSplitCSV checks the byte-level record and field splitter against
