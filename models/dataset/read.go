@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -140,11 +141,17 @@ func parseNumber(b []byte) (float64, bool) {
 }
 
 // fastDecimal parses the common case of a plain decimal ([+-]digits[.digits])
-// with at most 2^53 as its digits and at most 22 of them after the point.
-// Both the digits as an integer and the power of ten are then exact
-// float64 values, so one division gives the correctly rounded result, the
-// same as strconv.ParseFloat's (Clinger's fast path). Anything else is left
-// to strconv.
+// with at most 19 significant digits, so that they fit in a uint64 m, and
+// returns the correctly rounded float64 of ±m/10^k (k digits after the
+// point), the same as strconv.ParseFloat's:
+//
+//   - m ≤ 2^53 and k ≤ 22: both are exact float64 values and one division
+//     rounds correctly (Clinger's fast path);
+//   - otherwise, k ≤ 19 (10^k fits in a uint64): an exact integer division
+//     of m·2^s by 10^k gives the 53 bits of the result, a rounding bit and
+//     whether anything is left (the sticky bit), rounded half to even.
+//
+// Anything else is left to strconv.
 func fastDecimal(b []byte) (float64, bool) {
 	i, neg := 0, false
 	switch b[0] {
@@ -159,8 +166,8 @@ func fastDecimal(b []byte) (float64, bool) {
 		c := b[i]
 		switch {
 		case c >= '0' && c <= '9':
-			if sig == 16 {
-				return 0, false // may not fit in 53 bits
+			if sig == 19 {
+				return 0, false // may not fit in 64 bits
 			}
 			m = m*10 + uint64(c-'0')
 			if m != 0 {
@@ -176,17 +183,77 @@ func fastDecimal(b []byte) (float64, bool) {
 			return 0, false
 		}
 	}
-	if !sawDigit || m > 1<<53 || frac > 22 {
+	if !sawDigit {
 		return 0, false
 	}
-	v := float64(m)
-	if frac > 0 {
-		v /= math.Pow10(frac)
+	frac = max(frac, 0)
+	var v float64
+	switch {
+	case m <= 1<<53 && frac <= 22:
+		v = float64(m)
+		if frac > 0 {
+			v /= math.Pow10(frac)
+		}
+	case frac <= 19 && frac > 0:
+		var ok bool
+		if v, ok = divPow10(m, frac); !ok {
+			return 0, false
+		}
+	default:
+		return 0, false
 	}
 	if neg {
 		v = -v
 	}
 	return v, true
+}
+
+// pow10u holds 10^k for k = 0..19, the powers that fit in a uint64.
+var pow10u = func() (p [20]uint64) {
+	p[0] = 1
+	for k := 1; k < len(p); k++ {
+		p[k] = p[k-1] * 10
+	}
+	return p
+}()
+
+// divPow10 returns m/10^k correctly rounded (half to even), for m > 2^53
+// and 1 ≤ k ≤ 19, when the result is below 2^53 (ok false otherwise).
+func divPow10(m uint64, k int) (float64, bool) {
+	d := pow10u[k]
+	// With s = 53 - len(m) + len(d), m·2^s/d lies in (2^52, 2^54).
+	s := 53 - bits.Len64(m) + bits.Len64(d)
+	if s < 0 {
+		return 0, false // m/d ≥ 2^53: a large integer part
+	}
+	var hi, lo uint64
+	switch {
+	case s >= 64:
+		hi = m << (s - 64)
+	case s > 0:
+		hi, lo = m>>(64-s), m<<s
+	default:
+		lo = m
+	}
+	q, r := bits.Div64(hi, lo, d) // hi < d since the quotient is < 2^54
+	if q < 1<<53 {
+		// One more bit: q' = ⌊m·2^(s+1)/d⌋ = 2q + (2r ≥ d), r' = 2r mod d.
+		s++
+		q <<= 1
+		if r >= d-r {
+			q |= 1
+			r -= d - r
+		} else {
+			r <<= 1
+		}
+	}
+	// q has 54 bits: 53 of the result and the rounding bit.
+	mant, round := q>>1, q&1
+	if round == 1 && (r != 0 || mant&1 == 1) {
+		mant++
+	}
+	// mant·2^(1-s), 2^(1-s) a normal power of two (s ≤ 117): exact.
+	return float64(mant) * math.Float64frombits(uint64(1023+1-s)<<52), true
 }
 
 // isISODate reports whether b is a valid YYYY-MM-DD date.
