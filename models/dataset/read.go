@@ -160,33 +160,43 @@ func fastDecimal(b []byte) (float64, bool) {
 	case '+':
 		i = 1
 	}
+	// The digits, as one integer m (wrapping past 19 digits: checked below).
 	var m uint64
-	sig, frac, sawDigit := 0, -1, false // significant digits, digits after the point
-	for ; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case c >= '0' && c <= '9':
-			if sig == 19 {
-				return 0, false // may not fit in 64 bits
+	start := i
+	for i < len(b) && b[i]-'0' <= 9 {
+		m = m*10 + uint64(b[i]-'0')
+		i++
+	}
+	intDigits, frac := i-start, 0
+	if i < len(b) && b[i] == '.' {
+		i++
+		fs := i
+		for i < len(b) && b[i]-'0' <= 9 {
+			m = m*10 + uint64(b[i]-'0')
+			i++
+		}
+		frac = i - fs
+	}
+	if i != len(b) || intDigits+frac == 0 {
+		return 0, false
+	}
+	if intDigits+frac > 19 {
+		// Leading zeros are not significant; more than 19 digits that are
+		// may not fit in 64 bits.
+		sig := intDigits + frac
+		for _, c := range b[start:] {
+			if c == '0' || c == '.' {
+				if c == '0' {
+					sig--
+				}
+				continue
 			}
-			m = m*10 + uint64(c-'0')
-			if m != 0 {
-				sig++
-			}
-			if frac >= 0 {
-				frac++
-			}
-			sawDigit = true
-		case c == '.' && frac < 0:
-			frac = 0
-		default:
+			break
+		}
+		if sig > 19 {
 			return 0, false
 		}
 	}
-	if !sawDigit {
-		return 0, false
-	}
-	frac = max(frac, 0)
 	var v float64
 	switch {
 	case m <= 1<<53 && frac <= 22:
