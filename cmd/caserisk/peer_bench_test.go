@@ -325,8 +325,9 @@ func BenchmarkExplainCommandVsXGBoost(b *testing.B) {
 	xgbModel := p.path("xgb-200x6.json")
 	if _, err := os.Stat(xgbModel); err != nil {
 		b.Logf("training the XGBoost model to explain (once)")
-		p.python(b, xgbTrainScript, p.path("train.csv"), xgbModel+".tmp")
-		if err := os.Rename(xgbModel+".tmp", xgbModel); err != nil {
+		tmp := p.path("xgb-200x6.tmp.json") // XGBoost picks the format by the extension
+		p.python(b, xgbTrainScript, p.path("train.csv"), tmp)
+		if err := os.Rename(tmp, xgbModel); err != nil {
 			b.Fatal(err)
 		}
 	}
