@@ -54,6 +54,7 @@ type peerBench struct {
 	dir  string // the cached data set
 	bin  string // the caserisk binary, built for this run
 	runs int
+	cpu  float64 // CPU seconds of the commands run since compare reset it
 }
 
 // newPeerBench builds the binary, checks the Python peer and makes (or
@@ -100,53 +101,62 @@ func (p *peerBench) path(name string) string { return filepath.Join(p.dir, name)
 // standard output.
 func (p *peerBench) caserisk(b *testing.B, args ...string) (float64, []byte) {
 	b.Helper()
-	cmd := exec.Command(p.bin, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	t0 := time.Now()
-	out, err := cmd.Output()
-	secs := time.Since(t0).Seconds()
-	if err != nil {
-		b.Fatalf("caserisk %s: %v\n%s\n%s", strings.Join(args, " "), err, out, stderr.Bytes())
-	}
-	return secs, out
+	return p.run(b, exec.Command(p.bin, args...))
 }
 
 // python runs a peer script once and returns its wall time and its
 // standard output.
 func (p *peerBench) python(b *testing.B, script string, args ...string) (float64, []byte) {
 	b.Helper()
-	cmd := exec.Command(peerPython, append([]string{"-c", script}, args...)...)
+	return p.run(b, exec.Command(peerPython, append([]string{"-c", script}, args...)...))
+}
+
+// run runs a command, adds its CPU time (user and system, all threads) to
+// p.cpu, and returns its wall time and standard output.
+func (p *peerBench) run(b *testing.B, cmd *exec.Cmd) (float64, []byte) {
+	b.Helper()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	t0 := time.Now()
 	out, err := cmd.Output()
 	secs := time.Since(t0).Seconds()
 	if err != nil {
-		b.Fatalf("python peer: %v\n%s\n%s", err, out, stderr.Bytes())
+		b.Fatalf("%s: %v\n%s\n%s", strings.Join(cmd.Args, " "), err, out, stderr.Bytes())
 	}
+	p.cpu += (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
 	return secs, out
 }
 
 // compare alternates the peer and caserisk p.runs times each and reports
-// the medians and their ratio (caserisk / peer).
+// the medians of the wall times and their ratio (caserisk / peer), and
+// the medians of the CPU times (which tell more than wall times when
+// other work shares the cores).
 func (p *peerBench) compare(b *testing.B, peer string, runPeer, runOurs func()) (ours, theirs float64) {
 	b.Helper()
-	var os_, ts []float64
+	var os_, ts, ocpu, tcpu []float64
 	for range p.runs {
 		t0 := time.Now()
+		p.cpu = 0
 		runPeer()
 		ts = append(ts, time.Since(t0).Seconds())
+		tcpu = append(tcpu, p.cpu)
 		t0 = time.Now()
+		p.cpu = 0
 		runOurs()
 		os_ = append(os_, time.Since(t0).Seconds())
+		ocpu = append(ocpu, p.cpu)
 	}
 	ours, theirs = medianOf(os_), medianOf(ts)
 	b.ReportMetric(ours, "caserisk_s")
 	b.ReportMetric(theirs, peer+"_s")
 	b.ReportMetric(ours/theirs, "ratio")
-	b.Logf("whole commands, medians of %d: caserisk %.2f s, %s %.2f s: ratio %.3f (caserisk runs %v, %s runs %v)",
-		p.runs, ours, peer, theirs, ours/theirs, roundAll(os_), peer, roundAll(ts))
+	b.ReportMetric(medianOf(ocpu), "caserisk_cpu_s")
+	b.ReportMetric(medianOf(tcpu), peer+"_cpu_s")
+	b.Logf("whole commands, medians of %d: caserisk %.2f s, %s %.2f s: ratio %.3f (caserisk runs %v, %s runs %v); CPU %.2f s against %.2f s",
+		p.runs, ours, peer, theirs, ours/theirs, roundAll(os_), peer, roundAll(ts), medianOf(ocpu), medianOf(tcpu))
+	if out, err := exec.Command("uptime").Output(); err == nil {
+		b.Logf("load after: %s", bytes.TrimSpace(out))
+	}
 	return ours, theirs
 }
 
