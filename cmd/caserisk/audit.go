@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"caserisk/serve/audit"
-	"caserisk/serve/store"
+	"caserisk/serve/core"
 )
 
 func newAuditCmd() *cobra.Command {
@@ -22,7 +22,7 @@ func newAuditCmd() *cobra.Command {
 }
 
 func newAuditVerifyCmd() *cobra.Command {
-	var dbURL string
+	var dbURL, by string
 	var heads []string
 	cmd := &cobra.Command{
 		Use:   "verify",
@@ -38,12 +38,12 @@ fail when the row with that hash is no longer in the log.`,
 		Example: "  caserisk audit verify --db sqlite://./caserisk.db --head 5d4e0a48a739…(the full hash)",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd.Context(), dbURL, func(s store.Store) error {
+			return withCore(cmd.Context(), dbURL, by, func(c *core.Core, a core.Actor) error {
 				var opts []audit.VerifyOption
 				for _, h := range heads {
 					opts = append(opts, audit.ExpectHead(h))
 				}
-				sum, err := audit.Verify(cmd.Context(), s, opts...)
+				sum, err := c.VerifyAudit(cmd.Context(), a, opts...)
 				var be *audit.BrokenError
 				if errors.As(err, &be) {
 					return fmt.Errorf("audit log is NOT intact: first bad row %d: %s (%d rows before it verified)", be.ID, be.Reason, sum.Rows)
@@ -57,6 +57,7 @@ fail when the row with that hash is no longer in the log.`,
 		},
 	}
 	addStoreFlag(cmd, &dbURL)
+	addByFlag(cmd, &by, "verifies the log")
 	cmd.Flags().StringArrayVar(&heads, "head", nil, "a head hash printed by an earlier verify that must still be in the log (repeatable)")
 	return cmd
 }

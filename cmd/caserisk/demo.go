@@ -16,23 +16,29 @@ func newDemoCmd() *cobra.Command {
 		Short: "Run the main job end to end on a synthetic borough, then serve it",
 		Long: `Run caserisk's main job on the embedded default and serve the result:
 
-  1. generate a synthetic borough (--residents, default 20,000; 240,000 is a
-     Camden-sized borough)
-  2. build point-in-time features for residents and council tenancies at four
-     as-of dates six months apart, and a hold-out at --as-of
-  3. train gradient-boosted and logistic models for both predictions
-     (complex case, tenancy fraud) with a temporal hold-out
-  4. evaluate them on the hold-out and write the reports (HTML, fairness
-     audit, model card, ATRS record)
-  5. register them in SQLite (DIR/caserisk.db) and promote the better of
-     each pair by hold-out average precision
-  6. score every resident and tenancy as of --as-of and open the review and
+  1. generate a synthetic borough (--residents, default 20,000, at least
+     4,000; 240,000 is a Camden-sized borough)
+  2. link its raw extracts into a Residents Index and measure the linkage
+     against the generator's true links
+  3. retrain with the retraining pipeline (caserisk pipeline) and an embedded
+     config written to DIR/pipeline.yaml: point-in-time features for residents
+     and council tenancies at four as-of dates six months apart and a hold-out
+     at --as-of; gradient-boosted and logistic parameters for both predictions
+     (complex case, tenancy fraud) chosen by temporal cross-validation;
+     calibrated candidates evaluated on the hold-out with their reports (HTML,
+     fairness audit, model card, ATRS record); every candidate registered in
+     SQLite (DIR/caserisk.db); the run id, its manifest and the
+     cross-validation and hold-out figures printed
+  4. promote the better candidate of each pair by hold-out average precision
+  5. score every resident and tenancy as of --as-of and open the review and
      fraud queues (the top --capacity of each)
+  6. load the linkage's clerical review queue for the data steward
   7. create one user per role and print their tokens
-  8. serve the API on --addr until Ctrl-C
+  8. serve the API and the web pages on --addr until Ctrl-C
 
 Everything lands in --dir; a second run reuses every step whose inputs have
-not changed. The data is synthetic: no real person is in it.`,
+not changed (the pipeline run included: same inputs, same run id). The data
+is synthetic: no real person is in it.`,
 		Example: "  caserisk demo\n  caserisk demo --residents 240000 --dir demo-full",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -40,8 +46,12 @@ not changed. The data is synthetic: no real person is in it.`,
 			if err != nil {
 				return usagef("demo: --as-of: %v", err)
 			}
-			if o.Residents <= 0 || o.Capacity <= 0 {
-				return usagef("demo: --residents and --capacity must be positive")
+			if o.Residents < demo.MinResidents {
+				return usagef("demo: --residents %d: the demo needs at least %d residents (below that the tenancy-fraud hold-out holds too few closed investigations to evaluate a model on)",
+					o.Residents, demo.MinResidents)
+			}
+			if o.Capacity <= 0 {
+				return usagef("demo: --capacity must be positive")
 			}
 			log, err := newLogger("text", logLevel)
 			if err != nil {

@@ -47,7 +47,13 @@ With --oracle (the synthetic borough's oracle/residents.csv or
 oracle/tenancies.csv), the rows are joined with the oracle on their id and
 the oracle's own AUC on the same rows is reported beside the model's: the
 ceiling no model of the data can beat. The oracle describes one as-of date;
-when the table has several, name it with --oracle-as-of.`,
+when the table has several, name it with --oracle-as-of.
+
+--data is read as caserisk features wrote it (CSV or Parquet, with its
+FILE.meta.json when present): id, as_of and audit columns are not features,
+and label columns other than --label are carried unread. On a terminal, a
+status line on standard error shows the step once a run takes more than
+two seconds; nothing when piped.`,
 		Example: `  caserisk evaluate --model model.json --data test.csv --k 100,200,500
   caserisk evaluate --model model.json --data test.csv --oracle borough/oracle/residents.csv --json`,
 		Args: cobra.NoArgs,
@@ -75,6 +81,9 @@ when the table has several, name it with --oracle-as-of.`,
 				}
 			}
 			ctx := cmd.Context()
+			st := startStatus(cmd)
+			defer st.Stop()
+			st.Step("loading "+filepath.Base(model), 0)
 			m, err := artifact.Load(model)
 			if err != nil {
 				return err
@@ -82,10 +91,14 @@ when the table has several, name it with --oracle-as-of.`,
 			if label == "" {
 				label = m.Target
 			}
-			tab, err := dataset.Read(ctx, data, dataset.Options{Label: label, Ignore: ignore})
+			st.Step("reading "+filepath.Base(data), 0)
+			// The table as caserisk features wrote it: other label columns,
+			// the model's own when --label names another, are carried unread.
+			tab, err := dataset.Read(ctx, data, dataset.Options{Label: label, Ignore: ignore, Labels: []string{m.Target}})
 			if err != nil {
 				return err
 			}
+			st.Step(fmt.Sprintf("scoring %d rows, metrics and %d bootstrap replicates", tab.Len(), max(bootstrap, 0)), 0)
 			mo := metrics.Options{Ks: kList, Threshold: threshold, Bootstrap: bootstrap, Seed: seed, ECEBins: bins}
 			ev, err := artifact.Evaluate(ctx, m, tab, mo)
 			if err != nil {
@@ -93,6 +106,7 @@ when the table has several, name it with --oracle-as-of.`,
 			}
 			ev.Model = filepath.Base(model)
 			if oracle != "" {
+				st.Step("comparing with "+filepath.Base(oracle), 0)
 				ot, err := dataset.Read(ctx, oracle, dataset.Options{})
 				if err != nil {
 					return err
@@ -103,10 +117,16 @@ when the table has several, name it with --oracle-as-of.`,
 			}
 			var imp []explain.Importance
 			if importance > 0 {
+				n := tab.Len()
+				if importanceRows > 0 {
+					n = min(n, importanceRows)
+				}
+				st.Step(fmt.Sprintf("importance over %d rows", n), 0)
 				if imp, err = m.GlobalImportance(ctx, tab, importanceRows); err != nil {
 					return err
 				}
 			}
+			st.Stop()
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
@@ -130,6 +150,8 @@ when the table has several, name it with --oracle-as-of.`,
 	f := cmd.Flags()
 	f.StringVar(&model, "model", "", "model file written by caserisk train")
 	f.StringVar(&data, "data", "", "labelled table (CSV, or Parquet by extension)")
+	_ = cmd.MarkFlagFilename("model", "json")
+	_ = cmd.MarkFlagFilename("data", "csv", "parquet")
 	f.StringVar(&label, "label", "", "label column (default: the model's target)")
 	f.StringSliceVar(&ignore, "ignore", nil, "further columns that are not features (comma-separated)")
 	f.StringVar(&ks, "k", "100,200,500", "capacities: report precision and recall among the top k cases")

@@ -36,7 +36,11 @@ council tenancies running on it (--entity tenancy). Only what was known on
 the as-of date feeds the features. Labels are filled where the data reaches
 12 months past the as-of date and empty otherwise.
 
-Writes --out (CSV, or Parquet when it ends in .parquet), OUT.meta.json (the
+Writes --out (.csv or .parquet; any other extension is refused) with
+the same values in both formats: feature values are rounded once as they are
+computed (4 decimals, 2 for GBP), the CSV writes each in the shortest form
+that reads back as the same float64, and the Parquet holds the same DOUBLEs
+in the CSV's column order, with as_of a DATE. Beside it: OUT.meta.json (the
 features' descriptions, units and explanation templates, the label and audit
 columns, and per-file input counts) and OUT.rejects.csv (every row not used:
 file, line, column, value, reason). --strict stops at the first row that
@@ -114,6 +118,7 @@ breaks the contract instead, with exit code 1.`,
 	f.StringVar(&asOf, "as-of", "", "as-of date(s), YYYY-MM-DD, comma-separated (required)")
 	f.StringVar(&entity, "entity", spec.Resident, "resident or tenancy")
 	f.StringVar(&out, "out", "", "output table: .csv or .parquet (required)")
+	_ = cmd.MarkFlagDirname("data")
 	f.StringVar(&specPath, "spec", "", "feature spec YAML (default: the spec built into caserisk)")
 	f.StringVar(&extract, "extract-date", "", "last day the data covers (default: derived from the files)")
 	f.BoolVar(&strict, "strict", false, "stop at the first row that breaks the contract")

@@ -19,7 +19,8 @@ func newImportCmd() *cobra.Command {
 		Short: "Import a model trained elsewhere (XGBoost JSON) as a caserisk model file",
 		Long: `Read a binary classifier saved by XGBoost's Booster.save_model("m.json")
 (objective binary:logistic, binary:logitraw or reg:logistic, numerical
-splits) and write it as a caserisk model file that score, evaluate and the
+splits; a model trained with enable_categorical=True whose trees split by
+category is refused, saying so) and write it as a caserisk model file that score, evaluate and the
 scoring service use like a model caserisk trained. Margins equal XGBoost's
 predict(output_margin=True) and explanations its pred_contribs, for values
 XGBoost would see (it holds features as float32).

@@ -7,7 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"caserisk/serve/pipeline"
+	"caserisk/serve/core"
+	"caserisk/serve/retraining"
 	"caserisk/serve/store"
 )
 
@@ -64,14 +65,12 @@ recorded in the audit log.`,
 				return usagef("%s: --target tenancy_fraud needs --data DIR (the extracts, for each tenancy's uprn)", cmd.CommandPath())
 			}
 			ctx := cmd.Context()
-			return withStore(ctx, dbURL, func(s store.Store) error {
+			return withCore(ctx, dbURL, by, func(c *core.Core, a core.Actor) error {
+				// The export carries resident identifiers: the core audits it
+				// (labels.export).
 				var buf bytes.Buffer
-				n, unplaced, err := pipeline.ExportLabels(ctx, s, t, data, &buf)
+				n, unplaced, err := retraining.ExportLabels(ctx, c, a, t, data, &buf)
 				if err != nil {
-					return err
-				}
-				// The export carries resident identifiers: it is audited.
-				if err := auditCLI(ctx, s, by, "labels.export", "labels/"+string(t), "model retraining"); err != nil {
 					return err
 				}
 				if len(unplaced) > 0 {

@@ -20,6 +20,7 @@ import (
 	"caserisk/features/link"
 	"caserisk/features/link/assemble"
 	"caserisk/features/link/review"
+	"caserisk/serve/core"
 	"caserisk/serve/store"
 )
 
@@ -406,10 +407,6 @@ func cells(p *review.Person) []string {
 	return out
 }
 
-// linkagePurpose is the purpose the audit log records for the linkage
-// review commands.
-const linkagePurpose = "record linkage clerical review"
-
 func newLinkReviewImportCmd() *cobra.Command {
 	var dbURL, raw, queue, by string
 	cmd := &cobra.Command{
@@ -439,12 +436,9 @@ Nothing personal is printed: counts only.`,
 				return fmt.Errorf("link review import: %w", err)
 			}
 			imp := store.LinkReviewFrom(queuePairs, people)
-			return withStore(ctx, dbURL, func(s store.Store) error {
-				c, err := s.ImportLinkReview(ctx, imp)
+			return withCore(ctx, dbURL, by, func(co *core.Core, a core.Actor) error {
+				c, err := co.ImportLinkReview(ctx, a, imp)
 				if err != nil {
-					return fmt.Errorf("link review import: %w", err)
-				}
-				if err := auditCLI(ctx, s, by, "import", "linkage/review", linkagePurpose); err != nil {
 					return fmt.Errorf("link review import: %w", err)
 				}
 				missing := 2*len(queuePairs) - countSides(queuePairs, people)
@@ -493,8 +487,8 @@ names; those stay in the database and its audit log). Pass the file to
 				return err
 			}
 			ctx := cmd.Context()
-			return withStore(ctx, dbURL, func(s store.Store) error {
-				ds, err := s.LinkDecisions(ctx)
+			return withCore(ctx, dbURL, by, func(c *core.Core, a core.Actor) error {
+				ds, err := c.LinkDecisions(ctx, a)
 				if err != nil {
 					return fmt.Errorf("link review export: %w", err)
 				}
@@ -504,9 +498,6 @@ names; those stay in the database and its audit log). Pass the file to
 						B: assemble.Key{Source: d.B.Source, RecordID: d.B.RecordID}, Accept: d.Verdict == store.LinkAccept, At: d.At}
 				}
 				if err := writeFileWith(out, func(w io.Writer) error { return review.WriteDecisions(w, rows) }); err != nil {
-					return fmt.Errorf("link review export: %w", err)
-				}
-				if err := auditCLI(ctx, s, by, "export", "linkage/decisions", linkagePurpose); err != nil {
 					return fmt.Errorf("link review export: %w", err)
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "wrote %d decisions to %s; pass it to 'caserisk link --decisions'\n", len(rows), out)

@@ -14,6 +14,7 @@ import (
 
 	"caserisk/features/contract"
 	"caserisk/features/link/review"
+	"caserisk/serve/audit"
 	"caserisk/serve/store"
 )
 
@@ -309,7 +310,7 @@ func TestLinkReviewImportExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	for _, action := range []string{"import", "export"} {
+	for _, action := range []string{audit.LinkageImport, audit.LinkageExport} {
 		es, err := s.Audit(ctx, store.AuditFilter{Action: action, Resource: "linkage/"})
 		if err != nil || len(es) != 1 || es[0].User != "tester" {
 			t.Errorf("audit rows of the %s: %+v, %v", action, es, err)

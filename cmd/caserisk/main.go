@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -17,25 +18,35 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:])
+	code := runTo(ctx, os.Args[1:], os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
 // run executes the command line and returns the process exit code.
-func run(ctx context.Context, args []string) int {
+func run(ctx context.Context, args []string) int { return runTo(ctx, args, os.Stderr) }
+
+// runTo is run with the error report written to stderr.
+func runTo(ctx context.Context, args []string, stderr io.Writer) int {
 	root := newRootCmd()
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintf(os.Stderr, "caserisk: %v\n", err)
+	fmt.Fprintf(stderr, "caserisk: %s\n", errorText(err))
 	code := exitCode(err)
 	if code == 2 {
-		fmt.Fprintln(os.Stderr, "Run 'caserisk help' or 'caserisk <command> --help' for usage.")
+		fmt.Fprintln(stderr, "Run 'caserisk help' or 'caserisk <command> --help' for usage.")
 	}
 	return code
+}
+
+// errorText is an error's message without a leading "caserisk ": messages
+// that name their command by its full path ("caserisk models register:
+// ...") would otherwise repeat the prefix run adds, which is printed once.
+func errorText(err error) string {
+	return strings.TrimPrefix(err.Error(), "caserisk ")
 }
 
 // exitCode maps a command's error to the process exit code: 0 ok, 2 a

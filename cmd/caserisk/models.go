@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"caserisk/serve/audit"
+	"caserisk/serve/core"
 	"caserisk/serve/store"
 )
 
@@ -59,14 +59,27 @@ func withStore(ctx context.Context, url string, f func(store.Store) error) error
 	return f(s)
 }
 
-// auditCLI appends an audit row for an administrative command.
-func auditCLI(ctx context.Context, s store.Store, by, action, resource, purpose string) error {
-	_, err := s.AppendAudit(ctx, audit.Record{At: time.Now(), User: by, Role: "cli", Action: action,
-		Resource: resource, Purpose: purpose})
-	if err != nil {
-		return fmt.Errorf("write the audit row: %w", err)
+// withCore opens the store and the application core, runs f as the
+// operator named by, and closes both (writing the audit rows still queued).
+// Commands act through the core, so the CLI applies the rules and the audit
+// vocabulary the API and the pages do.
+func withCore(ctx context.Context, url, by string, f func(*core.Core, core.Actor) error) error {
+	return withStore(ctx, url, func(s store.Store) error {
+		c, err := core.New(core.Config{Store: s})
+		if err != nil {
+			return err
+		}
+		ferr := f(c, core.Operator(by))
+		return errors.Join(ferr, c.Close())
+	})
+}
+
+// cliError turns a core error the user caused into a usage error (exit 2).
+func cliError(cmd *cobra.Command, err error) error {
+	if errors.Is(err, store.ErrInvalid) || errors.Is(err, core.ErrArtifact) {
+		return usagef("%s: %v", cmd.CommandPath(), err)
 	}
-	return nil
+	return err
 }
 
 func newModelsCmd() *cobra.Command {
@@ -131,17 +144,14 @@ score runs band by rank within capacity instead.`,
 					return fmt.Errorf("%s: --report %s: %w", cmd.CommandPath(), reportDir, err)
 				}
 			}
-			return withStore(cmd.Context(), dbURL, func(s store.Store) error {
-				m, err := s.RegisterModel(cmd.Context(), nm)
+			return withCore(cmd.Context(), dbURL, by, func(c *core.Core, a core.Actor) error {
+				m, created, err := c.Register(cmd.Context(), a, nm)
 				if err != nil {
-					if errors.Is(err, store.ErrInvalid) {
-						return usagef("%s: %v", cmd.CommandPath(), err)
-					}
-					return err
+					return cliError(cmd, err)
 				}
-				if err := auditCLI(cmd.Context(), s, by, "model.register", fmt.Sprintf("model/%s/%d", m.Target, m.Version),
-					"model management"); err != nil {
-					return err
+				if !created {
+					fmt.Fprintf(cmd.OutOrStdout(), "already registered: %s v%d has the same bytes (sha256 %.12s…); nothing added\n", m.Target, m.Version, m.SHA256)
+					return nil
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "registered %s v%d (sha256 %.12s…) as a candidate\n", m.Target, m.Version, m.SHA256)
 				return nil
@@ -176,14 +186,10 @@ func newModelsPromoteCmd() *cobra.Command {
 			if version <= 0 {
 				return usagef("%s: --version must be a positive model version, got %d", cmd.CommandPath(), version)
 			}
-			return withStore(cmd.Context(), dbURL, func(s store.Store) error {
-				m, err := s.PromoteModel(cmd.Context(), t, version, by)
+			return withCore(cmd.Context(), dbURL, by, func(c *core.Core, a core.Actor) error {
+				m, err := c.Promote(cmd.Context(), a, t, version)
 				if err != nil {
-					return err
-				}
-				if err := auditCLI(cmd.Context(), s, by, "model.promote", fmt.Sprintf("model/%s/%d", m.Target, m.Version),
-					"model management"); err != nil {
-					return err
+					return cliError(cmd, err)
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s v%d is the champion (promoted by %s)\n", m.Target, m.Version, m.PromotedBy)
 				return nil

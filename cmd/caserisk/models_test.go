@@ -98,8 +98,8 @@ func storeCommands(t *testing.T, db string, tamper func() []string, raw *sql.DB)
 		{"bad db", []string{"models", "list", "--db", "mysql://x"}, 1, ""},
 		{"labels", []string{"models", "labels", "--db", db, "--target", "complex_case"}, 0, "kind,entity_id,resident_id,as_of,label"},
 		{"labels no target", []string{"models", "labels", "--db", db}, 2, ""},
-		{"verify", []string{"audit", "verify", "--db", db}, 0, "audit log intact: 4 rows"},
-		{"policy", []string{"users", "policy"}, 0, "caseworker: [cases:complex_case, residents:read, scores:complex_case]"},
+		{"verify", []string{"audit", "verify", "--db", db}, 0, "audit log intact: 5 rows"},
+		{"policy", []string{"users", "policy"}, 0, "permissions: [cases:complex_case, residents:read, scores:complex_case]"},
 		{"policy check missing", []string{"users", "policy", "--check", filepath.Join(dir, "none.yaml")}, 1, ""},
 	}
 	for _, s := range steps {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,7 +10,9 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
-	"caserisk/serve/pipeline"
+	"caserisk/models/pipeline"
+	"caserisk/serve/core"
+	"caserisk/serve/retraining"
 )
 
 func newPipelineCmd() *cobra.Command {
@@ -21,7 +24,8 @@ a documented one), builds point-in-time features from the extracts merged with
 the outcomes recorded in the case store, picks parameters by temporal
 cross-validation, fits calibrated candidates, evaluates them and the current
 champion on the temporal hold-out, writes a report per candidate and registers
-the best candidate per target. It never promotes: a person does.`,
+the best candidate per target (every candidate with register: all) through the
+application core, audited as model.register. It never promotes: a person does.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
@@ -58,14 +62,30 @@ config's registry).`,
 			if u, err := user.Current(); err == nil && u.Username != "" {
 				by = "pipeline:" + u.Username
 			}
-			o := pipeline.Options{Config: c, ConfigBytes: b, Version: version, By: by, Out: cmd.OutOrStdout()}
+			regURL := c.Registry
 			if cmd.Flags().Changed("db") {
-				o.Registry = dbURL
+				regURL = dbURL
 			}
-			if f, ok := cmd.ErrOrStderr().(*os.File); ok && !quiet && isatty.IsTerminal(f.Fd()) {
-				o.Progress = f
+			var outURL string
+			if c.Outcomes != nil {
+				outURL = c.Outcomes.DB
 			}
-			m, err := pipeline.Run(cmd.Context(), o)
+			var m *pipeline.Manifest
+			err = withAdapters(cmd.Context(), by, []string{regURL, outURL}, map[string]*retraining.Adapter{}, func(ad map[string]*retraining.Adapter) error {
+				o := pipeline.Options{Config: c, ConfigBytes: b, Version: version, Out: cmd.OutOrStdout()}
+				if regURL != "" {
+					o.Registry = ad[regURL]
+				}
+				if outURL != "" {
+					o.Outcomes = ad[outURL]
+				}
+				if f, ok := cmd.ErrOrStderr().(*os.File); ok && !quiet && isatty.IsTerminal(f.Fd()) {
+					o.Progress = f
+				}
+				var err error
+				m, err = pipeline.Run(cmd.Context(), o)
+				return err
+			})
 			if err != nil {
 				return err
 			}
@@ -127,4 +147,21 @@ func newPipelineExampleCmd() *cobra.Command {
 			return err
 		},
 	}
+}
+
+// withAdapters opens the application core on each store URL (once per
+// distinct URL; "" is skipped) and runs f with the retraining pipeline's
+// adapter on each, acting as the operator by.
+func withAdapters(ctx context.Context, by string, urls []string, got map[string]*retraining.Adapter, f func(map[string]*retraining.Adapter) error) error {
+	if len(urls) == 0 {
+		return f(got)
+	}
+	u := urls[0]
+	if u == "" || got[u] != nil {
+		return withAdapters(ctx, by, urls[1:], got, f)
+	}
+	return withCore(ctx, u, by, func(c *core.Core, a core.Actor) error {
+		got[u] = retraining.New(c, a)
+		return withAdapters(ctx, by, urls[1:], got, f)
+	})
 }

@@ -44,9 +44,15 @@ Scores support a person's decision; they never act alone.`,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return &usageError{fmt.Errorf("%s: %w", cmd.CommandPath(), err)}
+		if w := where(cmd); w != "" {
+			err = fmt.Errorf("%s: %w", w, err)
+		}
+		return &usageError{err}
 	})
-	root.CompletionOptions.DisableDefaultCmd = true
+	// caserisk completion bash|zsh|fish|powershell prints a completion
+	// script (cobra's); flags that take files complete to their extensions.
+	root.CompletionOptions.HiddenDefaultCmd = false
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error { return checkOutput(cmd) }
 
 	// One line per subcommand; each lives in its own file.
 	root.AddCommand(
@@ -70,11 +76,19 @@ Scores support a person's decision; they never act alone.`,
 		newDemoCmd(),
 		newPipelineCmd(),
 		newLabelsCmd(),
+		newInspectCmd(),
 	)
 	for _, c := range root.Commands() {
 		wrapArgs(c)
 	}
+	markOutputs(root)
 	return root
+}
+
+// where names a command in an error message by its path below caserisk
+// ("features", "models register"): main prints "caserisk: " once before it.
+func where(cmd *cobra.Command) string {
+	return strings.TrimPrefix(strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()), " ")
 }
 
 // wrapArgs makes argument-count errors usage errors (exit code 2) for a
@@ -85,7 +99,7 @@ func wrapArgs(c *cobra.Command) {
 		inner := c.Args
 		c.Args = func(cmd *cobra.Command, args []string) error {
 			if err := inner(cmd, args); err != nil {
-				return &usageError{fmt.Errorf("%s: %w", cmd.CommandPath(), err)}
+				return &usageError{fmt.Errorf("%s: %w", where(cmd), err)}
 			}
 			return nil
 		}
@@ -104,7 +118,7 @@ func requireFlags(cmd *cobra.Command, names ...string) error {
 		}
 	}
 	if len(missing) > 0 {
-		return usagef("%s: missing required flag(s): %s", cmd.CommandPath(), strings.Join(missing, ", "))
+		return usagef("%s: missing required flag(s): %s", where(cmd), strings.Join(missing, ", "))
 	}
 	return nil
 }

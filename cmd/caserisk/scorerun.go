@@ -10,6 +10,7 @@ import (
 
 	"caserisk/serve/api/champion"
 	"caserisk/serve/batch"
+	"caserisk/serve/core"
 	"caserisk/serve/store"
 )
 
@@ -62,10 +63,12 @@ it prints the stored run and changes nothing.`,
 				if err != nil {
 					return err
 				}
-				if err := auditCLI(ctx, st, by, "score_run", "score_run/"+asOf, "batch scoring"); err != nil {
+				c, err := core.New(core.Config{Store: st, Runner: r, Logger: log})
+				if err != nil {
 					return err
 				}
-				runs, err := r.ScoreRun(ctx, asOf, capacity, ts)
+				defer c.Close()
+				runs, err := c.ScoreRun(ctx, core.Operator(by), asOf, capacity, ts)
 				if err != nil {
 					var fe *store.FieldError
 					if asFieldError(err, &fe) && (fe.Field == "as_of" || fe.Field == "capacity") {

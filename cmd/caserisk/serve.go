@@ -12,18 +12,20 @@ import (
 	"caserisk/serve/api"
 	"caserisk/serve/api/champion"
 	"caserisk/serve/batch"
+	"caserisk/serve/core"
 	"caserisk/serve/store"
 	"caserisk/serve/web"
 )
 
 func newServeCmd() *cobra.Command {
 	var (
-		dbURL, addr, modelsDir, dataDir, logFormat, logLevel, by string
-		bands                                                    store.Bands
-		capacity, maxRows, maxReasons                            int
-		pages                                                    bool
-		maxBody                                                  int64
-		authCache, refresh, grace                                time.Duration
+		dbURL, addr, modelsDir, dataDir, logFormat, logLevel, by, policyPath string
+		bands                                                                store.Bands
+		capacity, maxRows, maxReasons                                        int
+		pages                                                                bool
+		maxBody                                                              int64
+		authCache, refresh, grace                                            time.Duration
+		oidcf                                                                *oidcFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -44,9 +46,15 @@ to the model's training label rate, as 'caserisk models register' does). A targe
 champion at all gets the newest imported version as champion; otherwise
 promotion stays a deliberate act.
 
-The web pages (package web: sign in with a token, queues, cases, residents,
-models, users and the audit log) are served beside the API unless
---pages=false; they apply the same purpose rules and audit log.
+The web pages (package web: queues, cases, residents, models, users and
+the audit log) are served beside the API unless --pages=false; they apply
+the same purpose rules and audit log. Staff sign in through the council's
+OpenID Connect provider when --oidc-issuer is given (with --oidc-client-id,
+--oidc-redirect-url, --oidc-role-map and the client secret in
+--oidc-client-secret-file or CASERISK_OIDC_CLIENT_SECRET): a user is made
+or updated at each sign-in, with the role of their groups. Access tokens
+(caserisk users add) sign in too: they are for the API's machine clients,
+service accounts and the demo.
 
 --data DIR enables POST /api/v1/score-runs over that directory of contract
 CSV files.
@@ -66,14 +74,32 @@ on stderr and never hold personal data.`,
 			if err := champion.ValidateBands(bands); bands != (store.Bands{}) && err != nil {
 				return usagef("%s: --band-high/--band-medium: %v", cmd.CommandPath(), err)
 			}
+			oc, err := oidcf.config(cmd, os.Getenv)
+			if err != nil {
+				return usagef("%s: %v", cmd.CommandPath(), err)
+			}
+			if oc != nil && !pages {
+				return usagef("%s: --oidc-issuer signs in to the pages: drop --pages=false", cmd.CommandPath())
+			}
 			ctx := cmd.Context()
 			st, err := store.Open(ctx, dbURL)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
+			pol, err := readPolicy(policyPath)
+			if err != nil {
+				return usagef("%s: --policy: %v", cmd.CommandPath(), err)
+			}
 			if modelsDir != "" {
-				imported, err := champion.Import(ctx, st, modelsDir, bands, by)
+				c, err := core.New(core.Config{Store: st, Policy: pol, Logger: log})
+				if err != nil {
+					return err
+				}
+				imported, err := c.ImportModels(ctx, core.Operator(by), modelsDir, bands)
+				if cerr := c.Close(); err == nil {
+					err = cerr
+				}
 				if err != nil {
 					return err
 				}
@@ -82,10 +108,10 @@ on stderr and never hold personal data.`,
 						"registered", m.New, "promoted", m.Promoted)
 				}
 			}
-			cfg := api.Config{Store: st, Load: champion.LoadArtifact, Logger: log, MaxBodyBytes: maxBody,
+			cfg := api.Config{Store: st, Load: champion.LoadArtifact, Logger: log, Policy: pol, MaxBodyBytes: maxBody,
 				MaxRows: maxRows, MaxReasons: maxReasons, AuthCacheTTL: authCache, RefreshEvery: refresh, ShutdownGrace: grace}
 			if pages {
-				cfg.Pages = web.MountWith(web.Options{Logger: log})
+				cfg.Pages = web.MountWith(web.Options{Logger: log, OIDC: oc})
 			}
 			if dataDir != "" {
 				r, err := batch.New(batch.Config{Store: st, Load: champion.LoadArtifact, DataDir: dataDir, Capacity: capacity, Logger: log})
@@ -106,6 +132,7 @@ on stderr and never hold personal data.`,
 	addByFlag(cmd, &by, "imports models")
 	f := cmd.Flags()
 	f.StringVar(&addr, "addr", "127.0.0.1:8080", "HOST:PORT to listen on")
+	f.StringVar(&policyPath, "policy", "", "a purpose policy file (caserisk users policy prints the default to edit); default: the built-in policy")
 	f.StringVar(&modelsDir, "models", "", "directory of model artifacts (*.json) to register at start")
 	f.StringVar(&dataDir, "data", "", "directory of contract CSV files for score runs from the API")
 	f.Float64Var(&bands.High, "band-high", 0, "for imported models: calibrated probability at and above which a live score is high (default 4x the training label rate, at most 0.9)")
@@ -118,6 +145,7 @@ on stderr and never hold personal data.`,
 	f.DurationVar(&refresh, "refresh", 5*time.Second, "how often the registry is re-read for champions promoted elsewhere")
 	f.DurationVar(&grace, "grace", 15*time.Second, "how long shutdown waits for requests in flight")
 	f.BoolVar(&pages, "pages", true, "serve the web pages for caseworkers, fraud officers, data scientists and administrators beside the API")
+	oidcf = addOIDCFlags(cmd)
 	f.StringVar(&logFormat, "log-format", "json", "log format: json or text")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	return cmd

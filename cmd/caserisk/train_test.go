@@ -162,7 +162,7 @@ func TestTrainScoreEvaluateExitCodes(t *testing.T) {
 	b, _ := os.ReadFile(model)
 	tampered := filepath.Join(dir, "tampered.json")
 	os.WriteFile(tampered, bytes.Replace(b, []byte(`"target":"label_complex_case"`), []byte(`"target":"label_other"`), 1), 0o644)
-	out := filepath.Join(dir, "out")
+	out := filepath.Join(dir, "out.json")
 	tr := []string{"train", "--data", train, "--label", "label_complex_case", "--out", out}
 	tests := []struct {
 		name string
@@ -183,8 +183,8 @@ func TestTrainScoreEvaluateExitCodes(t *testing.T) {
 		{"train stray argument", append(tr, "extra"), 2},
 		{"train missing file", []string{"train", "--data", filepath.Join(dir, "none.csv"), "--label", "y", "--out", out}, 1},
 		{"train missing label column", []string{"train", "--data", train, "--label", "label_fraud", "--out", out}, 1},
-		{"score without model", []string{"score", "--data", train, "--out", out}, 2},
-		{"score tampered model", []string{"score", "--model", tampered, "--data", train, "--out", out}, 1},
+		{"score without model", []string{"score", "--data", train, "--out", out + ".csv"}, 2},
+		{"score tampered model", []string{"score", "--model", tampered, "--data", train, "--out", out + ".csv"}, 1},
 		{"score unwritable out", []string{"score", "--model", model, "--data", train, "--out", filepath.Join(dir, "no", "such", "dir.csv")}, 1},
 		{"score to stdout", []string{"score", "--model", model, "--data", train, "--out", "-"}, 0},
 		{"evaluate bad k", []string{"evaluate", "--model", model, "--data", train, "--k", "ten"}, 2},

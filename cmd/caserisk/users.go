@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"text/tabwriter"
@@ -9,8 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"caserisk/serve/audit"
 	"caserisk/serve/auth"
-	"caserisk/serve/store"
+	"caserisk/serve/core"
 )
 
 func newUsersCmd() *cobra.Command {
@@ -47,23 +47,13 @@ identifying prefix, never the token.`,
 			if err != nil {
 				return usagef("%s: --role: %v", cmd.CommandPath(), err)
 			}
-			tok, err := auth.NewToken(nil)
-			if err != nil {
-				return err
-			}
-			return withStore(cmd.Context(), dbURL, func(s store.Store) error {
-				u, err := s.CreateUserWithToken(cmd.Context(), name, r, tok)
-				if errors.Is(err, store.ErrInvalid) {
-					return usagef("%s: %v", cmd.CommandPath(), err)
-				}
+			return withCore(cmd.Context(), dbURL, by, func(c *core.Core, a core.Actor) error {
+				u, secret, err := c.AddUser(cmd.Context(), a, name, r)
 				if err != nil {
-					return err
-				}
-				if err := auditCLI(cmd.Context(), s, by, "user.add", fmt.Sprintf("user/%d", u.ID), "user management"); err != nil {
-					return err
+					return cliError(cmd, err)
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "added user %d (%s, %s); the token below is shown once, keep it safe:\n", u.ID, u.Name, u.Role)
-				fmt.Fprintln(cmd.OutOrStdout(), tok.Secret)
+				fmt.Fprintln(cmd.OutOrStdout(), secret)
 				return nil
 			})
 		},
@@ -82,8 +72,8 @@ func newUsersListCmd() *cobra.Command {
 		Short: "List users and their roles",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd.Context(), dbURL, func(s store.Store) error {
-				us, err := s.Users(cmd.Context())
+			return withCore(cmd.Context(), dbURL, "", func(c *core.Core, a core.Actor) error {
+				us, err := c.Users(cmd.Context(), a)
 				if err != nil {
 					return err
 				}
@@ -116,20 +106,17 @@ func newUsersDisableCmd() *cobra.Command {
 			if err := requireFlags(cmd, "name"); err != nil {
 				return err
 			}
-			return withStore(cmd.Context(), dbURL, func(s store.Store) error {
-				u, err := s.UserByName(cmd.Context(), name)
+			return withCore(cmd.Context(), dbURL, by, func(c *core.Core, a core.Actor) error {
+				u, err := c.UserByName(cmd.Context(), a, name)
 				if err != nil {
 					return err
 				}
-				if err := s.SetUserDisabled(cmd.Context(), u.ID, !enable); err != nil {
-					return err
+				if err := c.SetDisabled(cmd.Context(), a, u.ID, !enable); err != nil {
+					return cliError(cmd, err)
 				}
-				action := "user.disable"
+				action := audit.UserDisable
 				if enable {
-					action = "user.enable"
-				}
-				if err := auditCLI(cmd.Context(), s, by, action, fmt.Sprintf("user/%d", u.ID), "user management"); err != nil {
-					return err
+					action = audit.UserEnable
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: user %d (%s)\n", action, u.ID, u.Name)
 				return nil
@@ -145,15 +132,24 @@ func newUsersDisableCmd() *cobra.Command {
 
 func newUsersPolicyCmd() *cobra.Command {
 	var check string
+	var markdown bool
 	cmd := &cobra.Command{
 		Use:   "policy",
 		Short: "Print the default purpose rules (which role may see what) as YAML, or --check a policy file",
-		Long: `Print the purpose rules the service applies by default: for each role, the
-permissions it has. Save and edit the output to change the rules; --check
-FILE reports the first mistake in such a file with its line and column.`,
-		Example: "  caserisk users policy > policy.yaml\n  caserisk users policy --check policy.yaml",
+		Long: `Print the purpose rules the service applies by default: for each role, its
+purpose (written to the audit log with every access), its permissions, the
+services whose events it sees on a resident's single view and the resident
+details it sees (name, date of birth, sex, address, date of death). What is
+not listed is not shown. Save and edit the output to change the rules and
+serve it with 'caserisk serve --policy FILE'; --check FILE reports the first
+mistake in such a file with its line and column; --markdown prints the
+README's table.`,
+		Example: "  caserisk users policy > policy.yaml\n  caserisk users policy --check policy.yaml\n  caserisk serve --policy policy.yaml",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if check == "" && markdown {
+				return auth.DefaultPolicy().WriteMarkdown(cmd.OutOrStdout())
+			}
 			if check == "" {
 				return auth.DefaultPolicy().WriteYAML(cmd.OutOrStdout())
 			}
@@ -171,5 +167,24 @@ FILE reports the first mistake in such a file with its line and column.`,
 		},
 	}
 	cmd.Flags().StringVar(&check, "check", "", "a policy file to check instead of printing the default")
+	cmd.Flags().BoolVar(&markdown, "markdown", false, "print the default as the README's Markdown table")
 	return cmd
+}
+
+// readPolicy reads a policy file (auth.ParsePolicy), or returns the default
+// for "".
+func readPolicy(path string) (auth.Policy, error) {
+	if path == "" {
+		return auth.DefaultPolicy(), nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	p, err := auth.ParsePolicy(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
 }

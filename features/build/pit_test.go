@@ -157,9 +157,9 @@ func featureRows(tb *Table) map[string]string {
 		key := tb.ResidentID(i) + "|" + tb.TenancyID(i) + "|" + tb.AsOf[tb.AsOfIdx[i]].String()
 		var b []byte
 		b = strconv.AppendInt(b, tb.UPRN[i], 10)
-		for j, v := range tb.Values[i*nf : (i+1)*nf] {
+		for _, v := range tb.Values[i*nf : (i+1)*nf] {
 			b = append(b, ',')
-			b = appendValue(b, v, tb.Features[j].Unit)
+			b = appendValue(b, v)
 		}
 		for _, s := range tb.AuditValues[i*len(tb.Audit) : (i+1)*len(tb.Audit)] {
 			b = append(b, ',')

@@ -24,7 +24,9 @@ var auditColumns = []string{"audit_sex", "audit_age_band", "audit_ethnic_group",
 func AuditColumns() []string { return append([]string(nil), auditColumns...) }
 
 // Table is a built feature table: one row per entity per as-of date.
-// Values and labels are float64 with NaN for an empty value.
+// Values and labels are float64 with NaN for an empty value; feature values
+// are rounded to Decimals(unit) places as they are computed, so the table
+// in memory and its CSV and Parquet copies hold the same numbers.
 type Table struct {
 	Entity string
 	AsOf   []contract.Day
@@ -150,6 +152,10 @@ func (t *Table) appendSnapshot(ctx context.Context, ds *dataset, s *snapshot, en
 		t.AsOfIdx = append(t.AsOfIdx, ai)
 	}
 	labels := t.LabelsAvailable[ai]
+	decimals := make([]int, nf)
+	for j, f := range t.Features {
+		decimals[j] = Decimals(f.Unit)
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(workers)
 	for lo := 0; lo < n; lo += blockSize {
@@ -175,6 +181,11 @@ func (t *Table) appendSnapshot(ctx context.Context, ds *dataset, s *snapshot, en
 				for _, pf := range p.protect {
 					row[j] = protectedValue(ds.ix, en.res, pf)
 					j++
+				}
+				// One rounding, here, for every consumer of the table:
+				// the in-memory scorer, the CSV and the Parquet.
+				for j, v := range row {
+					row[j] = Round(v, decimals[j])
 				}
 				lrow := t.LabelValues[(base+i)*nl : (base+i+1)*nl]
 				for k := range lrow {

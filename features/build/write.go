@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -60,21 +61,53 @@ func (t *Table) Header() []string {
 	return append(h, t.Audit...)
 }
 
-// appendValue formats a value: empty for NaN, at most 4 decimals (2 for
-// GBP), without trailing zeros.
-func appendValue(b []byte, v float64, unit string) []byte {
+// Decimals returns the number of decimals a feature of the given unit is
+// rounded to when it is computed: 2 for GBP, 4 for anything else (whole
+// numbers stay whole). The rounding is applied once, to the values in the
+// table, so the table in memory, its CSV and its Parquet hold the same
+// float64 values; see Round.
+func Decimals(unit string) int {
+	if unit == "GBP" {
+		return 2
+	}
+	return 4
+}
+
+// Round rounds v to the given number of decimals: the float64 nearest to
+// the decimal, which is also what strconv.ParseFloat gives for the
+// decimal's shortest text, so a rounded value written as text reads back
+// bit for bit. Zero is always +0 ("-0" and "0" read back as different
+// bits); NaN, infinities, whole numbers and values too large to carry
+// decimals are returned as they are.
+func Round(v float64, decimals int) float64 {
+	if v == 0 {
+		return 0
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) || v == math.Trunc(v) {
+		return v
+	}
+	p := math.Pow10(decimals)
+	s := v * p
+	if math.Abs(s) >= 1<<52 {
+		return v
+	}
+	if r := math.Round(s) / p; r != 0 {
+		return r
+	}
+	return 0
+}
+
+// appendValue formats a value: empty for NaN, otherwise the shortest
+// decimal that reads back as the same float64 (strconv's 'f', -1), so the
+// CSV holds exactly the values of the table and of its Parquet copy.
+func appendValue(b []byte, v float64) []byte {
 	if math.IsNaN(v) {
 		return b
-	}
-	prec := 4
-	if unit == "GBP" {
-		prec = 2
 	}
 	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
 		return strconv.AppendInt(b, int64(v), 10)
 	}
-	p := math.Pow(10, float64(prec))
-	return strconv.AppendFloat(b, math.Round(v*p)/p, 'f', -1, 64)
+	return strconv.AppendFloat(b, v, 'f', -1, 64)
 }
 
 // csvQuote appends s as one CSV field, quoting it when needed (RFC 4180).
@@ -112,13 +145,13 @@ func (t *Table) WriteCSV(w io.Writer) error {
 		}
 		b = append(b, ',')
 		b = t.AsOf[t.AsOfIdx[i]].AppendFormat(b)
-		for j, v := range t.Values[i*nf : (i+1)*nf] {
+		for _, v := range t.Values[i*nf : (i+1)*nf] {
 			b = append(b, ',')
-			b = appendValue(b, v, t.Features[j].Unit)
+			b = appendValue(b, v)
 		}
 		for _, v := range t.LabelValues[i*nl : (i+1)*nl] {
 			b = append(b, ',')
-			b = appendValue(b, v, "")
+			b = appendValue(b, v)
 		}
 		for _, s := range t.AuditValues[i*na : (i+1)*na] {
 			b = append(b, ',')
@@ -141,71 +174,67 @@ func (t *Table) WriteCSV(w io.Writer) error {
 	return nil
 }
 
-// WriteParquet writes the table as Parquet (Snappy): ids and audit columns
-// as strings, as_of as a string date, features and labels as optional
-// doubles (null where empty). Columns appear in name order.
-func (t *Table) WriteParquet(w io.Writer) error {
-	group := parquet.Group{}
+// parquetSchema returns the table's Parquet schema, its columns in the
+// order of the CSV header (Header): ids, features, labels, audit. A
+// parquet.Group lists its fields by name, so the schema is taken from a
+// struct type made for the table, whose fields keep their order.
+func (t *Table) parquetSchema() *parquet.Schema {
+	var fields []reflect.StructField
+	add := func(name string, typ reflect.Type, opts string) {
+		fields = append(fields, reflect.StructField{Name: fmt.Sprintf("C%d", len(fields)), Type: typ,
+			Tag: reflect.StructTag(`parquet:"` + name + opts + `"`)})
+	}
+	text, number := reflect.TypeFor[string](), reflect.TypeFor[*float64]()
 	for _, id := range t.IDNames() {
-		if id == "uprn" {
-			group[id] = parquet.Optional(parquet.Int(64))
-		} else {
-			group[id] = parquet.String()
+		switch id {
+		case "uprn":
+			add(id, reflect.TypeFor[*int64](), ",optional")
+		case "as_of":
+			add(id, reflect.TypeFor[int32](), ",date")
+		default:
+			add(id, text, "")
 		}
 	}
 	for _, f := range t.Features {
-		group[f.Name] = parquet.Optional(parquet.Leaf(parquet.DoubleType))
+		add(f.Name, number, ",optional")
 	}
 	for _, l := range t.Labels {
-		group[l] = parquet.Optional(parquet.Leaf(parquet.DoubleType))
+		add(l, number, ",optional")
 	}
 	for _, a := range t.Audit {
-		group[a] = parquet.String()
+		add(a, text, "")
 	}
-	schema := parquet.NewSchema("features", group)
-	col := func(name string) int {
-		leaf, ok := schema.Lookup(name)
-		if !ok {
-			panic("parquet schema lacks " + name)
-		}
-		return leaf.ColumnIndex
-	}
-	ids := t.IDNames()
-	idCol := make([]int, len(ids))
-	for k, id := range ids {
-		idCol[k] = col(id)
-	}
-	fCol := make([]int, len(t.Features))
-	for j, f := range t.Features {
-		fCol[j] = col(f.Name)
-	}
-	lCol := make([]int, len(t.Labels))
-	for j, l := range t.Labels {
-		lCol[j] = col(l)
-	}
-	aCol := make([]int, len(t.Audit))
-	for j, a := range t.Audit {
-		aCol[j] = col(a)
+	return parquet.SchemaOf(reflect.New(reflect.StructOf(fields)).Interface())
+}
+
+// WriteParquet writes the table as Parquet (Snappy) with the columns of the
+// CSV in the same order: ids and audit columns as strings, uprn as an
+// optional INT64, as_of as a DATE, features and labels as optional DOUBLEs
+// (null where empty) holding the same float64 values as the CSV's text.
+func (t *Table) WriteParquet(w io.Writer) error {
+	schema := t.parquetSchema()
+	ncol := len(schema.Columns())
+	if ncol != len(t.Header()) {
+		return fmt.Errorf("write features Parquet: schema has %d columns, the table %d", ncol, len(t.Header()))
 	}
 	pw := parquet.NewWriter(w, schema, parquet.Compression(&parquet.Snappy))
-	ncol := len(schema.Columns())
-	nf, nl, na := len(t.Features), len(t.Labels), len(t.Audit)
+	ids := t.IDNames()
+	nid, nf, nl, na := len(ids), len(t.Features), len(t.Labels), len(t.Audit)
 	double := func(v float64, c int) parquet.Value {
 		if math.IsNaN(v) {
 			return parquet.NullValue().Level(0, 0, c)
 		}
 		return parquet.DoubleValue(v).Level(0, 1, c)
 	}
+	dates := make([]int32, len(t.AsOf))
+	for k, d := range t.AsOf {
+		dates[k] = int32(d) // days since 1970-01-01, as DATE counts them
+	}
 	const batch = 1024
 	rows := make([]parquet.Row, 0, batch)
-	var dates [][]byte
-	for _, d := range t.AsOf {
-		dates = append(dates, []byte(d.String()))
-	}
 	for i := range t.Res {
 		row := make(parquet.Row, ncol)
-		for k, id := range ids {
-			c := idCol[k]
+		for c, id := range ids {
 			switch id {
 			case "tenancy_id":
 				row[c] = parquet.ByteArrayValue([]byte(t.TenancyID(i))).Level(0, 0, c)
@@ -218,17 +247,20 @@ func (t *Table) WriteParquet(w io.Writer) error {
 					row[c] = parquet.NullValue().Level(0, 0, c)
 				}
 			case "as_of":
-				row[c] = parquet.ByteArrayValue(dates[t.AsOfIdx[i]]).Level(0, 0, c)
+				row[c] = parquet.Int32Value(dates[t.AsOfIdx[i]]).Level(0, 0, c)
 			}
 		}
 		for j, v := range t.Values[i*nf : (i+1)*nf] {
-			row[fCol[j]] = double(v, fCol[j])
+			c := nid + j
+			row[c] = double(v, c)
 		}
 		for j, v := range t.LabelValues[i*nl : (i+1)*nl] {
-			row[lCol[j]] = double(v, lCol[j])
+			c := nid + nf + j
+			row[c] = double(v, c)
 		}
 		for j, s := range t.AuditValues[i*na : (i+1)*na] {
-			row[aCol[j]] = parquet.ByteArrayValue([]byte(s)).Level(0, 0, aCol[j])
+			c := nid + nf + nl + j
+			row[c] = parquet.ByteArrayValue([]byte(s)).Level(0, 0, c)
 		}
 		rows = append(rows, row)
 		if len(rows) == batch || i == len(t.Res)-1 {
@@ -270,10 +302,11 @@ func (t *Table) WriteRejects(w io.Writer) error {
 	return nil
 }
 
-// WriteFiles writes the table to path (Parquet when path ends in
-// .parquet, CSV otherwise), with path.meta.json and path.rejects.csv
-// beside it. The table is written to a temporary file first and renamed,
-// so a failed build leaves no half-written table.
+// WriteFiles writes the table to path, as Parquet when it ends in
+// .parquet and as CSV when it ends in .csv (any other extension is an
+// error), with path.meta.json and path.rejects.csv beside it. The table is
+// written to a temporary file first and renamed, so a failed build leaves
+// no half-written table.
 func (t *Table) WriteFiles(path string) error {
 	write := func(p string, fn func(io.Writer) error) error {
 		tmp, err := os.CreateTemp(filepath.Dir(p), ".caserisk-*")
@@ -297,9 +330,14 @@ func (t *Table) WriteFiles(path string) error {
 		}
 		return nil
 	}
-	body := t.WriteCSV
-	if strings.HasSuffix(strings.ToLower(path), ".parquet") {
+	var body func(io.Writer) error
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".csv":
+		body = t.WriteCSV
+	case ".parquet":
 		body = t.WriteParquet
+	default:
+		return fmt.Errorf("write %s: the extension %q is neither .csv nor .parquet", path, filepath.Ext(path))
 	}
 	if err := write(path, body); err != nil {
 		return err

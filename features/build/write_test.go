@@ -152,6 +152,23 @@ func TestWriteFilesParquetAndMeta(t *testing.T) {
 	}
 }
 
+func TestWriteFilesRefusesOtherExtensions(t *testing.T) {
+	tb := buildMini(t, spec.Resident, "2023-06-30")
+	dir := t.TempDir()
+	for _, name := range []string{"f.txt", "f", "f.csv.gz"} {
+		err := tb.WriteFiles(filepath.Join(dir, name))
+		if err == nil || !strings.Contains(err.Error(), "neither .csv nor .parquet") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("files left behind: %v", entries)
+	}
+	if err := tb.WriteFiles(filepath.Join(dir, "F.CSV")); err != nil {
+		t.Errorf("F.CSV: %v", err)
+	}
+}
+
 func contains(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {

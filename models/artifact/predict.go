@@ -1,15 +1,14 @@
 package artifact
 
 import (
-	"bufio"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"math"
 	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 
 	"golang.org/x/sync/errgroup"
 
@@ -128,53 +127,39 @@ func (m *Model) Scores(ctx context.Context, t *dataset.Table) (probs, margins []
 	return probs, margins, nil
 }
 
-// WriteScores writes one CSV line per row of t: its key columns (ids and
-// dates, but not the protected characteristics in t.Audit), then score (the calibrated probability) and margin (log-odds),
-// streamed through a buffer.
+// WriteScores writes one CSV line per row of t with encoding/csv: its key
+// columns (ids and dates, but not the protected characteristics in
+// t.Audit), then score (the calibrated probability) and margin (log-odds),
+// each in the shortest form that reads back as the same float64.
 func WriteScores(w io.Writer, t *dataset.Table, probs, margins []float64) error {
 	if len(probs) != t.Len() || len(margins) != t.Len() {
 		return fmt.Errorf("write scores: %d rows, %d scores, %d margins", t.Len(), len(probs), len(margins))
 	}
-	bw := bufio.NewWriterSize(w, 1<<16)
+	cw := csv.NewWriter(w)
 	var keys []dataset.KeyColumn
+	rec := []string{}
 	for _, k := range t.Keys {
 		if !slices.Contains(t.Audit, k.Name) {
 			keys = append(keys, k)
+			rec = append(rec, k.Name)
 		}
 	}
-	var b []byte
-	for _, k := range keys {
-		b = append(appendField(b, k.Name), ',')
-	}
-	b = append(b, "score,margin\n"...)
-	for i := range t.Len() {
-		for _, k := range keys {
-			b = append(appendField(b, k.Values[i]), ',')
-		}
-		b = strconv.AppendFloat(b, probs[i], 'g', -1, 64)
-		b = append(b, ',')
-		b = strconv.AppendFloat(b, margins[i], 'g', -1, 64)
-		b = append(b, '\n')
-		if len(b) > 1<<15 {
-			if _, err := bw.Write(b); err != nil {
-				return fmt.Errorf("write scores: %w", err)
-			}
-			b = b[:0]
-		}
-	}
-	if _, err := bw.Write(b); err != nil {
+	if err := cw.Write(append(rec, "score", "margin")); err != nil {
 		return fmt.Errorf("write scores: %w", err)
 	}
-	if err := bw.Flush(); err != nil {
+	for i := range t.Len() {
+		rec = rec[:0]
+		for _, k := range keys {
+			rec = append(rec, k.Values[i])
+		}
+		rec = append(rec, strconv.FormatFloat(probs[i], 'g', -1, 64), strconv.FormatFloat(margins[i], 'g', -1, 64))
+		if err := cw.Write(rec); err != nil {
+			return fmt.Errorf("write scores: %w", err)
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
 		return fmt.Errorf("write scores: %w", err)
 	}
 	return nil
-}
-
-// appendField appends a CSV field, quoted when it needs to be.
-func appendField(b []byte, s string) []byte {
-	if !strings.ContainsAny(s, ",\"\r\n") {
-		return append(b, s...)
-	}
-	return append(append(b, '"'), append([]byte(strings.ReplaceAll(s, `"`, `""`)), '"')...)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +42,7 @@ type xgbModel struct {
 	Version []int `json:"version"`
 	Learner struct {
 		FeatureNames     []string `json:"feature_names"`
+		FeatureTypes     []string `json:"feature_types"`
 		LearnerModelPram struct {
 			BaseScore  string `json:"base_score"`
 			NumClass   string `json:"num_class"`
@@ -64,12 +66,35 @@ type xgbTree struct {
 	LeftChildren    []int       `json:"left_children"`
 	RightChildren   []int       `json:"right_children"`
 	SplitIndices    []int       `json:"split_indices"`
-	SplitConditions []float64   `json:"split_conditions"`
+	SplitConditions []xgbFloat  `json:"split_conditions"`
 	DefaultLeft     []flexBool  `json:"default_left"`
-	SumHessian      []float64   `json:"sum_hessian"`
-	LossChanges     []float64   `json:"loss_changes"`
+	SumHessian      []xgbFloat  `json:"sum_hessian"`
+	LossChanges     []xgbFloat  `json:"loss_changes"`
 	SplitType       []int       `json:"split_type"`
+	Categories      []int       `json:"categories"`
+	CategoriesNodes []int       `json:"categories_nodes"`
 	TreeParam       xgbTreeParm `json:"tree_param"`
+}
+
+// xgbFloat is a number of XGBoost's JSON, or one of the non-finite values
+// XGBoost writes bare, as quoted by quoteNonFinite ("NaN", "-Infinity").
+type xgbFloat float64
+
+func (f *xgbFloat) UnmarshalJSON(p []byte) error {
+	var v float64
+	if len(p) > 0 && p[0] == '"' {
+		s, err := strconv.Unquote(string(p))
+		if err != nil {
+			return err
+		}
+		if v, err = strconv.ParseFloat(s, 64); err != nil {
+			return err
+		}
+	} else if err := json.Unmarshal(p, &v); err != nil {
+		return err
+	}
+	*f = xgbFloat(v)
+	return nil
 }
 
 type xgbTreeParm struct {
@@ -104,9 +129,16 @@ func (b *flexBool) UnmarshalJSON(p []byte) error {
 // its float32 rounding (see float32Threshold).
 func ReadXGBoostJSON(data []byte, name string) (*XGBoostModel, error) {
 	var m xgbModel
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&m); err != nil {
-		return nil, jsonError(data, name, err)
+	if err := json.NewDecoder(bytes.NewReader(data)).Decode(&m); err != nil {
+		// XGBoost writes NaN and infinities bare, which is not JSON: the
+		// split conditions of categorical splits are NaN. Read them
+		// quoted so that the model can be checked, and refused for what
+		// it is rather than for its syntax.
+		fixed, changed := quoteNonFinite(data)
+		m = xgbModel{}
+		if !changed || json.NewDecoder(bytes.NewReader(fixed)).Decode(&m) != nil {
+			return nil, jsonError(data, name, err)
+		}
 	}
 	l := &m.Learner
 	out := &XGBoostModel{Objective: l.Objective.Name}
@@ -171,6 +203,9 @@ func ReadXGBoostJSON(data []byte, name string) (*XGBoostModel, error) {
 		if g != 0 {
 			return nil, fmt.Errorf("%s: learner.gradient_booster.model.tree_info[%d] is %d; only single-output models can be imported", name, i, g)
 		}
+	}
+	if err := refuseCategorical(model.Trees, out.FeatureNames, l.FeatureTypes); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	e := &tree.Ensemble{Base: base, NumFeatures: nfeat, Trees: make([]tree.Tree, len(model.Trees))}
 	for i := range model.Trees {
@@ -240,7 +275,7 @@ func convertXGBTree(x *xgbTree, nfeat int) (tree.Tree, error) {
 	}
 	for _, i := range order {
 		leaf := x.LeftChildren[i] == -1
-		cover := x.SumHessian[i]
+		cover := float64(x.SumHessian[i])
 		if math.IsNaN(cover) || cover < 0 {
 			return tree.Tree{}, fmt.Errorf("sum_hessian[%d] is %g; covers must be non-negative", i, cover)
 		}
@@ -268,7 +303,7 @@ func convertXGBTree(x *xgbTree, nfeat int) (tree.Tree, error) {
 		}
 		gain := 0.0
 		if len(x.LossChanges) > 0 {
-			gain = x.LossChanges[i]
+			gain = float64(x.LossChanges[i])
 		}
 		t.Left = append(t.Left, newID[x.LeftChildren[i]])
 		t.Right = append(t.Right, newID[x.RightChildren[i]])
@@ -279,6 +314,95 @@ func convertXGBTree(x *xgbTree, nfeat int) (tree.Tree, error) {
 		t.Gain = append(t.Gain, gain)
 	}
 	return t, nil
+}
+
+// refuseCategorical returns an error that says so when a tree splits by
+// category (XGBoost's enable_categorical=True, split_type 1): caserisk's
+// trees, its compiled scorer and TreeSHAP split numbers against a
+// threshold only, and a category set cannot be written as one threshold.
+func refuseCategorical(trees []xgbTree, names, types []string) error {
+	splits, first := 0, ""
+	var feats []string
+	for k := range trees {
+		x := &trees[k]
+		for i, st := range x.SplitType {
+			if st == 0 || i >= len(x.LeftChildren) || x.LeftChildren[i] == -1 {
+				continue
+			}
+			splits++
+			f := "?"
+			if i < len(x.SplitIndices) && x.SplitIndices[i] >= 0 && x.SplitIndices[i] < len(names) {
+				f = names[x.SplitIndices[i]]
+			}
+			if first == "" {
+				first = fmt.Sprintf("trees[%d] node %d splits %q by category", k, i, f)
+			}
+			if !slices.Contains(feats, f) {
+				feats = append(feats, f)
+			}
+		}
+	}
+	if splits == 0 {
+		return nil
+	}
+	var declared []string
+	for j, t := range types {
+		if t == "c" && j < len(names) {
+			declared = append(declared, names[j])
+		}
+	}
+	msg := fmt.Sprintf("categorical splits are not supported: the model was trained with enable_categorical=True and has %d split(s) by category on %s (%s)",
+		splits, strings.Join(quoteAll(feats), ", "), first)
+	if len(declared) > 0 {
+		msg += fmt.Sprintf("; feature_types marks %s categorical", strings.Join(quoteAll(declared), ", "))
+	}
+	return errors.New(msg + ". caserisk imports numerical splits only: retrain with enable_categorical=False and the categories one-hot encoded (one 0/1 column each) or as numbers")
+}
+
+func quoteAll(s []string) []string {
+	q := make([]string, len(s))
+	for i, v := range s {
+		q[i] = strconv.Quote(v)
+	}
+	return q
+}
+
+// quoteNonFinite quotes the bare NaN, Infinity and -Infinity that XGBoost
+// writes for non-finite numbers (not JSON), outside strings, for xgbFloat
+// to read. It reports whether it quoted any.
+func quoteNonFinite(data []byte) ([]byte, bool) {
+	var out []byte
+	inString, escaped, last := false, false, 0
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		if c == '"' {
+			inString = true
+			continue
+		}
+		for _, tok := range []string{"-Infinity", "Infinity", "NaN"} {
+			if bytes.HasPrefix(data[i:], []byte(tok)) {
+				out = append(append(append(append(out, data[last:i]...), '"'), tok...), '"')
+				i += len(tok) - 1
+				last = i + 1
+				break
+			}
+		}
+	}
+	if out == nil {
+		return data, false
+	}
+	return append(out, data[last:]...), true
 }
 
 // float32Threshold returns the float64 threshold b such that x < b exactly

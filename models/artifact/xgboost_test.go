@@ -1,6 +1,7 @@
 package artifact
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"math/rand/v2"
@@ -169,7 +170,14 @@ func TestReadXGBoostJSON(t *testing.T) {
 		{"child out of range", `"right_children": [2, -1, -1]`, `"right_children": [7, -1, -1]`, "trees[0]: right_children[0] is 7"},
 		{"feature out of range", `"split_indices": [1, 0, 0]`, `"split_indices": [4, 0, 0]`, "split_indices[0] is 4"},
 		{"short array", `"sum_hessian": [10, 4, 6]`, `"sum_hessian": [10, 4]`, "sum_hessian has 2 entries"},
-		{"categorical", `"split_type": [0, 0, 0]`, `"split_type": [1, 0, 0]`, "categorical"},
+		{"categorical", `"split_type": [0, 0, 0]`, `"split_type": [1, 0, 0]`, `categorical splits are not supported: the model was trained with enable_categorical=True and has 1 split(s) by category on "b" (trees[0] node 0`},
+		// XGBoost 1.7 writes a categorical split's condition as a bare NaN.
+		{"categorical with NaN", `"split_conditions": [0.5, -0.25, 0.75], "default_left": [1, 0, 0], "sum_hessian": [10, 4, 6],
+    "loss_changes": [3, 0, 0], "split_type": [0, 0, 0]`, `"split_conditions": [NaN, -0.25, 0.75], "default_left": [1, 0, 0], "sum_hessian": [10, 4, 6],
+    "loss_changes": [3, 0, 0], "split_type": [1, 0, 0], "categories": [0, 2], "categories_nodes": [0], "categories_segments": [0], "categories_sizes": [2]`, "categorical splits are not supported"},
+		{"NaN threshold", `"split_conditions": [0.5,`, `"split_conditions": [NaN,`, "trees[0]: split_conditions[0] is NaN"},
+		{"NaN cover", `"sum_hessian": [10, 4, 6]`, `"sum_hessian": [10, -Infinity, 6]`, "sum_hessian[1] is -Inf"},
+		{"NaN in a name is text", `["a", "b"]`, `["NaN", "b"], "x": NaN,,`, "min.json:2:"},
 		{"cycle", `"left_children": [1, -1, -1]`, `"left_children": [0, -1, -1]`, "reached twice"},
 		{"default_left", `"default_left": [1, 0, 0]`, `"default_left": [2, 0, 0]`, "default_left value 2"},
 		{"negative cover", `"sum_hessian": [10, 4, 6]`, `"sum_hessian": [10, -4, 6]`, "sum_hessian[1]"},
@@ -190,6 +198,50 @@ func TestReadXGBoostJSON(t *testing.T) {
 				t.Fatalf("error %q does not mention %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// catScript trains a model with a pandas categorical feature and
+// enable_categorical=True (XGBoost 1.7 writes its category sets and a NaN
+// split condition for each categorical split).
+const catScript = `
+import sys, numpy as np, pandas as pd, xgboost as xgb
+rng = np.random.default_rng(0)
+n = 1000
+df = pd.DataFrame({"arrears_gbp": rng.normal(size=n), "tenure": pd.Categorical(rng.choice(["secure", "flexible", "introductory"], size=n))})
+y = ((df.arrears_gbp > 0) ^ df.tenure.isin(["flexible"])).astype(int)
+d = xgb.DMatrix(df, label=y, enable_categorical=True)
+b = xgb.train({"objective": "binary:logistic", "tree_method": "hist", "max_depth": 3, "max_cat_to_onehot": 1}, d, 4)
+b.save_model(sys.argv[1])
+`
+
+// TestReadXGBoostJSONCategorical: a model XGBoost 1.7 trained with
+// enable_categorical=True is refused with a message that says categorical
+// splits are not supported, not with a JSON syntax error.
+func TestReadXGBoostJSONCategorical(t *testing.T) {
+	requireXGBoost(t)
+	path := filepath.Join(t.TempDir(), "cat.json")
+	if out, err := exec.Command(debianPython, "-c", catScript, path).CombinedOutput(); err != nil {
+		t.Fatalf("xgboost: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(data, []byte("NaN")) || !bytes.Contains(data, []byte(`"categories_nodes"`)) {
+		t.Fatalf("the model holds no bare NaN or no categories: XGBoost's format changed")
+	}
+	_, err = ReadXGBoostJSON(data, "cat.json")
+	if err == nil {
+		t.Fatal("a model with categorical splits was imported")
+	}
+	for _, want := range []string{"cat.json: categorical splits are not supported", "enable_categorical=True", `on "tenure"`, `feature_types marks "tenure" categorical`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "invalid") {
+		t.Errorf("error %q blames the JSON", err)
 	}
 }
 

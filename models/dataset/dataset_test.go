@@ -664,3 +664,41 @@ func FuzzReadParquet(f *testing.F) {
 		_, _ = ReadParquet(context.Background(), "fuzz.parquet", bytes.NewReader(b), int64(len(b)), Options{Label: "label_escalation"})
 	})
 }
+
+// TestOtherLabelsAreNotFeatures: outcome columns named in Options.Labels
+// or in the metadata's labels are left out of the features, whatever their
+// name, unless one is the label asked for.
+func TestOtherLabelsAreNotFeatures(t *testing.T) {
+	src := "resident_id,x,label,outcome\nr1,1,0,1\nr2,2,1,\n"
+	tab, err := read(t, src, Options{Labels: []string{"label"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(tab.Names, []string{"x", "outcome"}) || !slices.Equal(tab.Ignored, []string{"label"}) {
+		t.Errorf("features %v, ignored %v; want [x outcome], [label]", tab.Names, tab.Ignored)
+	}
+	tab, err = read(t, src, Options{Label: "label", Labels: []string{"label"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(tab.Names, []string{"x", "outcome"}) || tab.Label[1] != 1 {
+		t.Errorf("features %v, label %v", tab.Names, tab.Label)
+	}
+
+	dir := t.TempDir()
+	path := filepath.Join(dir, "f.csv")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	meta := `{"ids": ["resident_id"], "labels": ["outcome"], "audit": [], "features": [{"name": "x"}]}`
+	if err := os.WriteFile(path+".meta.json", []byte(meta), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tab, err = Read(context.Background(), path, Options{Labels: []string{"label"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(tab.Names, []string{"x"}) || !slices.Equal(tab.Ignored, []string{"label", "outcome"}) {
+		t.Errorf("with meta.json: features %v, ignored %v; want [x], [label outcome]", tab.Names, tab.Ignored)
+	}
+}

@@ -22,6 +22,8 @@ type Meta struct {
 	// key columns, never as features.
 	IDs   []string `json:"ids"`
 	Audit []string `json:"audit"`
+	// Labels names the outcome columns: never features.
+	Labels []string `json:"labels"`
 }
 
 // MetaPaths returns the places a table's metadata file may be, in order:
@@ -32,9 +34,9 @@ func MetaPaths(table string) []string {
 	return []string{table + ".meta.json", strings.TrimSuffix(table, ext) + ".meta.json"}
 }
 
-// readMeta reads the first metadata file found beside the table; it
-// returns nil when there is none.
-func readMeta(table string) (*Meta, error) {
+// ReadMeta reads the first metadata file found beside the table (see
+// MetaPaths); it returns nil when there is none.
+func ReadMeta(table string) (*Meta, error) {
 	for _, p := range MetaPaths(table) {
 		data, err := os.ReadFile(p)
 		if errors.Is(err, fs.ErrNotExist) {

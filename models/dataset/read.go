@@ -23,6 +23,11 @@ type Options struct {
 	Label string
 	// Ignore names further columns to keep as strings rather than features.
 	Ignore []string
+	// Labels names further outcome columns (beside those named label_*):
+	// never features, left unread and listed in Table.Ignored, unless one
+	// is Label. The scorer names the model's own label here, so a table
+	// that carries it is scored, not refused.
+	Labels []string
 	// Audit names columns holding protected characteristics, kept for
 	// fairness audits: read as keys and listed in Table.Audit, as are
 	// columns named audit_*.
@@ -35,13 +40,14 @@ type Options struct {
 // .parquet) and the feature metadata file beside it, if there is one (see
 // MetaPath).
 func Read(ctx context.Context, path string, o Options) (*Table, error) {
-	meta, err := readMeta(path)
+	meta, err := ReadMeta(path)
 	if err != nil {
 		return nil, err
 	}
 	if meta != nil {
 		o.Ignore = append(slices.Clone(o.Ignore), meta.IDs...)
 		o.Audit = append(slices.Clone(o.Audit), meta.Audit...)
+		o.Labels = append(slices.Clone(o.Labels), meta.Labels...)
 	}
 	var t *Table
 	if strings.HasSuffix(strings.ToLower(path), ".parquet") {
@@ -90,7 +96,7 @@ func plan(source string, header []string, o Options) ([]role, error) {
 		case name == o.Label:
 			roles[j] = roleLabel
 			foundLabel = true
-		case isLabelName(name):
+		case isLabelName(name) || slices.Contains(o.Labels, name):
 			roles[j] = roleSkip
 		case isKeyName(name, o.Ignore) || isAuditName(name, o.Audit):
 			roles[j] = roleKey

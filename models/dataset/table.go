@@ -12,9 +12,10 @@
 //     and the names the caller passes in Options.Ignore;
 //   - the label: the one column named by Options.Label, 0 or 1, empty where
 //     the outcome is unknown (NaN in the table);
-//   - other labels: columns named label_* that are not the chosen label are
-//     dropped (listed in Table.Ignored), so an outcome never leaks into the
-//     features;
+//   - other labels: columns named label_*, those the metadata file lists as
+//     labels and those named in Options.Labels, other than the chosen label,
+//     are dropped (listed in Table.Ignored), so an outcome never leaks into
+//     the features and a table that carries a model's own label is scored;
 //   - features: every other column, parsed as float64; an empty value, NA,
 //     N/A, NaN or null is missing (NaN). Any other non-numeric value is an
 //     error naming the file, line, column and value.

@@ -135,6 +135,10 @@ type env struct {
 	http   *httptest.Server
 	tokens map[auth.Role]string
 	nfeat  int
+	// oas checks exchanges against the served OpenAPI document; every
+	// request through http is checked (benchmarks excepted), and a
+	// mismatch fails the test naming the operation.
+	oas *oasCheck
 }
 
 // envOptions shape a test environment.
@@ -185,7 +189,12 @@ func newEnv(t testing.TB, backend string, o envOptions) *env {
 		t.Fatal(err)
 	}
 	e.srv = srv
-	e.http = httptest.NewServer(srv.Handler())
+	e.oas = loadOASCheck(t, srv.doc)
+	var h http.Handler = srv.Handler()
+	if _, bench := t.(*testing.B); !bench {
+		h = e.oas.wrap(h, func(err error) { t.Error(err) })
+	}
+	e.http = httptest.NewServer(h)
 	t.Cleanup(func() {
 		e.http.Close()
 		srv.Close()

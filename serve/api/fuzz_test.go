@@ -24,6 +24,20 @@ func (e *env) serve(role auth.Role, method, path string, body []byte) *httptest.
 	return rec
 }
 
+// serveChecked is serve with the exchange checked against the OpenAPI
+// document.
+func (e *env) serveChecked(t *testing.T, role auth.Role, method, path string, body []byte) *httptest.ResponseRecorder {
+	t.Helper()
+	rec := e.serve(role, method, path, body)
+	req := httptest.NewRequest(method, path, bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+e.tokens[role])
+	req.Header.Set("Content-Type", "application/json")
+	if err := e.oas.check(exchange{req: req, reqBody: body, status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}); err != nil {
+		t.Error(err)
+	}
+	return rec
+}
+
 // checkProblem fails unless rec is a 2xx JSON answer or a 4xx problem.
 func checkProblem(t *testing.T, rec *httptest.ResponseRecorder) {
 	t.Helper()
@@ -57,7 +71,7 @@ func FuzzScoreHandler(f *testing.F) {
 		if fraud {
 			target = "tenancy_fraud"
 		}
-		rec := e.serve(auth.DataScientist, "POST", "/api/v1/score?target="+target, body)
+		rec := e.serveChecked(t, auth.DataScientist, "POST", "/api/v1/score?target="+target, body)
 		checkProblem(t, rec)
 		if rec.Code == 200 {
 			var out scoreResponse
@@ -92,7 +106,7 @@ func FuzzCaseHandlers(f *testing.F) {
 		if outcome {
 			path = fmt.Sprintf("/api/v1/cases/%d/outcome", id)
 		}
-		rec := e.serve(role, "POST", path, body)
+		rec := e.serveChecked(t, role, "POST", path, body)
 		checkProblem(t, rec)
 		after, err := e.st.Case(ctx, id)
 		if err != nil {

@@ -18,63 +18,40 @@ import (
 	"caserisk/serve/api/champion"
 	"caserisk/serve/api/problem"
 	"caserisk/serve/api/scorereq"
-	"caserisk/serve/audit"
-	"caserisk/serve/auth"
+	"caserisk/serve/core"
 	"caserisk/serve/store"
 )
 
-// purposeOf is the purpose written to the audit log for a role's access:
-// the reason the purpose rules give that role the data.
-func purposeOf(r auth.Role) string {
-	switch r {
-	case auth.Caseworker:
-		return "complex-case review"
-	case auth.FraudOfficer:
-		return "tenancy-fraud investigation"
-	case auth.DataScientist:
-		return "model development and monitoring"
-	case auth.Admin:
-		return "service administration"
-	case auth.DataSteward:
-		return "data quality: record linkage review"
-	}
-	return "unspecified"
-}
+// actor is the core's actor of the request.
+func actor(c *gin.Context) core.Actor { return core.ActorOf(principal(c), reqID(c)) }
 
-// record appends an audit row for the request's user and returns false
-// (having answered 503) when it cannot be stored: an unaudited read is
-// never served.
-func (s *Server) record(c *gin.Context, action, resource string) bool {
-	p := principal(c)
-	err := s.audit.append(c.Request.Context(), audit.Record{
-		At: time.Now(), UserID: p.UserID, User: p.Name, Role: string(p.Role),
-		Action: action, Resource: resource, Purpose: purposeOf(p.Role), RequestID: reqID(c),
-	})
-	if err != nil {
-		s.log.Error("audit", "request_id", reqID(c), "err", err)
+// coreError answers an error of the application core: its kind decides the
+// status (ErrForbidden 403, not found 404, a field error 400, a
+// transition or conflict 409, a model that does not load 422, the audit
+// log or a missing part 503); anything else is a 500 whose reason stays in
+// the log.
+func (s *Server) coreError(c *gin.Context, what string, err error) {
+	var (
+		fe *store.FieldError
+		fb *core.ForbiddenError
+	)
+	switch {
+	case errors.As(err, &fb):
+		s.fail(c, problem.New(http.StatusForbidden, "%s", fb.Error()))
+	case errors.As(err, &fe):
+		s.fail(c, problem.Invalid(problem.FieldError{Field: fe.Field, Detail: fe.Msg}))
+	case errors.Is(err, store.ErrNotFound):
+		s.fail(c, problem.New(http.StatusNotFound, "%s: not found", what))
+	case errors.Is(err, store.ErrTransition), errors.Is(err, store.ErrConflict):
+		s.fail(c, problem.New(http.StatusConflict, "%s: %v", what, err))
+	case errors.Is(err, core.ErrArtifact):
+		s.fail(c, problem.New(http.StatusUnprocessableEntity, "%s: %v", what, err))
+	case errors.Is(err, core.ErrAudit):
 		s.fail(c, problem.New(http.StatusServiceUnavailable, "the audit log cannot be written, so the request is refused; try again"))
-		return false
-	}
-	return true
-}
-
-// recordAsync queues an audit row for the request and returns a function
-// that waits for it and reports false (having answered 503) when it could
-// not be stored. Handlers read their data while the row is written and
-// answer only after the wait succeeds: an unaudited read is never served.
-func (s *Server) recordAsync(c *gin.Context, action, resource string) func() bool {
-	p := principal(c)
-	wait := s.audit.submit(c.Request.Context(), audit.Record{
-		At: time.Now(), UserID: p.UserID, User: p.Name, Role: string(p.Role),
-		Action: action, Resource: resource, Purpose: purposeOf(p.Role), RequestID: reqID(c),
-	})
-	return func() bool {
-		if err := wait(); err != nil {
-			s.log.Error("audit", "request_id", reqID(c), "err", err)
-			s.fail(c, problem.New(http.StatusServiceUnavailable, "the audit log cannot be written, so the request is refused; try again"))
-			return false
-		}
-		return true
+	case errors.Is(err, core.ErrUnavailable):
+		s.fail(c, problem.New(http.StatusServiceUnavailable, "%v", err))
+	default:
+		s.internal(c, what, err)
 	}
 }
 
@@ -187,8 +164,11 @@ func (s *Server) handleScore(c *gin.Context) {
 	if !ok {
 		return
 	}
-	perm, _ := auth.ScorePermission(string(t))
-	if !s.allowed(c, perm, auth.ScoreRows) || !s.checkJSON(c) {
+	if err := s.core.ScoreRows(actor(c), t); err != nil {
+		s.coreError(c, "score", err)
+		return
+	}
+	if !s.checkJSON(c) {
 		return
 	}
 	ch := s.champions.Get(t)
@@ -273,9 +253,6 @@ type eventJSON struct {
 	Detail  string   `json:"detail,omitempty"`
 }
 
-// fraudService is the contract's service key of tenancy-fraud investigations.
-const fraudService = "fraud_investigations"
-
 type residentResponse struct {
 	Resident residentJSON `json:"resident"`
 	Stays    []stayJSON   `json:"stays"`
@@ -312,23 +289,13 @@ func (s *Server) handleResident(c *gin.Context) {
 	if !ok {
 		return
 	}
-	audited := s.recordAsync(c, "read", "resident/"+id)
-	ctx := c.Request.Context()
-	v, err := s.cfg.Store.Resident(ctx, id)
-	if !audited() {
-		return
-	}
+	v, err := s.core.Resident(c.Request.Context(), actor(c), id, core.TimelineQuery{From: from, To: to, Limit: limit})
 	if errors.Is(err, store.ErrNotFound) {
 		s.fail(c, problem.New(http.StatusNotFound, "no resident with id %s", id).WithFields(problem.FieldError{Field: "id", Detail: "unknown resident"}))
 		return
 	}
 	if err != nil {
-		s.internal(c, "read resident", err)
-		return
-	}
-	evs, err := s.cfg.Store.Timeline(ctx, id, store.TimelineQuery{From: from, To: to, Limit: limit})
-	if err != nil {
-		s.internal(c, "read timeline", err)
+		s.coreError(c, "read resident", err)
 		return
 	}
 	r := v.Resident
@@ -336,28 +303,20 @@ func (s *Server) handleResident(c *gin.Context) {
 		Resident: residentJSON{ID: r.ID, GivenName: r.GivenName, FamilyName: r.FamilyName, DateOfBirth: r.DateOfBirth,
 			Sex: r.Sex, FirstSeen: r.FirstSeen, DateOfDeath: r.DateOfDeath},
 		Stays:    make([]stayJSON, len(v.Stays)),
-		Timeline: make([]eventJSON, len(evs)),
+		Timeline: make([]eventJSON, len(v.Timeline)),
 	}
 	for i, st := range v.Stays {
 		out.Stays[i] = stayJSON{UPRN: st.UPRN, Start: st.Start, End: st.End, Relationship: st.Relationship,
 			Address: st.Property.Address, Postcode: st.Property.Postcode, Ward: st.Property.Ward,
 			PropertyType: st.Property.PropertyType, Tenure: st.Property.Tenure}
 	}
-	// Purpose limitation: fraud investigations are shown only to roles
-	// that work tenancy fraud.
-	role := principal(c).Role
-	showFraud := s.cfg.Policy.Allows(role, auth.CasesTenancyFraud) || s.cfg.Policy.Allows(role, auth.ScoreTenancyFraud)
-	out.Timeline = out.Timeline[:0]
-	for _, e := range evs {
-		if e.Service == fraudService && !showFraud {
-			continue
-		}
+	for i, e := range v.Timeline {
 		ev := eventJSON{Service: e.Service, Date: e.Date, Type: e.Type, UPRN: e.UPRN, Detail: e.Detail}
 		if e.HasAmount {
 			a := e.Amount
 			ev.Amount = &a
 		}
-		out.Timeline = append(out.Timeline, ev)
+		out.Timeline[i] = ev
 	}
 	c.JSON(http.StatusOK, out)
 }
@@ -384,40 +343,19 @@ func (s *Server) handleResidentRisk(c *gin.Context) {
 	if !ok {
 		return
 	}
-	role := principal(c).Role
-	var targets []store.Target
-	for _, t := range store.Targets() {
-		if perm, _ := auth.ScorePermission(string(t)); s.cfg.Policy.Allows(role, perm) {
-			targets = append(targets, t)
-		}
-	}
-	if len(targets) == 0 {
-		s.fail(c, problem.New(http.StatusForbidden, "the %s role may not see any individual's score", role))
-		return
-	}
-	audited := s.recordAsync(c, "read", "resident/"+id+"/risk")
-	ctx := c.Request.Context()
-	scores, err := s.cfg.Store.ResidentScores(ctx, id, targets...)
-	if !audited() {
+	risk, err := s.core.ResidentRisk(c.Request.Context(), actor(c), id, false)
+	if errors.Is(err, store.ErrNotFound) {
+		s.fail(c, problem.New(http.StatusNotFound, "no resident with id %s", id).WithFields(problem.FieldError{Field: "id", Detail: "unknown resident"}))
 		return
 	}
 	if err != nil {
-		s.internal(c, "read resident scores", err)
+		s.coreError(c, "read resident scores", err)
 		return
 	}
-	if len(scores) == 0 {
-		if _, err := s.cfg.Store.Resident(ctx, id); errors.Is(err, store.ErrNotFound) {
-			s.fail(c, problem.New(http.StatusNotFound, "no resident with id %s", id).WithFields(problem.FieldError{Field: "id", Detail: "unknown resident"}))
-			return
-		} else if err != nil {
-			s.internal(c, "read resident", err)
-			return
-		}
-	}
-	out := riskResponse{ResidentID: id, Scores: make([]riskJSON, len(scores))}
-	for i, sc := range scores {
+	out := riskResponse{ResidentID: id, Scores: make([]riskJSON, len(risk.Latest))}
+	for i, sc := range risk.Latest {
 		reasons := sc.Reasons
-		if len(reasons) == 0 {
+		if len(reasons) == 0 || string(reasons) == "null" { // a score stored without reasons
 			reasons = json.RawMessage("[]")
 		}
 		out.Scores[i] = riskJSON{Target: sc.Target, AsOf: sc.AsOf, ModelVersion: sc.ModelVersion, Score: sc.Score.Score,
@@ -470,23 +408,9 @@ type queueResponse struct {
 // handleQueue serves the ranked queue of a case kind.
 func (s *Server) handleQueue(kind store.Target) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		perm, _ := auth.CasePermission(string(kind))
-		if !s.allowed(c, perm) {
-			return
-		}
 		var statuses []store.Status
 		if raw := c.Query("status"); raw != "" {
 			for _, st := range strings.Split(raw, ",") {
-				ok := st == string(store.InitialStatus(kind)) || st == string(store.StatusClosed)
-				for _, from := range []store.Status{store.InitialStatus(kind), store.StatusReviewing, store.StatusInvestigating} {
-					for _, n := range store.NextStatuses(kind, from) {
-						ok = ok || st == string(n)
-					}
-				}
-				if !ok {
-					s.fail(c, problem.Invalid(problem.FieldError{Field: "status", Detail: fmt.Sprintf("unknown status %q for a %s case", st, kind)}))
-					return
-				}
 				statuses = append(statuses, store.Status(st))
 			}
 		}
@@ -495,17 +419,17 @@ func (s *Server) handleQueue(kind store.Target) gin.HandlerFunc {
 			return
 		}
 		limit, ok := s.queryInt(c, "limit", 50, 1, 500)
-		if !ok || !s.record(c, "read", "queue/"+string(kind)) {
+		if !ok {
 			return
 		}
-		cases, total, err := s.cfg.Store.Queue(c.Request.Context(), store.QueueQuery{Kind: kind, Statuses: statuses, Offset: offset, Limit: limit})
+		items, total, err := s.core.Queue(c.Request.Context(), actor(c), core.QueueQuery{Kind: kind, Statuses: statuses, Offset: offset, Limit: limit})
 		if err != nil {
-			s.internal(c, "read queue", err)
+			s.coreError(c, "read queue", err)
 			return
 		}
-		out := queueResponse{Kind: kind, Total: total, Offset: offset, Limit: limit, Cases: make([]caseJSON, len(cases))}
-		for i, k := range cases {
-			out.Cases[i] = toCaseJSON(k)
+		out := queueResponse{Kind: kind, Total: total, Offset: offset, Limit: limit, Cases: make([]caseJSON, len(items))}
+		for i, k := range items {
+			out.Cases[i] = toCaseJSON(k.Case)
 		}
 		c.JSON(http.StatusOK, out)
 	}
@@ -527,21 +451,17 @@ type caseDetail struct {
 
 // handleCase serves one case with its history to a user who may work it.
 func (s *Server) handleCase(c *gin.Context) {
-	k, ok := s.caseForUpdate(c)
+	id, ok := s.caseID(c)
 	if !ok {
 		return
 	}
-	audited := s.recordAsync(c, "read", fmt.Sprintf("case/%d", k.ID))
-	hist, err := s.cfg.Store.CaseHistory(c.Request.Context(), k.ID)
-	if !audited() {
-		return
-	}
+	v, err := s.core.Case(c.Request.Context(), actor(c), id)
 	if err != nil {
-		s.internal(c, "read case history", err)
+		s.caseError(c, id, err)
 		return
 	}
-	out := caseDetail{caseJSON: toCaseJSON(k), History: make([]caseEventJSON, len(hist))}
-	for i, h := range hist {
+	out := caseDetail{caseJSON: toCaseJSON(v.Case), History: make([]caseEventJSON, len(v.History))}
+	for i, h := range v.History {
 		out.History[i] = caseEventJSON{At: h.At, From: h.From, To: h.To, Outcome: h.Outcome, Note: h.Note, By: h.By}
 	}
 	c.JSON(http.StatusOK, out)
@@ -557,61 +477,46 @@ type outcomeRequest struct {
 	Note    string `json:"note"`
 }
 
-// maxNoteBytes bounds a caseworker's note.
-const maxNoteBytes = 4000
-
-// caseForUpdate reads the :id case and checks the user may work it.
-func (s *Server) caseForUpdate(c *gin.Context) (store.Case, bool) {
+// caseID reads the :id path parameter of a case.
+func (s *Server) caseID(c *gin.Context) (int64, bool) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
 		s.fail(c, problem.Invalid(problem.FieldError{Field: "id", Detail: "a case id is a positive whole number"}))
-		return store.Case{}, false
+		return 0, false
 	}
-	k, err := s.cfg.Store.Case(c.Request.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		s.fail(c, problem.New(http.StatusNotFound, "no case with id %d", id).WithFields(problem.FieldError{Field: "id", Detail: "unknown case"}))
-		return store.Case{}, false
-	}
-	if err != nil {
-		s.internal(c, "read case", err)
-		return store.Case{}, false
-	}
-	perm, _ := auth.CasePermission(string(k.Kind))
-	if !s.allowed(c, perm) {
-		return store.Case{}, false
-	}
-	return k, true
+	return id, true
 }
 
-func (s *Server) transition(c *gin.Context, k store.Case, to store.Status, outcome store.Outcome, note string) {
-	if len(note) > maxNoteBytes {
-		s.fail(c, problem.Invalid(problem.FieldError{Field: "note", Detail: fmt.Sprintf("longer than %d bytes", maxNoteBytes)}))
+// caseError answers an error of a case operation.
+func (s *Server) caseError(c *gin.Context, id int64, err error) {
+	if errors.Is(err, store.ErrNotFound) {
+		s.fail(c, problem.New(http.StatusNotFound, "no case with id %d", id).WithFields(problem.FieldError{Field: "id", Detail: "unknown case"}))
 		return
 	}
-	if !s.record(c, "update", fmt.Sprintf("case/%d", k.ID)) {
+	s.coreError(c, fmt.Sprintf("case %d", id), err)
+}
+
+// transition moves a case on through the core.
+func (s *Server) transition(c *gin.Context, id int64, to store.Status, outcome store.Outcome, note string) {
+	updated, err := s.core.Transition(c.Request.Context(), actor(c), id, to, outcome, note)
+	if errors.Is(err, store.ErrTransition) {
+		k, kerr := s.cfg.Store.Case(c.Request.Context(), id)
+		detail := "the case cannot move to that status"
+		if kerr == nil {
+			detail = fmt.Sprintf("a %s case in status %s may move to %v", k.Kind, k.Status, store.NextStatuses(k.Kind, k.Status))
+		}
+		s.fail(c, problem.New(http.StatusConflict, "%v", err).WithFields(problem.FieldError{Field: "status", Detail: detail}))
 		return
 	}
-	p := principal(c)
-	updated, err := s.cfg.Store.TransitionCase(c.Request.Context(), store.Transition{
-		CaseID: k.ID, To: to, Outcome: outcome, Note: note, By: p.Name, ByID: p.UserID})
-	var fe *store.FieldError
-	switch {
-	case err == nil:
-		c.JSON(http.StatusOK, toCaseJSON(updated))
-	case errors.Is(err, store.ErrTransition):
-		s.fail(c, problem.New(http.StatusConflict, "%v", err).WithFields(problem.FieldError{Field: "status",
-			Detail: fmt.Sprintf("a %s case in status %s may move to %v", k.Kind, k.Status, store.NextStatuses(k.Kind, k.Status))}))
-	case errors.As(err, &fe):
-		s.fail(c, problem.Invalid(problem.FieldError{Field: fe.Field, Detail: fe.Msg}))
-	case errors.Is(err, store.ErrNotFound):
-		s.fail(c, problem.New(http.StatusNotFound, "no case with id %d", k.ID))
-	default:
-		s.internal(c, "update case", err)
+	if err != nil {
+		s.caseError(c, id, err)
+		return
 	}
+	c.JSON(http.StatusOK, toCaseJSON(updated))
 }
 
 func (s *Server) handleCaseStatus(c *gin.Context) {
-	k, ok := s.caseForUpdate(c)
+	id, ok := s.caseID(c)
 	if !ok {
 		return
 	}
@@ -627,11 +532,11 @@ func (s *Server) handleCaseStatus(c *gin.Context) {
 		s.fail(c, problem.Invalid(problem.FieldError{Field: "status", Detail: "close a case with POST /cases/{id}/outcome"}))
 		return
 	}
-	s.transition(c, k, store.Status(req.Status), "", req.Note)
+	s.transition(c, id, store.Status(req.Status), "", req.Note)
 }
 
 func (s *Server) handleCaseOutcome(c *gin.Context) {
-	k, ok := s.caseForUpdate(c)
+	id, ok := s.caseID(c)
 	if !ok {
 		return
 	}
@@ -640,10 +545,14 @@ func (s *Server) handleCaseOutcome(c *gin.Context) {
 		return
 	}
 	if req.Outcome == "" {
-		s.fail(c, problem.Invalid(problem.FieldError{Field: "outcome", Detail: fmt.Sprintf("required: one of %v", store.Outcomes(k.Kind))}))
+		detail := "required"
+		if k, err := s.cfg.Store.Case(c.Request.Context(), id); err == nil {
+			detail = fmt.Sprintf("required: one of %v", store.Outcomes(k.Kind))
+		}
+		s.fail(c, problem.Invalid(problem.FieldError{Field: "outcome", Detail: detail}))
 		return
 	}
-	s.transition(c, k, store.StatusClosed, store.Outcome(req.Outcome), req.Note)
+	s.transition(c, id, store.StatusClosed, store.Outcome(req.Outcome), req.Note)
 }
 
 // ---- models ----
@@ -683,9 +592,9 @@ func (s *Server) handleModels(c *gin.Context) {
 			return
 		}
 	}
-	ms, err := s.cfg.Store.Models(c.Request.Context(), t)
+	ms, err := s.core.Models(c.Request.Context(), actor(c), t)
 	if err != nil {
-		s.internal(c, "list models", err)
+		s.coreError(c, "list models", err)
 		return
 	}
 	out := struct {
@@ -731,18 +640,15 @@ func (s *Server) handlePromote(c *gin.Context) {
 		}
 		t = qt
 	}
-	if !s.record(c, "promote", fmt.Sprintf("model/%s/%d", t, v)) {
-		return
-	}
-	promoted, err := s.Promote(c.Request.Context(), t, v, principal(c).Name)
+	promoted, err := s.core.Promote(c.Request.Context(), actor(c), t, v)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		s.fail(c, problem.New(http.StatusNotFound, "no %s model version %d", t, v).WithFields(problem.FieldError{Field: "version", Detail: "not registered"}))
-	case errors.Is(err, ErrArtifact):
+	case errors.Is(err, core.ErrArtifact):
 		s.fail(c, problem.New(http.StatusUnprocessableEntity, "the artifact of %s v%d does not load, so it cannot be champion: %v", t, v, err).
 			WithFields(problem.FieldError{Field: "version", Detail: "artifact does not load"}))
 	case err != nil:
-		s.internal(c, "promote model", err)
+		s.coreError(c, "promote model", err)
 	default:
 		c.JSON(http.StatusOK, toModelJSON(promoted))
 	}
@@ -754,27 +660,16 @@ func (s *Server) promoteTarget(c *gin.Context, v int) (store.Target, bool) {
 	if c.Query("target") != "" {
 		return s.targetParam(c)
 	}
-	ms, err := s.cfg.Store.Models(c.Request.Context(), "")
-	if err != nil {
-		s.internal(c, "list models", err)
+	t, err := s.core.VersionTarget(c.Request.Context(), actor(c), v)
+	if errors.Is(err, store.ErrNotFound) {
+		s.fail(c, problem.New(http.StatusNotFound, "no model version %d", v).WithFields(problem.FieldError{Field: "version", Detail: "not registered"}))
 		return "", false
 	}
-	var found []store.Target
-	for _, m := range ms {
-		if m.Version == v {
-			found = append(found, m.Target)
-		}
+	if err != nil {
+		s.coreError(c, "find the version's target", err)
+		return "", false
 	}
-	switch len(found) {
-	case 1:
-		return found[0], true
-	case 0:
-		s.fail(c, problem.New(http.StatusNotFound, "no model version %d", v).WithFields(problem.FieldError{Field: "version", Detail: "not registered"}))
-	default:
-		s.fail(c, problem.Invalid(problem.FieldError{Field: "target",
-			Detail: fmt.Sprintf("version %d is registered for %d targets: give ?target=complex_case|tenancy_fraud", v, len(found))}))
-	}
-	return "", false
+	return t, true
 }
 
 // ---- score runs, labels, audit ----
@@ -810,45 +705,22 @@ func (s *Server) handleStartScoreRun(c *gin.Context) {
 	if !s.decodeBody(c, &req) {
 		return
 	}
-	if _, err := contract.ParseDay(req.AsOf); err != nil {
-		s.fail(c, problem.Invalid(problem.FieldError{Field: "as_of", Detail: "required: a date YYYY-MM-DD"}))
-		return
-	}
-	if req.Capacity < 0 || req.Capacity > 1_000_000 {
-		s.fail(c, problem.Invalid(problem.FieldError{Field: "capacity", Detail: "must be a whole number from 0 to 1000000"}))
-		return
-	}
-	targets := store.Targets()
-	if len(req.Targets) > 0 {
-		targets = targets[:0:0]
-		for i, name := range req.Targets {
-			t, err := store.ParseTarget(name)
-			if err != nil {
-				s.fail(c, problem.Invalid(problem.FieldError{Field: fmt.Sprintf("targets[%d]", i), Detail: "must be complex_case or tenancy_fraud"}))
-				return
-			}
-			targets = append(targets, t)
-		}
-	}
-	if s.cfg.Runner == nil {
-		s.fail(c, problem.New(http.StatusServiceUnavailable, "score runs need the service to be started with --data DIR"))
-		return
-	}
-	if !s.record(c, "score_run", "score_run/"+req.AsOf) {
-		return
-	}
-	runs, err := s.cfg.Runner.ScoreRun(c.Request.Context(), req.AsOf, req.Capacity, targets)
-	if err != nil {
-		var fe *store.FieldError
-		if errors.As(err, &fe) {
-			s.fail(c, problem.Invalid(problem.FieldError{Field: fe.Field, Detail: fe.Msg}))
+	var targets []store.Target
+	for i, name := range req.Targets {
+		t, err := store.ParseTarget(name)
+		if err != nil {
+			s.fail(c, problem.Invalid(problem.FieldError{Field: fmt.Sprintf("targets[%d]", i), Detail: "must be complex_case or tenancy_fraud"}))
 			return
 		}
+		targets = append(targets, t)
+	}
+	runs, err := s.core.ScoreRun(c.Request.Context(), actor(c), req.AsOf, req.Capacity, targets)
+	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			s.fail(c, problem.New(http.StatusConflict, "score run: %v", err))
 			return
 		}
-		s.internal(c, "score run", err)
+		s.coreError(c, "score run", err)
 		return
 	}
 	out := runsResponse{Runs: make([]scoreRunJSON, len(runs))}
@@ -866,9 +738,9 @@ func (s *Server) handleListScoreRuns(c *gin.Context) {
 			return
 		}
 	}
-	runs, err := s.cfg.Store.ScoreRuns(c.Request.Context(), t)
+	runs, err := s.core.ScoreRuns(c.Request.Context(), actor(c), t)
 	if err != nil {
-		s.internal(c, "list score runs", err)
+		s.coreError(c, "list score runs", err)
 		return
 	}
 	out := runsResponse{Runs: make([]scoreRunJSON, len(runs))}
@@ -893,12 +765,12 @@ type labelJSON struct {
 
 func (s *Server) handleLabels(c *gin.Context) {
 	t, ok := s.targetParam(c)
-	if !ok || !s.record(c, "export", "labels/"+string(t)) {
+	if !ok {
 		return
 	}
-	ls, err := s.cfg.Store.Labels(c.Request.Context(), t)
+	ls, err := s.core.Labels(c.Request.Context(), actor(c), t)
 	if err != nil {
-		s.internal(c, "export labels", err)
+		s.coreError(c, "export labels", err)
 		return
 	}
 	out := struct {
@@ -938,10 +810,10 @@ func (s *Server) handleAudit(c *gin.Context) {
 	if !ok {
 		return
 	}
-	es, err := s.cfg.Store.Audit(c.Request.Context(), store.AuditFilter{UserID: int64(userID), Action: c.Query("action"),
+	es, err := s.core.Audit(c.Request.Context(), actor(c), store.AuditFilter{UserID: int64(userID), Action: c.Query("action"),
 		Resource: c.Query("resource"), BeforeID: int64(before), Limit: limit})
 	if err != nil {
-		s.internal(c, "read audit log", err)
+		s.coreError(c, "read audit log", err)
 		return
 	}
 	out := struct {

@@ -177,28 +177,6 @@ func principal(c *gin.Context) auth.Principal {
 	return p
 }
 
-// allowed reports whether the user's role has any of perms; if not it
-// answers 403 naming what is missing.
-func (s *Server) allowed(c *gin.Context, perms ...auth.Permission) bool {
-	p := principal(c)
-	for _, perm := range perms {
-		if s.cfg.Policy.Allows(p.Role, perm) {
-			return true
-		}
-	}
-	s.fail(c, problem.New(http.StatusForbidden, "the %s role may not do this (needs %s)", p.Role, perms[0]))
-	return false
-}
-
-// require is middleware answering 403 unless the role has one of perms.
-func (s *Server) require(perms ...auth.Permission) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if s.allowed(c, perms...) {
-			c.Next()
-		}
-	}
-}
-
 // tokenCache remembers verified tokens for a short time so that a busy
 // scoring client does not cost a database read per request. It is keyed by
 // the token's SHA-256, never the token. A disabled user's token stops
@@ -259,4 +237,13 @@ func (s *Server) queryInt(c *gin.Context, name string, def, lo, hi int) (int, bo
 		return 0, false
 	}
 	return v, true
+}
+
+// flush forgets every cached token, so a user disabled (or given a new
+// token) through the core is checked against the store on their next
+// request.
+func (tc *tokenCache) flush() {
+	tc.mu.Lock()
+	clear(tc.m)
+	tc.mu.Unlock()
 }

@@ -30,18 +30,13 @@ import (
 
 	"caserisk/serve/api/champion"
 	"caserisk/serve/auth"
+	"caserisk/serve/core"
 	"caserisk/serve/store"
 )
 
 // Runner runs batch score runs for POST /api/v1/score-runs; the batch
 // package provides one.
-type Runner interface {
-	// ScoreRun scores every entity of each target as of asOf (YYYY-MM-DD)
-	// with the target's champion and opens cases for the top capacity
-	// (0: the runner's default). It is idempotent per target, as-of date
-	// and model version.
-	ScoreRun(ctx context.Context, asOf string, capacity int, targets []store.Target) ([]store.ScoreRun, error)
-}
+type Runner = core.Runner
 
 // Config configures a Server. Store and Load are required.
 type Config struct {
@@ -109,7 +104,7 @@ type Server struct {
 	champions *champion.Holder
 	metrics   *metrics
 	tokens    *tokenCache
-	audit     *auditor
+	core      *core.Core
 	draining  chan struct{} // closed when shutdown starts
 	drainOnce func()
 	promoteMu sync.Mutex // serialises champion changes
@@ -132,9 +127,21 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		draining:  make(chan struct{}),
 	}
 	s.drainOnce = sync.OnceFunc(func() { close(s.draining) })
-	s.audit = newAuditor(cfg.Store, s.metrics, cfg.Logger)
+	var err error
+	s.core, err = core.New(core.Config{Store: cfg.Store, Policy: cfg.Policy, Load: cfg.Load, Runner: cfg.Runner, Logger: cfg.Logger,
+		OnPromote:    s.install,
+		OnUserChange: func(int64) { s.tokens.flush() },
+		OnAuditBatch: func(rows int, err error) {
+			s.metrics.auditBatch.Observe(float64(rows))
+			if err != nil {
+				s.metrics.auditErrors.Inc()
+			}
+		}})
+	if err != nil {
+		return nil, err
+	}
 	if err := s.Refresh(ctx); err != nil {
-		s.audit.close()
+		s.core.Close()
 		return nil, err
 	}
 	s.engine = s.routes()
@@ -149,8 +156,7 @@ func (s *Server) Registry() *prometheus.Registry { return s.metrics.reg }
 
 // Close stops the audit writer after writing what it holds.
 func (s *Server) Close() error {
-	s.audit.close()
-	return nil
+	return s.core.Close()
 }
 
 // Refresh loads each target's champion from the registry if it differs

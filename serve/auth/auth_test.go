@@ -42,6 +42,10 @@ func TestPolicyPurposeRules(t *testing.T) {
 		{DataSteward, CasesComplexCase, false},
 		{DataSteward, AuditRead, false},
 		{"mayor", ModelsRead, false},
+		{Operator, ModelsPromote, true},
+		{Operator, LinkageLoad, true},
+		{Operator, NamedResidents, false},
+		{Admin, LinkageLoad, false},
 	}
 	for _, tt := range tests {
 		if got := p.Allows(tt.role, tt.perm); got != tt.want {
@@ -50,10 +54,50 @@ func TestPolicyPurposeRules(t *testing.T) {
 	}
 }
 
+// TestPolicyMinimisation pins the default purpose rules for the kinds of
+// data beyond permissions: caseworkers see no fraud investigation, fraud
+// officers no social care, early help, education or youth justice, and
+// roles without a casework purpose no resident detail.
+func TestPolicyMinimisation(t *testing.T) {
+	p := DefaultPolicy()
+	for _, s := range Services() {
+		if got, want := p.SeesService(Caseworker, s), s != "fraud_investigations"; got != want {
+			t.Errorf("caseworker sees %s: %v, want %v", s, got, want)
+		}
+	}
+	for _, s := range []string{"childrens_social_care", "adult_social_care", "early_help", "education", "youth_offending"} {
+		if p.SeesService(FraudOfficer, s) {
+			t.Errorf("a fraud officer sees %s", s)
+		}
+	}
+	for _, s := range []string{"tenancies", "rent_account", "council_tax", "council_tax_support", "housing_benefit",
+		"electoral_register", "repairs", "homelessness", "fraud_investigations"} {
+		if !p.SeesService(FraudOfficer, s) {
+			t.Errorf("a fraud officer does not see %s", s)
+		}
+	}
+	for _, r := range []Role{DataScientist, Admin, DataSteward, Operator} {
+		if len(p[r].Services) > 0 || len(p[r].Details) > 0 {
+			t.Errorf("%s sees services %v and details %v", r, p[r].Services, p[r].Details)
+		}
+	}
+	for _, r := range PolicyRoles() {
+		if p.Purpose(r) == "unspecified" {
+			t.Errorf("%s has no purpose", r)
+		}
+	}
+	if p.Purpose("mayor") != "unspecified" {
+		t.Error("an unknown role has a purpose")
+	}
+}
+
 func TestDefaultPolicyIsACopy(t *testing.T) {
 	p := DefaultPolicy()
-	p[Caseworker] = append(p[Caseworker], AuditRead)
-	if DefaultPolicy().Allows(Caseworker, AuditRead) {
+	r := p[Caseworker]
+	r.Permissions = append(r.Permissions, AuditRead)
+	r.Services = append(r.Services, "fraud_investigations")
+	p[Caseworker] = r
+	if DefaultPolicy().Allows(Caseworker, AuditRead) || DefaultPolicy().SeesService(Caseworker, "fraud_investigations") {
 		t.Error("changing a returned policy changed the default")
 	}
 }

@@ -16,9 +16,23 @@ func TestPolicyYAMLRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ParsePolicy of WriteYAML output: %v\n%s", err, buf.String())
 	}
-	for _, r := range Roles() {
-		if !reflect.DeepEqual(p.Permissions(r), DefaultPolicy().Permissions(r)) {
-			t.Errorf("%s: %v after the round trip, want %v", r, p.Permissions(r), DefaultPolicy().Permissions(r))
+	def := DefaultPolicy()
+	for _, r := range PolicyRoles() {
+		if !reflect.DeepEqual(p.Permissions(r), def.Permissions(r)) {
+			t.Errorf("%s: %v after the round trip, want %v", r, p.Permissions(r), def.Permissions(r))
+		}
+		for _, s := range Services() {
+			if p.SeesService(r, s) != def.SeesService(r, s) {
+				t.Errorf("%s sees %s: %v after the round trip", r, s, p.SeesService(r, s))
+			}
+		}
+		for _, d := range Details() {
+			if p.SeesDetail(r, d) != def.SeesDetail(r, d) {
+				t.Errorf("%s sees %s: %v after the round trip", r, d, p.SeesDetail(r, d))
+			}
+		}
+		if p.Purpose(r) != def.Purpose(r) {
+			t.Errorf("%s: purpose %q after the round trip, want %q", r, p.Purpose(r), def.Purpose(r))
 		}
 	}
 }
@@ -39,7 +53,20 @@ func TestParsePolicy(t *testing.T) {
 		{"unknown permission", "admin:\n  - audit:read\n  - everything\n", "line 3, column 5: unknown permission", nil},
 		{"duplicate role", "admin: []\nadmin: [audit:read]\n", "line 2, column 1: role admin given twice", nil},
 		{"duplicate permission", "admin: [audit:read, audit:read]\n", "listed twice", nil},
-		{"not a list", "admin: audit:read\n", "must be a list", nil},
+		{"not a list", "admin: audit:read\n", "must be a list of permissions or a mapping", nil},
+		{"rule", "fraud_officer:\n  purpose: fraud\n  permissions: [cases:tenancy_fraud]\n  services: [tenancies]\n  details: [name]\n", "",
+			func(p Policy) bool {
+				return p.Allows(FraudOfficer, CasesTenancyFraud) && p.SeesService(FraudOfficer, "tenancies") &&
+					!p.SeesService(FraudOfficer, "repairs") && p.SeesDetail(FraudOfficer, DetailName) &&
+					!p.SeesDetail(FraudOfficer, DetailAddress) && p.Purpose(FraudOfficer) == "fraud"
+			}},
+		{"list means no services", "caseworker: [residents:read]\n", "", func(p Policy) bool {
+			return !p.SeesService(Caseworker, "early_help") && !p.SeesDetail(Caseworker, DetailName)
+		}},
+		{"unknown service", "caseworker:\n  services: [gossip]\n", "line 2, column 14: unknown service \"gossip\"", nil},
+		{"unknown detail", "caseworker:\n  details: [shoe_size]\n", "unknown detail", nil},
+		{"unknown key", "caseworker:\n  see: [all]\n", "unknown key \"see\"", nil},
+		{"operator", "operator: [models:read]\n", "", func(p Policy) bool { return p.Allows(Operator, ModelsRead) }},
 		{"not a mapping", "- admin\n", "want a mapping", nil},
 		{"bad yaml", "admin: [\n", "policy:", nil},
 	}

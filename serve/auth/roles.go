@@ -33,14 +33,23 @@ const (
 	// the record linkage's clerical review queue, which shows two person
 	// records' details side by side. No score, case or single view.
 	DataSteward Role = "data_steward"
+	// Operator is whoever runs caserisk's commands on the server with the
+	// database's credentials (the CLI, the retraining pipeline, the demo).
+	// No user account has it; it names those actions in the audit log.
+	Operator Role = "operator"
 )
 
-// Roles returns every role, sorted.
+// Roles returns every role a user account may have, sorted.
 func Roles() []Role {
 	return []Role{Admin, Caseworker, DataScientist, DataSteward, FraudOfficer}
 }
 
-// ParseRole returns the role named s, or an error listing the valid roles.
+// PolicyRoles returns every role the purpose policy names: the users' roles
+// and the operator.
+func PolicyRoles() []Role { return append(Roles(), Operator) }
+
+// ParseRole returns the role named s, or an error listing the valid roles
+// of a user account.
 func ParseRole(s string) (Role, error) {
 	for _, r := range Roles() {
 		if string(r) == s {
@@ -90,6 +99,10 @@ const (
 	// deciding whether they are one person. The details are personal data
 	// shown for data quality only, so the permission grants nothing else.
 	LinkageReview Permission = "linkage:review"
+	// LinkageLoad allows loading a clerical review queue (with the raw
+	// records' details) into the service and exporting the decisions made
+	// on it: an operator's task, not a reviewer's.
+	LinkageLoad Permission = "linkage:load"
 )
 
 // ScorePermission returns the permission needed to see scores of a target
@@ -116,37 +129,116 @@ func CasePermission(kind string) (Permission, error) {
 	return "", fmt.Errorf("unknown case kind %q (want complex_case or tenancy_fraud)", kind)
 }
 
-// Policy is the purpose rules as data: the permissions of each role. A role
-// absent from the policy has no permission.
-type Policy map[Role][]Permission
+// Detail is a kind of personal detail of a resident that a role's purpose
+// may need on the single view, queues and cases.
+type Detail string
 
-// DefaultPolicy returns the council's purpose rules. Each call returns a
-// fresh copy that the caller may change.
+// The resident details the policy grants. A detail not granted is left
+// empty in what the application core returns.
+const (
+	// DetailName is the resident's given and family name.
+	DetailName Detail = "name"
+	// DetailDateOfBirth is the full date of birth (household members show
+	// only a birth year, which needs this detail too).
+	DetailDateOfBirth Detail = "date_of_birth"
+	// DetailSex is the recorded sex.
+	DetailSex Detail = "sex"
+	// DetailAddress is where the resident lives and has lived: addresses,
+	// postcodes and the household at the address.
+	DetailAddress Detail = "address"
+	// DetailDeath is the date of death.
+	DetailDeath Detail = "date_of_death"
+)
+
+// Details returns every detail, in the order the policy table shows them.
+func Details() []Detail {
+	return []Detail{DetailName, DetailDateOfBirth, DetailSex, DetailAddress, DetailDeath}
+}
+
+// Rule is one role's purpose and what it grants: the permissions (which
+// operations, which targets' scores and cases), the services whose events
+// the role sees on a resident's single view (the data contract's service
+// keys), and the resident details it sees.
+type Rule struct {
+	// Purpose is why the role has the data; it is written to the audit log
+	// with every access the role makes.
+	Purpose     string
+	Permissions []Permission
+	Services    []string
+	Details     []Detail
+}
+
+// Policy is the purpose rules as data: each role's Rule. A role absent from
+// the policy has no permission and sees nothing.
+type Policy map[Role]Rule
+
+// FraudServices are the services whose records bear on tenancy fraud: who
+// holds the tenancy and pays for it, who is registered and billed at the
+// address, repairs (signs of occupation), homelessness (a second home) and
+// housing benefit and council tax support (declared households).
+func FraudServices() []string {
+	return []string{"council_tax", "council_tax_support", "electoral_register", "fraud_investigations",
+		"homelessness", "housing_benefit", "rent_account", "repairs", "tenancies"}
+}
+
+// CaseworkServices are the services whose records bear on a household's
+// need of early help: every service except fraud investigations.
+func CaseworkServices() []string {
+	var out []string
+	for _, s := range Services() {
+		if s != "fraud_investigations" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// DefaultPolicy returns the council's purpose rules, minimal by default.
+// Each call returns a fresh copy that the caller may change.
 //
-//   - caseworker: complex-case scores and cases, named residents.
-//   - fraud_officer: tenancy-fraud scores and cases, named residents.
+//   - caseworker: complex-case scores and cases, named residents, every
+//     service's events except fraud investigations; never a fraud score,
+//     case or investigation.
+//   - fraud_officer: tenancy-fraud scores and cases, named residents, and
+//     only the services that bear on tenancy fraud (FraudServices): never
+//     children's or adult social care, early help, education or youth
+//     justice.
 //   - data_scientist: models, score runs, label export, scoring anonymous
-//     feature rows; no named resident and no individual's score.
+//     feature rows; no resident, no individual's score.
 //   - admin: models (including promotion), score runs, users, the audit log;
-//     no individual's score and no named resident, so that an administrator
+//     no individual's score and no resident, so that an administrator
 //     cannot browse people without a casework purpose.
 //   - data_steward: the record linkage's clerical review queue only. It
 //     shows personal details of raw records, so it is a role of its own for
 //     data-quality work rather than a power of the administrator (who sees
 //     no named person) or of casework roles (whose purpose is their cases).
+//   - operator: the commands run on the server with the database's
+//     credentials (caserisk models, users, score-run, labels, link review
+//     import/export, pipeline, demo): what an administrator may do, and
+//     loading and exporting the linkage review queue; no resident.
 func DefaultPolicy() Policy {
+	person := []Detail{DetailName, DetailDateOfBirth, DetailSex, DetailAddress, DetailDeath}
 	return Policy{
-		Caseworker:    {ScoreComplexCase, CasesComplexCase, NamedResidents},
-		FraudOfficer:  {ScoreTenancyFraud, CasesTenancyFraud, NamedResidents},
-		DataScientist: {ModelsRead, ModelsPromote, ScoreRuns, LabelsExport, ScoreRows},
-		Admin:         {ModelsRead, ModelsPromote, ScoreRuns, LabelsExport, AuditRead, UsersManage},
-		DataSteward:   {LinkageReview},
+		Caseworker: {Purpose: "complex-case review",
+			Permissions: []Permission{ScoreComplexCase, CasesComplexCase, NamedResidents},
+			Services:    CaseworkServices(), Details: person},
+		FraudOfficer: {Purpose: "tenancy-fraud investigation",
+			Permissions: []Permission{ScoreTenancyFraud, CasesTenancyFraud, NamedResidents},
+			Services:    FraudServices(), Details: person},
+		DataScientist: {Purpose: "model development and monitoring",
+			Permissions: []Permission{ModelsRead, ModelsPromote, ScoreRuns, LabelsExport, ScoreRows}},
+		Admin: {Purpose: "service administration",
+			Permissions: []Permission{ModelsRead, ModelsPromote, ScoreRuns, LabelsExport, AuditRead, UsersManage}},
+		DataSteward: {Purpose: "data quality: record linkage review",
+			Permissions: []Permission{LinkageReview}},
+		Operator: {Purpose: "service operation",
+			Permissions: []Permission{ModelsRead, ModelsPromote, ScoreRuns, LabelsExport, AuditRead, UsersManage, LinkageLoad}},
 	}
 }
 
 // Allows reports whether role has permission p under the policy.
 func (p Policy) Allows(role Role, perm Permission) bool {
-	for _, q := range p[role] {
+	for _, q := range p[role].Permissions {
 		if q == perm {
 			return true
 		}
@@ -156,7 +248,47 @@ func (p Policy) Allows(role Role, perm Permission) bool {
 
 // Permissions returns the permissions of role, sorted.
 func (p Policy) Permissions(role Role) []Permission {
-	out := append([]Permission(nil), p[role]...)
+	out := append([]Permission(nil), p[role].Permissions...)
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// Purpose returns the purpose written to the audit log for the role's
+// access ("unspecified" for a role the policy does not name).
+func (p Policy) Purpose(role Role) string {
+	if r, ok := p[role]; ok && r.Purpose != "" {
+		return r.Purpose
+	}
+	return "unspecified"
+}
+
+// SeesService reports whether the role sees the events of a service on
+// the single view.
+func (p Policy) SeesService(role Role, service string) bool {
+	for _, s := range p[role].Services {
+		if s == service {
+			return true
+		}
+	}
+	return false
+}
+
+// SeesDetail reports whether the role sees a kind of resident detail.
+func (p Policy) SeesDetail(role Role, d Detail) bool {
+	for _, x := range p[role].Details {
+		if x == d {
+			return true
+		}
+	}
+	return false
+}
+
+// Clone returns a deep copy of the policy.
+func (p Policy) Clone() Policy {
+	out := make(Policy, len(p))
+	for r, rule := range p {
+		out[r] = Rule{Purpose: rule.Purpose, Permissions: append([]Permission(nil), rule.Permissions...),
+			Services: append([]string(nil), rule.Services...), Details: append([]Detail(nil), rule.Details...)}
+	}
 	return out
 }

@@ -29,7 +29,7 @@ import (
 
 	"caserisk/features/build"
 	"caserisk/features/contract"
-	"caserisk/features/spec"
+	"caserisk/models/target"
 	"caserisk/serve/api/champion"
 	"caserisk/serve/store"
 )
@@ -165,12 +165,13 @@ func (r *Runner) existing(ctx context.Context, t store.Target, asOf string, vers
 	return store.ScoreRun{}, false, nil
 }
 
-// entityOf returns the feature builder's entity for a target.
-func entityOf(t store.Target) string {
-	if t == store.TenancyFraud {
-		return spec.Tenancy
+// entityID returns the id of table row i in the target's id column (a
+// tenancy id for tenancy_fraud, a resident id for complex_case).
+func entityID(tab *build.Table, tg target.Target, i int) string {
+	if tg.IDColumn == "tenancy_id" {
+		return tab.TenancyID(i)
 	}
-	return spec.Resident
+	return tab.ResidentID(i)
 }
 
 // batchModel is a model that scores many rows at once; champion.Artifact
@@ -189,12 +190,13 @@ type scored struct {
 
 func (r *Runner) scoreTarget(ctx context.Context, t store.Target, ch *champion.Champion, day contract.Day, capacity int) (store.ScoreRun, error) {
 	start := time.Now()
-	tab, err := build.Build(ctx, build.Options{Dir: r.cfg.DataDir, AsOf: []contract.Day{day}, Entity: entityOf(t)})
+	tg := target.Of(t)
+	tab, err := build.Build(ctx, build.Options{Dir: r.cfg.DataDir, AsOf: []contract.Day{day}, Entity: tg.Entity})
 	if err != nil {
 		return store.ScoreRun{}, fmt.Errorf("score run %s: %w", t, err)
 	}
 	if tab.Rows() == 0 {
-		return store.ScoreRun{}, fmt.Errorf("score run %s: no %s is in the data on %s", t, entityOf(t), day)
+		return store.ScoreRun{}, fmt.Errorf("score run %s: no %s is in the data on %s", t, tg.Entity, day)
 	}
 	cols, err := columns(tab, ch.Features())
 	if err != nil {
@@ -203,10 +205,7 @@ func (r *Runner) scoreTarget(ctx context.Context, t store.Target, ch *champion.C
 	n := tab.Rows()
 	items := make([]scored, n)
 	for i := range items {
-		items[i] = scored{entity: tab.ResidentID(i), resident: tab.ResidentID(i), row: i}
-		if t == store.TenancyFraud {
-			items[i].entity = tab.TenancyID(i)
-		}
+		items[i] = scored{entity: entityID(tab, tg, i), resident: tab.ResidentID(i), row: i}
 	}
 	if bm, ok := ch.Model.(batchModel); ok {
 		margins, err := bm.MarginsColumns(ctx, cols)

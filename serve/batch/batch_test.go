@@ -16,6 +16,7 @@ import (
 	"caserisk/models/artifact"
 	"caserisk/models/calibrate"
 	"caserisk/models/dataset"
+	tgt "caserisk/models/target"
 	"caserisk/models/tree"
 	"caserisk/serve/api/champion"
 	"caserisk/serve/store"
@@ -39,7 +40,7 @@ func borough(t *testing.T) string {
 // for target's entity, with random trees fixed by seed.
 func artifactFor(t *testing.T, dir string, target store.Target, seed uint64) []byte {
 	t.Helper()
-	tab, err := build.Build(context.Background(), build.Options{Dir: dir, AsOf: []contract.Day{contract.MustParseDay(asOf)}, Entity: entityOf(target)})
+	tab, err := build.Build(context.Background(), build.Options{Dir: dir, AsOf: []contract.Day{contract.MustParseDay(asOf)}, Entity: tgt.Of(target).Entity})
 	if err != nil {
 		t.Fatal(err)
 	}

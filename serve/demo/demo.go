@@ -1,55 +1,67 @@
 // Package demo runs caserisk's main job end to end on the embedded default:
-// a synthetic borough, point-in-time features for several as-of dates,
-// gradient-boosted and logistic models for both predictions trained with a
-// temporal hold-out, their evaluation reports, the model registry in SQLite
-// with the better model of each pair promoted, a batch score run that opens
-// the review and fraud queues, one user per role, and then the scoring
+// a synthetic borough; the retraining pipeline (models/pipeline) with an
+// embedded configuration, which builds point-in-time features, picks
+// gradient-boosted and logistic parameters for both predictions by temporal
+// cross-validation, fits calibrated candidates, evaluates them on the
+// temporal hold-out, writes their reports and registers them in the SQLite
+// model registry, with a manifest per run; the better candidate of each
+// pair by hold-out average precision promoted; a batch score run that opens
+// the review and fraud queues; one user per role; and then the scoring
 // service on localhost. Beside the main job it builds the Residents Index
 // the way a council without one would: the borough's raw source extracts
 // linked into residents (features/link), checked against the generator's
 // truth, with the clerical review queue loaded for the data steward.
 //
-// Every step writes its outputs under one folder with a stamp of its inputs;
-// a second run reuses each step whose stamp still matches, so it starts the
-// service in seconds. Cancelling the context (Ctrl-C) stops it cleanly at
-// the next step boundary, or shuts the service down gracefully.
+// The demo acts on the registry, the queues and the users through the
+// application core (serve/core) as the operator "demo", so its promotions,
+// score runs and users are checked and audited as from any front end.
+//
+// Generating and linking write their outputs under one folder with a stamp
+// of their inputs, and the pipeline reuses its finished steps, so a second
+// run starts the service in seconds. Cancelling the context (Ctrl-C) stops
+// it cleanly at the next step boundary, or shuts the service down
+// gracefully.
 package demo
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	_ "embed"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"caserisk/features/build"
 	"caserisk/features/contract"
 	"caserisk/features/link"
 	"caserisk/features/link/assemble"
 	"caserisk/features/link/review"
-	"caserisk/features/spec"
 	"caserisk/features/synth"
-	"caserisk/models/artifact"
-	"caserisk/models/dataset"
-	"caserisk/models/gbdt"
-	"caserisk/models/logistic"
-	"caserisk/models/metrics"
-	"caserisk/models/report"
+	"caserisk/models/pipeline"
+	"caserisk/models/target"
 	"caserisk/serve/api"
 	"caserisk/serve/api/champion"
-	"caserisk/serve/audit"
 	"caserisk/serve/auth"
 	"caserisk/serve/batch"
+	"caserisk/serve/core"
+	"caserisk/serve/retraining"
 	"caserisk/serve/store"
 	"caserisk/serve/web"
 )
+
+// retrainYAML is the demo's pipeline configuration, less what its flags
+// set (see retrain.yaml).
+//
+//go:embed retrain.yaml
+var retrainYAML []byte
 
 // Options configure a demo run.
 type Options struct {
@@ -76,7 +88,7 @@ type Options struct {
 }
 
 // Defaults returns the demo's defaults: 20,000 residents (the whole run in
-// about two minutes on two cores), seed 7, as of 2025-01-01, capacity 100,
+// one to two minutes on two cores), seed 7, as of 2025-01-01, capacity 100,
 // on 127.0.0.1:8080, in ./demo-data.
 func Defaults() Options {
 	return Options{Dir: "demo-data", Residents: 20000, Seed: 7, AsOf: contract.MustParseDay("2025-01-01"),
@@ -90,33 +102,34 @@ type User struct {
 
 // Result says what the run made.
 type Result struct {
-	DB        string
-	Borough   string
-	Linked    string // the joined data built by record linkage
-	Linkage   *link.Metrics
+	DB      string
+	Borough string
+	Linked  string // the joined data built by record linkage
+	Linkage *link.Metrics
+	// Run is the retraining pipeline's run id, Manifest its manifest file
+	// and Fits the models it fitted in this invocation (0 when every step
+	// was reused).
+	Run       string
+	Manifest  string
+	Fits      int
 	Reports   []string
 	Champions map[string]string // target → "algo vN"
 	Runs      []store.ScoreRun
 	Users     []User
 }
 
-// Targets of the demo, with the entity each scores.
-var targets = [...]struct {
-	target, entity, label, oracle string
-}{
-	{"complex_case", spec.Resident, build.LabelComplexCase, "residents.csv"},
-	{"tenancy_fraud", spec.Tenancy, "label_tenancy_fraud", ""},
-}
-
-var algos = [...]string{artifact.GBDT, artifact.Logistic}
+// MinResidents is the smallest borough the demo accepts: below it the
+// tenancy-fraud hold-out holds too few closed investigations to compare two
+// models on (about 60 at 20,000 residents, 12 at 4,000).
+const MinResidents = 4000
 
 // Run runs the demo.
 func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
-	if o.Residents <= 0 || o.Capacity <= 0 {
-		return nil, fmt.Errorf("demo: residents (%d) and capacity (%d) must be positive", o.Residents, o.Capacity)
+	if o.Residents < MinResidents || o.Capacity <= 0 {
+		return nil, fmt.Errorf("demo: residents (%d) must be at least %d and capacity (%d) positive", o.Residents, MinResidents, o.Capacity)
 	}
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
@@ -128,14 +141,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}{
 		{"generate the synthetic borough", d.generate},
 		{"link its raw extracts into a Residents Index", d.link},
-		{"build point-in-time features", d.features},
-		{"train gradient-boosted and logistic models", d.train},
-		{"evaluate on the hold-out and write the reports", d.reports},
-		{"register the models and promote the better of each pair", d.register},
+		{"retrain: features, temporal cross-validation, calibrated candidates, hold-out, reports, registration", d.retrain},
+		{"promote the better candidate of each pair by hold-out average precision", d.promote},
 		{"score every resident and tenancy; open the queues", d.scoreRun},
 		{"load the linkage review queue", d.reviewQueue},
 		{"create one user per role", d.users},
 	}
+	defer d.close()
 	for i, s := range steps {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("demo: stopped before step %d: %w", i+1, err)
@@ -147,8 +159,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		d.say("      done in %s", time.Since(t).Round(100*time.Millisecond))
 	}
-	if d.st != nil {
-		defer d.st.Close()
+	if err := d.core.Close(); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
 	}
 	if !o.Serve {
 		return d.res, nil
@@ -161,9 +173,21 @@ type run struct {
 	o     Options
 	res   *Result
 	st    store.Store
+	core  *core.Core
+	as    core.Actor
 	start time.Time
-	// ap holds each model's hold-out average precision, by model file.
-	ap map[string]float64
+	// m is the retraining pipeline's manifest.
+	m *pipeline.Manifest
+}
+
+// close closes the core (writing its queued audit rows) and the store.
+func (d *run) close() {
+	if d.core != nil {
+		d.core.Close()
+	}
+	if d.st != nil {
+		d.st.Close()
+	}
 }
 
 func (d *run) say(format string, args ...any) {
@@ -202,8 +226,9 @@ func hashOf(parts ...any) string {
 }
 
 // The as-of dates: four training snapshots six months apart ending a year
-// before "today" (the last one held out for early stopping and
-// calibration), and "today" itself as the hold-out the reports evaluate.
+// before "today" (cross-validation rolls over them; the candidates hold the
+// last one out for early stopping and calibration), and "today" itself as
+// the hold-out the reports evaluate.
 func (d *run) trainAsOf() []contract.Day {
 	return []contract.Day{d.o.AsOf.AddMonths(-30), d.o.AsOf.AddMonths(-24), d.o.AsOf.AddMonths(-18), d.o.AsOf.AddMonths(-12)}
 }
@@ -301,213 +326,12 @@ func (d *run) reviewQueue(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c, err := d.st.ImportLinkReview(ctx, store.LinkReviewFrom(pairs, people))
+	c, err := d.core.ImportLinkReview(ctx, d.as, store.LinkReviewFrom(pairs, people))
 	if err != nil {
-		return err
-	}
-	if err := d.audit(ctx, "import", "linkage/review", "record linkage clerical review"); err != nil {
 		return err
 	}
 	d.say("      %d pairs near the threshold to review (%d decided)", c.Pairs, c.Decided)
 	return nil
-}
-
-func (d *run) table(entity, split string) string {
-	return d.path("features", entity+"-"+split+".csv")
-}
-
-func (d *run) features(ctx context.Context) error {
-	if err := os.MkdirAll(d.path("features"), 0o755); err != nil {
-		return err
-	}
-	stamp := d.path(".features.stamp")
-	key := hashOf("features", d.boroughKey(), d.trainAsOf(), d.o.AsOf)
-	var outs []string
-	for _, t := range targets {
-		outs = append(outs, d.table(t.entity, "train"), d.table(t.entity, "holdout"))
-	}
-	if d.fresh(stamp, key, outs...) {
-		d.say("      reusing %s", d.path("features"))
-		return nil
-	}
-	for _, t := range targets {
-		for _, split := range []struct {
-			name string
-			asOf []contract.Day
-		}{{"train", d.trainAsOf()}, {"holdout", []contract.Day{d.o.AsOf}}} {
-			tab, err := build.Build(ctx, build.Options{Dir: d.res.Borough, AsOf: split.asOf, Entity: t.entity})
-			if err != nil {
-				return err
-			}
-			if err := tab.WriteFiles(d.table(t.entity, split.name)); err != nil {
-				return err
-			}
-			d.say("      %-8s %-7s %6d rows × %d features, as of %v", t.entity, split.name, tab.Rows(), len(tab.Features), split.asOf)
-		}
-	}
-	return done(stamp, key)
-}
-
-func (d *run) model(target, algo string) string {
-	return d.path("models", target+"-"+algo+".json")
-}
-
-func (d *run) modelsKey() string {
-	return hashOf("models", d.boroughKey(), d.trainAsOf(), d.o.AsOf, "v1")
-}
-
-func (d *run) train(ctx context.Context) error {
-	if err := os.MkdirAll(d.path("models"), 0o755); err != nil {
-		return err
-	}
-	stamp, key := d.path(".models.stamp"), d.modelsKey()
-	var outs []string
-	for _, t := range targets {
-		for _, a := range algos {
-			outs = append(outs, d.model(t.target, a))
-		}
-	}
-	if d.fresh(stamp, key, outs...) {
-		d.say("      reusing %s", d.path("models"))
-		return nil
-	}
-	for _, t := range targets {
-		// The latest snapshot is held out; for tenancy fraud, whose labels
-		// exist only where an investigation closed, the latest two.
-		validAfter := d.trainAsOf()[2].String()
-		if t.entity == spec.Tenancy {
-			validAfter = d.trainAsOf()[1].String()
-		}
-		tab, err := dataset.Read(ctx, d.table(t.entity, "train"), dataset.Options{Label: t.label})
-		if err != nil {
-			return err
-		}
-		tr, held, err := tab.SplitAfter(validAfter)
-		if err != nil {
-			return err
-		}
-		for _, a := range algos {
-			p := gbdt.DefaultParams()
-			p.Rounds, p.MaxDepth, p.LearningRate, p.EarlyStoppingRounds, p.Seed = 300, 5, 0.05, 30, d.o.Seed
-			lo := logistic.DefaultOptions()
-			lo.L2 = 1
-			mo := metrics.DefaultOptions()
-			mo.Seed = d.o.Seed
-			m, err := artifact.Fit(ctx, tr, held, artifact.FitOptions{
-				Algorithm: a, GBDT: p, Logistic: lo, Seed: d.o.Seed, Metrics: mo, Version: d.o.Version,
-				HeldOut: "--valid-after " + validAfter + "; held-out rows halved by id: tuning half for early stopping and calibration, evaluation half for the metrics",
-				Created: d.o.AsOf.Time(),
-			})
-			if err != nil {
-				return fmt.Errorf("%s %s: %w", t.target, a, err)
-			}
-			if err := m.Save(d.model(t.target, a)); err != nil {
-				return err
-			}
-			d.say("      %-13s %-8s %6d training rows, held-out AUC %.3f (%.1fs)", t.target, a, m.Training.Rows,
-				m.Validation.Report.ROCAUC.Value, m.Training.Seconds)
-		}
-	}
-	return done(stamp, key)
-}
-
-// reports evaluates each model on the hold-out (with the other algorithm as
-// the baseline and, for residents, the oracle's ceiling) and writes its
-// report. Each model's average precision is kept to choose the champions;
-// when the reports are fresh it is read back from them.
-func (d *run) reports(ctx context.Context) error {
-	d.ap = map[string]float64{}
-	stamp := d.path(".reports.stamp")
-	key := hashOf("reports", d.modelsKey(), d.o.Capacity, "v1")
-	var outs []string
-	for _, t := range targets {
-		for _, a := range algos {
-			outs = append(outs, d.reportJSON(t.target, a))
-		}
-	}
-	if d.fresh(stamp, key, outs...) {
-		for _, t := range targets {
-			for _, a := range algos {
-				ap, err := readAP(d.reportJSON(t.target, a))
-				if err != nil {
-					return err
-				}
-				d.ap[d.model(t.target, a)] = ap
-				d.res.Reports = append(d.res.Reports, d.path("reports", t.target+"-"+a, "report.html"))
-			}
-		}
-		d.say("      reusing %s", d.path("reports"))
-		return nil
-	}
-	gov := &report.Governance{Organisation: "Demo: a synthetic London borough", Phase: "demonstration on synthetic data"}
-	for _, t := range targets {
-		tab, err := dataset.Read(ctx, d.table(t.entity, "holdout"), dataset.Options{Label: t.label})
-		if err != nil {
-			return err
-		}
-		var oracle *dataset.Table
-		if t.oracle != "" {
-			if oracle, err = dataset.Read(ctx, filepath.Join(d.res.Borough, "oracle", t.oracle), dataset.Options{}); err != nil {
-				return err
-			}
-		}
-		for i, a := range algos {
-			other := algos[1-i]
-			m, err := artifact.Load(d.model(t.target, a))
-			if err != nil {
-				return err
-			}
-			base, err := artifact.Load(d.model(t.target, other))
-			if err != nil {
-				return err
-			}
-			name := t.target + "-" + a
-			mo := metrics.Options{Ks: []int{100, 200, 500}, Threshold: 0.5, Seed: d.o.Seed}
-			in, err := report.FromArtifact(ctx, name, m, tab, base, t.target+"-"+other, oracle, d.o.Capacity, mo)
-			if err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-			r, err := report.Build(ctx, *in)
-			if err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-			dir := d.path("reports", name)
-			if err := report.WriteDir(dir, r, report.FactsOf(name, m, tab, in.GroupOrder), gov); err != nil {
-				return err
-			}
-			d.ap[d.model(t.target, a)] = r.Model.Metrics.AveragePrecision.Value
-			d.res.Reports = append(d.res.Reports, filepath.Join(dir, "report.html"))
-			mr := r.Model.Metrics
-			d.say("      %-22s hold-out as of %s: %5d rows, AUC %.3f, average precision %.3f, precision in the top %d %.3f",
-				name, d.o.AsOf, r.Rows, mr.ROCAUC.Value, mr.AveragePrecision.Value, d.o.Capacity, r.Model.AtCapacity.Precision)
-		}
-	}
-	return done(stamp, key)
-}
-
-func (d *run) reportJSON(target, algo string) string {
-	return d.path("reports", target+"-"+algo, "report.json")
-}
-
-// readAP reads the model's hold-out average precision from its report.json.
-func readAP(path string) (float64, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0, err
-	}
-	var r struct {
-		Model struct {
-			Metrics struct {
-				AveragePrecision struct {
-					Value *float64 `json:"value"`
-				} `json:"average_precision"`
-			} `json:"metrics"`
-		} `json:"model"`
-	}
-	if err := json.Unmarshal(b, &r); err != nil || r.Model.Metrics.AveragePrecision.Value == nil {
-		return 0, fmt.Errorf("%s: no average precision in the report (%v)", path, err)
-	}
-	return *r.Model.Metrics.AveragePrecision.Value, nil
 }
 
 func (d *run) openStore(ctx context.Context) error {
@@ -519,90 +343,144 @@ func (d *run) openStore(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.st = st
-	return nil
-}
-
-func (d *run) audit(ctx context.Context, action, resource, purpose string) error {
-	_, err := d.st.AppendAudit(ctx, audit.Record{At: time.Now(), User: "demo", Role: "cli", Action: action, Resource: resource, Purpose: purpose})
+	r, err := batch.New(batch.Config{Store: st, Load: champion.LoadArtifact, DataDir: d.res.Borough,
+		Capacity: d.o.Capacity, Logger: d.o.Logger})
 	if err != nil {
-		return fmt.Errorf("write the audit row: %w", err)
+		st.Close()
+		return err
 	}
+	c, err := core.New(core.Config{Store: st, Runner: r, Logger: d.o.Logger})
+	if err != nil {
+		st.Close()
+		return err
+	}
+	d.st, d.core, d.as = st, c, core.Operator("demo")
 	return nil
 }
 
-// register adds each model file the registry does not hold yet and
-// promotes, per target, the model with the higher average precision on the
-// hold-out: precision at the top of the list is what a team with limited
-// capacity needs. A person promotes in production; the demo does it so the
-// service has champions to show.
-func (d *run) register(ctx context.Context) error {
+// pipelineConfig writes DIR/pipeline.yaml, the embedded configuration
+// below the keys the demo's flags set, with paths relative to DIR, and
+// returns its path. The file changes only when the flags do.
+func (d *run) pipelineConfig() (string, error) {
+	train := d.trainAsOf()
+	dates := make([]string, len(train))
+	for i, day := range train {
+		dates[i] = day.String()
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# Written by caserisk demo from its flags and its embedded retraining config.\n")
+	fmt.Fprintf(&b, "data: borough\nresults: pipeline\ntrain_as_of: [%s]\nholdout_as_of: %s\nseed: %d\ncapacity: %d\n\n",
+		strings.Join(dates, ", "), d.o.AsOf, d.o.Seed, d.o.Capacity)
+	b.Write(retrainYAML)
+	path := d.path("pipeline.yaml")
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, b.Bytes()) {
+		return path, nil
+	}
+	return path, os.WriteFile(path, b.Bytes(), 0o644)
+}
+
+// retrain runs the retraining pipeline on the borough: its candidates are
+// registered in the demo's registry through the core, and its manifest
+// says what was tried and how each candidate did on the hold-out.
+func (d *run) retrain(ctx context.Context) error {
 	if err := d.openStore(ctx); err != nil {
 		return err
 	}
-	for _, t := range targets {
-		target := store.Target(t.target)
-		have, err := d.st.Models(ctx, target)
-		if err != nil {
+	path, err := d.pipelineConfig()
+	if err != nil {
+		return err
+	}
+	c, err := pipeline.LoadConfig(path)
+	if err != nil {
+		return err
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	ad := retraining.New(d.core, d.as)
+	m, err := pipeline.Run(ctx, pipeline.Options{Config: c, ConfigBytes: b, Registry: ad, Version: d.o.Version,
+		Out: &indent{w: d.o.Out, prefix: "      "}})
+	if err != nil {
+		return err
+	}
+	d.m = m
+	d.res.Run, d.res.Manifest, d.res.Fits = m.ID, filepath.Join(c.Results, "runs", m.ID, "manifest.json"), m.Fits
+	for _, cand := range m.Candidates {
+		if cand.Report != "" {
+			d.res.Reports = append(d.res.Reports, filepath.Join(c.Results, cand.Report))
+		}
+	}
+	if m.Fits == 0 {
+		d.say("      reusing run %s: every step reused, no model fitted", m.ID)
+	}
+	d.say("      caserisk pipeline show %s prints the whole manifest", d.res.Manifest)
+	return m.WriteScores(d.o.Out, "      ")
+}
+
+// promote promotes, per target, the registered candidate with the higher
+// average precision on the hold-out (the manifest's figure): precision at
+// the top of the list is what a team with limited capacity needs. A person
+// promotes in production; the demo does it so the service has champions to
+// show. A candidate that is champion already is left as it is.
+func (d *run) promote(ctx context.Context) error {
+	ap := map[string]float64{}
+	for _, c := range d.m.Candidates {
+		if c.Holdout != nil && !math.IsNaN(float64(c.Holdout.AP)) {
+			ap[c.Target+"/"+c.Algorithm] = float64(c.Holdout.AP)
+		}
+	}
+	current, err := d.core.ChampionVersions(ctx, d.as)
+	if err != nil {
+		return err
+	}
+	for _, t := range target.Names() {
+		var best *pipeline.Registration
+		bestAP := math.Inf(-1)
+		for i, r := range d.m.Registered {
+			if a, ok := ap[r.Target+"/"+r.Algorithm]; ok && r.Target == string(t) && a > bestAP {
+				best, bestAP = &d.m.Registered[i], a
+			}
+		}
+		if best == nil {
+			return fmt.Errorf("%s: the pipeline registered no candidate with a hold-out average precision", t)
+		}
+		state := "promoted"
+		if current[t] == best.Version {
+			state = "champion already"
+		} else if _, err := d.core.Promote(ctx, d.as, t, best.Version); err != nil {
 			return err
 		}
-		versions := map[string]int{}
-		best, bestAP := "", -1.0
-		for _, a := range algos {
-			path := d.model(t.target, a)
-			nm, err := store.ModelFromFile(path, target, store.Bands{}, "demo")
-			if err != nil {
-				return err
-			}
-			// Register the hold-out fairness audit with the model, so the
-			// models page shows performance by group.
-			fj, err := os.ReadFile(d.path("reports", t.target+"-"+a, "fairness.json"))
-			if err != nil {
-				return err
-			}
-			if nm, err = store.AttachFairness(nm, fj); err != nil {
-				return err
-			}
-			sum := sha256.Sum256(nm.Artifact)
-			for _, h := range have {
-				if h.SHA256 == hex.EncodeToString(sum[:]) {
-					versions[a] = h.Version
-				}
-			}
-			if versions[a] == 0 {
-				m, err := d.st.RegisterModel(ctx, nm)
-				if err != nil {
-					return err
-				}
-				versions[a] = m.Version
-				if err := d.audit(ctx, "model.register", fmt.Sprintf("model/%s/%d", t.target, m.Version), "model management"); err != nil {
-					return err
-				}
-			}
-			if ap := d.ap[path]; ap > bestAP {
-				best, bestAP = a, ap
-			}
-		}
-		m, err := d.st.PromoteModel(ctx, target, versions[best], "demo")
-		if err != nil {
-			return err
-		}
-		if err := d.audit(ctx, "model.promote", fmt.Sprintf("model/%s/%d", t.target, m.Version), "model management"); err != nil {
-			return err
-		}
-		d.res.Champions[t.target] = fmt.Sprintf("%s v%d", best, m.Version)
-		d.say("      %-13s champion: %s v%d (hold-out average precision %.3f)", t.target, best, m.Version, bestAP)
+		d.res.Champions[string(t)] = fmt.Sprintf("%s v%d", best.Algorithm, best.Version)
+		d.say("      %-13s %s v%d %s (hold-out average precision %.3f)", t, best.Algorithm, best.Version, state, bestAP)
 	}
 	return nil
 }
 
-func (d *run) scoreRun(ctx context.Context) error {
-	r, err := batch.New(batch.Config{Store: d.st, Load: champion.LoadArtifact, DataDir: d.res.Borough,
-		Capacity: d.o.Capacity, Logger: d.o.Logger})
-	if err != nil {
-		return err
+// indent writes each line with a prefix.
+type indent struct {
+	w      io.Writer
+	prefix string
+	mid    bool // within a line
+}
+
+func (p *indent) Write(b []byte) (int, error) {
+	var out []byte
+	for _, c := range b {
+		if !p.mid {
+			out = append(out, p.prefix...)
+		}
+		out = append(out, c)
+		p.mid = c != '\n'
 	}
-	runs, err := r.ScoreRun(ctx, d.o.AsOf.String(), d.o.Capacity, nil)
+	if _, err := p.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+func (d *run) scoreRun(ctx context.Context) error {
+	runs, err := d.core.ScoreRun(ctx, d.as, d.o.AsOf.String(), d.o.Capacity, nil)
 	if err != nil {
 		return err
 	}
@@ -618,26 +496,14 @@ func (d *run) scoreRun(ctx context.Context) error {
 func (d *run) users(ctx context.Context) error {
 	for _, role := range []auth.Role{auth.Caseworker, auth.FraudOfficer, auth.DataScientist, auth.DataSteward, auth.Admin} {
 		name := "demo-" + strings.ReplaceAll(string(role), "_", "-")
-		tok, err := auth.NewToken(nil)
-		if err != nil {
-			return err
-		}
-		u, err := d.st.UserByName(ctx, name)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			if u, err = d.st.CreateUserWithToken(ctx, name, role, tok); err != nil {
-				return err
-			}
-			err = d.audit(ctx, "user.add", fmt.Sprintf("user/%d", u.ID), "user management")
-		case err == nil:
-			if err = d.st.AddToken(ctx, u.ID, tok); err == nil {
-				err = d.audit(ctx, "user.token", fmt.Sprintf("user/%d", u.ID), "user management")
-			}
+		_, tok, err := d.core.NewToken(ctx, d.as, name)
+		if errors.Is(err, store.ErrNotFound) {
+			_, tok, err = d.core.AddUser(ctx, d.as, name, role)
 		}
 		if err != nil {
 			return err
 		}
-		d.res.Users = append(d.res.Users, User{Name: name, Role: string(role), Token: tok.Secret})
+		d.res.Users = append(d.res.Users, User{Name: name, Role: string(role), Token: tok})
 	}
 	return nil
 }

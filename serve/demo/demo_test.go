@@ -2,22 +2,26 @@ package demo
 
 import (
 	"bytes"
-	"caserisk/features/contract"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"caserisk/features/contract"
+	"caserisk/models/pipeline"
 	"caserisk/serve/api"
 	"caserisk/serve/api/champion"
 	"caserisk/serve/store"
 )
 
 // TestDemoEndToEnd runs the demo's whole pipeline on a small borough, then
-// serves it and checks that the complex-case queue holds scored residents
-// whose scores come with reasons, and that a second run reuses every step.
+// serves it and checks that the champions are the retraining pipeline's
+// candidates with the better hold-out average precision in its manifest,
+// that the complex-case queue holds scored residents whose scores come
+// with reasons, and that a second run reuses every step.
 func TestDemoEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the end-to-end demo takes about a minute; skipped with -short")
@@ -31,8 +35,36 @@ func TestDemoEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, progress.String())
 	}
-	if len(res.Runs) != 2 || len(res.Users) != 5 || len(res.Reports) != 4 || len(res.Champions) != 2 {
+	if len(res.Runs) != 2 || len(res.Users) != 5 || len(res.Reports) != 4 || len(res.Champions) != 2 || res.Fits == 0 {
 		t.Fatalf("result %+v", res)
+	}
+	for _, want := range []string{"run " + res.Run, res.Manifest, "cross-validation", "max_depth=5", "l2=10", "hold-out as of 2025-01-01"} {
+		if !strings.Contains(progress.String(), want) {
+			t.Errorf("the progress does not show %q:\n%s", want, progress.String())
+		}
+	}
+	m, err := pipeline.ReadManifest("", res.Manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Registered) != 4 || len(m.CrossValidation) != 2 {
+		t.Fatalf("manifest: registered %+v, cross-validation of %d targets", m.Registered, len(m.CrossValidation))
+	}
+	for _, tg := range []string{"complex_case", "tenancy_fraud"} {
+		want, bestAP := "", -1.0
+		for _, c := range m.Candidates {
+			if c.Target != tg {
+				continue
+			}
+			for _, r := range m.Registered {
+				if r.Target == tg && r.Algorithm == c.Algorithm && float64(c.Holdout.AP) > bestAP {
+					want, bestAP = fmt.Sprintf("%s v%d", c.Algorithm, r.Version), float64(c.Holdout.AP)
+				}
+			}
+		}
+		if res.Champions[tg] != want {
+			t.Errorf("%s champion %q, want %q (the better hold-out average precision in the manifest)", tg, res.Champions[tg], want)
+		}
 	}
 	// The Residents Index built by linkage from the raw extracts: floors
 	// below what a 6,000-resident borough gives, to catch breakage.
@@ -121,8 +153,11 @@ func TestDemoEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(progress.String(), "reusing"); n != 5 {
-		t.Errorf("second run reused %d steps, want 5:\n%s", n, progress.String())
+	if n := strings.Count(progress.String(), "reusing"); n != 3 || again.Fits != 0 || again.Run != res.Run {
+		t.Errorf("second run reused %d steps (want 3), fitted %d models (want 0), run %s (want %s):\n%s", n, again.Fits, again.Run, res.Run, progress.String())
+	}
+	if again.Champions["complex_case"] != res.Champions["complex_case"] || !strings.Contains(progress.String(), "champion already") {
+		t.Errorf("second run champions %v, first %v", again.Champions, res.Champions)
 	}
 	for i := range again.Runs {
 		if again.Runs[i].ID != res.Runs[i].ID {

@@ -369,6 +369,15 @@ func (d *db) Timeline(ctx context.Context, residentID string, q TimelineQuery) (
 		where += ` AND event_date <= ?`
 		args = append(args, q.To)
 	}
+	if q.Services != nil {
+		if len(q.Services) == 0 {
+			return nil, nil // no service's events may be shown
+		}
+		where += ` AND service IN (` + placeholders(len(q.Services)) + `)`
+		for _, s := range q.Services {
+			args = append(args, s)
+		}
+	}
 	rows, err := d.read().QueryContext(ctx, d.q(`SELECT resident_id, service, event_date, event_type, uprn, amount, detail
 		FROM events WHERE `+where+` ORDER BY event_date DESC, service, event_type LIMIT ?`), append(args, q.Limit)...)
 	if err != nil {

@@ -35,6 +35,7 @@ import (
 	"errors"
 	"time"
 
+	"caserisk/models/target"
 	"caserisk/serve/audit"
 	"caserisk/serve/auth"
 )
@@ -57,25 +58,26 @@ var (
 	ErrConflict = errors.New("conflict")
 )
 
-// Target is what a model predicts; it is also the kind of case its flags open.
-type Target string
+// Target is what a model predicts; it is also the kind of case its flags
+// open. The targets are models/target's catalogue.
+type Target = target.Name
 
 // The two targets.
 const (
-	ComplexCase  Target = "complex_case"  // a household escalating to a crisis service within 12 months
-	TenancyFraud Target = "tenancy_fraud" // a council tenancy found fraudulent on investigation
+	ComplexCase  = target.ComplexCase  // a household escalating to a crisis service within 12 months
+	TenancyFraud = target.TenancyFraud // a council tenancy found fraudulent on investigation
 )
 
-// Targets returns both targets.
-func Targets() []Target { return []Target{ComplexCase, TenancyFraud} }
+// Targets returns every target of the catalogue.
+func Targets() []Target { return target.Names() }
 
 // ParseTarget returns the target named s or an ErrInvalid error.
 func ParseTarget(s string) (Target, error) {
-	switch Target(s) {
-	case ComplexCase, TenancyFraud:
-		return Target(s), nil
+	t, err := target.Parse(s)
+	if err != nil {
+		return "", invalidf("target", "%v", err)
 	}
-	return "", invalidf("target", "unknown target %q (want complex_case or tenancy_fraud)", s)
+	return t.Name, nil
 }
 
 // Stage is where a model is in its life.
@@ -175,9 +177,29 @@ type ResidentScore struct {
 type User struct {
 	ID       int64
 	Name     string
-	Role     auth.Role
+	Role     auth.Role // "" for a provider's user whose groups map to no role
 	Created  time.Time
 	Disabled bool
+	// Issuer and Subject identify a user who signs in through an OpenID
+	// Connect provider (the provider's issuer URL and its stable subject
+	// id); both are "" for a user made with `caserisk users add`.
+	Issuer, Subject string
+	// DisplayName is the provider's name for the user ("" when none).
+	DisplayName string
+}
+
+// External reports whether the user signs in through an identity provider.
+func (u User) External() bool { return u.Issuer != "" }
+
+// NewExternalUser is a user as an identity provider describes them at
+// their first sign-in.
+type NewExternalUser struct {
+	Issuer, Subject string
+	// Name is the account name wanted (the provider's user name or email);
+	// when another user has it, a short suffix from the subject is added.
+	Name        string
+	DisplayName string
+	Role        auth.Role
 }
 
 // Resident is a person in the Residents Index. Dates are YYYY-MM-DD or "".
@@ -253,6 +275,9 @@ type HouseholdMember struct {
 type TimelineQuery struct {
 	From, To string // inclusive YYYY-MM-DD bounds; "" for open
 	Limit    int    // at most this many (newest first); 0 for 500
+	// Services, when not nil, keeps only these services' events (the
+	// purpose policy's for the reader); an empty, non-nil list keeps none.
+	Services []string
 }
 
 // Ingest loads the single view, replacing it. Rows are written to staging
@@ -320,16 +345,24 @@ type Label struct {
 	ClosedAt     time.Time
 }
 
-// Store is the scoring service's database. All methods are safe for
-// concurrent use.
-type Store interface {
+// The store's interfaces are sized to their callers' needs, as
+// database/sql's driver interfaces are: the application core (serve/core)
+// takes each part it works with, batch score runs take a Registry and
+// Runs, the retraining pipeline's adapter a Registry, readiness a Pinger.
+// Store is all of them, the one implementation's method set.
+
+// Pinger is what readiness and shutdown need.
+type Pinger interface {
 	// Dialect is "sqlite" or "postgres".
 	Dialect() string
 	// Ping checks the database answers (readiness).
 	Ping(ctx context.Context) error
 	// Close closes the database.
 	Close() error
+}
 
+// Registry is the model registry.
+type Registry interface {
 	// RegisterModel adds a candidate with the next version of its target.
 	RegisterModel(ctx context.Context, m NewModel) (Model, error)
 	// PromoteModel makes a version its target's champion and retires the
@@ -346,7 +379,10 @@ type Store interface {
 	// without one are absent): a cheap poll for a promotion, reading no
 	// artifact.
 	ChampionVersions(ctx context.Context) (map[Target]int, error)
+}
 
+// Runs holds batch score runs and their scores.
+type Runs interface {
 	// RecordScoreRun stores a run, its scores and the cases it opens. The
 	// run is written pending (scores in transactions of 10,000, so a large
 	// run does not hold the write lock for its whole length) and published
@@ -371,7 +407,10 @@ type Store interface {
 	// the given targets, oldest as-of date first (a run's scores of the
 	// resident's tenancies by rank).
 	ScoreHistory(ctx context.Context, residentID string, targets ...Target) ([]ResidentScore, error)
+}
 
+// Cases holds the review and fraud cases and their workflow.
+type Cases interface {
 	// Case returns a case.
 	Case(ctx context.Context, id int64) (Case, error)
 	// Queue returns a page of a queue ranked by score (highest first) and
@@ -387,7 +426,10 @@ type Store interface {
 	// Labels returns the closed cases of a kind whose outcome is a label,
 	// oldest closure first.
 	Labels(ctx context.Context, kind Target) ([]Label, error)
+}
 
+// Residents holds the single view.
+type Residents interface {
 	// BeginIngest starts loading the single view.
 	BeginIngest(ctx context.Context) (Ingest, error)
 	// Resident returns the single view of a resident.
@@ -400,7 +442,10 @@ type Store interface {
 	Household(ctx context.Context, residentID string) ([]HouseholdMember, error)
 	// Timeline returns a resident's events, newest first.
 	Timeline(ctx context.Context, residentID string, q TimelineQuery) ([]Event, error)
+}
 
+// Users holds users and their API tokens.
+type Users interface {
 	// CreateUser adds a user.
 	CreateUser(ctx context.Context, name string, role auth.Role) (User, error)
 	// CreateUserWithToken adds a user and their first token in one
@@ -413,11 +458,25 @@ type Store interface {
 	// SetUserDisabled disables or re-enables a user; a disabled user's
 	// tokens stop working.
 	SetUserDisabled(ctx context.Context, userID int64, disabled bool) error
+	// UserByID returns a user.
+	UserByID(ctx context.Context, id int64) (User, error)
+	// UserByExternalID returns the user an identity provider's issuer and
+	// subject id identify; ErrNotFound when there is none.
+	UserByExternalID(ctx context.Context, issuer, subject string) (User, error)
+	// CreateExternalUser adds a user who signs in through an identity
+	// provider; ErrConflict when the issuer and subject already have one.
+	CreateExternalUser(ctx context.Context, nu NewExternalUser) (User, error)
+	// UpdateExternalUser sets a provider's user's display name and role
+	// (the empty role when their groups map to none) and returns the user.
+	UpdateExternalUser(ctx context.Context, id int64, displayName string, role auth.Role) (User, error)
 	// AddToken stores a token's prefix and hash for a user.
 	AddToken(ctx context.Context, userID int64, tok auth.Token) error
 	// TokenCandidates implements auth.TokenLookup.
 	TokenCandidates(ctx context.Context, prefix string) ([]auth.Candidate, error)
+}
 
+// LinkReview holds the record linkage's clerical review queue.
+type LinkReview interface {
 	// ImportLinkReview loads a record linkage's clerical review queue with
 	// the details of the person records it names, replacing the queue and
 	// the details held before, in one transaction. Decisions are kept: they
@@ -438,7 +497,10 @@ type Store interface {
 	// LinkDecisions returns every decision made, including those on pairs
 	// no longer in the queue, oldest first.
 	LinkDecisions(ctx context.Context) ([]LinkDecision, error)
+}
 
+// AuditLog is the tamper-evident audit log.
+type AuditLog interface {
 	// AppendAudit appends records to the audit log as one chained,
 	// serialised write and returns the entries.
 	AppendAudit(ctx context.Context, recs ...audit.Record) ([]audit.Entry, error)
@@ -446,6 +508,19 @@ type Store interface {
 	AuditPage(ctx context.Context, afterID int64, limit int) ([]audit.Entry, error)
 	// Audit returns audit rows matching f, newest first.
 	Audit(ctx context.Context, f AuditFilter) ([]audit.Entry, error)
+}
+
+// Store is the scoring service's database: every part above. All methods
+// are safe for concurrent use.
+type Store interface {
+	Pinger
+	Registry
+	Runs
+	Cases
+	Residents
+	Users
+	LinkReview
+	AuditLog
 }
 
 // Compile-time checks that a Store serves the auth and audit interfaces.

@@ -72,16 +72,18 @@ func (d *db) createUser(ctx context.Context, name string, role auth.Role, tok *a
 	return u, nil
 }
 
-const userCols = `id, name, role, created, disabled`
+const userCols = `id, name, role, created, disabled, issuer, subject, display_name`
 
 func scanUser(sc interface{ Scan(...any) error }) (User, error) {
 	var u User
 	var created int64
 	var disabled int
-	if err := sc.Scan(&u.ID, &u.Name, &u.Role, &created, &disabled); err != nil {
+	var issuer, subject sql.NullString
+	if err := sc.Scan(&u.ID, &u.Name, &u.Role, &created, &disabled, &issuer, &subject, &u.DisplayName); err != nil {
 		return User{}, err
 	}
 	u.Created, u.Disabled = fromMicros(created), disabled != 0
+	u.Issuer, u.Subject = issuer.String, subject.String
 	return u, nil
 }
 
@@ -184,7 +186,9 @@ func (d *db) TokenCandidates(ctx context.Context, prefix string) ([]auth.Candida
 		if err := rows.Scan(&c.UserID, &c.Name, &c.Role, &disabled, &h); err != nil {
 			return nil, fmt.Errorf("token lookup: %w", err)
 		}
-		c.Disabled = disabled != 0
+		// A provider's user whose groups map to no role holds no token
+		// that works.
+		c.Disabled = disabled != 0 || c.Role == ""
 		if c.Hash, err = hex.DecodeString(h); err != nil {
 			return nil, fmt.Errorf("token lookup: stored hash of user %d: %w", c.UserID, err)
 		}

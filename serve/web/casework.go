@@ -8,10 +8,11 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
-	"caserisk/serve/auth"
+	"caserisk/serve/core"
 	"caserisk/serve/store"
 )
 
@@ -70,31 +71,19 @@ type queueData struct {
 // queue serves a ranked case queue with each case's band and top reasons.
 func (p *pages) queue(kind store.Target) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		perm, _ := auth.CasePermission(string(kind))
-		if !p.policy.Allows(principalOf(c).Role, perm) {
-			p.forbidden(c, "the "+targetText(kind)+" queue")
-			return
-		}
+		ctx := c.Request.Context()
 		offset, err := strconv.Atoi(c.DefaultQuery("offset", "0"))
 		if err != nil || offset < 0 || offset > 1_000_000 {
 			p.errorPage(c, http.StatusBadRequest, "Page not found", "The page number in the address is not valid.")
 			return
 		}
-		ctx := c.Request.Context()
-		if !p.audit(c, "read", "queue/"+string(kind)) {
-			return
-		}
 		mine := c.Query("mine") == "1"
-		q := store.QueueQuery{Kind: kind, Offset: offset, Limit: p.o.QueuePage}
-		if mine {
-			q.AssignedTo = principalOf(c).UserID
-		}
-		cases, total, err := p.st.Queue(ctx, q)
+		items, total, err := p.core.Queue(ctx, p.actor(c), core.QueueQuery{Kind: kind, Mine: mine, Offset: offset, Limit: p.o.QueuePage, Scores: true})
 		if err != nil {
-			p.failed(c, "read the queue", err)
+			p.coreError(c, "read the queue", "the "+targetText(kind)+" queue", err)
 			return
 		}
-		d := queueData{Total: total, From: offset + 1, To: offset + len(cases), Rows: make([]queueRow, 0, len(cases)), Mine: mine}
+		d := queueData{Total: total, From: offset + 1, To: offset + len(items), Rows: make([]queueRow, 0, len(items)), Mine: mine}
 		if kind == store.ComplexCase {
 			d.Caption = "Complex-case reviews"
 			d.Intro = "Each flag asks for a review; the score supports your judgement and never decides on its own."
@@ -104,17 +93,12 @@ func (p *pages) queue(kind store.Target) gin.HandlerFunc {
 			d.Intro = "Each referral shows the evidence behind its rank; an investigation decides, not the score."
 			d.EntityHeading, d.ReasonsHeading = "Tenancy", "Evidence behind the rank"
 		}
-		for _, k := range cases {
-			row := queueRow{ID: k.ID, Rank: k.Rank, Entity: k.EntityID, ResidentID: k.ResidentID, Score: k.Score, Status: k.Status,
+		for _, k := range items {
+			row := queueRow{ID: k.ID, Rank: k.Rank, Entity: k.EntityID, ResidentID: k.ResidentID, Score: k.Case.Score, Status: k.Status,
 				Assigned: k.AssignedTo != 0 && k.AssignedTo == principalOf(c).UserID}
-			sc, err := p.st.RunScores(ctx, k.RunID, k.Rank-1, 1)
-			if err != nil {
-				p.failed(c, "read the queue's scores", err)
-				return
-			}
-			if len(sc) == 1 && sc[0].EntityID == k.EntityID {
-				row.Band = sc[0].Band
-				rs, err := parseReasons(sc[0].Reasons)
+			if k.Score != nil {
+				row.Band = k.Score.Band
+				rs, err := parseReasons(k.Score.Reasons)
 				if err != nil {
 					p.failed(c, "read the queue's reasons", err)
 					return
@@ -135,8 +119,8 @@ func (p *pages) queue(kind store.Target) gin.HandlerFunc {
 		if offset > 0 {
 			d.Prev = page(max(0, offset-p.o.QueuePage))
 		}
-		if offset+len(cases) < total {
-			d.Next = page(offset + len(cases))
+		if offset+len(items) < total {
+			d.Next = page(offset + len(items))
 		}
 		title := "My reviews"
 		if kind == store.TenancyFraud {
@@ -173,42 +157,8 @@ type scoreView struct {
 	Raising, Lowering    []reason
 }
 
-// scoreTargets returns the targets whose scores the signed-in role may see.
-func (p *pages) scoreTargets(c *gin.Context) []store.Target {
-	var targets []store.Target
-	for _, t := range store.Targets() {
-		if perm, _ := auth.ScorePermission(string(t)); p.policy.Allows(principalOf(c).Role, perm) {
-			targets = append(targets, t)
-		}
-	}
-	return targets
-}
-
-// scoreHistory reads the resident's scores in every run of the targets the
-// role may see, oldest first.
-func (p *pages) scoreHistory(c *gin.Context, id string) ([]store.ResidentScore, error) {
-	targets := p.scoreTargets(c)
-	if len(targets) == 0 {
-		return nil, nil
-	}
-	h, err := p.st.ScoreHistory(c.Request.Context(), id, targets...)
-	if err != nil {
-		return nil, fmt.Errorf("read score history: %w", err)
-	}
-	return h, nil
-}
-
-// residentScores reads the resident's latest scores for the targets the
-// role may see.
-func (p *pages) residentScores(c *gin.Context, id string) ([]scoreView, error) {
-	targets := p.scoreTargets(c)
-	if len(targets) == 0 {
-		return nil, nil
-	}
-	scores, err := p.st.ResidentScores(c.Request.Context(), id, targets...)
-	if err != nil {
-		return nil, fmt.Errorf("read scores: %w", err)
-	}
+// scoreViews splits each score's reasons into those raising and lowering it.
+func scoreViews(scores []store.ResidentScore) ([]scoreView, error) {
 	out := make([]scoreView, 0, len(scores))
 	for _, sc := range scores {
 		rs, err := parseReasons(sc.Reasons)
@@ -229,31 +179,30 @@ func (p *pages) residentScores(c *gin.Context, id string) ([]scoreView, error) {
 	return out, nil
 }
 
-// residentView is the who-and-where part of a page.
-type residentView struct {
-	store.ResidentView
-	Current *store.Stay
-}
-
-// readResident reads the single view and timeline of a resident.
-func (p *pages) readResident(c *gin.Context, id string) (*residentView, []store.Event, error) {
+// readPerson reads what the page shows of a resident through the core:
+// the single view (filtered by the role's purpose, audited) and the scores
+// the role may see (audited). A role that may see no score gets a page
+// without scores.
+func (p *pages) readPerson(c *gin.Context, id string, d *residentData) error {
 	ctx := c.Request.Context()
-	rv, err := p.st.Resident(ctx, id)
+	a := p.actor(c)
+	v, err := p.core.Resident(ctx, a, id, core.TimelineQuery{Limit: p.o.TimelineRows})
 	if err != nil {
-		return nil, nil, fmt.Errorf("read resident: %w", err)
+		return err
 	}
-	v := &residentView{ResidentView: rv}
-	for i := range rv.Stays {
-		if rv.Stays[i].End == "" {
-			v.Current = &rv.Stays[i]
-			break
-		}
+	d.View, d.Timeline, d.Household = v, v.Timeline, v.Household
+	if len(p.core.ScoreTargets(a)) == 0 {
+		return nil
 	}
-	ev, err := p.st.Timeline(ctx, id, store.TimelineQuery{Limit: p.o.TimelineRows})
+	risk, err := p.core.ResidentRisk(ctx, a, id, true)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read timeline: %w", err)
+		return err
 	}
-	return v, ev, nil
+	if d.Scores, err = scoreViews(risk.Latest); err != nil {
+		return err
+	}
+	d.ScoreHistory = risk.History
+	return nil
 }
 
 // validID accepts ids of 1–64 characters from [A-Za-z0-9._-], the API's
@@ -272,7 +221,7 @@ func validID(id string) bool {
 }
 
 type residentData struct {
-	View         *residentView
+	View         *core.ResidentView
 	Timeline     []store.Event
 	Scores       []scoreView
 	ScoreHistory []store.ResidentScore // every score the role may see, oldest first
@@ -280,48 +229,19 @@ type residentData struct {
 }
 
 // residentPage is the single view of a resident with the scores the role
-// may see. The view is audited before it is shown.
+// may see, as the core returns them for the role (filtered and audited).
 func (p *pages) residentPage(c *gin.Context) {
-	if !p.policy.Allows(principalOf(c).Role, auth.NamedResidents) {
-		p.forbidden(c, "named residents")
-		return
-	}
 	id := c.Param("id")
 	if !validID(id) {
 		p.notFound(c, "resident")
 		return
 	}
-	if !p.audit(c, "read", "resident/"+id) {
+	var d residentData
+	if err := p.readPerson(c, id, &d); err != nil {
+		p.coreError(c, "read the resident's record", "named residents", err)
 		return
 	}
-	v, ev, err := p.readResident(c, id)
-	if errors.Is(err, store.ErrNotFound) {
-		p.notFound(c, "resident")
-		return
-	}
-	if err != nil {
-		p.failed(c, "read the resident's record", err)
-		return
-	}
-	scores, err := p.residentScores(c, id)
-	if err != nil {
-		p.failed(c, "read the resident's scores", err)
-		return
-	}
-	hist, err := p.scoreHistory(c, id)
-	if err != nil {
-		p.failed(c, "read the resident's score history", err)
-		return
-	}
-	hh, err := p.st.Household(c.Request.Context(), id)
-	if err != nil {
-		p.failed(c, "read the resident's household", err)
-		return
-	}
-	if (len(scores) > 0 || len(hist) > 0) && !p.audit(c, "read", "resident/"+id+"/risk") {
-		return
-	}
-	p.render(c, http.StatusOK, "resident", view{Title: "Resident " + id, Data: residentData{View: v, Timeline: ev, Scores: scores, ScoreHistory: hist, Household: hh}})
+	p.render(c, http.StatusOK, "resident", view{Title: "Resident " + id, Data: d})
 }
 
 type caseData struct {
@@ -333,26 +253,23 @@ type caseData struct {
 	residentData
 }
 
-// caseFor reads the :id case and checks the role may work it.
-func (p *pages) caseFor(c *gin.Context) (store.Case, bool) {
+// caseFor reads the :id case through the core, which checks the role may
+// work it and audits the read.
+func (p *pages) caseFor(c *gin.Context) (core.CaseView, bool) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
 		p.notFound(c, "case")
-		return store.Case{}, false
+		return core.CaseView{}, false
 	}
-	k, err := p.st.Case(c.Request.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		p.notFound(c, "case")
-		return store.Case{}, false
-	}
+	k, err := p.core.Case(c.Request.Context(), p.actor(c), id)
 	if err != nil {
-		p.failed(c, "read the case", err)
-		return store.Case{}, false
-	}
-	perm, _ := auth.CasePermission(string(k.Kind))
-	if !p.policy.Allows(principalOf(c).Role, perm) {
-		p.forbidden(c, targetText(k.Kind)+" cases")
-		return store.Case{}, false
+		var fb *core.ForbiddenError
+		what := "cases of this kind"
+		if errors.As(err, &fb) && fb.Need != "" {
+			what = targetText(store.Target(strings.TrimPrefix(string(fb.Need), "cases:"))) + " cases"
+		}
+		p.coreError(c, "read the case", what, err)
+		return core.CaseView{}, false
 	}
 	return k, true
 }
@@ -372,38 +289,10 @@ func (p *pages) casePage(c *gin.Context) {
 	p.showCase(c, k, http.StatusOK, flash, nil)
 }
 
-func (p *pages) showCase(c *gin.Context, k store.Case, code int, flash string, errs []fieldErr) {
-	if !p.audit(c, "read", fmt.Sprintf("case/%d", k.ID)) || !p.audit(c, "read", "resident/"+k.ResidentID) {
-		return
-	}
-	ctx := c.Request.Context()
-	hist, err := p.st.CaseHistory(ctx, k.ID)
-	if err != nil {
-		p.failed(c, "read the case history", err)
-		return
-	}
-	d := caseData{Case: k, Mine: k.AssignedTo != 0 && k.AssignedTo == principalOf(c).UserID, Next: store.NextStatuses(k.Kind, k.Status), Outcomes: store.Outcomes(k.Kind), History: hist}
-	v, ev, err := p.readResident(c, k.ResidentID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		p.failed(c, "read the resident's record", err)
-		return
-	}
-	d.View, d.Timeline = v, ev
-	if v != nil {
-		if d.Household, err = p.st.Household(ctx, k.ResidentID); err != nil {
-			p.failed(c, "read the resident's household", err)
-			return
-		}
-	}
-	if d.Scores, err = p.residentScores(c, k.ResidentID); err != nil {
-		p.failed(c, "read the resident's scores", err)
-		return
-	}
-	if d.ScoreHistory, err = p.scoreHistory(c, k.ResidentID); err != nil {
-		p.failed(c, "read the resident's score history", err)
-		return
-	}
-	if (len(d.Scores) > 0 || len(d.ScoreHistory) > 0) && !p.audit(c, "read", "resident/"+k.ResidentID+"/risk") {
+func (p *pages) showCase(c *gin.Context, k core.CaseView, code int, flash string, errs []fieldErr) {
+	d := caseData{Case: k.Case, Mine: k.AssignedTo != 0 && k.AssignedTo == principalOf(c).UserID, Next: k.Next, Outcomes: k.Outcomes, History: k.History}
+	if err := p.readPerson(c, k.ResidentID, &d.residentData); err != nil && !errors.Is(err, store.ErrNotFound) {
+		p.coreError(c, "read the resident's record", "named residents", err)
 		return
 	}
 	title := "Review of resident " + k.ResidentID
@@ -449,27 +338,17 @@ func firstOutcome(kind store.Target) store.Outcome {
 	return ""
 }
 
-// maxNote bounds a case note, as the API does.
-const maxNote = 4000
-
-func (p *pages) transition(c *gin.Context, k store.Case, to store.Status, o store.Outcome, field string) {
+func (p *pages) transition(c *gin.Context, k core.CaseView, to store.Status, o store.Outcome, field string) {
 	note := c.PostForm("note")
-	noteField := field + "-note"
-	if len(note) > maxNote {
-		p.showCase(c, k, http.StatusBadRequest, "", []fieldErr{{Field: noteField, Msg: fmt.Sprintf("The note must be %d characters or fewer", maxNote)}})
-		return
-	}
-	if !p.audit(c, "update", fmt.Sprintf("case/%d", k.ID)) {
-		return
-	}
-	u := principalOf(c)
-	_, err := p.st.TransitionCase(c.Request.Context(), store.Transition{CaseID: k.ID, To: to, Outcome: o, Note: note, By: u.Name, ByID: u.UserID})
+	_, err := p.core.Transition(c.Request.Context(), p.actor(c), k.ID, to, o, note)
 	var fe *store.FieldError
 	switch {
 	case err == nil:
 		c.Redirect(http.StatusSeeOther, fmt.Sprintf("/cases/%d?updated=%s", k.ID, url.QueryEscape(string(to))))
 	case errors.Is(err, store.ErrTransition):
 		p.showCase(c, k, http.StatusConflict, "", []fieldErr{{Field: field, Msg: fmt.Sprintf("A case that is %s cannot move to %s", statusText(k.Status), statusText(to))}})
+	case errors.As(err, &fe) && fe.Field == "note":
+		p.showCase(c, k, http.StatusBadRequest, "", []fieldErr{{Field: field + "-note", Msg: fmt.Sprintf("The note must be %d characters or fewer", core.MaxNoteBytes)}})
 	case errors.As(err, &fe):
 		f := field
 		if fe.Field == "outcome" {
@@ -477,7 +356,7 @@ func (p *pages) transition(c *gin.Context, k store.Case, to store.Status, o stor
 		}
 		p.showCase(c, k, http.StatusBadRequest, "", []fieldErr{{Field: f, Msg: "Choose one of the listed options: " + fe.Msg}})
 	default:
-		p.failed(c, "update the case", err)
+		p.coreError(c, "update the case", "this case", err)
 	}
 }
 
@@ -488,20 +367,13 @@ func (p *pages) caseAssign(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if k.Status == store.StatusClosed {
+	_, err := p.core.Assign(c.Request.Context(), p.actor(c), k.ID, c.PostForm("release") != "1")
+	if errors.Is(err, store.ErrConflict) {
 		p.showCase(c, k, http.StatusConflict, "", []fieldErr{{Msg: "A closed case cannot be assigned"}})
 		return
 	}
-	if !p.audit(c, "update", fmt.Sprintf("case/%d", k.ID)) {
-		return
-	}
-	u := principalOf(c)
-	to := u.UserID
-	if c.PostForm("release") == "1" {
-		to = 0
-	}
-	if _, err := p.st.AssignCase(c.Request.Context(), k.ID, to, u.Name); err != nil {
-		p.failed(c, "assign the case", err)
+	if err != nil {
+		p.coreError(c, "assign the case", "this case", err)
 		return
 	}
 	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/cases/%d?updated=assigned", k.ID))

@@ -41,11 +41,15 @@ type linkQueueData struct {
 	NextPair string
 }
 
-// linkageAllowed reports whether the signed-in role may review, and answers
-// with a forbidden page when it may not.
+// linkageWhat names the review queue on a forbidden page.
+const linkageWhat = "the record linkage review queue"
+
+// linkageAllowed answers with a forbidden page, before the request's form
+// is read, when the signed-in role may not review; the core checks again
+// for every read and decision.
 func (p *pages) linkageAllowed(c *gin.Context) bool {
 	if !p.policy.Allows(principalOf(c).Role, auth.LinkageReview) {
-		p.forbidden(c, "the record linkage review queue")
+		p.forbidden(c, linkageWhat)
 		return false
 	}
 	return true
@@ -64,13 +68,10 @@ func (p *pages) linkageQueue(c *gin.Context) {
 		return
 	}
 	undecided := c.Query("all") != "1"
-	if !p.audit(c, "read", "linkage/review") {
-		return
-	}
 	ctx := c.Request.Context()
-	pairs, counts, err := p.st.LinkQueue(ctx, store.LinkQueueQuery{Undecided: undecided, Offset: offset, Limit: p.o.QueuePage})
+	pairs, counts, err := p.core.LinkQueue(ctx, p.actor(c), store.LinkQueueQuery{Undecided: undecided, Offset: offset, Limit: p.o.QueuePage})
 	if err != nil {
-		p.failed(c, "read the review queue", err)
+		p.coreError(c, "read the review queue", linkageWhat, err)
 		return
 	}
 	d := linkQueueData{Counts: counts, Undecided: undecided, From: offset + 1, To: offset + len(pairs), Shown: counts.Pairs}
@@ -114,13 +115,13 @@ func (p *pages) linkageNext(c *gin.Context) {
 	if err != nil || after < 0 {
 		after = 0
 	}
-	lp, err := p.st.NextLinkPair(c.Request.Context(), after)
+	lp, err := p.core.NextLinkPair(c.Request.Context(), p.actor(c), after)
 	if errors.Is(err, store.ErrNotFound) {
 		c.Redirect(http.StatusSeeOther, linkageReviewPath+"?done=1")
 		return
 	}
 	if err != nil {
-		p.failed(c, "find the next pair to review", err)
+		p.coreError(c, "find the next pair to review", linkageWhat, err)
 		return
 	}
 	to := fmt.Sprintf("%s/pairs/%d", linkageReviewPath, lp.ID)
@@ -165,22 +166,19 @@ func (p *pages) linkagePair(c *gin.Context) {
 		p.notFound(c, "review pair")
 		return
 	}
-	if !p.audit(c, "read", fmt.Sprintf("linkage/pair/%d", id)) {
-		return
-	}
 	ctx := c.Request.Context()
-	v, err := p.st.LinkPair(ctx, id)
+	v, err := p.core.LinkPair(ctx, p.actor(c), id)
 	if errors.Is(err, store.ErrNotFound) {
 		p.notFound(c, "review pair")
 		return
 	}
 	if err != nil {
-		p.failed(c, "read the pair", err)
+		p.coreError(c, "read the pair", linkageWhat, err)
 		return
 	}
-	_, counts, err := p.st.LinkQueue(ctx, store.LinkQueueQuery{Limit: 1})
+	counts, err := p.core.LinkCounts(ctx, p.actor(c))
 	if err != nil {
-		p.failed(c, "read the review queue", err)
+		p.coreError(c, "read the review queue", linkageWhat, err)
 		return
 	}
 	d := linkPairData{Pair: v.Pair, Counts: counts, Total: counts.Pairs,
@@ -259,17 +257,13 @@ func (p *pages) linkageDecide(c *gin.Context) {
 		p.errorPage(c, http.StatusBadRequest, "Choose a decision", "Go back and choose accept (one person), reject (two people) or skip.")
 		return
 	}
-	if !p.audit(c, "link_"+string(verdict), fmt.Sprintf("linkage/pair/%d", id)) {
-		return
-	}
-	u := principalOf(c)
-	_, err = p.st.DecideLinkPair(c.Request.Context(), id, verdict, u.UserID, u.Name)
+	_, err = p.core.DecideLinkPair(c.Request.Context(), p.actor(c), id, verdict)
 	if errors.Is(err, store.ErrNotFound) {
 		p.notFound(c, "review pair")
 		return
 	}
 	if err != nil {
-		p.failed(c, "record the decision", err)
+		p.coreError(c, "record the decision", linkageWhat, err)
 		return
 	}
 	c.Redirect(http.StatusSeeOther, next+"&decided="+string(verdict))

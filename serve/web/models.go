@@ -15,8 +15,8 @@ import (
 	"caserisk/models/fairness"
 	"caserisk/models/metrics"
 	"caserisk/models/report"
-	"caserisk/serve/api"
 	"caserisk/serve/auth"
+	"caserisk/serve/core"
 	"caserisk/serve/store"
 )
 
@@ -208,16 +208,12 @@ func (mv *modelView) addChart(ch report.Chart, err error) {
 // modelsPage shows each target's registered models with the champion and
 // the newest candidate side by side.
 func (p *pages) modelsPage(c *gin.Context) {
-	role := principalOf(c).Role
-	if !p.policy.Allows(role, auth.ModelsRead) {
-		p.forbidden(c, "the models")
-		return
-	}
-	d := modelsData{CanPromote: p.policy.Allows(role, auth.ModelsPromote)}
+	a := p.actor(c)
+	d := modelsData{CanPromote: p.core.Allows(a, auth.ModelsPromote)}
 	for _, t := range store.Targets() {
-		ms, err := p.st.Models(c.Request.Context(), t)
+		ms, err := p.core.Models(c.Request.Context(), a, t)
 		if err != nil {
-			p.failed(c, "list the models", err)
+			p.coreError(c, "list the models", "the models", err)
 			return
 		}
 		if len(ms) == 0 {
@@ -255,8 +251,8 @@ type promoteData struct {
 	Champion int
 }
 
-// promoteParams reads the target and version of a promotion and checks the
-// role may promote.
+// promoteParams reads the target and version of a promotion; a role that
+// may not promote is told so first (the core refuses it in any case).
 func (p *pages) promoteParams(c *gin.Context) (store.Target, int, bool) {
 	if !p.policy.Allows(principalOf(c).Role, auth.ModelsPromote) {
 		p.forbidden(c, "model promotion")
@@ -278,16 +274,13 @@ func (p *pages) promoteForm(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	if _, err := p.st.Model(ctx, t, v); errors.Is(err, store.ErrNotFound) {
-		p.notFound(c, "model")
-		return
-	} else if err != nil {
-		p.failed(c, "read the model", err)
+	if _, err := p.core.Model(ctx, p.actor(c), t, v); err != nil {
+		p.coreError(c, "read the model", "model promotion", err)
 		return
 	}
 	d := promoteData{Target: t, Version: v}
-	if vs, err := p.st.ChampionVersions(ctx); err != nil {
-		p.failed(c, "read the champions", err)
+	if vs, err := p.core.ChampionVersions(ctx, p.actor(c)); err != nil {
+		p.coreError(c, "read the champions", "model promotion", err)
 		return
 	} else {
 		d.Champion = vs[t]
@@ -302,18 +295,15 @@ func (p *pages) promote(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if !p.audit(c, "promote", fmt.Sprintf("model/%s/%d", t, v)) {
-		return
-	}
-	_, err := p.srv.Promote(c.Request.Context(), t, v, principalOf(c).Name)
+	_, err := p.core.Promote(c.Request.Context(), p.actor(c), t, v)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		p.notFound(c, "model")
-	case errors.Is(err, api.ErrArtifact):
+	case errors.Is(err, core.ErrArtifact):
 		p.errorPage(c, http.StatusUnprocessableEntity, "The model cannot be promoted",
 			fmt.Sprintf("Version %d of %s does not load, so it cannot become champion. The champion is unchanged.", v, targetText(t)))
 	case err != nil:
-		p.failed(c, "promote the model", err)
+		p.coreError(c, "promote the model", "model promotion", err)
 	default:
 		c.Redirect(http.StatusSeeOther, "/models?promoted=1")
 	}

@@ -12,9 +12,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"caserisk/serve/api"
 	"caserisk/serve/audit"
 	"caserisk/serve/auth"
+	"caserisk/serve/core"
 )
 
 // Cookie names.
@@ -39,6 +39,7 @@ type session struct {
 	user    auth.Principal
 	created time.Time
 	seen    time.Time
+	ext     *externalSession // a provider's sign-in (oidc.go); nil for a token's
 }
 
 // sessions is the in-memory session table.
@@ -150,7 +151,7 @@ func (p *pages) withUser(h gin.HandlerFunc) gin.HandlerFunc {
 			s, ok = p.sessions.get(id)
 		}
 		if ok {
-			u, err := auth.Authenticate(c.Request.Context(), p.st, s.token)
+			u, err := p.recheck(c.Request.Context(), s)
 			switch {
 			case errors.Is(err, auth.ErrUnauthenticated):
 				p.sessions.end(s.id)
@@ -187,29 +188,16 @@ func sameToken(got, want string) bool {
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
-// audit writes an audit row for the signed-in user and reports whether it
-// was stored; when it was not it answers with an error page, since an
-// unaudited read is never shown.
-func (p *pages) audit(c *gin.Context, action, resource string) bool {
-	u := principalOf(c)
-	err := p.record(c.Request.Context(), u, action, resource, reqID(c))
-	if err != nil {
-		p.failed(c, "record this view in the audit log, so it is not shown", err)
-		return false
-	}
-	return true
-}
-
-func (p *pages) record(ctx context.Context, u auth.Principal, action, resource, reqID string) error {
-	return p.srv.Audit(ctx, audit.Record{At: p.o.Now(), UserID: u.UserID, User: u.Name, Role: string(u.Role),
-		Action: action, Resource: resource, Purpose: api.Purpose(u.Role), RequestID: reqID})
+// recordSignIn writes the sign-in's audit row through the core.
+func (p *pages) recordSignIn(ctx context.Context, u auth.Principal, reqID string) error {
+	return p.core.Record(ctx, core.ActorOf(u, reqID), audit.SignIn, "session")
 }
 
 // signInForm shows the sign-in page with a fresh double-submit token.
 func (p *pages) signInForm(c *gin.Context) {
 	tok := randomID()
 	setCookie(c, preCookie, tok, 3600)
-	p.render(c, http.StatusOK, "signin", view{Title: "Sign in", CSRF: tok})
+	p.render(c, http.StatusOK, "signin", view{Title: "Sign in", CSRF: tok, Data: p.signInData()})
 }
 
 // signIn checks the token, starts a session and sends the user to their
@@ -223,7 +211,7 @@ func (p *pages) signIn(c *gin.Context) {
 	retry := func(msg string) {
 		tok := randomID()
 		setCookie(c, preCookie, tok, 3600)
-		p.render(c, http.StatusUnauthorized, "signin", view{Title: "Sign in", CSRF: tok, Errors: []fieldErr{{Field: "token", Msg: msg}}})
+		p.render(c, http.StatusUnauthorized, "signin", view{Title: "Sign in", CSRF: tok, Data: p.signInData(), Errors: []fieldErr{{Field: "token", Msg: msg}}})
 	}
 	raw := c.PostForm("token")
 	if raw == "" {
@@ -235,7 +223,7 @@ func (p *pages) signIn(c *gin.Context) {
 		retry("Enter an access token in the right form: it starts with crk_")
 		return
 	}
-	u, err := auth.Authenticate(c.Request.Context(), p.st, tok)
+	u, err := auth.Authenticate(c.Request.Context(), p.tokens, tok)
 	if errors.Is(err, auth.ErrUnauthenticated) {
 		retry("The access token is not recognised or has been withdrawn")
 		return
@@ -249,7 +237,7 @@ func (p *pages) signIn(c *gin.Context) {
 		p.errorPage(c, http.StatusServiceUnavailable, "Sorry, the service is busy", "Too many people are signed in. Try again in a few minutes.")
 		return
 	}
-	if err := p.record(c.Request.Context(), u, "sign_in", "session", reqID(c)); err != nil {
+	if err := p.recordSignIn(c.Request.Context(), u, reqID(c)); err != nil {
 		p.sessions.end(s.id)
 		p.failed(c, "record your sign-in in the audit log", err)
 		return
@@ -264,5 +252,8 @@ func (p *pages) signOut(c *gin.Context) {
 	s, _ := sessionOf(c)
 	p.sessions.end(s.id)
 	setCookie(c, sessionCookie, "", -1)
+	if p.oidcSignedOut(c, s) {
+		return
+	}
 	c.Redirect(http.StatusSeeOther, "/sign-in")
 }

@@ -37,6 +37,7 @@ var (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	logAxeTally()
 	if small != nil {
 		small.ts.Close()
 		small.srv.Close()

@@ -67,7 +67,12 @@ func targetText(t store.Target) string {
 }
 
 // roleText names a role.
-func roleText(r auth.Role) string { return sentence(string(r)) }
+func roleText(r auth.Role) string {
+	if r == "" {
+		return "No role" // a provider's user whose groups map to none
+	}
+	return sentence(string(r))
+}
 
 // serviceText names a service from its contract key.
 func serviceText(s string) string { return sentence(s) }

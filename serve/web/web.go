@@ -9,16 +9,22 @@
 // server's audit log before they are shown, and a promotion goes through the
 // server's champion swap. Mount it with api.Config{Pages: web.Mount}.
 //
-// Sign-in takes a bearer token in a form and creates a server-side session
-// held in memory (sessions end when the service restarts): the cookie holds
-// only a random session id and is HttpOnly, SameSite=Strict and Secure when
-// served over TLS. The token is checked against the store on every request,
-// so a disabled user is signed out at once. Every POST carries the session's
-// cross-site request forgery token.
+// Staff sign in through the council's OpenID Connect provider when
+// Options.OIDC is set (oidc.go: authorisation code flow with PKCE, state
+// and nonce; the user and their role follow the provider's claims and
+// groups through the application core). A bearer token in a form signs in
+// too, for the demo and service accounts. Either creates a server-side
+// session held in memory (sessions end when the service restarts): the
+// cookie holds only a random session id and is HttpOnly, SameSite=Strict
+// and Secure when served over TLS. The token, or the provider's user, is
+// checked against the store on every request, so a disabled user is signed
+// out at once. Every POST carries the session's cross-site request forgery
+// token.
 package web
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -32,6 +38,7 @@ import (
 	"caserisk/serve/api"
 	"caserisk/serve/api/problem"
 	"caserisk/serve/auth"
+	"caserisk/serve/core"
 	"caserisk/serve/store"
 )
 
@@ -56,6 +63,9 @@ type Options struct {
 	// Logger receives page errors (what failed and the request id, never
 	// personal data); nil: discard.
 	Logger *slog.Logger
+	// OIDC, when set, adds sign-in through an OpenID Connect provider
+	// beside the token form (see oidc.go).
+	OIDC *OIDC
 }
 
 func (o *Options) defaults() {
@@ -84,11 +94,19 @@ func (o *Options) defaults() {
 func Mount(s *api.Server, e *gin.Engine) { MountWith(Options{})(s, e) }
 
 // MountWith returns a Config.Pages function that mounts the pages with o.
+// It panics when o.OIDC does not pass OIDC.Check: check it first.
 func MountWith(o Options) func(*api.Server, *gin.Engine) {
 	o.defaults()
+	var of *oidcFlow
+	if o.OIDC != nil {
+		var err error
+		if of, err = newOIDCFlow(*o.OIDC, o.Now); err != nil {
+			panic(err)
+		}
+	}
 	return func(s *api.Server, e *gin.Engine) {
-		p := &pages{srv: s, st: s.Store(), policy: s.Policy(), o: o, tmpl: mustTemplates(),
-			sessions: newSessions(o.SessionIdle, o.SessionMax, o.Now)}
+		p := &pages{srv: s, core: s.Core(), tokens: s.Store(), policy: s.Core().Policy(), o: o, tmpl: mustTemplates(),
+			sessions: newSessions(o.SessionIdle, o.SessionMax, o.Now), oidc: of}
 		p.routes(e)
 	}
 }
@@ -96,16 +114,18 @@ func MountWith(o Options) func(*api.Server, *gin.Engine) {
 // pages holds what the handlers share.
 type pages struct {
 	srv      *api.Server
-	st       store.Store
-	policy   auth.Policy
+	core     *core.Core       // every read and change of data goes through it
+	tokens   auth.TokenLookup // sign-in only
+	policy   auth.Policy      // what to offer (nav links, buttons); the core guards the data
 	o        Options
 	tmpl     map[string]*template.Template
 	sessions *sessions
+	oidc     *oidcFlow // nil without OpenID Connect sign-in
 }
 
 // pageFiles are the page templates; each is parsed with the layout and the
 // shared parts into a set of its own.
-var pageFiles = []string{"signin", "error", "queue", "case", "resident", "models", "promote", "users", "audit", "linkage_queue", "linkage_pair"}
+var pageFiles = []string{"signin", "signedout", "continue", "error", "queue", "case", "resident", "models", "promote", "users", "audit", "linkage_queue", "linkage_pair"}
 
 func funcs() template.FuncMap {
 	return template.FuncMap{
@@ -139,6 +159,7 @@ func (p *pages) routes(e *gin.Engine) {
 	e.GET("/sign-in", p.signInForm)
 	e.POST("/sign-in", p.signIn)
 	e.POST("/sign-out", p.withUser(p.signOut))
+	p.oidcRoutes(e)
 
 	e.GET("/reviews", p.withUser(p.queue(store.ComplexCase)))
 	e.GET("/fraud-referrals", p.withUser(p.queue(store.TenancyFraud)))
@@ -192,13 +213,14 @@ type fieldErr struct {
 
 // view is what the layout renders.
 type view struct {
-	Title  string
-	User   *auth.Principal
-	Nav    []navLink
-	CSRF   string
-	Flash  string
-	Errors []fieldErr
-	Data   any
+	Title   string
+	Refresh string // a same-site address the page moves on to by itself
+	User    *auth.Principal
+	Nav     []navLink
+	CSRF    string
+	Flash   string
+	Errors  []fieldErr
+	Data    any
 }
 
 // RoleName is the signed-in user's role in words.
@@ -285,6 +307,28 @@ func (p *pages) forbidden(c *gin.Context, what string) {
 
 func (p *pages) notFound(c *gin.Context, what string) {
 	p.errorPage(c, http.StatusNotFound, "Page not found", fmt.Sprintf("There is no %s at this address.", what))
+}
+
+// coreError shows the page for an error of the application core: a role
+// without the purpose is forbidden, a missing thing is not found, a
+// refused audit row or anything else is a problem with the service.
+func (p *pages) coreError(c *gin.Context, what, thing string, err error) {
+	var fb *core.ForbiddenError
+	switch {
+	case errors.As(err, &fb):
+		p.forbidden(c, thing)
+	case errors.Is(err, store.ErrNotFound):
+		p.notFound(c, strings.TrimPrefix(thing, "the "))
+	case errors.Is(err, core.ErrAudit):
+		p.failed(c, "record this view in the audit log, so it is not shown", err)
+	default:
+		p.failed(c, what, err)
+	}
+}
+
+// actor is the core's actor of the signed-in user.
+func (p *pages) actor(c *gin.Context) core.Actor {
+	return core.ActorOf(principalOf(c), reqID(c))
 }
 
 func (p *pages) failed(c *gin.Context, what string, err error) {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -176,57 +174,5 @@ func TestHolderSwap(t *testing.T) {
 	wg.Wait()
 	if _, err := h.Set(&Champion{Target: "other"}); err == nil {
 		t.Fatal("set a champion for an unknown target")
-	}
-}
-
-func TestImport(t *testing.T) {
-	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "import.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	dir := t.TempDir()
-	for name, m := range map[string]*artifact.Model{
-		"cc1.json": stump(t, "label_complex_case", 1),
-		"cc2.json": stump(t, "complex_case", 2),
-		"tf.json":  stump(t, "tenancy_fraud", 1),
-	} {
-		if err := os.WriteFile(filepath.Join(dir, name), marshal(t, m), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	bands := store.Bands{High: 0.5, Medium: 0.2}
-	got, err := Import(ctx, st, dir, bands, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 3 {
-		t.Fatalf("imported %+v", got)
-	}
-	ch, err := st.Champion(ctx, store.ComplexCase)
-	if err != nil || ch.Version != 2 {
-		t.Fatalf("complex_case champion %+v %v: want the newest import, v2", ch, err)
-	}
-	// A second import registers nothing and changes no champion.
-	again, err := Import(ctx, st, dir, bands, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, im := range again {
-		if im.New || im.Promoted {
-			t.Fatalf("re-import changed the registry: %+v", im)
-		}
-	}
-	ms, _ := st.Models(ctx, "")
-	if len(ms) != 3 {
-		t.Fatalf("%d models after re-import, want 3", len(ms))
-	}
-	// A broken file is an error naming it.
-	if err := os.WriteFile(filepath.Join(dir, "zz-broken.json"), []byte(`{"format":"caserisk-model"`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Import(ctx, st, dir, bands, "test"); err == nil || !strings.Contains(err.Error(), "zz-broken.json") {
-		t.Fatalf("err = %v, want one naming the broken file", err)
 	}
 }
