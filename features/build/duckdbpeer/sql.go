@@ -23,7 +23,9 @@
 //     resident's, address features the events recorded against the
 //     resident's UPRN;
 //   - an empty group counts 0 for count, any, distinct and sum, and is
-//     missing (NULL) for the others.
+//     missing (NULL) for the others;
+//   - values are rounded as the builder rounds them (build.Decimals: 2
+//     decimals for GBP, 4 for the rest).
 package duckdbpeer
 
 import (
@@ -32,6 +34,7 @@ import (
 	"slices"
 	"strings"
 
+	"caserisk/features/build"
 	"caserisk/features/contract"
 	"caserisk/features/spec"
 )
@@ -116,7 +119,8 @@ QUALIFY row_number() OVER (PARTITION BY resident_id ORDER BY start_date DESC, up
 		if fill != "" {
 			v = "coalesce(" + v + ", " + fill + ")"
 		}
-		outCols = append(outCols, "CAST("+v+" AS DOUBLE) AS "+ident(f.Name))
+		// The builder's one rounding: 2 decimals for GBP, 4 for the rest.
+		outCols = append(outCols, fmt.Sprintf("round(CAST(%s AS DOUBLE), %d) AS %s", v, build.Decimals(f.Unit), ident(f.Name)))
 	}
 	for i, g := range groups {
 		stmts = append(stmts, fmt.Sprintf("CREATE OR REPLACE TEMP TABLE g%d AS\nSELECT %s, %s\nFROM %s WHERE %s IS NOT NULL GROUP BY %s",
