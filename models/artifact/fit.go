@@ -354,6 +354,11 @@ func fitLogistic(ctx context.Context, m *Model, tr *dataset.Table, o FitOptions)
 	}
 	cols := make([][]float64, 0, n+len(imp.Indicators))
 	for j, c := range tr.Cols {
+		if !slices.Contains(imp.Indicators, j) {
+			// Nothing to impute: the solver only reads the column.
+			cols = append(cols, c)
+			continue
+		}
 		nc := make([]float64, len(c))
 		for i, v := range c {
 			if math.IsNaN(v) {
