@@ -122,6 +122,11 @@ name=+1,name=-1 to force the score to rise (or fall) with a feature.`,
 			tm.Start()
 			ctx := cmd.Context()
 			prog := newTrainProgress(cmd, verboseEval)
+			// On a terminal, a status line while the table is read (and
+			// while a fit without round lines runs).
+			st := startStatus(cmd)
+			defer st.Stop()
+			st.Step("reading "+filepath.Base(data), 0)
 			opts := dataset.Options{Label: label, Ignore: ignore, Threads: p.Threads}
 			tab, err := dataset.Read(ctx, data, opts)
 			if err != nil {
@@ -160,14 +165,22 @@ name=+1,name=-1 to force the score to rise (or fall) with a feature.`,
 			} else if held != nil {
 				tm.Mark("split")
 			}
+			st.Stop()
 			prog.read(tab, held, tm.Total())
+			progress := prog.round(algo, p.Rounds, held != nil)
+			if progress == nil {
+				st = startStatus(cmd)
+				defer st.Stop()
+				st.Step("fitting "+algo, 0)
+			}
 			mo := metrics.DefaultOptions()
 			mo.Bootstrap, mo.Seed = bootstrap, p.Seed
 			m, err := artifact.Fit(ctx, train, held, artifact.FitOptions{
 				Algorithm: algo, GBDT: p, Logistic: lo, Monotone: mono, Calibration: calib,
 				HeldOut: heldOut, Seed: p.Seed, Metrics: mo, Created: time.Now(), Version: version,
-				Progress: prog.round(algo, p.Rounds, held != nil), Timings: tm,
+				Progress: progress, Timings: tm,
 			})
+			st.Stop()
 			if err != nil {
 				return err
 			}
