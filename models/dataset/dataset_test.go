@@ -702,3 +702,30 @@ func TestOtherLabelsAreNotFeatures(t *testing.T) {
 		t.Errorf("with meta.json: features %v, ignored %v; want [x], [label outcome]", tab.Names, tab.Ignored)
 	}
 }
+
+// TestReadFileInParts checks that reading a file in parts at the same time
+// gives its bytes, for small files (read whole) and large ones in 2 and 3
+// parts.
+func TestReadFileInParts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	dir := t.TempDir()
+	for _, size := range []int{0, 1000, 32<<20 + 12345} {
+		b := make([]byte, size)
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		path := filepath.Join(dir, fmt.Sprintf("f%d", size))
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, parts := range []int{1, 2, 3} {
+			got, err := readFile(path, parts)
+			if err != nil || !bytes.Equal(got, b) {
+				t.Fatalf("size %d, %d parts: %d bytes, equal %v, %v", size, parts, len(got), bytes.Equal(got, b), err)
+			}
+		}
+	}
+	if _, err := readFile(filepath.Join(dir, "none"), 2); err == nil {
+		t.Error("a missing file read without error")
+	}
+}

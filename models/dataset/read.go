@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
 	"math/bits"
 	"os"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"time"
 	"unsafe"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Options say how to read a table.
@@ -54,7 +57,7 @@ func Read(ctx context.Context, path string, o Options) (*Table, error) {
 		t, err = readParquetFile(ctx, path, o)
 	} else {
 		var data []byte
-		data, err = os.ReadFile(path)
+		data, err = readFile(path, threads(o.Threads))
 		if err != nil {
 			return nil, fmt.Errorf("read table: %w", err)
 		}
@@ -67,6 +70,51 @@ func Read(ctx context.Context, path string, o Options) (*Table, error) {
 		meta.attach(t)
 	}
 	return t, nil
+}
+
+// readFile reads a whole file, large ones in parts read at the same time
+// (the copies out of the page cache, and the page faults of the buffer,
+// then share the cores), and then on to the end, should the file have
+// grown meanwhile.
+func readFile(path string, parts int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := st.Size()
+	const minPart = 16 << 20
+	if parts < 2 || size < 2*minPart || !st.Mode().IsRegular() {
+		return io.ReadAll(f)
+	}
+	parts = min(parts, int(size/minPart))
+	buf := make([]byte, size)
+	var g errgroup.Group
+	for k := range parts {
+		lo, hi := size*int64(k)/int64(parts), size*int64(k+1)/int64(parts)
+		g.Go(func() error {
+			n, err := f.ReadAt(buf[lo:hi], lo)
+			if err == io.EOF && int64(n) < hi-lo {
+				return fmt.Errorf("%s: shrank while being read", path)
+			}
+			if err != nil && err != io.EOF {
+				return err
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	rest, err := io.ReadAll(io.NewSectionReader(f, size, 1<<62))
+	if err != nil {
+		return nil, err
+	}
+	return append(buf, rest...), nil
 }
 
 // role is what a column is used for.
