@@ -4,7 +4,7 @@ BIN     := bin/caserisk
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: build test bench demo lint fmt clean
+.PHONY: build test bench demo lint fmt clean faults
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/caserisk
@@ -12,6 +12,10 @@ build:
 test: build
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
+
+# The fault suite (also part of `make test`), verbose: what it tried and found.
+faults:
+	$(GO) test -count=1 -v -run 'Fault|PromoteUnderLoad|Claim|PendingRun|ScoreRunRules|ScoreRunAPIAnswers|ScoreRunBrokenFile' ./cmd/caserisk ./serve/api ./serve/web ./serve/store ./serve/batch
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...

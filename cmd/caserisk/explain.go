@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"time"
 
+	"caserisk/features/contract"
 	"caserisk/models/artifact"
 	"caserisk/models/dataset"
 	"caserisk/models/explain"
@@ -31,6 +33,17 @@ func writeExplained(ctx context.Context, w io.Writer, m *artifact.Model, tab *da
 		if !slices.Contains(tab.Audit, key.Name) {
 			o.KeyNames = append(o.KeyNames, key.Name)
 			o.Keys = append(o.Keys, key.Values)
+		}
+	}
+	if asOf, ok := tab.Key(dataset.AsOf); ok && k > 0 {
+		// Reasons count dates back from each row's as-of date.
+		o.AsOf = make([]time.Time, len(asOf))
+		for i, v := range asOf {
+			d, err := contract.ParseDay(v)
+			if err != nil {
+				return fmt.Errorf("explain %s: row %d: as_of %q: %w", tab.Source, i+1, v, err)
+			}
+			o.AsOf[i] = d.Time()
 		}
 	}
 	if err := explain.WriteCSV(ctx, w, c, cols, o); err != nil {

@@ -25,7 +25,7 @@ const gcPercent = 400
 func newFeaturesCmd() *cobra.Command {
 	var (
 		dir, asOf, entity, out, specPath, extract string
-		strict, listSignals                       bool
+		strict, listSignals, allowBroken          bool
 	)
 	cmd := &cobra.Command{
 		Use:   "features",
@@ -43,8 +43,15 @@ that reads back as the same float64, and the Parquet holds the same DOUBLEs
 in the CSV's column order, with as_of a DATE. Beside it: OUT.meta.json (the
 features' descriptions, units and explanation templates, the label and audit
 columns, and per-file input counts) and OUT.rejects.csv (every row not used:
-file, line, column, value, reason). --strict stops at the first row that
-breaks the contract instead, with exit code 1.`,
+file, line, column, value, reason), and prints per file the rows read,
+rejected and lines lost. --strict stops at the first row that breaks the
+contract instead, with exit code 1.
+
+A file that cannot be read as a whole (a duplicate or missing required
+header column, or a quote left open that runs over the lines after it)
+fails the command with exit code 1, naming the file, line and reason;
+--allow-broken-files goes on without its lost lines (counted in the
+summary and the meta file).`,
 		Example: `  caserisk features --data data/borough --as-of 2023-01-01,2023-07-01 --entity resident --out train.csv
   caserisk features --data data/borough --as-of 2024-01-01 --entity tenancy --out fraud.parquet
   caserisk features --list-signals`,
@@ -62,7 +69,7 @@ breaks the contract instead, with exit code 1.`,
 			if err := requireFlags(cmd, "data", "as-of", "out"); err != nil {
 				return err
 			}
-			opts := build.Options{Dir: dir, Entity: entity, Strict: strict}
+			opts := build.Options{Dir: dir, Entity: entity, Strict: strict, AllowBrokenFiles: allowBroken}
 			if entity != spec.Resident && entity != spec.Tenancy {
 				return usagef("features: --entity %q: want resident or tenancy", entity)
 			}
@@ -122,6 +129,7 @@ breaks the contract instead, with exit code 1.`,
 	f.StringVar(&specPath, "spec", "", "feature spec YAML (default: the spec built into caserisk)")
 	f.StringVar(&extract, "extract-date", "", "last day the data covers (default: derived from the files)")
 	f.BoolVar(&strict, "strict", false, "stop at the first row that breaks the contract")
+	addAllowBrokenFlag(f, &allowBroken)
 	f.BoolVar(&listSignals, "list-signals", false, "list the named cross-service signals a spec may use, and exit")
 	cmd.SetErr(os.Stderr)
 

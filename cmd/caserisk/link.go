@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
+	"caserisk/features/contract"
 	"caserisk/features/link"
 	"caserisk/features/link/assemble"
 	"caserisk/features/link/review"
@@ -33,7 +34,7 @@ func newLinkCmd() *cobra.Command {
 	var (
 		raw, out, configPath, decisionsPath, oracle, linksFrom string
 		workers                                                int
-		asJSON                                                 bool
+		asJSON, allowBroken                                    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "link",
@@ -57,7 +58,10 @@ OUT receives residents.csv, residences.csv (inferred from dated UPRNs),
 properties.csv and every service file with resident_id, plus manifest.json,
 and OUT/linkage/: pairs.csv (scored pairs with each field's level and match
 weight: why two records were linked), review.csv (the clerical review queue:
-pairs near the threshold), model.json (m, u and weights), stats.json, and
+one pair for each of the most uncertain decisions near the threshold that
+would join two residents or split one, at most review.size of them, 500 by
+default: a data steward's week) and review.json (what the queue leaves to
+the model, counted), model.json (m, u and weights), stats.json, and
 links.csv (each raw record's resident_id: the index's key table, which
 --links-from takes).
 
@@ -72,6 +76,13 @@ OUT/linkage/evaluation.json.
 --links-from FILE skips linkage and joins with a given mapping
 (source,record_id,resident_id): a council's existing master-data links, or the
 oracle's true links to compare with.
+
+Every raw extract is read first and counted per file (rows read, rejected,
+lines lost) on standard error; a file that cannot be read as a whole (a
+duplicate or missing required header column, a quote left open that runs
+over the lines after it) stops the command with exit code 1 unless
+--allow-broken-files (a people or service file whose header is broken
+stops it even then: linkage cannot go on without it).
 
 Nothing personal is printed or logged: counts and ids only.`,
 		Example: `  caserisk generate --residents 20000 --seed 7 --as-of 2025-01-01 --out data/borough --raw
@@ -93,6 +104,9 @@ Nothing personal is printed or logged: counts and ids only.`,
 				progress = stderr
 			}
 			start := time.Now()
+			if err := checkExtracts(ctx, stderr, raw, contract.Default().RawFiles(), allowBroken); err != nil {
+				return fmt.Errorf("link: %w", err)
+			}
 			if err := os.MkdirAll(filepath.Join(out, linkageDir), 0o755); err != nil {
 				return fmt.Errorf("link: %w", err)
 			}
@@ -181,6 +195,7 @@ Nothing personal is printed or logged: counts and ids only.`,
 	f.StringVar(&linksFrom, "links-from", "", "join with this mapping (source,record_id,resident_id) instead of linking")
 	f.IntVar(&workers, "workers", 0, "goroutines (0: as many as cores); the output does not depend on it")
 	f.BoolVar(&asJSON, "json", false, "print the summary as JSON")
+	addAllowBrokenFlag(f, &allowBroken)
 	cmd.AddCommand(newLinkReviewCmd(), newLinkConfigCmd())
 	return cmd
 }
@@ -205,6 +220,15 @@ func printLinkSummary(w io.Writer, out string, s *linkSummary) {
 		fmt.Fprintf(w, "against the oracle: pairwise precision %.4f, recall %.4f, F1 %.4f; clusters precision %.4f, recall %.4f; "+
 			"%d false merges (%d people wrongly joined), %d people split; blocking recall %.4f\n",
 			m.Precision, m.Recall, m.F1, m.ClusterPrecision, m.ClusterRecall, m.FalseMerges, m.PeopleWronglyJoined, m.MissedLinks, m.BlockingRecall)
+	}
+	if st := s.Stats; st != nil {
+		r := st.Review
+		fmt.Fprintf(w, "review queue: %d pairs, one for each of the most uncertain of %d decisions that %d pairs near the threshold come down to; %d decisions left as the model made them (%d kept as one resident, %d as two)\n",
+			r.Queued, r.Decisions, r.NearThreshold, r.ByModel, r.ByModelLinked, r.ByModelApart)
+		if m := s.Evaluation; m != nil {
+			fmt.Fprintf(w, "against the oracle, %d of the %d queued decisions are the model's mistakes (%d of all %d decisions near the threshold)\n",
+				m.ReviewQueuedWrong, m.ReviewQueued, m.ReviewDecisionsWrong, m.ReviewDecisions)
+		}
 	}
 }
 
@@ -255,9 +279,10 @@ func newLinkReviewCmd() *cobra.Command {
 	var limit int
 	cmd := &cobra.Command{
 		Use:   "review",
-		Short: "Review the pairs near the threshold: accept or reject each, kept for the next link run",
-		Long: `Walk the clerical review queue (OUT/linkage/review.csv from 'caserisk link'),
-closest to the threshold first. For each pair not yet decided, show the two
+		Short: "Review the queue of pairs near the threshold: accept or reject each, kept for the next link run",
+		Long: `Walk the clerical review queue (OUT/linkage/review.csv from 'caserisk link'):
+one pair for each of the most uncertain decisions to join two residents or
+split one, the most uncertain first. For each pair not yet decided, show the two
 person records side by side with each field's comparison level and match
 weight, and ask: accept (one person), reject (two people), skip, or quit.
 
@@ -414,7 +439,8 @@ func newLinkReviewImportCmd() *cobra.Command {
 		Short: "Load a review queue, with its records' details, into the service's database for review in the web app",
 		Long: `Load the clerical review queue of a 'caserisk link' run (OUT/linkage/review.csv)
 into the service's database, with the details of the person records it names
-read from --raw, so that a data steward can review it at /linkage/review.
+read from --raw and the queue's summary (review.json beside it: what it
+leaves to the model), so that a data steward can review it at /linkage/review.
 
 The import replaces the queue and the details held before (only the records
 of the current queue are kept); decisions already made are kept, and a pair
@@ -431,11 +457,15 @@ Nothing personal is printed: counts only.`,
 			if err != nil {
 				return fmt.Errorf("link review import: %w", err)
 			}
+			summary, err := review.ReadSummary(queue)
+			if err != nil {
+				return fmt.Errorf("link review import: %w", err)
+			}
 			people, err := review.People(ctx, raw, review.Keys(queuePairs))
 			if err != nil {
 				return fmt.Errorf("link review import: %w", err)
 			}
-			imp := store.LinkReviewFrom(queuePairs, people)
+			imp := store.LinkReviewFrom(queuePairs, summary, people)
 			return withCore(ctx, dbURL, by, func(co *core.Core, a core.Actor) error {
 				c, err := co.ImportLinkReview(ctx, a, imp)
 				if err != nil {
@@ -444,6 +474,10 @@ Nothing personal is printed: counts only.`,
 				missing := 2*len(queuePairs) - countSides(queuePairs, people)
 				fmt.Fprintf(cmd.OutOrStdout(), "imported %d pairs with the details of %d records (%d pair sides not found in %s); %d decided, %d left\n",
 					c.Pairs, len(imp.People), missing, raw, c.Decided, c.Left())
+				if sm := c.Summary; sm != nil {
+					fmt.Fprintf(cmd.OutOrStdout(), "the queue holds the %d most uncertain of %d decisions to join or split residents (%d pairs near the threshold); %d decisions are left as the model made them\n",
+						c.Pairs, sm.Decisions, sm.NearThreshold, sm.ByModel)
+				}
 				return nil
 			})
 		},

@@ -73,7 +73,10 @@ func TestLinkCommand(t *testing.T) {
 	if !rep.OK() {
 		t.Errorf("the joined output breaks the contract: %+v", rep)
 	}
-	for _, name := range []string{"pairs.csv", "review.csv", "model.json", "stats.json", "evaluation.json"} {
+	if r := s.Stats.Review; r.Size != 500 || r.Queued == 0 || r.Queued+r.ByModel+r.AlreadyReviewed != r.Decisions {
+		t.Errorf("review queue summary %+v", r)
+	}
+	for _, name := range []string{"pairs.csv", "review.csv", "review.json", "model.json", "stats.json", "evaluation.json"} {
 		if _, err := os.Stat(filepath.Join(out, linkageDir, name)); err != nil {
 			t.Error(err)
 		}
@@ -264,8 +267,11 @@ func TestLinkReviewImportExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	pairs, c, err := s.LinkQueue(ctx, store.LinkQueueQuery{})
-	if err != nil || c.Pairs != len(queue) || c.Decided != 0 {
+	if err != nil || c.Pairs != len(queue) || c.Decided != 0 || c.Summary == nil || c.Summary.Decisions < c.Pairs {
 		t.Fatalf("queue in the store: %+v, %v", c, err)
+	}
+	if !strings.Contains(stdout, "decisions are left as the model made them") {
+		t.Errorf("link review import does not say what the queue leaves to the model: %s", stdout)
 	}
 	v, err := s.LinkPair(ctx, pairs[0].ID)
 	if err != nil || v.A == nil || v.B == nil {

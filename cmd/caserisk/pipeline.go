@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/user"
+	"path/filepath"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
@@ -13,6 +14,7 @@ import (
 	"caserisk/models/pipeline"
 	"caserisk/serve/core"
 	"caserisk/serve/retraining"
+	"caserisk/serve/store"
 )
 
 func newPipelineCmd() *cobra.Command {
@@ -35,7 +37,7 @@ application core, audited as model.register. It never promotes: a person does.`,
 
 func newPipelineRunCmd() *cobra.Command {
 	var config, dbURL string
-	var quiet bool
+	var quiet, allowBroken, force bool
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run the pipeline (reusing finished steps of a run with the same inputs)",
@@ -43,7 +45,17 @@ func newPipelineRunCmd() *cobra.Command {
 every input file's SHA-256, the outcomes and the code version): running the
 same inputs again reuses each finished step, so an interrupted run resumes.
 --db sets the registry the best candidates are registered in (overriding the
-config's registry).`,
+config's registry).
+
+The extracts in the config's data directory are read first and counted per
+file (rows read, rejected, lines lost) on standard error; a file that cannot
+be read as a whole stops the run with exit code 1 unless --allow-broken-files.
+
+With a registry, a run holds the registry's claim on its results directory
+while it runs (renewed every 2 s): a second run on the same results is
+refused with who holds it and until when; a run that died lets the claim
+lapse within 10 s, and running again resumes at its finished steps. --force
+takes over the claim of a run still alive (audited).`,
 		Example: "  caserisk pipeline run --config pipeline.yaml --db sqlite://./caserisk.db",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -62,17 +74,29 @@ config's registry).`,
 			if u, err := user.Current(); err == nil && u.Username != "" {
 				by = "pipeline:" + u.Username
 			}
+			if err := checkExtracts(cmd.Context(), cmd.ErrOrStderr(), c.Data, contractFiles(), allowBroken); err != nil {
+				return fmt.Errorf("pipeline: %w", err)
+			}
 			regURL := c.Registry
 			if cmd.Flags().Changed("db") {
 				regURL = dbURL
+			}
+			ctx := cmd.Context()
+			if regURL != "" {
+				release, cctx, err := claimPipeline(ctx, regURL, c.Results, by, force)
+				if err != nil {
+					return fmt.Errorf("pipeline: %w", err)
+				}
+				defer release()
+				ctx = cctx
 			}
 			var outURL string
 			if c.Outcomes != nil {
 				outURL = c.Outcomes.DB
 			}
 			var m *pipeline.Manifest
-			err = withAdapters(cmd.Context(), by, []string{regURL, outURL}, map[string]*retraining.Adapter{}, func(ad map[string]*retraining.Adapter) error {
-				o := pipeline.Options{Config: c, ConfigBytes: b, Version: version, Out: cmd.OutOrStdout()}
+			err = withAdapters(ctx, by, []string{regURL, outURL}, map[string]*retraining.Adapter{}, func(ad map[string]*retraining.Adapter) error {
+				o := pipeline.Options{Config: c, ConfigBytes: b, Version: version, Out: cmd.OutOrStdout(), AllowBrokenFiles: allowBroken}
 				if regURL != "" {
 					o.Registry = ad[regURL]
 				}
@@ -83,7 +107,7 @@ config's registry).`,
 					o.Progress = f
 				}
 				var err error
-				m, err = pipeline.Run(cmd.Context(), o)
+				m, err = pipeline.Run(ctx, o)
 				return err
 			})
 			if err != nil {
@@ -96,6 +120,8 @@ config's registry).`,
 	cmd.Flags().StringVar(&config, "config", "", "the pipeline config (YAML; required)")
 	cmd.Flags().StringVar(&dbURL, "db", "", "registry database URL (default: the config's registry)")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "no per-file progress from the feature builder")
+	addAllowBrokenFlag(cmd.Flags(), &allowBroken)
+	cmd.Flags().BoolVar(&force, "force", false, "take over the claim of a pipeline run on the same results that is still running (audited)")
 	return cmd
 }
 
@@ -164,4 +190,34 @@ func withAdapters(ctx context.Context, by string, urls []string, got map[string]
 		got[u] = retraining.New(c, a)
 		return withAdapters(ctx, by, urls[1:], got, f)
 	})
+}
+
+// claimPipeline takes the registry's claim on a results directory for a
+// pipeline run: it returns the release and the context the run works
+// under (cancelled if the claim is lost).
+func claimPipeline(ctx context.Context, registry, results, by string, force bool) (func(), context.Context, error) {
+	abs, err := filepath.Abs(results)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := store.Open(ctx, registry)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := core.New(core.Config{Store: st})
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	cl, err := st.Claim(ctx, "pipeline/"+abs, c.ClaimOptions(ctx, core.Operator(by), "pipeline run", force))
+	if err != nil {
+		c.Close()
+		st.Close()
+		return nil, nil, err
+	}
+	return func() {
+		cl.Release()
+		c.Close()
+		st.Close()
+	}, cl.Context(), nil
 }

@@ -1,10 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"runtime"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"caserisk/features/contract"
 )
 
 // usageError marks a mistake in how the command was called (exit code 2),
@@ -121,4 +127,41 @@ func requireFlags(cmd *cobra.Command, names ...string) error {
 		return usagef("%s: missing required flag(s): %s", where(cmd), strings.Join(missing, ", "))
 	}
 	return nil
+}
+
+// addAllowBrokenFlag adds --allow-broken-files, shared by the commands that
+// read extracts.
+func addAllowBrokenFlag(f *pflag.FlagSet, v *bool) {
+	f.BoolVar(v, "allow-broken-files", false,
+		"go on when an extract cannot be read as a whole (bad header, broken quoting); its lost lines are counted")
+}
+
+// checkExtracts reads every one of files in dir, prints the per-file
+// summary (rows read, rejected, lines lost) to w, and fails on a file that
+// cannot be read as a whole unless allow.
+func checkExtracts(ctx context.Context, w io.Writer, dir string, files []*contract.File, allow bool) error {
+	scans, err := contract.Scan(ctx, dir, files, runtime.GOMAXPROCS(0))
+	if err != nil {
+		return fmt.Errorf("read the extracts in %s: %w", dir, err)
+	}
+	counts := make([]contract.FileCount, len(scans))
+	for i, s := range scans {
+		counts[i] = s.FileCount
+	}
+	fmt.Fprintf(w, "extracts in %s:\n", dir)
+	contract.WriteSummary(w, counts)
+	if err := contract.Check(counts, allow); err != nil {
+		return fmt.Errorf("the extracts in %s: %w", dir, err)
+	}
+	return nil
+}
+
+// contractFiles returns the joined data's files, in contract order.
+func contractFiles() []*contract.File {
+	c := contract.Default()
+	out := make([]*contract.File, len(c.Files))
+	for i := range c.Files {
+		out[i] = &c.Files[i]
+	}
+	return out
 }

@@ -28,6 +28,7 @@ func newTrainCmd() *cobra.Command {
 		ignore                                                         []string
 		validFrac                                                      float64
 		bootstrap, verboseEval                                         int
+		directions                                                     bool
 	)
 	p := gbdt.DefaultParams()
 	lo := logistic.DefaultOptions()
@@ -48,8 +49,12 @@ evaluation half is used only for the validation metrics stored in the model,
 so those are honest estimates for new rows. Without held-out rows the model
 is uncalibrated (the sigmoid of its margin) and has no validation metrics.
 
-Parameter flags carry XGBoost's names and defaults. --monotone takes
-name=+1,name=-1 to force the score to rise (or fall) with a feature.`,
+Parameter flags carry XGBoost's names and defaults. gbdt honours the
+direction the feature spec declares for a feature (direction: increasing
+or decreasing, carried in the table's meta.json) as a monotone constraint:
+the score may only rise (or fall) with it; --directions=false trains
+without them. --monotone takes name=+1,name=-1,name=0 to set or lift a
+feature's constraint over the declared one.`,
 		Example: `  caserisk train --data train.csv --label label_complex_case --algo gbdt \
       --valid-after 2023-06-30 --early-stopping-rounds 20 --out model.json
   caserisk train --data fraud.parquet --label label_tenancy_fraud --algo logistic --valid-frac 0.2 --out fraud.json`,
@@ -61,7 +66,7 @@ name=+1,name=-1 to force the score to rise (or fall) with a feature.`,
 			// Each algorithm's parameter flags; setting one with the other
 			// algorithm is a usage error.
 			gbdtFlags := []string{"rounds", "max-depth", "max-leaves", "learning-rate", "max-bin", "lambda", "alpha",
-				"min-child-weight", "gamma", "subsample", "colsample", "scale-pos-weight", "early-stopping-rounds", "growth", "monotone"}
+				"min-child-weight", "gamma", "subsample", "colsample", "scale-pos-weight", "early-stopping-rounds", "growth", "monotone", "directions"}
 			logisticFlags := []string{"l2", "l1", "max-iter"}
 			var other []string
 			switch algo {
@@ -176,7 +181,7 @@ name=+1,name=-1 to force the score to rise (or fall) with a feature.`,
 			mo := metrics.DefaultOptions()
 			mo.Bootstrap, mo.Seed = bootstrap, p.Seed
 			m, err := artifact.Fit(ctx, train, held, artifact.FitOptions{
-				Algorithm: algo, GBDT: p, Logistic: lo, Monotone: mono, Calibration: calib,
+				Algorithm: algo, GBDT: p, Logistic: lo, Monotone: mono, NoDirections: !directions, Calibration: calib,
 				HeldOut: heldOut, Seed: p.Seed, Metrics: mo, Created: time.Now(), Version: version,
 				Progress: progress, Timings: tm,
 			})
@@ -218,7 +223,8 @@ name=+1,name=-1 to force the score to rise (or fall) with a feature.`,
 	f.Float64Var(&p.ScalePosWeight, "scale-pos-weight", p.ScalePosWeight, "gbdt: weight of positive rows")
 	f.IntVar(&p.EarlyStoppingRounds, "early-stopping-rounds", p.EarlyStoppingRounds, "gbdt: stop after this many rounds without improvement on the tuning half (0 = off)")
 	f.StringVar(&p.Growth, "growth", gbdt.GrowthDepthwise, "gbdt: depthwise or lossguide")
-	f.StringVar(&monotone, "monotone", "", "gbdt: monotone constraints, name=+1,name=-1")
+	f.StringVar(&monotone, "monotone", "", "gbdt: monotone constraints over the declared directions, name=+1,name=-1,name=0")
+	f.BoolVar(&directions, "directions", true, "gbdt: honour the feature metadata's declared directions as monotone constraints")
 	f.Uint64Var(&p.Seed, "seed", 0, "seed for sampling, the hold-out split and the bootstrap")
 	f.IntVar(&p.Threads, "threads", 0, "goroutines (0 = all cores); does not change the model")
 	f.Float64Var(&lo.L2, "l2", lo.L2, "logistic: L2 penalty (1/C)")
@@ -260,6 +266,9 @@ func printTrainSummary(cmd *cobra.Command, m *artifact.Model, nfeat int, tm *art
 	fmt.Fprintln(w)
 	if m.Algorithm == artifact.GBDT {
 		fmt.Fprintf(w, "rounds: %d run, %d kept\n", t.Rounds, t.BestRound+1)
+		if mono := m.Monotone(); len(mono) > 0 {
+			fmt.Fprintf(w, "monotone constraints on %d features (declared directions and --monotone)\n", len(mono))
+		}
 	} else if t.Converged != nil && !*t.Converged {
 		fmt.Fprintln(w, "warning: the logistic solver did not converge within --max-iter")
 	}

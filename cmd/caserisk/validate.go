@@ -18,7 +18,8 @@ func newValidateCmd() *cobra.Command {
 		Use:   "validate",
 		Short: "Check a directory of joined resident data against the data contract",
 		Long: `Read every file of the data contract in --data and report, per file, the rows
-read and rejected, with the first errors (file, line, column, value, reason).
+read, rejected and lines lost, with the first errors (file, line, column,
+value, reason).
 Exits 1 when a required file is missing or any row breaks the contract.`,
 		Example: "  caserisk validate --data data/borough",
 		Args:    cobra.NoArgs,
@@ -48,7 +49,10 @@ Exits 1 when a required file is missing or any row breaks the contract.`,
 						fmt.Fprintf(w, "  %-28s absent%s\n", f.File, req)
 						continue
 					}
-					fmt.Fprintf(w, "  %-28s %9d rows  %6d rejected\n", f.File, f.Rows, f.Rejected)
+					fmt.Fprintf(w, "  %-28s %9d rows  %6d rejected  %6d lines lost\n", f.File, f.Rows, f.Rejected, f.Lost)
+					if f.Fault != "" {
+						fmt.Fprintf(w, "    BROKEN: %s\n", f.Fault)
+					}
 					for _, e := range f.Errors {
 						fmt.Fprintf(w, "    %s\n", e.Error())
 					}

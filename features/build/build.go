@@ -69,6 +69,13 @@ type Options struct {
 	Spec *spec.Spec
 	// Strict stops at the first row that breaks the contract.
 	Strict bool
+	// AllowBrokenFiles goes on when a service file cannot be read as a
+	// whole (a duplicate or missing required header column, broken
+	// quoting): its lost lines are counted in Inputs. Without it such a
+	// file fails the build with a *contract.BrokenFilesError naming file,
+	// line and reason. A broken header in residents, residences or
+	// properties always fails.
+	AllowBrokenFiles bool
 	// ExtractDate is the last day the data covers; NoDay (or the zero
 	// value) derives it from the data: the third-latest of the event and
 	// period files' latest event dates, the latest date three files reach,
@@ -197,7 +204,7 @@ func load(ctx context.Context, opts Options, c *contract.Contract, p *plan, work
 				results[i] = l
 				var re *contract.RowError
 				if errors.As(err, &re) && l.rep.Present && !opts.Strict && !contract.RequiredFile(f.Name) {
-					return nil // a bad header in a service file: the file is reported as rejected
+					return nil // a bad header in a service file: reported, and checked below
 				}
 				return err
 			})
@@ -227,6 +234,15 @@ func load(ctx context.Context, opts Options, c *contract.Contract, p *plan, work
 		return nil, err
 	}
 	prog.stop()
+	counts := make([]contract.FileCount, 0, len(results))
+	for i, l := range results {
+		if l != nil {
+			counts = append(counts, fileCount(c.Files[i].Name, l.rep))
+		}
+	}
+	if err := contract.Check(counts, opts.AllowBrokenFiles); err != nil {
+		return nil, fmt.Errorf("load %s: %w", opts.Dir, err)
+	}
 	if len(ix.resIDs) == 0 {
 		return nil, fmt.Errorf("load %s: residents.csv has no usable row", opts.Dir)
 	}
@@ -241,11 +257,7 @@ func load(ctx context.Context, opts Options, c *contract.Contract, p *plan, work
 	case opts.ExtractDate != 0 && opts.ExtractDate != contract.NoDay:
 		ds.extract = opts.ExtractDate
 	case len(maxes) > 0:
-		// The latest date that three files reach: one or two corrupted
-		// dates cannot move it, and sparse files do not hold it back.
-		slices.Sort(maxes)
-		slices.Reverse(maxes)
-		ds.extract = maxes[min(2, len(maxes)-1)]
+		ds.extract = extractOf(maxes)
 	default:
 		ds.extract = lastAsOf
 	}
@@ -288,6 +300,42 @@ func load(ctx context.Context, opts Options, c *contract.Contract, p *plan, work
 	}
 	ds.k = makeConsts(ds)
 	return ds, nil
+}
+
+// extractOf is the extract date of files whose latest dates are maxes:
+// the latest date that three files reach, which one or two corrupted
+// dates cannot move and sparse files do not hold back.
+func extractOf(maxes []contract.Day) contract.Day {
+	s := slices.Clone(maxes)
+	slices.Sort(s)
+	slices.Reverse(s)
+	return s[min(2, len(s)-1)]
+}
+
+// Coverage returns the dates a directory's data covers, from a scan of
+// its files (contract.Scan): from is when its history starts, the
+// earliest date that three event files reach (one or two corrupted dates
+// cannot move it back); to is its extract date, as Build derives it from
+// the event and period files. A score run or feature row dated outside
+// them has no data to stand on. ok is false when the files hold no dates.
+func Coverage(files []contract.FileScan) (from, to contract.Day, ok bool) {
+	var firsts, lasts []contract.Day
+	c := contract.Default()
+	for _, s := range files {
+		f, known := c.File(s.File)
+		if !known || f.Kind == contract.Entity || s.Last == contract.NoDay {
+			continue
+		}
+		lasts = append(lasts, s.Last)
+		if f.Kind == contract.Events {
+			firsts = append(firsts, s.First)
+		}
+	}
+	if len(lasts) == 0 || len(firsts) == 0 {
+		return contract.NoDay, contract.NoDay, false
+	}
+	slices.Sort(firsts)
+	return firsts[min(2, len(firsts)-1)], extractOf(lasts), true
 }
 
 // snapshot is the state of the borough on one as-of date, as known then.

@@ -291,8 +291,10 @@ func TestProtectedOnlyWhenAsked(t *testing.T) {
 	}
 }
 
-// TestBadHeaders: a service file with a bad header is reported as rejected
-// and the build goes on; a bad header in an index file stops the build.
+// TestBadHeaders: a service file with a bad header stops the build naming
+// it, unless broken files are allowed: then it is reported with every line
+// lost and the build goes on; a bad header in an index file always stops
+// the build.
 func TestBadHeaders(t *testing.T) {
 	for _, tc := range []struct {
 		file    string
@@ -308,24 +310,79 @@ func TestBadHeaders(t *testing.T) {
 				}
 				os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644)
 			}
-			tb, err := Build(context.Background(), Options{Dir: dir, Entity: spec.Resident, AsOf: []contract.Day{day("2023-06-30")}})
+			opts := Options{Dir: dir, Entity: spec.Resident, AsOf: []contract.Day{day("2023-06-30")}}
+			_, err := Build(context.Background(), opts)
+			if err == nil || !strings.Contains(err.Error(), tc.file+":1") {
+				t.Fatalf("got %v, want an error at %s:1", err, tc.file)
+			}
+			var be *contract.BrokenFilesError
+			if !tc.wantErr && !errors.As(err, &be) {
+				t.Errorf("got %v, want a *contract.BrokenFilesError", err)
+			}
+			opts.AllowBrokenFiles = true
+			tb, err := Build(context.Background(), opts)
 			if tc.wantErr {
 				if err == nil || !strings.Contains(err.Error(), tc.file+":1") {
-					t.Errorf("got %v, want an error at %s:1", err, tc.file)
+					t.Errorf("allowing broken files: got %v, want an error at %s:1", err, tc.file)
 				}
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
+			raw, _ := os.ReadFile(filepath.Join(dir, tc.file))
+			lines := strings.Count(string(raw), "\n") - 1
 			for _, in := range tb.Inputs {
-				if in.File == tc.file && (in.Rejected != 1 || in.RowsUsed != 0) {
-					t.Errorf("%s: %+v, want the header rejected and no row used", tc.file, in)
+				if in.File == tc.file && (in.RowsRead != 0 || in.RowsUsed != 0 || in.Lost != lines || in.Fault == "") {
+					t.Errorf("%s: %+v, want no row read and %d lines lost", tc.file, in, lines)
 				}
 			}
 			if v := get(t, tb, "R1", "2023-06-30", "address_repairs_90d"); !math.IsNaN(v) {
 				t.Errorf("address_repairs_90d = %v without a usable repairs file, want empty", v)
 			}
 		})
+	}
+}
+
+// TestDirectionsInMeta checks that the directions a spec declares, on its
+// features and its signals, reach the table's feature metadata (and so
+// meta.json, the models and their reports).
+func TestDirectionsInMeta(t *testing.T) {
+	sp, err := spec.Parse([]byte(`version: 1
+resident:
+  signals:
+    - age_years
+    - {name: prior_escalations_household, direction: increasing}
+  features:
+    - name: eh_days
+      service: early_help
+      agg: days_since_last
+      direction: decreasing
+      description: Days since early help.
+      template: "Early help {when}"
+`), "d.yaml", contract.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := Build(context.Background(), Options{Dir: "testdata/mini", Entity: spec.Resident, Spec: sp,
+		AsOf: []contract.Day{day("2023-06-30")}, ExtractDate: day("2024-12-31")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, f := range tb.Features {
+		got[f.Name] = f.Direction
+	}
+	want := map[string]string{"eh_days": "decreasing", "age_years": "", "prior_escalations_household": "increasing"}
+	for name, d := range want {
+		if g, ok := got[name]; !ok || g != d {
+			t.Errorf("%s: direction %q (present %v), want %q", name, g, ok, d)
+		}
+	}
+	// The default spec's own signals carry no direction in Go: the spec declares it.
+	for _, m := range Signals(spec.Resident) {
+		if m.Direction != "" {
+			t.Errorf("signal %s has a direction in Go (%s); only a spec declares one", m.Name, m.Direction)
+		}
 	}
 }

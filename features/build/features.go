@@ -24,6 +24,9 @@ type FeatureMeta struct {
 	ZeroTemplate string `json:"zero_template,omitempty"`
 	// Missing says when the value is empty (NaN); empty when it never is.
 	Missing string `json:"missing,omitempty"`
+	// Direction is the effect domain knowledge expects of the feature, as
+	// the spec declares it: increasing, decreasing, or empty.
+	Direction string `json:"direction,omitempty"`
 }
 
 // plan is a compiled spec for one entity: how to compute each feature.
@@ -55,7 +58,7 @@ func compile(sp *spec.Spec, entity string, c *contract.Contract) (*plan, error) 
 		p.specs = append(p.specs, specFeature{f: f})
 		p.meta = append(p.meta, FeatureMeta{Name: f.Name, Description: f.Description, Unit: f.Unit,
 			WindowDays: f.Window, Service: f.Service, Aggregation: f.Agg, Scope: f.Scope,
-			Template: f.Template, ZeroTemplate: f.ZeroTemplate, Missing: f.Missing})
+			Template: f.Template, ZeroTemplate: f.ZeroTemplate, Missing: f.Missing, Direction: f.Direction})
 	}
 	reg := signals(entity)
 	for _, s := range sec.Signals {
@@ -70,7 +73,9 @@ func compile(sp *spec.Spec, entity string, c *contract.Contract) (*plan, error) 
 				Msg: fmt.Sprintf("unknown %s signal %q; known: %s", entity, s.Name, strings.Join(names, ", "))}
 		}
 		p.sigs = append(p.sigs, sg)
-		p.meta = append(p.meta, sg.meta)
+		m := sg.meta
+		m.Direction = s.Direction
+		p.meta = append(p.meta, m)
 	}
 	res, _ := c.File("residents")
 	for _, col := range sp.Protected {
@@ -80,7 +85,7 @@ func compile(sp *spec.Spec, entity string, c *contract.Contract) (*plan, error) 
 			p.protect = append(p.protect, protectedFeature{column: col, code: uint8(k + 1)})
 			p.meta = append(p.meta, FeatureMeta{Name: name, Unit: "flag", Service: "residents", Aggregation: "protected",
 				Description: fmt.Sprintf("Whether the person's recorded %s is %s (a protected characteristic the spec asked to use as a feature).", col, code),
-				Template:    fmt.Sprintf("Recorded %s %s ({value})", col, code)})
+				Template:    fmt.Sprintf("Recorded %s %s", col, code), ZeroTemplate: fmt.Sprintf("Recorded %s not %s", col, code)})
 		}
 	}
 	return p, nil

@@ -1,7 +1,9 @@
 package build
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,8 +13,10 @@ import (
 )
 
 // FuzzServiceFile feeds arbitrary text as repairs.csv beside the mini
-// borough: the build must not fail or panic on a bad service file, and
-// every row read must be used or counted with a reason.
+// borough: the build must not panic on a bad service file; it fails only
+// with a *contract.BrokenFilesError, and with broken files allowed it does
+// not fail; every row read must be used or counted with a reason, and no
+// more lines are lost than the file has.
 func FuzzServiceFile(f *testing.F) {
 	seed, err := os.ReadFile("testdata/mini/repairs.csv")
 	if err != nil {
@@ -37,10 +41,14 @@ func FuzzServiceFile(f *testing.F) {
 				t.Fatal(err)
 			}
 		}
-		tb, err := Build(context.Background(), Options{Dir: dir, Entity: spec.Tenancy,
-			AsOf: []contract.Day{day("2023-06-30")}, ExtractDate: day("2024-12-31")})
+		opts := Options{Dir: dir, Entity: spec.Tenancy, AsOf: []contract.Day{day("2023-06-30")}, ExtractDate: day("2024-12-31")}
+		if _, err := Build(context.Background(), opts); err != nil && !errors.As(err, new(*contract.BrokenFilesError)) {
+			t.Fatalf("a bad service file stopped the build with %v, want a BrokenFilesError", err)
+		}
+		opts.AllowBrokenFiles = true
+		tb, err := Build(context.Background(), opts)
 		if err != nil {
-			t.Fatalf("a bad service file stopped the build: %v", err)
+			t.Fatalf("a bad service file stopped the build with broken files allowed: %v", err)
 		}
 		for _, in := range tb.Inputs {
 			if in.File != "repairs.csv" || !in.Present {
@@ -49,6 +57,9 @@ func FuzzServiceFile(f *testing.F) {
 			accounted := in.RowsUsed + in.Rejected + in.Duplicates + in.UnknownResident + in.OutOfSpan
 			if in.RowsRead > 0 && accounted != in.RowsRead {
 				t.Errorf("repairs.csv: %d rows read, %d used or counted: %+v", in.RowsRead, accounted, in)
+			}
+			if lines := bytes.Count(repairs, []byte{'\n'}) + 1; in.Lost > lines {
+				t.Errorf("repairs.csv: %d lines lost of %d", in.Lost, lines)
 			}
 		}
 	})

@@ -30,6 +30,8 @@ type InputReport struct {
 	RowsRead        int    `json:"rows_read"`
 	RowsUsed        int    `json:"rows_used"`
 	Rejected        int    `json:"rejected"`
+	Lost            int    `json:"lost_lines"` // physical lines not used (contract.FileCount)
+	Fault           string `json:"fault,omitempty"`
 	Duplicates      int    `json:"duplicates"`
 	UnknownResident int    `json:"unknown_resident"`
 	UnknownUPRN     int    `json:"unknown_uprn"`
@@ -116,8 +118,14 @@ func (h *hashReader) sum() (string, error) {
 }
 
 // rowLoop reads every row of r, calling use for valid rows. Contract
-// breaches are counted and noted (or end the loop in strict mode).
+// breaches are counted and noted (or end the loop in strict mode); the
+// reader's counts (rows read, rejected, lines lost, a fault that breaks
+// the file) go to the report.
 func rowLoop(ctx context.Context, r *contract.Reader, l *loaded, prog *fileProgress, strict bool, use func(*contract.Row)) error {
+	defer func() {
+		c := r.Counts()
+		l.rep.RowsRead, l.rep.Rejected, l.rep.Lost, l.rep.Fault = c.Rows, c.Rejected, c.Lost, c.Fault
+	}()
 	for n := 0; ; n++ {
 		if n&0xffff == 0 {
 			if err := ctx.Err(); err != nil {
@@ -130,14 +138,12 @@ func rowLoop(ctx context.Context, r *contract.Reader, l *loaded, prog *fileProgr
 		row, err := r.Next()
 		if err == io.EOF {
 			if prog != nil {
-				prog.rows.Store(int64(l.rep.RowsRead))
+				prog.rows.Store(int64(r.Counts().Rows))
 			}
 			return nil
 		}
 		var re *contract.RowError
 		if errors.As(err, &re) {
-			l.rep.RowsRead++
-			l.rep.Rejected++
 			l.notes = append(l.notes, *re)
 			if strict {
 				l.strict = re
@@ -148,23 +154,28 @@ func rowLoop(ctx context.Context, r *contract.Reader, l *loaded, prog *fileProgr
 		if err != nil {
 			return err
 		}
-		l.rep.RowsRead++
 		use(row)
 	}
 }
 
-func headerFault(err error, l *loaded, strict bool) error {
-	var re *contract.RowError
-	if errors.As(err, &re) {
-		l.rep.Present = true
-		l.rep.Rejected++
-		l.notes = append(l.notes, *re)
-		if strict {
-			l.strict = re
-		}
-		return re
+// headerFault reports a file whose header keeps it from being read: every
+// data line of it is lost.
+func headerFault(dir string, f *contract.File, err error, l *loaded, strict bool) error {
+	re, ok := contract.HeaderFault(err)
+	if !ok {
+		return err
 	}
-	return err
+	fc, cerr := contract.Unread(dir, f, re)
+	if cerr != nil {
+		return cerr
+	}
+	l.rep.Present = true
+	l.rep.Lost, l.rep.Fault = fc.Lost, fc.Fault
+	l.notes = append(l.notes, *re)
+	if strict {
+		l.strict = re
+	}
+	return re
 }
 
 func note(file string, line int32, column, value, reason string) contract.RowError {
@@ -176,7 +187,7 @@ func loadResidents(ctx context.Context, dir string, f *contract.File, ix *index,
 	l := &loaded{rep: InputReport{File: f.Name}}
 	r, fh, hr, err := openHashed(dir, f)
 	if err != nil {
-		return l, headerFault(err, l, strict)
+		return l, headerFault(dir, f, err, l, strict)
 	}
 	defer fh.Close()
 	l.rep.Present = true
@@ -233,7 +244,7 @@ func loadProperties(ctx context.Context, dir string, f *contract.File, ix *index
 	l := &loaded{rep: InputReport{File: f.Name}}
 	r, fh, hr, err := openHashed(dir, f)
 	if err != nil {
-		return l, headerFault(err, l, strict)
+		return l, headerFault(dir, f, err, l, strict)
 	}
 	defer fh.Close()
 	l.rep.Present = true
@@ -283,7 +294,7 @@ func loadEvents(ctx context.Context, dir string, f *contract.File, ix *index, ne
 		return l, nil // absent: reported as not present
 	}
 	if err != nil {
-		return l, headerFault(err, l, strict)
+		return l, headerFault(dir, f, err, l, strict)
 	}
 	defer fh.Close()
 	l.rep.Present = true

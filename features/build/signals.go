@@ -291,14 +291,14 @@ func signals(kind string) map[string]*signal {
 			sig("age_years", "years", "residents", "The person's age in whole years.", "Aged {value}", "", "empty when the date of birth is not recorded",
 				func(x *evalCtx, en *entity) float64 { return x.ds.ix.ageYears(en.res, x.d) }),
 			sig("household_adults", "people", "residences", "Adults (18 or over, or of unrecorded age) living at the address.",
-				"{value} adults in the household", "", "", func(x *evalCtx, en *entity) float64 { return countAges(x, en, adult) }),
-			sig("household_children", "people", "residences", "Children under 18 living at the address.", "{value} children in the household", "No children in the household", "",
+				"{value} {adult|adults} in the household", "", "", func(x *evalCtx, en *entity) float64 { return countAges(x, en, adult) }),
+			sig("household_children", "people", "residences", "Children under 18 living at the address.", "{value} {child|children} in the household", "No children in the household", "",
 				func(x *evalCtx, en *entity) float64 { return countAges(x, en, func(a float64) bool { return a < 18 }) }),
-			sig("household_pensioners", "people", "residences", "People aged 65 or over living at the address.", "{value} people over 65 in the household", "Nobody over 65 in the household", "",
+			sig("household_pensioners", "people", "residences", "People aged 65 or over living at the address.", "{value} {person|people} over 65 in the household", "Nobody over 65 in the household", "",
 				func(x *evalCtx, en *entity) float64 { return countAges(x, en, func(a float64) bool { return a >= 65 }) }),
-			sig("days_at_address", "days", "residences", "Days since the person moved to their current address.", "Living at the address for {value} days", "", "",
+			sig("days_at_address", "days", "residences", "Days since the person moved to their current address.", "Living at the address {since}", "", "",
 				func(x *evalCtx, en *entity) float64 { return float64(x.d - x.s.homeStart[en.res]) }),
-			sig("moves_3y", "count", "residences", "Moves to a new address in the last 3 years.", "{value} moves in the last 3 years", "No move in the last 3 years", "",
+			sig("moves_3y", "count", "residences", "Moves to a new address in the last 3 years.", "{value} {move|moves} in the last 3 years", "No move in the last 3 years", "",
 				func(x *evalCtx, en *entity) float64 {
 					e := x.ds.files["residences"]
 					lo, hi := e.resRows(en.res)
@@ -310,20 +310,20 @@ func signals(kind string) map[string]*signal {
 					}
 					return float64(n)
 				}),
-			sig("lives_in_council_home", "flag", "properties", "The address is a council home.", "Living in a council home ({value})", "Not living in a council home", "empty when the address is unknown",
+			sig("lives_in_council_home", "flag", "properties", "The address is a council home.", "Living in a council home", "Not living in a council home", "empty when the address is unknown",
 				func(x *evalCtx, en *entity) float64 { return tenureIs(x, en, x.ds.k.council) }),
-			sig("lives_in_temporary_accommodation", "flag", "properties", "The address is temporary accommodation.", "Living in temporary accommodation ({value})", "Not in temporary accommodation", "empty when the address is unknown",
+			sig("lives_in_temporary_accommodation", "flag", "properties", "The address is temporary accommodation.", "Living in temporary accommodation", "Not in temporary accommodation", "empty when the address is unknown",
 				func(x *evalCtx, en *entity) float64 { return tenureIs(x, en, x.ds.k.temporary) }),
-			sig("lives_in_private_rented", "flag", "properties", "The address is privately rented.", "Living in a private rented home ({value})", "Not in a private rented home", "empty when the address is unknown",
+			sig("lives_in_private_rented", "flag", "properties", "The address is privately rented.", "Living in a private rented home", "Not in a private rented home", "empty when the address is unknown",
 				func(x *evalCtx, en *entity) float64 { return tenureIs(x, en, x.ds.k.private) }),
-			sig("lives_in_hmo", "flag", "properties", "The address is a house in multiple occupation.", "Living in a house in multiple occupation ({value})", "Not in a house in multiple occupation", "empty when the address is unknown",
+			sig("lives_in_hmo", "flag", "properties", "The address is a house in multiple occupation.", "Living in a house in multiple occupation", "Not in a house in multiple occupation", "empty when the address is unknown",
 				func(x *evalCtx, en *entity) float64 {
 					if en.prop < 0 {
 						return math.NaN()
 					}
 					return flag(x.ds.ix.ptype[en.prop] == x.ds.k.hmo)
 				}),
-			sig("people_per_bedroom", "ratio", "properties", "People living at the address per bedroom.", "{value} people per bedroom", "", "empty when the address or its bedrooms are unknown",
+			sig("people_per_bedroom", "ratio", "properties", "People living at the address per bedroom.", "{value} {person|people} per bedroom", "", "empty when the address or its bedrooms are unknown",
 				func(x *evalCtx, en *entity) float64 {
 					if en.prop < 0 {
 						return math.NaN()
@@ -334,7 +334,7 @@ func signals(kind string) map[string]*signal {
 					}
 					return float64(len(en.hh)) / b
 				}),
-			sig("is_council_tenant", "flag", "tenancies", "The person holds a council tenancy running on the as-of date.", "A council tenant ({value})", "Not a council tenant", "",
+			sig("is_council_tenant", "flag", "tenancies", "The person holds a council tenancy running on the as-of date.", "A council tenant", "Not a council tenant", "",
 				func(x *evalCtx, en *entity) float64 { return flag(en.ten >= 0) }),
 			sig("council_tax_arrears_gbp_now", "GBP", "council_tax", "Council tax arrears at the address: the latest known account balance, 0 when in credit.",
 				"Council tax arrears of £{value}", "No council tax arrears", "empty when the address has no council tax record",
@@ -351,13 +351,13 @@ func signals(kind string) map[string]*signal {
 					return max(float64(bal[i]), 0)
 				}),
 			sig("prior_escalations_person", "count", "cross_service", "The person's earlier escalation events (child protection plan, looked after, safeguarding enquiry, homelessness main duty or temporary accommodation, eviction).",
-				"{value} earlier crisis events for the person", "No earlier crisis event for the person", "",
+				"{value} earlier {crisis|crises} for the person", "No earlier crisis for the person", "",
 				func(x *evalCtx, en *entity) float64 { n, _ := escalations(x, en.persons); return float64(n) }),
 			sig("prior_escalations_household", "count", "cross_service", "Earlier escalation events of anyone now in the household.",
-				"{value} earlier crisis events in the household", "No earlier crisis event in the household", "",
+				"{value} earlier {crisis|crises} in the household", "No earlier crisis in the household", "",
 				func(x *evalCtx, en *entity) float64 { n, _ := escalations(x, en.hh); return float64(n) }),
 			sig("days_since_escalation_household", "days", "cross_service", "Days since the latest escalation event of anyone now in the household.",
-				"A crisis event in the household {value} days ago", "", "empty when the household has no earlier escalation",
+				"A crisis in the household {when}", "", "empty when the household has no earlier escalation",
 				func(x *evalCtx, en *entity) float64 {
 					n, last := escalations(x, en.hh)
 					if n == 0 {
@@ -366,7 +366,7 @@ func signals(kind string) map[string]*signal {
 					return float64(x.d - last)
 				}),
 			sig("persistent_absence_household", "flag", "education", "A child in the household whose latest termly attendance in the last year was under 90%.",
-				"Persistent school absence in the household ({value})", "No persistent school absence in the household", "empty when the education extract is absent",
+				"Persistent school absence in the household", "No persistent school absence in the household", "empty when the education extract is absent",
 				func(x *evalCtx, en *entity) float64 {
 					e := x.ds.files["education"]
 					if e == nil {
@@ -383,10 +383,10 @@ func signals(kind string) map[string]*signal {
 					return 0
 				}),
 			sig("services_in_contact_365d", "count", "cross_service", "Council services with any record of the person in the last year.",
-				"In contact with {value} council services in the last year", "No contact with council services in the last year", "",
+				"In contact with {value} council {service|services} in the last year", "No contact with council services in the last year", "",
 				func(x *evalCtx, en *entity) float64 { return servicesInContact(x, en.persons) }),
 			sig("household_services_in_contact_365d", "count", "cross_service", "Council services with any record of anyone in the household in the last year.",
-				"The household in contact with {value} council services in the last year", "No household contact with council services in the last year", "",
+				"The household in contact with {value} council {service|services} in the last year", "No household contact with council services in the last year", "",
 				func(x *evalCtx, en *entity) float64 { return servicesInContact(x, en.hh) }),
 		)
 	case spec.Tenancy:

@@ -352,16 +352,32 @@ func (t *Table) WriteFiles(path string) error {
 	return write(path+".rejects.csv", t.WriteRejects)
 }
 
-// Summary writes the per-file counts of rows read, used and not used.
+// Files returns what reading each input file gave (rows read, rejected,
+// lines lost, fault), in contract order: the per-file summary every
+// command that reads extracts prints (contract.WriteSummary).
+func (t *Table) Files() []contract.FileCount {
+	out := make([]contract.FileCount, len(t.Inputs))
+	for i, in := range t.Inputs {
+		out[i] = fileCount(in.File, in)
+	}
+	return out
+}
+
+func fileCount(name string, in InputReport) contract.FileCount {
+	return contract.FileCount{File: name, Present: in.Present, Rows: in.RowsRead, Rejected: in.Rejected, Lost: in.Lost, Fault: in.Fault}
+}
+
+// Summary writes the per-file summary of the files read
+// (contract.WriteSummary), then what the build did with the rows read:
+// used, duplicates, unknown residents, out of span, unknown UPRNs.
 func (t *Table) Summary(w io.Writer) {
-	fmt.Fprintf(w, "%-28s %10s %10s %9s %6s %8s %8s %7s\n", "file", "read", "used", "rejected", "dups", "unknown", "span", "uprn?")
+	contract.WriteSummary(w, t.Files())
+	fmt.Fprintf(w, "\n%-30s %9s %6s %8s %8s %7s\n", "file", "used", "dups", "unknown", "span", "uprn?")
 	for _, in := range t.Inputs {
 		if !in.Present {
-			fmt.Fprintf(w, "%-28s %10s\n", in.File, "absent")
 			continue
 		}
-		fmt.Fprintf(w, "%-28s %10d %10d %9d %6d %8d %8d %7d\n", in.File, in.RowsRead, in.RowsUsed, in.Rejected,
-			in.Duplicates, in.UnknownResident, in.OutOfSpan, in.UnknownUPRN)
+		fmt.Fprintf(w, "%-30s %9d %6d %8d %8d %7d\n", in.File, in.RowsUsed, in.Duplicates, in.UnknownResident, in.OutOfSpan, in.UnknownUPRN)
 	}
 	fmt.Fprintf(w, "%d rows × %d features (%s), as of %d date(s); extract date %s\n", t.Rows(), len(t.Features), t.Entity, len(t.AsOf), t.ExtractDate)
 	for k, d := range t.AsOf {

@@ -23,6 +23,12 @@ type RowError struct {
 	Column string // the column at fault; empty for a whole-row fault
 	Value  string // the offending value (empty for personal-data columns)
 	Reason string
+	// Lines is the number of physical lines the record spans when more
+	// than one (a quoted field ran over line ends); 0 otherwise.
+	Lines int
+	// structure marks a fault of the CSV itself (quoting, field count,
+	// header) rather than of a value.
+	structure bool
 }
 
 func (e *RowError) Error() string {
@@ -35,6 +41,9 @@ func (e *RowError) Error() string {
 	b.WriteString(e.Reason)
 	if e.Value != "" {
 		fmt.Fprintf(&b, " (value %q)", e.Value)
+	}
+	if e.Lines > 1 {
+		fmt.Fprintf(&b, " (the record spans lines %d to %d)", e.Line, e.Line+e.Lines-1)
 	}
 	return b.String()
 }
@@ -77,9 +86,13 @@ type Reader struct {
 	missing []string
 
 	codes  []map[string]string // per contract column: allowed and legacy code -> current code
+	idCol  []bool              // per contract column: an identifier (a key, or named *_id)
 	fields []string
 	row    Row
 	buf    []byte
+
+	count  FileCount // what the reading gave so far
+	broken *RowError // the first fault that breaks the file as a whole
 }
 
 // Open opens dir/f.Name for reading against f. The header is read and
@@ -105,9 +118,13 @@ func NewReader(src io.Reader, name string, f *File) (*Reader, error) {
 	r := &Reader{file: f, name: name, br: bufio.NewReaderSize(src, 1<<20)}
 	header, err := r.readRecord()
 	if err == io.EOF {
-		return nil, &RowError{File: name, Line: 1, Reason: "empty file: no header row"}
+		return nil, &RowError{File: name, Line: 1, Reason: "empty file: no header row", structure: true}
 	}
 	if err != nil {
+		var re *RowError
+		if errors.As(err, &re) {
+			re.Reason = "the header row cannot be read: " + re.Reason
+		}
 		return nil, err
 	}
 	if len(header) > 0 {
@@ -117,13 +134,14 @@ func NewReader(src io.Reader, name string, f *File) (*Reader, error) {
 	for i, h := range header {
 		h = strings.TrimSpace(h)
 		if _, dup := at[h]; dup {
-			return nil, &RowError{File: name, Line: 1, Column: h, Reason: "column appears twice in the header"}
+			return nil, &RowError{File: name, Line: 1, Column: h, Reason: "column appears twice in the header", structure: true}
 		}
 		at[h] = i
 	}
 	r.nfields = len(header)
 	r.pos = make([]int, len(f.Columns))
 	r.codes = make([]map[string]string, len(f.Columns))
+	r.idCol = make([]bool, len(f.Columns))
 	var missingReq []string
 	for j, c := range f.Columns {
 		p, ok := at[c.Name]
@@ -137,6 +155,7 @@ func NewReader(src io.Reader, name string, f *File) (*Reader, error) {
 		}
 		delete(at, c.Name)
 		r.pos[j] = p
+		r.idCol[j] = c.Type == String && (strings.HasSuffix(c.Name, "_id") || slices.Contains(f.Key, c.Name))
 		if c.Type == Code {
 			m := make(map[string]string, len(c.Codes)+len(c.Legacy))
 			for _, v := range c.Codes {
@@ -150,7 +169,8 @@ func NewReader(src io.Reader, name string, f *File) (*Reader, error) {
 	}
 	if len(missingReq) > 0 {
 		return nil, &RowError{File: name, Line: 1, Column: strings.Join(missingReq, ","),
-			Reason: fmt.Sprintf("header lacks required column(s) %s; it has %s", strings.Join(missingReq, ", "), strings.Join(header, ", "))}
+			Reason:    fmt.Sprintf("header lacks required column(s) %s; it has %s", strings.Join(missingReq, ", "), strings.Join(header, ", ")),
+			structure: true}
 	}
 	for h := range at {
 		r.extra = append(r.extra, h)
@@ -158,6 +178,7 @@ func NewReader(src io.Reader, name string, f *File) (*Reader, error) {
 	slices.Sort(r.extra)
 	n := len(f.Columns)
 	r.row = Row{Str: make([]string, n), Num: make([]float64, n), Day: make([]Day, n)}
+	r.count = FileCount{File: name, Present: true}
 	return r, nil
 }
 
@@ -183,12 +204,16 @@ func (r *Reader) Close() error {
 // Next returns the next row. At the end it returns io.EOF. A row that breaks
 // the contract yields a *RowError (and a nil Row); reading may go on with
 // the next call. Any other error is an I/O failure and ends the reading.
-// Blank lines are skipped.
+// Blank lines are skipped. Counts and Fault say what the reading gave.
 func (r *Reader) Next() (*Row, error) {
 	for {
 		start := r.line + 1
 		rec, err := r.readRecord()
 		if err != nil {
+			var re *RowError
+			if errors.As(err, &re) {
+				r.reject(re, start)
+			}
 			return nil, err
 		}
 		if len(rec) == 1 && rec[0] == "" {
@@ -196,17 +221,47 @@ func (r *Reader) Next() (*Row, error) {
 		}
 		r.row.Line = start
 		if len(rec) != r.nfields {
-			return nil, &RowError{File: r.name, Line: start,
+			re := &RowError{File: r.name, Line: start, structure: true,
 				Reason: fmt.Sprintf("row has %d fields, the header has %d", len(rec), r.nfields)}
+			r.reject(re, start)
+			return nil, re
 		}
-		if err := r.fill(rec, start); err != nil {
-			return nil, err
+		if re := r.fill(rec, start); re != nil {
+			r.reject(re, start)
+			return nil, re
 		}
+		r.count.Rows++
 		return &r.row, nil
 	}
 }
 
-func (r *Reader) fill(rec []string, line int) error {
+// reject counts a rejected record that started on line start and ended on
+// the line last read: every physical line it spans is lost. A fault of the
+// CSV's structure in a record that spans lines (a quote left open
+// swallows the lines after it) breaks the file as a whole.
+func (r *Reader) reject(re *RowError, start int) {
+	lines := max(r.line-start+1, 1)
+	if lines > 1 {
+		re.Lines = lines
+	}
+	r.count.Rows++
+	r.count.Rejected++
+	r.count.Lost += lines
+	if re.structure && (lines > 1 || strings.HasPrefix(re.Reason, unclosedQuote)) && r.broken == nil {
+		r.broken = re
+		r.count.Fault = re.Error()
+	}
+}
+
+// Counts returns what the reading gave so far: rows read, rejected, and
+// physical lines lost.
+func (r *Reader) Counts() FileCount { return r.count }
+
+// Fault returns the first fault found so far that breaks the file as a
+// whole (broken quoting); nil when there is none.
+func (r *Reader) Fault() *RowError { return r.broken }
+
+func (r *Reader) fill(rec []string, line int) *RowError {
 	row := &r.row
 	for j := range r.file.Columns {
 		c := &r.file.Columns[j]
@@ -226,6 +281,13 @@ func (r *Reader) fill(rec []string, line int) error {
 			continue
 		}
 		row.Str[j] = v
+		if r.idCol[j] && strings.ContainsAny(v, "\r\n") {
+			// An identifier never holds a line break: a quote opened in
+			// it ran over the lines after it.
+			re := r.fault(line, c, "", "a line break inside an identifier: a quote left open ran over the lines after it")
+			re.structure = true
+			return re
+		}
 		switch c.Type {
 		case Int:
 			n, err := strconv.ParseInt(v, 10, 64)
@@ -323,6 +385,9 @@ func (r *Reader) readLine() ([]byte, error) {
 	return line, nil
 }
 
+// unclosedQuote is the reason of a quoted field left open to the end of the file.
+const unclosedQuote = "quoted field is not closed before the end of the file"
+
 func (r *Reader) readQuoted(first []byte) ([]string, error) {
 	start := r.line
 	var b []byte
@@ -340,7 +405,7 @@ func (r *Reader) readQuoted(first []byte) ([]string, error) {
 					b = append(b, '\n')
 					next, err := r.readLine()
 					if err == io.EOF {
-						return nil, &RowError{File: r.name, Line: start, Reason: "quoted field is not closed before the end of the file"}
+						return nil, &RowError{File: r.name, Line: start, Reason: unclosedQuote, structure: true}
 					}
 					if err != nil {
 						return nil, err
@@ -358,7 +423,7 @@ func (r *Reader) readQuoted(first []byte) ([]string, error) {
 				break
 			}
 			if i < len(cur) && cur[i] != ',' {
-				return nil, &RowError{File: r.name, Line: start, Reason: fmt.Sprintf("unexpected character %q after a closing quote", cur[i])}
+				return nil, &RowError{File: r.name, Line: start, Reason: fmt.Sprintf("unexpected character %q after a closing quote", cur[i]), structure: true}
 			}
 		} else {
 			j := bytes.IndexByte(cur[i:], ',')
@@ -367,7 +432,7 @@ func (r *Reader) readQuoted(first []byte) ([]string, error) {
 			}
 			field := cur[i : i+j]
 			if bytes.IndexByte(field, '"') >= 0 {
-				return nil, &RowError{File: r.name, Line: start, Reason: "a quote inside an unquoted field"}
+				return nil, &RowError{File: r.name, Line: start, Reason: "a quote inside an unquoted field", structure: true}
 			}
 			b = append(b, field...)
 			i += j
@@ -396,8 +461,10 @@ func (r *Reader) readQuoted(first []byte) ([]string, error) {
 type FileReport struct {
 	File     string     `json:"file"`
 	Present  bool       `json:"present"`
-	Rows     int        `json:"rows"`     // data rows read
-	Rejected int        `json:"rejected"` // rows that broke the contract
+	Rows     int        `json:"rows"`            // data rows read
+	Rejected int        `json:"rejected"`        // rows that broke the contract
+	Lost     int        `json:"lost_lines"`      // physical lines not used (see FileCount)
+	Fault    string     `json:"fault,omitempty"` // why the file cannot be read as a whole
 	Extra    []string   `json:"extra_columns,omitempty"`
 	Missing  []string   `json:"missing_optional_columns,omitempty"`
 	Errors   []RowError `json:"errors,omitempty"` // the first MaxErrors faults
@@ -412,7 +479,7 @@ type DirReport struct {
 // OK reports whether every required file is present and no row was rejected.
 func (d *DirReport) OK() bool {
 	for _, f := range d.Files {
-		if f.Rejected > 0 || (!f.Present && requiredFile(f.File)) {
+		if f.Rejected > 0 || f.Fault != "" || (!f.Present && requiredFile(f.File)) {
 			return false
 		}
 	}
@@ -452,7 +519,12 @@ func ValidateDir(ctx context.Context, dir string, c *Contract) (*DirReport, erro
 		fr.Present = true
 		var re *RowError
 		if errors.As(err, &re) {
+			fc, err := Unread(dir, f, re)
+			if err != nil {
+				return nil, err
+			}
 			fr.Rejected++
+			fr.Lost, fr.Fault = fc.Lost, fc.Fault
 			fr.Errors = append(fr.Errors, *re)
 			rep.Files = append(rep.Files, fr)
 			continue
@@ -486,6 +558,7 @@ func ValidateDir(ctx context.Context, dir string, c *Contract) (*DirReport, erro
 			}
 		}
 		r.Close()
+		fr.Lost, fr.Fault = r.Counts().Lost, r.Counts().Fault
 		rep.Files = append(rep.Files, fr)
 	}
 	return rep, nil

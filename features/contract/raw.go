@@ -48,6 +48,20 @@ func (c *Contract) RawSources() []*File {
 	return out
 }
 
+// RawFiles returns every file a raw directory may hold, in contract
+// order: properties.csv, and for each raw source its people file and its
+// service file (RawPeople, RawFile).
+func (c *Contract) RawFiles() []*File {
+	var out []*File
+	if f, ok := c.File("properties.csv"); ok {
+		out = append(out, f)
+	}
+	for _, f := range c.RawSources() {
+		out = append(out, RawPeople(f), RawFile(f))
+	}
+	return out
+}
+
 // RawFile returns the raw form of a source file: the same name, service,
 // time semantics and columns, with resident_id replaced by record_id (in
 // the columns and the row key).

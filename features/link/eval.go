@@ -92,6 +92,17 @@ type Metrics struct {
 	// (before scoring): the ceiling on recall.
 	BlockedTruePairs int64   `json:"blocked_true_pairs"`
 	BlockingRecall   float64 `json:"blocking_recall"`
+
+	// The review queue against the truth. A decision near the threshold
+	// (see ReviewSummary) is one the model got wrong when two residents it
+	// kept apart are one person, or one resident it made holds two people,
+	// by a pair of the decision. ReviewDecisions and ReviewDecisionsWrong
+	// count all the decisions; ReviewQueued and ReviewQueuedWrong those in
+	// the queue: what a data steward's week corrects.
+	ReviewDecisions      int `json:"review_decisions"`
+	ReviewDecisionsWrong int `json:"review_decisions_wrong"`
+	ReviewQueued         int `json:"review_queued"`
+	ReviewQueuedWrong    int `json:"review_queued_wrong"`
 }
 
 func c2(n int64) int64 { return n * (n - 1) / 2 }
@@ -201,14 +212,52 @@ func Evaluate(r *Result, truth map[assemble.Key]string) Metrics {
 		m.BlockedTruePairs += count(r.nodeRecs[c.a], r.nodeRecs[c.b], false)
 	}
 	m.BlockingRecall = ratio(m.BlockedTruePairs, m.TruePairs)
+	r.evaluateQueue(&m, person)
 	return m
+}
+
+// evaluateQueue fills the review queue's counts of m, person giving each
+// record's true person (-1 when unknown).
+func (r *Result) evaluateQueue(m *Metrics, person []int32) {
+	_, queue, _ := r.reviewQueue()
+	_, refs := r.pairRefs(r.Config.Review.Low, r.Config.Review.High)
+	decided := make(map[[2]int32]bool, len(r.reviewed))
+	for _, p := range r.reviewed {
+		decided[[2]int32{min(p[0], p[1]), max(p[0], p[1])}] = true
+	}
+	key := func(a, b int32) [2]int32 {
+		ca, cb := r.Cluster[a], r.Cluster[b]
+		return [2]int32{min(ca, cb), max(ca, cb)}
+	}
+	wrong := make(map[[2]int32]bool)
+	for _, ref := range refs {
+		if decided[[2]int32{ref.a, ref.b}] {
+			continue
+		}
+		k := key(ref.a, ref.b)
+		same := person[ref.a] >= 0 && person[ref.a] == person[ref.b]
+		wrong[k] = wrong[k] || same != (k[0] == k[1])
+	}
+	m.ReviewDecisions, m.ReviewQueued = len(wrong), len(queue)
+	for _, w := range wrong {
+		if w {
+			m.ReviewDecisionsWrong++
+		}
+	}
+	for _, ref := range queue {
+		if wrong[key(ref.a, ref.b)] {
+			m.ReviewQueuedWrong++
+		}
+	}
 }
 
 // String summarises the metrics on a few lines (counts only).
 func (m Metrics) String() string {
 	return fmt.Sprintf("records %d (%d not in truth)\npairwise precision %.4f recall %.4f F1 %.4f (true pairs %d, predicted %d, correct %d)\n"+
-		"cluster precision %.4f recall %.4f F1 %.4f (true %d, predicted %d, exact %d)\nfalse merges %d (%d people wrongly joined), missed links %d\nblocking recall %.4f",
+		"cluster precision %.4f recall %.4f F1 %.4f (true %d, predicted %d, exact %d)\nfalse merges %d (%d people wrongly joined), missed links %d\nblocking recall %.4f\n"+
+		"review queue: %d of the %d queued decisions are the model's mistakes (%d of %d decisions near the threshold)",
 		m.Records, m.Unmatched, m.Precision, m.Recall, m.F1, m.TruePairs, m.PredictedPairs, m.CorrectPairs,
 		m.ClusterPrecision, m.ClusterRecall, m.ClusterF1, m.TrueClusters, m.PredictedClusters, m.ExactClusters,
-		m.FalseMerges, m.PeopleWronglyJoined, m.MissedLinks, m.BlockingRecall)
+		m.FalseMerges, m.PeopleWronglyJoined, m.MissedLinks, m.BlockingRecall,
+		m.ReviewQueuedWrong, m.ReviewQueued, m.ReviewDecisionsWrong, m.ReviewDecisions)
 }

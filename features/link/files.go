@@ -18,7 +18,8 @@ import (
 )
 
 // WriteFiles writes a linkage run's own files into dir (created if need
-// be): pairs.csv (WritePairs), review.csv (WriteReview), model.json
+// be): pairs.csv (WritePairs), review.csv (WriteReview) and review.json
+// (its ReviewSummary: what it leaves to the model), model.json
 // (WriteModel), links.csv (each record's resident id, in the oracle's
 // layout, sorted; `caserisk link --links-from` reads it) and stats.json.
 // None holds personal data: ids, levels, weights and counts only.
@@ -32,6 +33,7 @@ func (r *Result) WriteFiles(dir string) error {
 	}{
 		{"pairs.csv", r.WritePairs},
 		{"review.csv", r.WriteReview},
+		{"review.json", func(w io.Writer) error { return writeJSON(w, r.Review()) }},
 		{"model.json", r.WriteModel},
 		{"links.csv", r.writeLinks},
 		{"stats.json", func(w io.Writer) error { return writeJSON(w, r.Stats) }},

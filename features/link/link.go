@@ -34,6 +34,8 @@ type Stats struct {
 	// other accepted pairs or identical records): rejections win.
 	ConflictingAccepts int     `json:"conflicting_accepts"`
 	Phases             []Phase `json:"phases"`
+	// Review counts the clerical review queue and what it leaves to the model.
+	Review ReviewSummary `json:"review"`
 }
 
 // Phase is the wall time of one step.
@@ -58,6 +60,11 @@ type Result struct {
 	nodeRecs [][]int32
 	pairs    []cand
 	tf       [NumFields][]float32 // per node: term-frequency adjustment of an exact match
+	reviewed [][2]int32           // record pairs a reviewer decided (Decisions given to Link)
+
+	queueOnce sync.Once // the review queue, built once (reviewQueue)
+	queueSS   []scored
+	queueRefs []pairRef
 }
 
 // Decision is a reviewer's verdict on a pair of records.
@@ -67,12 +74,13 @@ type Decision struct {
 }
 
 type linker struct {
-	cfg    Config
-	th     thresholds
-	recs   []Record
-	nodes  []node
-	nodeOf []int32
-	nrecs  [][]int32
+	cfg      Config
+	th       thresholds
+	recs     []Record
+	nodes    []node
+	nodeOf   []int32
+	nrecs    [][]int32
+	reviewed [][2]int32 // record pairs with a decision
 }
 
 func (l *linker) workers() int {
@@ -217,11 +225,13 @@ func Link(ctx context.Context, recs []Record, cfg Config, decisions []Decision) 
 		return nil, err
 	}
 
-	res.nodes, res.nodeOf, res.nodeRecs, res.pairs = l.nodes, l.nodeOf, l.nrecs, pairs
+	res.nodes, res.nodeOf, res.nodeRecs, res.pairs, res.reviewed = l.nodes, l.nodeOf, l.nrecs, pairs, l.reviewed
 	if err := res.cluster(ctx, forced, cannot); err != nil {
 		return nil, err
 	}
 	phase("cluster")
+	res.reviewQueue()
+	phase("review queue")
 	return res, nil
 }
 
@@ -416,6 +426,7 @@ func (l *linker) decisionPairs(ds []Decision, st *Stats) (forced, cannot [][2]in
 			continue
 		}
 		dd = append(dd, decided{a, b, d.Accept})
+		l.reviewed = append(l.reviewed, [2]int32{a, b})
 		if !d.Accept {
 			rejectedDetails[details(a, b)] = true
 		}

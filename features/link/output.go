@@ -231,23 +231,12 @@ func (r *Result) WritePairs(w io.Writer) error {
 	return r.writePairRefs(w, ss, refs, false)
 }
 
-// reviewRefs returns the review queue as references: pairs whose match
-// probability is in [Review.Low, Review.High), the closest to the
-// threshold first.
-func (r *Result) reviewRefs() ([]scored, []pairRef) {
-	ss, refs := r.pairRefs(r.Config.Review.Low, r.Config.Review.High)
-	tw := math.Log2(r.Config.Threshold / (1 - r.Config.Threshold))
-	slices.SortStableFunc(refs, func(x, y pairRef) int {
-		return cmp.Compare(math.Abs(ss[x.s].w-tw), math.Abs(ss[y.s].w-tw))
-	})
-	return ss, refs
-}
-
-// ReviewPairs returns the clerical review queue: pairs whose match
-// probability is in [Review.Low, Review.High), the closest to the threshold
-// first.
+// ReviewPairs returns the clerical review queue: one pair for each
+// decision that would join two residents or split one, the most uncertain
+// first, at most Review.Size (see ReviewSummary for what it leaves to the
+// model).
 func (r *Result) ReviewPairs() []Pair {
-	ss, refs := r.reviewRefs()
+	ss, refs, _ := r.reviewQueue()
 	out := make([]Pair, len(refs))
 	for i, ref := range refs {
 		out[i] = r.pair(ss, ref)
@@ -255,11 +244,18 @@ func (r *Result) ReviewPairs() []Pair {
 	return out
 }
 
+// Review returns the review queue's summary: what it holds and what it
+// leaves to the model.
+func (r *Result) Review() ReviewSummary {
+	_, _, s := r.reviewQueue()
+	return s
+}
+
 // WriteReview writes the review queue (ReviewPairs) as CSV with the columns
 // of WritePairs and an empty decision column for a reviewer to fill with
 // accept or reject. ReadDecisions reads it back.
 func (r *Result) WriteReview(w io.Writer) error {
-	ss, refs := r.reviewRefs()
+	ss, refs, _ := r.reviewQueue()
 	return r.writePairRefs(w, ss, refs, true)
 }
 

@@ -104,13 +104,27 @@ type Feature struct {
 	Template     string
 	ZeroTemplate string
 	Missing      string // when the value is empty (NaN), in plain English
-	Line         int    // line of the feature in the spec
+	// Direction is the effect domain knowledge expects: Increasing (the
+	// risk rises with the value), Decreasing, or "" for none. Gradient
+	// boosting honours it as a monotone constraint; model reports list a
+	// learned effect that runs against it.
+	Direction string
+	Line      int // line of the feature in the spec
 }
+
+// Directions a feature may declare.
+const (
+	Increasing = "increasing"
+	Decreasing = "decreasing"
+)
 
 // Signal is a named cross-service signal (written in Go) that the spec turns on.
 type Signal struct {
 	Name string
-	Line int
+	// Direction is the effect domain knowledge expects of the signal (see
+	// Feature.Direction).
+	Direction string
+	Line      int
 }
 
 // Section is the spec for one entity.
@@ -295,20 +309,16 @@ func (p *parser) section(n *yaml.Node, entity string, names map[string]int) (*Se
 	}
 	sec := &Section{}
 	if sn := value(n, "signals"); sn != nil {
-		list, err := p.strings(sn)
+		sigs, err := p.signals(sn)
 		if err != nil {
 			return nil, err
 		}
-		for i, name := range list {
-			line := sn.Line
-			if sn.Kind == yaml.SequenceNode {
-				line = sn.Content[i].Line
+		for _, sg := range sigs {
+			if prev, dup := names[entity+"/"+sg.Name]; dup {
+				return nil, &Error{p.src, sg.Line, fmt.Sprintf("feature %q is already defined at line %d", sg.Name, prev)}
 			}
-			if prev, dup := names[entity+"/"+name]; dup {
-				return nil, &Error{p.src, line, fmt.Sprintf("feature %q is already defined at line %d", name, prev)}
-			}
-			names[entity+"/"+name] = line
-			sec.Signals = append(sec.Signals, Signal{Name: name, Line: line})
+			names[entity+"/"+sg.Name] = sg.Line
+			sec.Signals = append(sec.Signals, sg)
 		}
 	}
 	fn := value(n, "features")
@@ -318,11 +328,13 @@ func (p *parser) section(n *yaml.Node, entity string, names map[string]int) (*Se
 	if fn.Kind != yaml.SequenceNode {
 		return nil, p.errf(fn, "features must be a list")
 	}
+	var refs []ref
 	for _, item := range fn.Content {
-		fs, err := p.feature(item, entity)
+		fs, rs, err := p.feature(item, entity)
 		if err != nil {
 			return nil, err
 		}
+		refs = append(refs, rs...)
 		for _, f := range fs {
 			if prev, dup := names[entity+"/"+f.Name]; dup {
 				return nil, &Error{p.src, f.Line, fmt.Sprintf("feature %q is already defined at line %d", f.Name, prev)}
@@ -331,7 +343,114 @@ func (p *parser) section(n *yaml.Node, entity string, names map[string]int) (*Se
 			sec.Features = append(sec.Features, f)
 		}
 	}
+	for _, r := range refs {
+		if _, ok := names[entity+"/"+r.name]; !ok {
+			return nil, &Error{p.src, r.line, fmt.Sprintf("template refers to %q, which is not a %s feature or signal of this spec", r.name, entity)}
+		}
+	}
 	return sec, nil
+}
+
+// signals reads a section's signals: a list of names, each either a plain
+// name or a mapping with name and direction.
+func (p *parser) signals(n *yaml.Node) ([]Signal, error) {
+	if n.Kind == yaml.ScalarNode {
+		return []Signal{{Name: n.Value, Line: n.Line}}, nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		return nil, p.errf(n, "signals must be a list of names, or of mappings with name and direction")
+	}
+	var out []Signal
+	for _, e := range n.Content {
+		switch e.Kind {
+		case yaml.ScalarNode:
+			out = append(out, Signal{Name: e.Value, Line: e.Line})
+		case yaml.MappingNode:
+			if err := p.keys(e, "name", "direction"); err != nil {
+				return nil, err
+			}
+			name, nn, err := p.scalar(e, "name")
+			if err != nil {
+				return nil, err
+			}
+			if name == "" {
+				return nil, p.errf(e, "a signal mapping needs a name")
+			}
+			sg := Signal{Name: name, Line: nn.Line}
+			if sg.Direction, err = p.direction(e); err != nil {
+				return nil, err
+			}
+			out = append(out, sg)
+		default:
+			return nil, p.errf(e, "a signal is a name, or a mapping with name and direction")
+		}
+	}
+	return out, nil
+}
+
+// direction reads a mapping's optional direction key.
+func (p *parser) direction(m *yaml.Node) (string, error) {
+	d, dn, err := p.scalar(m, "direction")
+	if err != nil || d == "" {
+		return "", err
+	}
+	if d != Increasing && d != Decreasing {
+		return "", p.errf(dn, "direction %q: want %s (the risk rises with the value) or %s", d, Increasing, Decreasing)
+	}
+	return d, nil
+}
+
+// ref is a template's reference to another feature of the row.
+type ref struct {
+	name string
+	line int
+}
+
+// placeholders a template may hold ({window} is filled when the spec is read).
+var placeholderKinds = []string{"value", "share", "when", "since"}
+
+// template checks a template's placeholders: {value}, {share}, {when},
+// {since}, {window}, a choice {singular|plural}, or a reference to another
+// feature {when:name}. It returns the references, and whether the template
+// says the feature's own value.
+func (p *parser) template(n *yaml.Node, f *Feature, key, t string) (refs []ref, saysValue bool, err error) {
+	rest := t
+	for {
+		i := strings.IndexAny(rest, "{}")
+		if i < 0 {
+			return refs, saysValue, nil
+		}
+		if rest[i] == '}' {
+			return nil, false, p.errf(n, "%s of %s: a } without its {", key, f.Name)
+		}
+		end := strings.IndexAny(rest[i+1:], "{}")
+		if end < 0 || rest[i+1+end] != '}' {
+			return nil, false, p.errf(n, "%s of %s: a { without its }", key, f.Name)
+		}
+		tok := rest[i+1 : i+1+end]
+		rest = rest[i+2+end:]
+		if strings.Contains(tok, "|") || tok == "window" {
+			continue
+		}
+		kind, name, isRef := strings.Cut(tok, ":")
+		if !slices.Contains(placeholderKinds, kind) {
+			return nil, false, p.errf(n, "%s of %s: unknown placeholder {%s}; use {value}, {share}, {when}, {since}, {window}, {one|many} or {when:feature}", key, f.Name, tok)
+		}
+		if isRef {
+			if !validName(name) {
+				return nil, false, p.errf(n, "%s of %s: {%s} does not name a feature", key, f.Name, tok)
+			}
+			refs = append(refs, ref{name: name, line: n.Line})
+			continue
+		}
+		saysValue = true
+		switch {
+		case (kind == "when" || kind == "since") && f.Unit != "days":
+			return nil, false, p.errf(n, "%s of %s: {%s} turns a count of days into a date; the unit is %s", key, f.Name, kind, f.Unit)
+		case kind == "share" && f.Unit != "ratio":
+			return nil, false, p.errf(n, "%s of %s: {share} says a share between 0 and 1 in words; the unit is %s", key, f.Name, f.Unit)
+		}
+	}
 }
 
 // notKnownAtEvent lists columns whose value is set later than the row's
@@ -342,12 +461,41 @@ var notKnownAtEvent = map[string][]string{
 	"tenancies":            {"end_date", "end_reason"},
 }
 
-func (p *parser) feature(n *yaml.Node, entity string) ([]Feature, error) {
+func (p *parser) feature(n *yaml.Node, entity string) ([]Feature, []ref, error) {
+	fs, err := p.feature1(n, entity)
+	if err != nil {
+		return nil, nil, err
+	}
+	f := &fs[0]
+	var refs []ref
+	for _, t := range []struct{ key, text string }{{"template", f.Template}, {"zero_template", f.ZeroTemplate}} {
+		rs, says, err := p.template(n, f, t.key, t.text)
+		if err != nil {
+			return nil, nil, err
+		}
+		refs = append(refs, rs...)
+		if t.key == "template" && !says && f.Unit != "flag" {
+			return nil, nil, p.errf(n, "template of %s must say the value: {value}, {share}, {when} or {since}", f.Name)
+		}
+	}
+	if f.Unit == "flag" && f.ZeroTemplate == "" {
+		return nil, nil, p.errf(n, "%s is a yes/no feature: give zero_template, what to say when it is no", f.Name)
+	}
+	if f.Direction, err = p.direction(n); err != nil {
+		return nil, nil, err
+	}
+	for i := range fs {
+		fs[i].Direction = f.Direction
+	}
+	return fs, refs, nil
+}
+
+func (p *parser) feature1(n *yaml.Node, entity string) ([]Feature, error) {
 	if n.Kind != yaml.MappingNode {
 		return nil, p.errf(n, "a feature must be a mapping")
 	}
 	if err := p.keys(n, "name", "service", "scope", "agg", "column", "window", "windows", "where",
-		"share_of", "description", "unit", "template", "zero_template", "missing"); err != nil {
+		"share_of", "description", "unit", "template", "zero_template", "missing", "direction"); err != nil {
 		return nil, err
 	}
 	f := Feature{Entity: entity, Line: n.Line}
@@ -467,9 +615,6 @@ func (p *parser) feature(n *yaml.Node, entity string) ([]Feature, error) {
 	if f.Missing == "" {
 		f.Missing = defaultMissing(f.Agg)
 	}
-	if !strings.Contains(f.Template, "{value}") {
-		return nil, p.errf(n, "template of %s must contain {value}", f.Name)
-	}
 	// Windows.
 	wn, wsn := value(n, "window"), value(n, "windows")
 	var windows []int
@@ -508,9 +653,9 @@ func (p *parser) feature(n *yaml.Node, entity string) ([]Feature, error) {
 		g.Window = w
 		g.Where = slices.Clone(f.Where)
 		g.Name = strings.ReplaceAll(f.Name, "{w}", windowTag(w))
-		g.Description = strings.ReplaceAll(f.Description, "{window}", WindowPhrase(w))
-		g.Template = strings.ReplaceAll(f.Template, "{window}", WindowPhrase(w))
-		g.ZeroTemplate = strings.ReplaceAll(f.ZeroTemplate, "{window}", WindowPhrase(w))
+		g.Description = expandWindow(f.Description, w)
+		g.Template = expandWindow(f.Template, w)
+		g.ZeroTemplate = expandWindow(f.ZeroTemplate, w)
 		out = append(out, g)
 	}
 	return out, nil
@@ -602,6 +747,15 @@ func windowTag(w int) string {
 		return "all"
 	}
 	return strconv.Itoa(w) + "d"
+}
+
+// expandWindow fills {window}: "in {window}" reads "in the last 90 days"
+// or, for all history, "since records began".
+func expandWindow(s string, w int) string {
+	if w == 0 {
+		s = strings.ReplaceAll(s, "in {window}", "since records began")
+	}
+	return strings.ReplaceAll(s, "{window}", WindowPhrase(w))
 }
 
 // WindowPhrase returns a window in words, as used in descriptions and

@@ -21,10 +21,10 @@ func TestDefaultSpec(t *testing.T) {
 		t.Errorf("default spec has %d tenancy features, want >= 25", n)
 	}
 	for _, f := range append(s.Resident.Features, s.Tenancy.Features...) {
-		if f.Description == "" || f.Unit == "" || !strings.Contains(f.Template, "{value}") {
+		if f.Description == "" || f.Unit == "" || f.Template == "" {
 			t.Errorf("%s (line %d): incomplete metadata %+v", f.Name, f.Line, f)
 		}
-		if strings.Contains(f.Name+f.Description+f.Template+f.ZeroTemplate, "{w") {
+		if all := f.Name + f.Description + f.Template + f.ZeroTemplate; strings.Contains(all, "{w}") || strings.Contains(all, "{window}") {
 			t.Errorf("%s: unexpanded window placeholder", f.Name)
 		}
 	}
@@ -55,7 +55,7 @@ resident:
 	want := []string{
 		"repairs_30d|{value} repairs in the last 30 days|count",
 		"repairs_365d|{value} repairs in the last year|count",
-		"repairs_all|{value} repairs in all recorded history|count",
+		"repairs_all|{value} repairs since records began|count",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -84,6 +84,16 @@ func TestSpecErrorsNameTheLine(t *testing.T) {
 		{"scope for entity", base("      service: repairs\n      agg: count\n      scope: tenancy\n"), 9, `scope "tenancy"`},
 		{"protected column", base("      service: repairs\n      agg: count\n")[:0] + "version: 1\nprotected: [given_name]\n", 2, "not a protected characteristic"},
 		{"version", "version: 2\n", 1, "not supported"},
+		{"bad direction", base("      service: repairs\n      agg: count\n      direction: up\n"), 9, `direction "up"`},
+		{"unknown placeholder", "version: 1\nresident:\n  features:\n    - name: f\n      description: d\n      template: \"{count} x\"\n      service: repairs\n      agg: count\n", 4, "unknown placeholder {count}"},
+		{"unclosed placeholder", "version: 1\nresident:\n  features:\n    - name: f\n      description: d\n      template: \"{value x\"\n      service: repairs\n      agg: count\n", 4, "without its }"},
+		{"template without the value", "version: 1\nresident:\n  features:\n    - name: f\n      description: d\n      template: \"repairs\"\n      service: repairs\n      agg: count\n", 4, "must say the value"},
+		{"date of a count", "version: 1\nresident:\n  features:\n    - name: f\n      description: d\n      template: \"a repair {when}\"\n      service: repairs\n      agg: count\n", 4, "{when} turns a count of days"},
+		{"share of a count", "version: 1\nresident:\n  features:\n    - name: f\n      description: d\n      template: \"{share} x\"\n      service: repairs\n      agg: count\n", 4, "{share} says a share"},
+		{"flag without zero", "version: 1\nresident:\n  features:\n    - name: f\n      description: d\n      template: \"A repair\"\n      service: repairs\n      agg: any\n", 4, "give zero_template"},
+		{"reference to nothing", "version: 1\nresident:\n  features:\n    - name: f\n      description: d\n      template: \"A repair {since:nope}\"\n      zero_template: none\n      service: repairs\n      agg: any\n", 4, `refers to "nope"`},
+		{"signal direction", "version: 1\nresident:\n  signals:\n    - {name: age_years, direction: sideways}\n", 4, `direction "sideways"`},
+		{"signal mapping key", "version: 1\nresident:\n  signals:\n    - {name: age_years, colour: red}\n", 4, `unknown key "colour"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -96,6 +106,72 @@ func TestSpecErrorsNameTheLine(t *testing.T) {
 				t.Errorf("got %v, want line %d and %q", err, tc.line, tc.msg)
 			}
 		})
+	}
+}
+
+func TestDirectionsAndTemplates(t *testing.T) {
+	text := `version: 1
+resident:
+  signals:
+    - age_years
+    - {name: days_since_escalation_household, direction: decreasing}
+  features:
+    - name: repairs_{w}
+      service: repairs
+      agg: count
+      windows: [90, all]
+      direction: increasing
+      description: Repairs in {window}.
+      template: "{value} {repair|repairs} in {window}"
+    - name: repaired
+      service: repairs
+      agg: any
+      description: Whether a repair was done.
+      template: "A repair, the latest {when:days_since_escalation_household}"
+      zero_template: No repair
+`
+	s, err := Parse([]byte(text), "t.yaml", contract.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []string{}
+	for _, sg := range s.Resident.Signals {
+		got = append(got, sg.Name+"="+sg.Direction)
+	}
+	for _, f := range s.Resident.Features {
+		got = append(got, f.Name+"="+f.Direction)
+	}
+	want := "age_years=,days_since_escalation_household=decreasing,repairs_90d=increasing,repairs_all=increasing,repaired="
+	if strings.Join(got, ",") != want {
+		t.Errorf("got %s\nwant %s", strings.Join(got, ","), want)
+	}
+}
+
+// TestDefaultSpecDirections: the default spec declares the direction of
+// every social-care, early-help and crisis feature.
+func TestDefaultSpecDirections(t *testing.T) {
+	s, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range s.Resident.Features {
+		switch f.Service {
+		case "childrens_social_care", "adult_social_care", "early_help", "homelessness", "youth_offending":
+			if f.Direction == "" {
+				t.Errorf("%s (line %d) declares no direction", f.Name, f.Line)
+			}
+		}
+	}
+	want := map[string]string{"prior_escalations_person": Increasing, "prior_escalations_household": Increasing,
+		"days_since_escalation_household": Decreasing}
+	for _, sg := range s.Resident.Signals {
+		if d, ok := want[sg.Name]; ok && sg.Direction != d {
+			t.Errorf("signal %s: direction %q, want %q", sg.Name, sg.Direction, d)
+		}
+		delete(want, sg.Name)
+	}
+	if len(want) > 0 {
+		t.Errorf("signals missing from the default spec: %v", want)
 	}
 }
 

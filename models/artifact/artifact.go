@@ -50,6 +50,10 @@ type Feature struct {
 	dataset.FeatureMeta
 	// Cuts are the ascending bin cut points the trainer used.
 	Cuts []float64 `json:"cuts,omitempty"`
+	// Range is the lowest and highest value in training, kept for features
+	// with a declared direction: it places a value at the direction's
+	// low-risk end when reasons are checked against it.
+	Range []float64 `json:"range,omitempty"`
 }
 
 // Imputation prepares a row for the logistic model, which needs finite
@@ -309,6 +313,9 @@ func (m *Model) Validate() error {
 			if !(f.Cuts[k] > f.Cuts[k-1]) {
 				return fmt.Errorf("features[%d] (%s): cuts are not strictly ascending at %d", i, f.Name, k)
 			}
+		}
+		if err := f.checkDirection(); err != nil {
+			return fmt.Errorf("features[%d] (%s): %w", i, f.Name, err)
 		}
 	}
 	n := len(m.Features)

@@ -38,7 +38,8 @@ func (m *Model) FeatureInfos() []explain.FeatureInfo {
 	for i, f := range m.Features {
 		infos[i] = explain.FeatureInfo{Name: f.Name, Description: f.Description, Unit: f.Unit,
 			WindowDays: f.WindowDays, Service: f.Service, Aggregation: f.Aggregation,
-			Template: f.Template, ZeroTemplate: f.ZeroTemplate, Missing: f.Missing}
+			Template: f.Template, ZeroTemplate: f.ZeroTemplate, Missing: f.Missing,
+			Direction: f.Direction, Range: f.Range}
 	}
 	return infos
 }

@@ -27,8 +27,12 @@ type FitOptions struct {
 	GBDT     gbdt.Params
 	Logistic logistic.Options
 	// Monotone constrains gbdt features by name: +1 the score may only rise
-	// with the feature, -1 only fall.
+	// with the feature, -1 only fall, 0 free. It overrides the directions
+	// the feature metadata declares, which gbdt honours by default.
 	Monotone map[string]int8
+	// NoDirections trains gbdt without the declared directions as
+	// constraints (Monotone still applies).
+	NoDirections bool
 	// Calibration is calibrate.Platt, Isotonic or None; empty means Platt
 	// when there are held-out rows and None otherwise.
 	Calibration string
@@ -187,7 +191,7 @@ func Fit(ctx context.Context, train, heldOut *dataset.Table, o FitOptions) (*Mod
 		},
 	}
 	for i := range tr.Names {
-		m.Features[i] = Feature{FeatureMeta: tr.Meta[i]}
+		m.Features[i] = Feature{FeatureMeta: tr.Meta[i], Range: directedRange(tr.Meta[i], tr.Cols[i])}
 	}
 	tm.Mark("prepare")
 	m.Training.SHA256 = tr.Fingerprint()
@@ -283,16 +287,11 @@ func fitGBDT(ctx context.Context, m *Model, tr, tune *dataset.Table, o FitOption
 	// need to pay a logarithm per row per round for it.
 	p.TrainLoss = false
 	p.Progress = o.Progress
-	if len(o.Monotone) > 0 {
-		p.Monotone = make([]int8, len(tr.Names))
-		for name, c := range o.Monotone {
-			j := slices.Index(tr.Names, name)
-			if j < 0 {
-				return nil, fmt.Errorf("fit: monotone constraint on %q, which is not a feature of %s", name, tr.Source)
-			}
-			p.Monotone[j] = c
-		}
+	mono, err := monotone(tr, o)
+	if err != nil {
+		return nil, err
 	}
+	p.Monotone = monotoneVector(tr.Names, mono)
 	var valid *gbdt.Validation
 	if tune != nil {
 		cols, err := align(tr.Names, tune)
@@ -324,12 +323,8 @@ func fitGBDT(ctx context.Context, m *Model, tr, tune *dataset.Table, o FitOption
 		"gamma": p.Gamma, "subsample": p.Subsample, "colsample": p.Colsample, "scale_pos_weight": p.ScalePosWeight,
 		"early_stopping_rounds": p.EarlyStoppingRounds, "seed": p.Seed, "growth": p.Growth,
 	}
-	if len(o.Monotone) > 0 {
-		mono := make(map[string]any, len(o.Monotone))
-		for k, v := range o.Monotone {
-			mono[k] = int(v)
-		}
-		m.Params["monotone"] = mono
+	if len(mono) > 0 {
+		m.Params["monotone"] = monotoneParam(mono)
 	}
 	return res.TrainMargins, nil
 }

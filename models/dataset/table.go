@@ -67,6 +67,10 @@ type FeatureMeta struct {
 	ZeroTemplate string `json:"zero_template,omitempty"`
 	// Missing says when the value is empty (NaN); empty when it never is.
 	Missing string `json:"missing,omitempty"`
+	// Direction is the effect domain knowledge expects of the feature
+	// (increasing or decreasing; empty when none is declared): gradient
+	// boosting trains with it as a monotone constraint.
+	Direction string `json:"direction,omitempty"`
 }
 
 // Table is a column-major numeric table.

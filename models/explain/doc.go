@@ -19,6 +19,14 @@
 // depth²). TreeSHAPReference keeps a direct Algorithm 2 implementation that
 // the tests check it against.
 //
+// Reasons are phrased from each feature's metadata as a caseworker would
+// write them (Phrasing, and the template placeholders in phrase.go): dates
+// counted back from the score date rather than day counts, plurals, shares
+// in words, yes/no features as facts. A feature may carry the direction
+// domain knowledge expects of it (Increasing, Decreasing); a reason that
+// runs against it is withheld from users (WrongWay) and counted for the
+// model report.
+//
 // Scores support a person's decision; reasons exist so that the person can
 // see, and challenge, what drove a score.
 package explain

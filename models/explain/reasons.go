@@ -6,7 +6,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // FeatureInfo describes a feature for people, as the feature builder writes
@@ -35,6 +37,12 @@ type FeatureInfo struct {
 	// Missing says when the value is empty, e.g. "empty when the household
 	// has never had early help"; a specific one phrases a missing value.
 	Missing string `json:"missing,omitempty"`
+	// Direction is the effect domain knowledge expects: Increasing (the
+	// risk rises with the value), Decreasing, or "" for none declared.
+	Direction string `json:"direction,omitempty"`
+	// Range is the lowest and highest value seen in training, when known;
+	// it places a value at the low-risk end of a declared direction.
+	Range []float64 `json:"range,omitempty"`
 }
 
 // Reason is one plain-English reason for a score.
@@ -66,10 +74,63 @@ func (r Reason) MarshalJSON() ([]byte, error) {
 
 // Reasons picks the k features that raised the margin most and the k that
 // lowered it most (by absolute contribution; ties by feature order) and
-// phrases each. infos, x and contribs are aligned by feature; contribs may
-// carry the bias as an extra last element, which is ignored. A feature
-// without a description is phrased from a humanised form of its name.
+// phrases each, without an as-of date (day counts read as durations before
+// the score date). infos, x and contribs are aligned by feature; contribs
+// may carry the bias as an extra last element, which is ignored. A feature
+// without a description is phrased from a humanised form of its name. A
+// reason that runs against its feature's declared direction is left out
+// (see Explain).
 func Reasons(infos []FeatureInfo, x, contribs []float64, k int) (raising, lowering []Reason) {
+	e := NewPhrasing(infos).Explain(x, contribs, k, time.Time{})
+	return e.Raising, e.Lowering
+}
+
+// Explanation is a row's reasons: those shown, each way, and those
+// withheld because they run against their feature's declared direction.
+type Explanation struct {
+	Raising, Lowering []Reason
+	// Withheld are the reasons that would have been shown (they were
+	// stronger than the last reason shown on their side) but point the
+	// wrong way (WrongWay): for a model report to count, never for users.
+	Withheld []Reason
+}
+
+// Explain picks the k features that raised the margin most and the k that
+// lowered it most, phrased for a caseworker with dates counted back from
+// asOf (the score date; the zero time when unknown). A reason whose
+// feature has a declared direction and whose effect runs against it ("a
+// child protection enquiry lowered the risk", WrongWay) is withheld and
+// the next strongest reason takes its place.
+func (p *Phrasing) Explain(x, contribs []float64, k int, asOf time.Time) Explanation {
+	var e Explanation
+	raise, lower, withheld := pick(p.infos, x, contribs, k)
+	if len(raise)+len(lower)+len(withheld) == 0 {
+		return e
+	}
+	c := p.context(x, asOf)
+	reason := func(j int) Reason {
+		return Reason{Feature: p.infos[j].Name, Text: phraseText(p.describe(j, x, c), x[j], contribs[j] > 0),
+			Contribution: contribs[j], Value: x[j]}
+	}
+	for _, j := range raise {
+		e.Raising = append(e.Raising, reason(j))
+	}
+	for _, j := range lower {
+		e.Lowering = append(e.Lowering, reason(j))
+	}
+	for _, j := range withheld {
+		e.Withheld = append(e.Withheld, reason(j))
+	}
+	return e
+}
+
+// pick chooses the features of a row's reasons: up to k raising and k
+// lowering the margin, strongest first (ties by feature order), and the
+// wrong-way ones met before their side was full, withheld.
+func pick(infos []FeatureInfo, x, contribs []float64, k int) (raise, lower, withheld []int) {
+	if k <= 0 {
+		return nil, nil, nil
+	}
 	n := min(len(infos), len(x), len(contribs))
 	idx := make([]int, 0, n)
 	for j := 0; j < n; j++ {
@@ -82,40 +143,62 @@ func Reasons(infos []FeatureInfo, x, contribs []float64, k int) (raising, loweri
 	})
 	for _, j := range idx {
 		up := contribs[j] > 0
-		if (up && len(raising) >= k) || (!up && len(lowering) >= k) {
+		if up && len(raise) >= k || !up && len(lower) >= k {
+			if len(raise) >= k && len(lower) >= k {
+				break
+			}
 			continue
 		}
-		r := Reason{Feature: infos[j].Name, Text: Phrase(infos[j], x[j], up), Contribution: contribs[j], Value: x[j]}
-		if up {
-			raising = append(raising, r)
-		} else {
-			lowering = append(lowering, r)
+		switch {
+		case WrongWay(infos[j], x[j], contribs[j]):
+			withheld = append(withheld, j)
+		case up:
+			raise = append(raise, j)
+		default:
+			lower = append(lower, j)
 		}
 	}
-	return raising, lowering
+	return raise, lower, withheld
 }
 
 // Phrase states a feature's value and whether it raised or lowered the
 // risk, e.g. "3 repair requests in the last 90 days raised the risk" or
-// "Rent arrears balance: not recorded, which lowered the risk".
+// "Rent arrears balance: not recorded, which lowered the risk". Day counts
+// read as durations before the score date; PhraseIn names dates.
 func Phrase(f FeatureInfo, v float64, raised bool) string {
+	return PhraseIn(Context{}, f, v, raised)
+}
+
+// PhraseIn is Phrase with a phrasing context (the as-of date).
+func PhraseIn(c Context, f FeatureInfo, v float64, raised bool) string {
+	return phraseText(DescribeIn(c, f, v), v, raised)
+}
+
+func phraseText(clause string, v float64, raised bool) string {
 	effect := "lowered the risk"
 	if raised {
 		effect = "raised the risk"
 	}
-	d := capitalise(Describe(f, v))
+	d := capitalise(clause)
 	if math.IsNaN(v) || strings.Contains(d, ": ") {
-		// "Open safeguarding case: Yes, which raised the risk".
+		// "Rent arrears: not recorded, which raised the risk".
 		return d + ", which " + effect
 	}
 	return d + " " + effect
 }
 
-// Describe states a feature's value as a clause without the effect:
-// from ZeroTemplate for a zero value, from Template, or from the
-// description, value and window, e.g. "rent arrears balance of £1,240 in
-// the last 90 days". A missing value is "not recorded".
-func Describe(f FeatureInfo, v float64) string {
+// Describe states a feature's value as a clause without the effect (see
+// DescribeIn), with day counts as durations before the score date.
+func Describe(f FeatureInfo, v float64) string { return DescribeIn(Context{}, f, v) }
+
+// DescribeIn states a feature's value as a clause without the effect:
+// from ZeroTemplate for a zero value, from Template (see the placeholders
+// above), or from the description, value and window, e.g. "rent arrears
+// balance of £1,240 in the last 90 days". A flag states the fact ("Claiming
+// council tax support in the last year"; for 0 its ZeroTemplate, else "No
+// record of …"). A missing value is "not recorded", or the reason Missing
+// gives.
+func DescribeIn(c Context, f FeatureInfo, v float64) string {
 	subject := strings.TrimSuffix(strings.TrimSpace(f.Description), ".")
 	if subject == "" {
 		subject = Humanise(f.Name)
@@ -136,24 +219,47 @@ func Describe(f FeatureInfo, v float64) string {
 		return s + ": not recorded"
 	}
 	if v == 0 && f.ZeroTemplate != "" {
-		return f.ZeroTemplate
+		return render(f.ZeroTemplate, f, v, c)
+	}
+	if f.Unit == "flag" {
+		fact := ""
+		switch {
+		case f.Template != "":
+			fact = render(f.Template, f, 1, c)
+		default:
+			fact = subject
+			if w, ok := strings.CutPrefix(fact, "Whether "); ok {
+				fact = w
+			}
+			if window != "" {
+				fact += " " + window
+			}
+		}
+		if v != 0 {
+			return fact
+		}
+		return "No record of " + lowerFirst(fact)
 	}
 	if f.Template != "" {
-		return strings.ReplaceAll(f.Template, "{value}", FormatNumber(f.Unit, v))
+		return render(f.Template, f, v, c)
 	}
 	val := FormatValue(f.Unit, v)
-	if f.Unit == "flag" {
-		s := subject
-		if window != "" {
-			s += " " + window
-		}
-		return s + ": " + val
-	}
 	s := subject + " of " + val
 	if window != "" {
 		s += " " + window
 	}
 	return s
+}
+
+// lowerFirst lower-cases the first letter of s unless it begins an acronym
+// ("NI number").
+func lowerFirst(s string) string {
+	rs := []rune(s)
+	if len(rs) == 0 || len(rs) > 1 && unicode.IsUpper(rs[1]) {
+		return s
+	}
+	rs[0] = unicode.ToLower(rs[0])
+	return string(rs)
 }
 
 // Window phrases a look-back window: "in the last 90 days", "in the last
@@ -218,7 +324,7 @@ func FormatNumber(unit string, v float64) string {
 		return groupSigned(math.Round(v))
 	case "percent", "years":
 		return trimFloat(v, 1)
-	case "flag", "ratio":
+	case "flag":
 		return FormatValue(unit, v)
 	}
 	return trimFloat(v, 2)
@@ -342,8 +448,9 @@ func windowToken(w string) (int, bool) {
 }
 
 func capitalise(s string) string {
-	for i, r := range s {
-		return string(unicode.ToUpper(r)) + s[i+len(string(r)):]
+	r, size := utf8.DecodeRuneInString(s)
+	if size == 0 || r == utf8.RuneError {
+		return s
 	}
-	return s
+	return string(unicode.ToUpper(r)) + s[size:]
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -85,6 +86,10 @@ type CSVOptions struct {
 	// Reasons is how many raising and how many lowering reasons to write
 	// per row; 0 writes none.
 	Reasons int
+	// AsOf, when set, holds each row's as-of date, which the reasons count
+	// dates back from; without it day counts read as durations before the
+	// score date.
+	AsOf []time.Time
 }
 
 // WriteCSV explains every row of a column-major table and writes one CSV
@@ -109,6 +114,10 @@ func WriteCSV(ctx context.Context, w io.Writer, c Contributor, cols [][]float64,
 	if o.Scores != nil && nf > 0 && len(o.Scores) != len(cols[0]) {
 		return fmt.Errorf("explain: %d scores for a table of %d rows", len(o.Scores), len(cols[0]))
 	}
+	if o.AsOf != nil && nf > 0 && len(o.AsOf) != len(cols[0]) {
+		return fmt.Errorf("explain: %d as-of dates for a table of %d rows", len(o.AsOf), len(cols[0]))
+	}
+	phr := NewPhrasing(o.Infos)
 	head := append([]string(nil), o.KeyNames...)
 	if o.Scores != nil {
 		head = append(head, "score")
@@ -155,7 +164,7 @@ func WriteCSV(ctx context.Context, w io.Writer, c Contributor, cols [][]float64,
 				for k := int(next.Add(1) - 1); k < nchunks; k = int(next.Add(1) - 1) {
 					b := bufs[k][:0]
 					for i := k * chunkRows; i < min((k+1)*chunkRows, rows); i++ {
-						b = appendExplainedLine(b, &o, cols, lo+i, out[i*(nf+1):(i+1)*(nf+1)], x)
+						b = appendExplainedLine(b, &o, phr, cols, lo+i, out[i*(nf+1):(i+1)*(nf+1)], x)
 					}
 					bufs[k] = b
 				}
@@ -181,7 +190,7 @@ func WriteCSV(ctx context.Context, w io.Writer, c Contributor, cols [][]float64,
 // appendExplainedLine appends row i's CSV line: keys, score, margin,
 // contributions and reasons as WriteCSV describes. x is scratch of one
 // value per feature.
-func appendExplainedLine(b []byte, o *CSVOptions, cols [][]float64, i int, phi, x []float64) []byte {
+func appendExplainedLine(b []byte, o *CSVOptions, phr *Phrasing, cols [][]float64, i int, phi, x []float64) []byte {
 	first := true
 	sep := func() {
 		if !first {
@@ -208,8 +217,12 @@ func appendExplainedLine(b []byte, o *CSVOptions, cols [][]float64, i int, phi, 
 		for j := range x {
 			x[j] = cols[j][i]
 		}
-		up, down := Reasons(o.Infos, x, phi, o.Reasons)
-		for _, rs := range [][]Reason{up, down} {
+		var asOf time.Time
+		if o.AsOf != nil {
+			asOf = o.AsOf[i]
+		}
+		e := phr.Explain(x, phi, o.Reasons, asOf)
+		for _, rs := range [][]Reason{e.Raising, e.Lowering} {
 			for r := 0; r < o.Reasons; r++ {
 				b = append(b, ',')
 				if r < len(rs) {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestWriteCSV(t *testing.T) {
@@ -119,8 +120,8 @@ func TestWriteCSVBytesAsEncodingCSV(t *testing.T) {
 		for _, v := range phi {
 			rec = append(rec, strconv.FormatFloat(v+0, 'g', -1, 64))
 		}
-		up, down := Reasons(infos, x, phi, 2)
-		for _, rs := range [][]Reason{up, down} {
+		e := NewPhrasing(infos).Explain(x, phi, 2, time.Time{})
+		for _, rs := range [][]Reason{e.Raising, e.Lowering} {
 			for r := range 2 {
 				if r < len(rs) {
 					rec = append(rec, rs[r].Text)
@@ -140,5 +141,29 @@ func TestWriteCSVBytesAsEncodingCSV(t *testing.T) {
 			}
 		}
 		t.Fatalf("%d lines, want %d", len(g), len(w))
+	}
+}
+
+// TestWriteCSVAsOf: with each row's as-of date the reasons name months, not
+// day counts.
+func TestWriteCSVAsOf(t *testing.T) {
+	l := &Linear{Mean: []float64{0}, Scale: []float64{1}, Coef: []float64{-0.001}, Intercept: -1}
+	infos := []FeatureInfo{{Name: "days_since_crisis", Unit: "days", Template: "A crisis in the household {when}"}}
+	cols := [][]float64{{907, 907}}
+	var buf bytes.Buffer
+	err := WriteCSV(context.Background(), &buf, l, cols, CSVOptions{Infos: infos, Reasons: 1,
+		AsOf: []time.Time{time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recs[1][2] != "A crisis in the household in July 2022 lowered the risk" || recs[2][2] != "A crisis in the household in July 2021 lowered the risk" {
+		t.Fatalf("reasons %q", recs)
+	}
+	if err := WriteCSV(context.Background(), &bytes.Buffer{}, l, cols, CSVOptions{Infos: infos, AsOf: []time.Time{{}}}); err == nil {
+		t.Fatal("one as-of date for two rows accepted")
 	}
 }

@@ -75,6 +75,9 @@ type Options struct {
 	// Progress, when set, receives the feature builder's progress lines
 	// (meant for a terminal).
 	Progress io.Writer
+	// AllowBrokenFiles builds features when an extract cannot be read as a
+	// whole (build.Options.AllowBrokenFiles); otherwise the run stops.
+	AllowBrokenFiles bool
 }
 
 type runner struct {
@@ -463,7 +466,8 @@ func (r *runner) features(ctx context.Context) (bool, error) {
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				return false, err
 			}
-			tab, err := build.Build(ctx, build.Options{Dir: r.path("data"), AsOf: split.asOf, Entity: t.Entity, Progress: r.o.Progress})
+			tab, err := build.Build(ctx, build.Options{Dir: r.path("data"), AsOf: split.asOf, Entity: t.Entity, Progress: r.o.Progress,
+				AllowBrokenFiles: r.o.AllowBrokenFiles})
 			if err != nil {
 				return false, err
 			}

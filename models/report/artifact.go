@@ -19,7 +19,13 @@ const auditPrefix = "audit_"
 
 // importanceRows caps the rows global importance is computed on: an evenly
 // spaced sample of 50,000 rows ranks features as the whole table would.
+// The directions check counts withheld reasons on the same rows.
 const importanceRows = 50000
+
+// ReasonsEachWay is how many reasons raising and how many lowering a score
+// the directions check considers per row: the service stores and shows at
+// most five reasons a score.
+const ReasonsEachWay = 5
 
 // ModelScores scores the labelled rows of t with m and returns the
 // evaluation rows' calibrated probabilities, labels, and the table cut to
@@ -74,6 +80,9 @@ func FromArtifact(ctx context.Context, name string, m *artifact.Model, t *datase
 		in.Model.Importance = append(in.Model.Importance, Bar{Label: label, Value: f.MeanAbsSHAP})
 	}
 	in.Model.ImportanceMeasure = "mean |SHAP| (log-odds)"
+	if in.Directions, err = m.CheckDirections(ctx, lt, importanceRows, ReasonsEachWay); err != nil {
+		return nil, err
+	}
 	for _, k := range lt.Keys {
 		if !strings.HasPrefix(k.Name, auditPrefix) {
 			continue

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"sort"
 
+	"caserisk/models/artifact"
 	"caserisk/models/fairness"
 	"caserisk/models/metrics"
 )
@@ -53,6 +54,9 @@ type Input struct {
 	Capacity int
 	Metrics  metrics.Options
 	Fairness fairness.Options
+	// Directions, if set, checks the model's learned effects against the
+	// directions its features declare (artifact.Model.CheckDirections).
+	Directions *artifact.DirectionReport
 }
 
 // Evaluation is one model's figures.
@@ -91,8 +95,11 @@ type Report struct {
 	Baseline *Evaluation      `json:"baseline,omitempty"`
 	Oracle   *Evaluation      `json:"oracle,omitempty"`
 	Fairness *fairness.Report `json:"fairness,omitempty"`
-	Charts   []Chart          `json:"-"`
-	Notes    []string         `json:"notes,omitempty"`
+	// Directions lists every feature with a declared direction, its learned
+	// effect and the reasons withheld for running against it.
+	Directions *artifact.DirectionReport `json:"directions,omitempty"`
+	Charts     []Chart                   `json:"-"`
+	Notes      []string                  `json:"notes,omitempty"`
 
 	posScores, negScores []float64 // the model's scores by label, for the histogram
 }
@@ -152,6 +159,11 @@ func Build(ctx context.Context, in Input) (*Report, error) {
 			return nil, err
 		}
 		r.Notes = append(r.Notes, "The oracle is the synthetic borough's true probability of each outcome: the ceiling that no model can pass on these rows.")
+	}
+	if r.Directions = in.Directions; r.Directions != nil {
+		if fl := r.Directions.Flagged(); len(fl) > 0 {
+			r.Notes = append(r.Notes, fmt.Sprintf("%d features with a declared direction have a learned effect against it or reasons withheld for running against it: see Declared directions.", len(fl)))
+		}
 	}
 	if len(in.Groups) > 0 {
 		fo := in.Fairness

@@ -235,7 +235,7 @@ func TestBadInputs(t *testing.T) {
 		delete(missing, "household_size")
 		unknown := e.row(3)
 		unknown["given_name"] = 1
-		big := `{"rows":[` + strings.Repeat(" ", 2<<20) + `]}`
+		big := `{"rows":[` + strings.Repeat(" ", DefaultMaxBodyBytes) + `]}`
 		tooMany := make([]any, 51)
 		for i := range tooMany {
 			tooMany[i] = row
@@ -338,6 +338,15 @@ func TestScoreAndReasons(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
+	// The as-of date the reasons count back from is a date, or a 400 naming it.
+	if got, body := e.do(auth.DataScientist, "POST", "/api/v1/score?target=complex_case&as_of=2025-01-01",
+		map[string]any{"rows": []any{e.row(1)}, "reasons": 2}); got != 200 {
+		t.Fatalf("as_of: status %d: %s", got, body)
+	}
+	if got, body := e.do(auth.DataScientist, "POST", "/api/v1/score?target=complex_case&as_of=2025-02-30",
+		map[string]any{"rows": []any{e.row(1)}, "reasons": 2}); got != 400 || !strings.Contains(string(body), `"as_of"`) {
+		t.Fatalf("a bad as_of: status %d: %s", got, body)
+	}
 	// null is a value not known, scored as missing.
 	row := e.row(1)
 	row["school_attendance_pct"] = nil
@@ -358,8 +367,10 @@ func TestCaseWorkflowAndLabels(t *testing.T) {
 			body   any
 			status int
 		}{
-			{auth.FraudOfficer, fmt.Sprintf("/api/v1/cases/%d/status", id), map[string]any{"status": "reviewing"}, 403},
-			{auth.Caseworker, fmt.Sprintf("/api/v1/cases/%d/status", fraud), map[string]any{"status": "investigating"}, 403},
+			// A case of a kind the role may not work is not found, as a
+			// missing one is.
+			{auth.FraudOfficer, fmt.Sprintf("/api/v1/cases/%d/status", id), map[string]any{"status": "reviewing"}, 404},
+			{auth.Caseworker, fmt.Sprintf("/api/v1/cases/%d/status", fraud), map[string]any{"status": "investigating"}, 404},
 			{auth.Caseworker, fmt.Sprintf("/api/v1/cases/%d/status", id), map[string]any{"status": "reviewing", "note": "called"}, 200},
 			{auth.Caseworker, fmt.Sprintf("/api/v1/cases/%d/status", id), map[string]any{"status": "help_offered"}, 200},
 			{auth.Caseworker, fmt.Sprintf("/api/v1/cases/%d/outcome", id), map[string]any{"outcome": "help_accepted"}, 200},
@@ -379,7 +390,7 @@ func TestCaseWorkflowAndLabels(t *testing.T) {
 		if len(detail.History) < 4 || detail.Status != store.StatusClosed || detail.History[len(detail.History)-1].To != store.StatusClosed {
 			t.Fatalf("case history %s", body)
 		}
-		if got, _ := e.do(auth.FraudOfficer, "GET", fmt.Sprintf("/api/v1/cases/%d", id), nil); got != 403 {
+		if got, _ := e.do(auth.FraudOfficer, "GET", fmt.Sprintf("/api/v1/cases/%d", id), nil); got != 404 {
 			t.Fatalf("fraud officer read a complex case: %d", got)
 		}
 		_, body = e.do(auth.DataScientist, "GET", "/api/v1/labels?target=complex_case", nil)

@@ -164,6 +164,17 @@ func (s *Server) handleScore(c *gin.Context) {
 	if !ok {
 		return
 	}
+	asOfText, ok := s.dateParam(c, "as_of")
+	if !ok {
+		return
+	}
+	// Reasons name dates counted back from the date the rows describe: the
+	// as_of given, else today (rows scored now describe today).
+	asOf := time.Now().UTC().Truncate(24 * time.Hour)
+	if asOfText != "" {
+		d, _ := contract.ParseDay(asOfText)
+		asOf = d.Time()
+	}
 	if err := s.core.ScoreRows(actor(c), t); err != nil {
 		s.coreError(c, "score", err)
 		return
@@ -203,7 +214,7 @@ func (s *Server) handleScore(c *gin.Context) {
 		}
 		out.Results[i] = scoreResult{Score: p, Band: ch.Bands.Band(p)}
 		if req.Reasons > 0 {
-			out.Results[i].Reasons = ch.Model.Reasons(row, req.Reasons)
+			out.Results[i].Reasons = ch.Model.Reasons(row, req.Reasons, asOf)
 		}
 	}
 	s.metrics.scored.WithLabelValues(string(t)).Add(float64(len(req.Rows)))
@@ -678,6 +689,8 @@ type scoreRunRequest struct {
 	AsOf     string   `json:"as_of"`
 	Capacity int      `json:"capacity"`
 	Targets  []string `json:"targets"`
+	// Force takes over a score run that is running (audited).
+	Force bool `json:"force"`
 }
 
 type scoreRunJSON struct {
@@ -714,12 +727,19 @@ func (s *Server) handleStartScoreRun(c *gin.Context) {
 		}
 		targets = append(targets, t)
 	}
-	runs, err := s.core.ScoreRun(c.Request.Context(), actor(c), req.AsOf, req.Capacity, targets)
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			s.fail(c, problem.New(http.StatusConflict, "score run: %v", err))
-			return
-		}
+	runs, err := s.core.ScoreRun(c.Request.Context(), actor(c), core.ScoreRunRequest{AsOf: req.AsOf, Capacity: req.Capacity,
+		Targets: targets, Force: req.Force})
+	var held *store.HeldError
+	switch {
+	case errors.As(err, &held):
+		s.fail(c, problem.New(http.StatusConflict, "a score run is running: %s", held.Error()).
+			WithFields(problem.FieldError{Field: "force", Detail: fmt.Sprintf("held by %s until %s; true takes it over",
+				held.Holder, held.Expires.Format(time.RFC3339))}))
+		return
+	case errors.Is(err, store.ErrNotFound):
+		s.fail(c, problem.New(http.StatusConflict, "score run: %v", err))
+		return
+	case err != nil:
 		s.coreError(c, "score run", err)
 		return
 	}

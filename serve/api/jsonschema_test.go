@@ -18,6 +18,7 @@ import (
 
 	"caserisk/serve/audit"
 	"caserisk/serve/auth"
+	"caserisk/serve/core"
 	"caserisk/serve/store"
 )
 
@@ -169,9 +170,10 @@ func (d *schemaDoc) validate(ptr string, body []byte, mediaType string) error {
 // store, as the batch package does after scoring.
 type recordingRunner struct{ st store.Store }
 
-func (r recordingRunner) ScoreRun(ctx context.Context, asOf string, capacity int, targets []store.Target) ([]store.ScoreRun, error) {
+func (r recordingRunner) Run(ctx context.Context, req core.RunRequest) ([]store.ScoreRun, error) {
 	var out []store.ScoreRun
-	for _, t := range targets {
+	asOf, capacity := req.AsOf, req.Capacity
+	for _, t := range req.Targets {
 		if asOf == "1999-01-01" {
 			return nil, fmt.Errorf("no extracts as of %s: %w", asOf, store.ErrNotFound)
 		}
@@ -183,6 +185,11 @@ func (r recordingRunner) ScoreRun(ctx context.Context, asOf string, capacity int
 		out = append(out, run)
 	}
 	return out, nil
+}
+
+// Coverage says the data covers 1990 to 2025.
+func (r recordingRunner) Coverage(context.Context) (string, string, error) {
+	return "1990-01-01", "2025-12-31", nil
 }
 
 // TestResponsesValidateAsJSONSchema sends real requests for every
@@ -253,7 +260,9 @@ func TestResponsesValidateAsJSONSchema(t *testing.T) {
 			{op: "closeCase", role: cw, method: "POST", path: caseURL + "/outcome", body: map[string]any{"outcome": "help_accepted", "note": "early help plan agreed"}, status: 200},
 			{op: "getCase", role: cw, method: "GET", path: caseURL, status: 200},
 			{op: "getCase", role: fo, method: "GET", path: fmt.Sprintf("/api/v1/cases/%d", tf), status: 200},
-			{op: "getCase", role: fo, method: "GET", path: caseURL, status: 403},
+			// A case of a kind the role may not work is not found, as a
+			// missing one is.
+			{op: "getCase", role: fo, method: "GET", path: caseURL, status: 404},
 			{op: "getCase", role: cw, method: "GET", path: "/api/v1/cases/999999", status: 404},
 			{op: "listModels", role: ds, method: "GET", path: "/api/v1/models", status: 200},
 			{op: "promoteModel", role: ad, method: "POST", path: "/api/v1/models/complex_case:1/promote", status: 200},
@@ -261,6 +270,7 @@ func TestResponsesValidateAsJSONSchema(t *testing.T) {
 			{op: "promoteModel", role: ad, method: "POST", path: "/api/v1/models/99/promote?target=complex_case", status: 404},
 			{op: "startScoreRun", role: ds, method: "POST", path: "/api/v1/score-runs", body: map[string]any{"as_of": "2025-06-30", "capacity": 1, "targets": []string{"complex_case"}}, status: 200},
 			{op: "startScoreRun", role: ds, method: "POST", path: "/api/v1/score-runs", body: map[string]any{"as_of": "1999-01-01"}, status: 409},
+			{op: "startScoreRun", role: ds, method: "POST", path: "/api/v1/score-runs", body: map[string]any{"as_of": "2099-01-01"}, status: 400},
 			{env: noRunner, op: "startScoreRun", role: ad, method: "POST", path: "/api/v1/score-runs", body: map[string]any{"as_of": "2025-06-30"}, status: 503},
 			{op: "listScoreRuns", role: ds, method: "GET", path: "/api/v1/score-runs?target=complex_case", status: 200},
 			{op: "exportLabels", role: ds, method: "GET", path: "/api/v1/labels?target=complex_case", status: 200},
@@ -270,6 +280,10 @@ func TestResponsesValidateAsJSONSchema(t *testing.T) {
 			{op: "getReadiness", method: "GET", path: "/readyz", status: 200},
 			{op: "getMetrics", method: "GET", path: "/metrics", status: 200},
 			{op: "getOpenAPI", method: "GET", path: "/api/v1/openapi.json", status: 200},
+			{op: "getHealthHead", method: "HEAD", path: "/healthz", status: 200},
+			{op: "getReadinessHead", method: "HEAD", path: "/readyz", status: 200},
+			{op: "getMetricsHead", method: "HEAD", path: "/metrics", status: 200},
+			{op: "getOpenAPIHead", method: "HEAD", path: "/api/v1/openapi.json", status: 200},
 			// Outside every operation: a problem all the same.
 			{op: "", method: "GET", path: "/api/v1/nope", status: 404},
 			{op: "", method: "DELETE", path: "/healthz", status: 405},
@@ -286,6 +300,14 @@ func TestResponsesValidateAsJSONSchema(t *testing.T) {
 			name := fmt.Sprintf("%s %s as %q", c.method, c.path, c.role)
 			if status != c.status {
 				t.Errorf("%s: status %d, want %d: %s", name, status, c.status, body)
+				continue
+			}
+			if c.method == "HEAD" {
+				// The GET answer's status and headers, no body.
+				if len(body) != 0 || header.Get(RequestIDHeader) == "" {
+					t.Errorf("%s: %d body bytes, request id %q", name, len(body), header.Get(RequestIDHeader))
+				}
+				ok200[c.op] = true
 				continue
 			}
 			mediaType := strings.TrimSpace(strings.Split(header.Get("Content-Type"), ";")[0])

@@ -139,9 +139,12 @@ func (s *Server) internal(c *gin.Context, what string, err error) {
 	s.fail(c, problem.New(http.StatusInternalServerError, "%s failed; quote request id %s", what, reqID(c)))
 }
 
-// authenticate resolves the bearer token to a user or answers 401.
+// authenticate resolves the bearer token to a user or answers 401. Every
+// answer to an authenticated route may hold personal data or scores, so
+// none may be stored by a browser or a proxy: Cache-Control: no-store.
 func (s *Server) authenticate() gin.HandlerFunc {
 	return func(c *gin.Context) {
+		c.Header("Cache-Control", "no-store")
 		tok, err := auth.ParseBearer(c.GetHeader("Authorization"))
 		if err != nil {
 			s.unauthorized(c, err)

@@ -329,6 +329,7 @@ func schemas() openapi3.Schemas {
 			"as_of":    date("score as of this date"),
 			"capacity": val(describe(intRange(0, 1_000_000), "cases to open per target (0: the runner's default)")),
 			"targets":  arrOf("targets to score; every target when absent or empty", ref("Target")),
+			"force":    val(describe(openapi3.NewBoolSchema(), "take over a score run that is running (audited as claim.takeover)")),
 		})),
 		"ScoreRun": val(object("a batch score run", []string{"id", "target", "as_of", "model_version", "created", "rows", "capacity", "cases_opened"}, openapi3.Schemas{
 			"id": integ("run id"), "target": ref("Target"), "as_of": date("as-of date"), "model_version": integ("champion version used"),
@@ -470,6 +471,20 @@ func (s *Server) openAPIDoc() *openapi3.T {
 			op.Extensions = map[string]any{"x-permissions": perms}
 		}
 		doc.AddOperation(openAPIPath(r.path), r.method, op)
+		if headToo(r) {
+			head := *op
+			head.OperationID, head.Summary = r.id+"Head", r.summary+" (HEAD: the GET answer's status and headers)"
+			head.Responses = openapi3.NewResponses()
+			ok := openapi3.NewResponse().WithDescription("OK: the headers of the GET answer, without its body.")
+			ok.Headers = openapi3.Headers{RequestIDHeader: {Ref: "#/components/headers/RequestID"}}
+			head.Responses.Set("200", &openapi3.ResponseRef{Value: ok})
+			for code, resp := range op.Responses.Map() {
+				if code != "200" {
+					head.Responses.Set(code, resp)
+				}
+			}
+			doc.AddOperation(openAPIPath(r.path), http.MethodHead, &head)
+		}
 	}
 	return doc
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"caserisk/serve/auth"
+	"caserisk/serve/core"
 	"caserisk/serve/store"
 )
 
@@ -113,14 +114,18 @@ type blockingRunner struct {
 	release chan struct{}
 }
 
-func (b *blockingRunner) ScoreRun(ctx context.Context, asOf string, capacity int, targets []store.Target) ([]store.ScoreRun, error) {
+func (b *blockingRunner) Run(ctx context.Context, req core.RunRequest) ([]store.ScoreRun, error) {
 	close(b.started)
 	select {
 	case <-b.release:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	return []store.ScoreRun{{ID: 1, Target: targets[0], AsOf: asOf, ModelVersion: 1}}, nil
+	return []store.ScoreRun{{ID: 1, Target: req.Targets[0], AsOf: req.AsOf, ModelVersion: 1}}, nil
+}
+
+func (b *blockingRunner) Coverage(context.Context) (string, string, error) {
+	return "2020-01-01", "2025-12-31", nil
 }
 
 // TestGracefulShutdown cancels the serving context while a request is in

@@ -47,6 +47,7 @@ type param struct {
 // table returns the service's endpoints.
 func (s *Server) table() []route {
 	pTarget := param{name: "target", desc: "the target whose champion scores the rows", required: true, schema: targetSchema()}
+	pScoreAsOf := param{name: "as_of", desc: "the date the rows' features describe; reasons name dates counted back from it (default: today)", schema: dateSchema()}
 	pPromoteTarget := param{name: "target", desc: "the version's target; needed when both targets have the version (or write the version as TARGET:N)", schema: targetSchema()}
 	pTargetOpt := param{name: "target", desc: "only this target; both when absent", schema: targetSchema()}
 	pLabelsTarget := param{name: "target", desc: "the target whose cases' outcomes to export", required: true, schema: targetSchema()}
@@ -70,7 +71,7 @@ func (s *Server) table() []route {
 				"probability, band and, when asked, the reasons behind it. Every feature of the champion must be present in every row, " +
 				"as a number or null (not known). Allowed to roles that may see the target's scores, and to those that check models " +
 				"(`" + string(auth.ScoreRows) + "`). The rows carry no identity, so nothing is audited.",
-			tag: "scoring", query: []param{pTarget}, body: "ScoreRequest", ok: "ScoreResponse",
+			tag: "scoring", query: []param{pTarget, pScoreAsOf}, body: "ScoreRequest", ok: "ScoreResponse",
 			errors: []int{400, 413, 415, 503}, handler: s.handleScore},
 		{method: "GET", path: Prefix + "/residents/:id", summary: "A resident's single view: who, where, and the timeline across services",
 			id: "getResident", desc: "The resident's details, their stays at addresses (latest first) and their events across the council's " +
@@ -184,6 +185,11 @@ func (s *Server) routes() *gin.Engine {
 		}
 		chain = append(chain, r.handler)
 		e.Handle(r.method, r.path, chain...)
+		if headToo(r) {
+			// Monitors and load balancers probe with HEAD: the same
+			// answer, whose body net/http leaves out.
+			e.Handle(http.MethodHead, r.path, chain...)
+		}
 	}
 	if s.cfg.Pages != nil {
 		s.cfg.Pages(s, e)
@@ -201,3 +207,7 @@ func openAPIPath(p string) string {
 	}
 	return strings.Join(segs, "/")
 }
+
+// headToo reports whether a route also answers HEAD: the public GET routes
+// (health, readiness, metrics, this document).
+func headToo(r route) bool { return r.public && r.method == http.MethodGet }

@@ -46,8 +46,8 @@ type Config struct {
 	Logger *slog.Logger    // nil: discard
 	Policy auth.Policy     // nil: auth.DefaultPolicy()
 
-	MaxBodyBytes int64         // largest request body; 0: 1 MiB
-	MaxRows      int           // most rows in one POST /score; 0: 1000
+	MaxBodyBytes int64         // largest request body; 0: DefaultMaxBodyBytes
+	MaxRows      int           // most rows in one POST /score; 0: DefaultMaxRows
 	MaxReasons   int           // largest "reasons"; 0: 10
 	AuthCacheTTL time.Duration // how long a verified token is trusted without the store; 0: 10s, <0: never cached
 	// RefreshEvery is how often Run re-reads the registry for champions
@@ -60,6 +60,18 @@ type Config struct {
 	// rules, audit log and champions.
 	Pages func(s *Server, e *gin.Engine)
 }
+
+// The defaults of POST /score's limits. DefaultMaxRows rows must fit in
+// DefaultMaxBodyBytes: the widest model of the default feature spec (the
+// resident targets: 53 features, 1,205 bytes of names) costs at most 2,691
+// bytes a row written as {"name": value, ...} with every value at full
+// float64 precision (24 characters, e.g. -2.2250738585072014e-308), so
+// 1,000 rows take at most 2.7 MB of the 4 MiB (TestDefaultMaxRowsFit
+// checks this against the spec built in).
+const (
+	DefaultMaxRows      = 1000
+	DefaultMaxBodyBytes = 4 << 20
+)
 
 func (c *Config) defaults() error {
 	if c.Store == nil {
@@ -75,10 +87,10 @@ func (c *Config) defaults() error {
 		c.Policy = auth.DefaultPolicy()
 	}
 	if c.MaxBodyBytes <= 0 {
-		c.MaxBodyBytes = 1 << 20
+		c.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if c.MaxRows <= 0 {
-		c.MaxRows = 1000
+		c.MaxRows = DefaultMaxRows
 	}
 	if c.MaxReasons <= 0 {
 		c.MaxReasons = 10

@@ -43,11 +43,14 @@ const (
 	// LinkAccept, LinkReject: a data steward's decision on a pair.
 	LinkAccept = "link_accept"
 	LinkReject = "link_reject"
+	// ClaimTakeover: a running step's claim (a score run, the single-view
+	// load) taken over explicitly (--force) from a holder still alive.
+	ClaimTakeover = "claim.takeover"
 )
 
 // Actions returns the vocabulary, in the order the README lists it.
 func Actions() []string {
 	return []string{Read, SignIn, SignInRefused, CaseUpdate, ModelRegister, ModelPromote, ScoreRun, LabelsExport,
 		UserAdd, UserProvision, UserRole, UserToken, UserDisable, UserEnable, AuditVerify, LinkageImport, LinkageExport,
-		LinkAccept, LinkReject}
+		LinkAccept, LinkReject, ClaimTakeover}
 }

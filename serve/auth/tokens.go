@@ -80,6 +80,16 @@ func ParseBearer(header string) (string, error) {
 	return tok, nil
 }
 
+// PrefixOf returns the identifying prefix of a token ParseBearer
+// accepted: the same for every use of the token, and stored in clear, so
+// it may key a rate limit without revealing the secret.
+func PrefixOf(token string) string {
+	if len(token) < prefixLen {
+		return token
+	}
+	return token[:prefixLen]
+}
+
 // Principal is an authenticated user.
 type Principal struct {
 	UserID int64

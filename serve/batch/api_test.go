@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"caserisk/serve/api"
@@ -131,5 +132,74 @@ func TestScoreRunThroughAPI(t *testing.T) {
 	all, err := st.ScoreRuns(ctx, "")
 	if err != nil || len(all) != 1 {
 		t.Fatalf("%d runs after a repeat (%v)", len(all), err)
+	}
+}
+
+// TestScoreRunAPIAnswers: dates outside the data are 400 problems naming
+// the range; a run while another holds the claim is a 409 naming it;
+// concurrent POSTs give 200 or 409, never a 5xx.
+func TestScoreRunAPIAnswers(t *testing.T) {
+	dir := borough(t)
+	ctx := context.Background()
+	st := openStore(t, "sqlite")
+	promoteChampions(t, st, dir)
+	tok, err := auth.NewToken(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateUserWithToken(ctx, "admin.one", auth.Admin, tok); err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(Config{Store: st, Load: champion.LoadArtifact, DataDir: dir, Capacity: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := api.New(ctx, api.Config{Store: st, Load: champion.LoadArtifact, Runner: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	post := func(body string) (int, string) {
+		req := httptest.NewRequest("POST", "/api/v1/score-runs", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok.Secret)
+		rec := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	for _, body := range []string{`{"as_of":"1900-01-01"}`, `{"as_of":"2099-01-01"}`} {
+		if code, out := post(body); code != http.StatusBadRequest || !strings.Contains(out, "2021-01-01 to 2025-01-01") {
+			t.Errorf("%s: %d %s, want 400 naming the range", body, code, out)
+		}
+	}
+	other, err := st.Claim(ctx, scoreRunsClaim, store.ClaimOptions{Holder: "another score run"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, out := post(`{"as_of":"2024-01-01"}`); code != http.StatusConflict || !strings.Contains(out, "another score run") {
+		t.Errorf("while held: %d %s, want 409 naming the holder", code, out)
+	}
+	other.Release()
+	codes := make([]int, 2)
+	var wg sync.WaitGroup
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i], _ = post(`{"as_of":"2024-01-01"}`)
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, c := range codes {
+		switch c {
+		case http.StatusOK:
+			ok++
+		case http.StatusConflict:
+		default:
+			t.Errorf("concurrent POST /score-runs: %d, want 200 or 409", c)
+		}
+	}
+	if ok == 0 {
+		t.Errorf("concurrent POSTs: %v, want one 200", codes)
 	}
 }

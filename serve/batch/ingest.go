@@ -17,8 +17,21 @@ import (
 // IngestCounts reports what Ingest loaded.
 type IngestCounts struct {
 	Residents, Properties, Residences, Events int
-	// Rejected counts rows that broke the contract and were left out.
-	Rejected int
+	// Rejected counts rows that broke the contract and were left out;
+	// Lost the physical lines not loaded (see contract.FileCount).
+	Rejected, Lost int
+	// Files is what reading each file gave, in contract order.
+	Files []contract.FileCount
+}
+
+// IngestOptions say how to load.
+type IngestOptions struct {
+	// Claim is passed to the store's single-view claim.
+	Claim store.ClaimOptions
+	// AllowBrokenFiles loads the rest when a service file cannot be read
+	// as a whole (its lost lines are counted); otherwise such a file fails
+	// the load and nothing is replaced.
+	AllowBrokenFiles bool
 }
 
 // chunk is the number of records handed to the store at a time.
@@ -27,16 +40,21 @@ const chunk = 5000
 // Ingest replaces the store's single view with the Residents Index in dir:
 // residents, properties, residences, and one timeline event per row of
 // every service file that names a resident. Rows that break the contract
-// are left out and counted; an unreadable file or a missing required file
-// is an error, and then nothing is replaced (one transaction).
-func Ingest(ctx context.Context, st store.Store, dir string) (IngestCounts, error) {
+// are left out and counted; an unreadable file, a missing required file,
+// or a file that cannot be read as a whole (unless o.AllowBrokenFiles) is
+// an error, and then nothing is replaced (one transaction).
+func Ingest(ctx context.Context, st store.Store, dir string, o IngestOptions) (IngestCounts, error) {
 	var n IngestCounts
 	c := contract.Default()
-	in, err := st.BeginIngest(ctx)
+	in, err := st.BeginIngestAs(ctx, o.Claim)
 	if err != nil {
 		return n, fmt.Errorf("ingest: %w", err)
 	}
-	if err := ingestAll(ctx, in, c, dir, &n); err != nil {
+	err = ingestAll(ctx, in, c, dir, &n)
+	if err == nil {
+		err = contract.Check(n.Files, o.AllowBrokenFiles)
+	}
+	if err != nil {
 		if rbErr := in.Rollback(); rbErr != nil {
 			err = errors.Join(err, fmt.Errorf("roll back: %w", rbErr))
 		}
@@ -52,6 +70,7 @@ func ingestAll(ctx context.Context, in store.Ingest, c *contract.Contract, dir s
 	for i := range c.Files {
 		f := &c.Files[i]
 		if _, err := os.Stat(filepath.Join(dir, f.Name)); errors.Is(err, fs.ErrNotExist) && !contract.RequiredFile(f.Name) {
+			n.Files = append(n.Files, contract.FileCount{File: f.Name})
 			continue
 		}
 		var err error
@@ -65,6 +84,8 @@ func ingestAll(ctx context.Context, in store.Ingest, c *contract.Contract, dir s
 		default:
 			if _, ok := f.Column("resident_id"); ok && f.EventDate != "" {
 				err = readEvents(ctx, in, dir, f, n)
+			} else {
+				err = each(ctx, dir, f, n, func(*contract.Row) error { return nil })
 			}
 		}
 		if err != nil {
@@ -74,13 +95,31 @@ func ingestAll(ctx context.Context, in store.Ingest, c *contract.Contract, dir s
 	return nil
 }
 
-// each streams the valid rows of a file to fn, counting rejected rows.
+// each streams the valid rows of a file to fn, counting rejected rows and
+// lost lines. A service file whose header is at fault is counted as
+// unread (every line lost) for Check to judge; one of the index's files
+// is an error.
 func each(ctx context.Context, dir string, f *contract.File, n *IngestCounts, fn func(r *contract.Row) error) error {
 	rd, err := contract.Open(dir, f)
+	if re, ok := contract.HeaderFault(err); ok && !contract.RequiredFile(f.Name) {
+		fc, err := contract.Unread(dir, f, re)
+		if err != nil {
+			return err
+		}
+		n.Files = append(n.Files, fc)
+		n.Lost += fc.Lost
+		return nil
+	}
 	if err != nil {
 		return err
 	}
 	defer rd.Close()
+	defer func() {
+		fc := rd.Counts()
+		n.Files = append(n.Files, fc)
+		n.Rejected += fc.Rejected
+		n.Lost += fc.Lost
+	}()
 	for k := 0; ; k++ {
 		if k%chunk == 0 && ctx.Err() != nil {
 			return ctx.Err()
@@ -91,7 +130,6 @@ func each(ctx context.Context, dir string, f *contract.File, n *IngestCounts, fn
 		}
 		var re *contract.RowError
 		if errors.As(err, &re) {
-			n.Rejected++
 			continue
 		}
 		if err != nil {

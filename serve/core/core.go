@@ -98,11 +98,25 @@ func Operator(name string) Actor {
 
 // Runner runs batch score runs; serve/batch provides one.
 type Runner interface {
-	// ScoreRun scores every entity of each target as of asOf (YYYY-MM-DD)
-	// with the target's champion and opens cases for the top capacity
-	// (0: the runner's default). It is idempotent per target, as-of date
-	// and model version.
-	ScoreRun(ctx context.Context, asOf string, capacity int, targets []store.Target) ([]store.ScoreRun, error)
+	// Run scores every entity of each target as of req.AsOf with the
+	// target's champion and opens cases for the top req.Capacity (0: the
+	// runner's default). It is idempotent per target, as-of date and
+	// model version, and runs under the claims req.Claim takes.
+	Run(ctx context.Context, req RunRequest) ([]store.ScoreRun, error)
+	// Coverage returns the dates the runner's data covers: when its
+	// history starts and its extract date (YYYY-MM-DD).
+	Coverage(ctx context.Context) (from, to string, err error)
+}
+
+// RunRequest is one score run for a Runner.
+type RunRequest struct {
+	AsOf     string // YYYY-MM-DD, within the runner's Coverage
+	Capacity int
+	Targets  []store.Target // nil: every target
+	// Claim says who runs it, whether to take over a live run (Force),
+	// and audits a takeover (OnTakeover); the runner passes it to every
+	// claim it takes.
+	Claim store.ClaimOptions
 }
 
 // Config configures a Core. Store is required.

@@ -8,10 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"caserisk/models/artifact"
-	"caserisk/models/calibrate"
-	"caserisk/models/dataset"
-	"caserisk/models/tree"
+	"caserisk/models/artifact/artifacttest"
 	"caserisk/serve/api/champion"
 	"caserisk/serve/audit"
 	"caserisk/serve/auth"
@@ -22,16 +19,7 @@ import (
 // stump returns a valid one-split model file for target.
 func stump(t *testing.T, target string, leaf float64) []byte {
 	t.Helper()
-	e := &tree.Ensemble{NumFeatures: 2, Trees: []tree.Tree{{
-		Left: []int32{1, -1, -1}, Right: []int32{2, -1, -1}, Feature: []int32{0, -1, -1}, Threshold: []float64{100, 0, 0},
-		DefaultLeft: []bool{true, false, false}, Value: []float64{0, -leaf, leaf}, Cover: []float64{10, 5, 5}, Gain: []float64{1, 0, 0},
-	}}}
-	m := &artifact.Model{Algorithm: artifact.GBDT, Target: target, Ensemble: e, Calibration: &calibrate.Calibrator{Method: calibrate.None},
-		Features: []artifact.Feature{
-			{FeatureMeta: dataset.FeatureMeta{Name: "arrears_gbp", Unit: "GBP", Description: "rent arrears"}},
-			{FeatureMeta: dataset.FeatureMeta{Name: "repairs", Unit: "count", Description: "repairs"}}},
-		Created: "2026-01-01T00:00:00Z", CaseriskVersion: "test"}
-	b, err := m.Marshal()
+	b, err := artifacttest.StumpJSON(target, leaf)
 	if err != nil {
 		t.Fatal(err)
 	}

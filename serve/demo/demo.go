@@ -318,7 +318,12 @@ func (d *run) link(ctx context.Context) error {
 // in an earlier run are kept.
 func (d *run) reviewQueue(ctx context.Context) error {
 	raw := filepath.Join(d.res.Borough, "raw")
-	pairs, err := review.ReadQueue(filepath.Join(d.res.Linked, "linkage", "review.csv"))
+	queue := filepath.Join(d.res.Linked, "linkage", "review.csv")
+	pairs, err := review.ReadQueue(queue)
+	if err != nil {
+		return err
+	}
+	summary, err := review.ReadSummary(queue)
 	if err != nil {
 		return err
 	}
@@ -326,11 +331,11 @@ func (d *run) reviewQueue(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c, err := d.core.ImportLinkReview(ctx, d.as, store.LinkReviewFrom(pairs, people))
+	c, err := d.core.ImportLinkReview(ctx, d.as, store.LinkReviewFrom(pairs, summary, people))
 	if err != nil {
 		return err
 	}
-	d.say("      %d pairs near the threshold to review (%d decided)", c.Pairs, c.Decided)
+	d.say("      %s", reviewLine(c))
 	return nil
 }
 
@@ -480,7 +485,7 @@ func (p *indent) Write(b []byte) (int, error) {
 }
 
 func (d *run) scoreRun(ctx context.Context) error {
-	runs, err := d.core.ScoreRun(ctx, d.as, d.o.AsOf.String(), d.o.Capacity, nil)
+	runs, err := d.core.ScoreRun(ctx, d.as, core.ScoreRunRequest{AsOf: d.o.AsOf.String(), Capacity: d.o.Capacity})
 	if err != nil {
 		return err
 	}
@@ -551,4 +556,15 @@ func (r *Result) WriteSummary(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// reviewLine says what the data steward's review queue holds and what it
+// leaves to the model.
+func reviewLine(c store.LinkQueueCounts) string {
+	if sm := c.Summary; sm != nil {
+		return fmt.Sprintf("%d pairs for the data steward to review (%d decided): one for each of the most uncertain decisions "+
+			"to join or split residents, of %d that the %d pairs near the threshold come down to; %d left as the model made them "+
+			"(%d kept as one resident, %d as two)", c.Pairs, c.Decided, sm.Decisions, sm.NearThreshold, sm.ByModel, sm.ByModelLinked, sm.ByModelApart)
+	}
+	return fmt.Sprintf("%d pairs near the threshold to review (%d decided)", c.Pairs, c.Decided)
 }

@@ -54,7 +54,7 @@ func ParseLinkVerdict(s string) (LinkVerdict, error) {
 // before B in key order (source, then record id).
 type LinkPair struct {
 	ID       int64
-	Position int // 1 is the closest to the threshold
+	Position int // 1 is the most uncertain
 	A, B     LinkKey
 	Weight   float64 // total match weight
 	Prob     float64 // match probability
@@ -99,17 +99,36 @@ type LinkDecision struct {
 }
 
 // LinkReviewImport is a review queue to load: its pairs in queue order
-// (closest to the threshold first; ID, Position and the decision are
+// (the most uncertain first; ID, Position and the decision are
 // ignored) and the details of the records they name.
 type LinkReviewImport struct {
 	Pairs  []LinkPair
 	People []LinkPerson
+	// Summary, when known, counts what the queue leaves to the model.
+	Summary *LinkReviewSummary
+}
+
+// LinkReviewSummary counts what an imported queue holds and what it leaves
+// to the linkage model: the pairs near the threshold, the decisions (join
+// two residents, or split one) they come down to, and those left as the
+// model made them because the queue is sized to a steward's week.
+type LinkReviewSummary struct {
+	Size            int // the most decisions the queue holds (0: no limit)
+	NearThreshold   int // record pairs near the threshold
+	Decisions       int // what they come down to
+	AlreadyReviewed int // decisions a reviewer's earlier decision settles
+	ByModel         int // decisions left as the model made them
+	ByModelLinked   int // of which kept as one resident
+	ByModelApart    int // of which kept as two
+	ByModelPairs    int // record pairs those decisions hold
 }
 
 // LinkQueueCounts are the sizes of the review queue.
 type LinkQueueCounts struct {
 	Pairs   int // pairs in the queue
 	Decided int // of which decided
+	// Summary is the imported queue's summary; nil when it came without one.
+	Summary *LinkReviewSummary
 }
 
 // Left returns the pairs still to decide.
@@ -191,6 +210,15 @@ func (d *db) ImportLinkReview(ctx context.Context, imp LinkReviewImport) (LinkQu
 		}
 		rows[i] = pairRow{a: a, b: b, fields: string(js), p: p}
 	}
+	if sm := imp.Summary; sm != nil {
+		for name, v := range map[string]int{"size": sm.Size, "near_threshold": sm.NearThreshold, "decisions": sm.Decisions,
+			"already_reviewed": sm.AlreadyReviewed, "by_model": sm.ByModel, "by_model_linked": sm.ByModelLinked,
+			"by_model_apart": sm.ByModelApart, "by_model_pairs": sm.ByModelPairs} {
+			if v < 0 {
+				return LinkQueueCounts{}, fmt.Errorf("import review queue: %w", invalidf("summary."+name, "%d: a count must not be negative", v))
+			}
+		}
+	}
 	people := make(map[LinkKey]bool, len(imp.People))
 	for i := range imp.People {
 		pp := &imp.People[i]
@@ -214,7 +242,7 @@ func (d *db) ImportLinkReview(ctx context.Context, imp LinkReviewImport) (LinkQu
 		if err := d.lock(ctx, tx, "link_review"); err != nil {
 			return err
 		}
-		for _, t := range []string{"link_review_pairs", "link_review_people"} {
+		for _, t := range []string{"link_review_pairs", "link_review_people", "link_review_summary"} {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t); err != nil {
 				return fmt.Errorf("clear %s: %w", t, err)
 			}
@@ -238,6 +266,15 @@ func (d *db) ImportLinkReview(ctx context.Context, imp LinkReviewImport) (LinkQu
 		})
 		if err != nil {
 			return err
+		}
+		if sm := imp.Summary; sm != nil {
+			_, err := tx.ExecContext(ctx, d.q(`INSERT INTO link_review_summary (id, queue_size, near_threshold, decisions,
+				already_reviewed, by_model, by_model_linked, by_model_apart, by_model_pairs, imported_at)
+				VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), sm.Size, sm.NearThreshold, sm.Decisions, sm.AlreadyReviewed,
+				sm.ByModel, sm.ByModelLinked, sm.ByModelApart, sm.ByModelPairs, now)
+			if err != nil {
+				return fmt.Errorf("store the queue's summary: %w", err)
+			}
 		}
 		counts, err = linkCounts(ctx, tx)
 		return err
@@ -272,6 +309,17 @@ func linkCounts(ctx context.Context, q querier) (LinkQueueCounts, error) {
 	err := q.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(d.decision) FROM link_review_pairs p `+linkDecisionJoin).Scan(&c.Pairs, &c.Decided)
 	if err != nil {
 		return LinkQueueCounts{}, fmt.Errorf("count the review queue: %w", err)
+	}
+	var sm LinkReviewSummary
+	err = q.QueryRowContext(ctx, `SELECT queue_size, near_threshold, decisions, already_reviewed, by_model, by_model_linked,
+		by_model_apart, by_model_pairs FROM link_review_summary WHERE id = 1`).Scan(&sm.Size, &sm.NearThreshold, &sm.Decisions,
+		&sm.AlreadyReviewed, &sm.ByModel, &sm.ByModelLinked, &sm.ByModelApart, &sm.ByModelPairs)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return LinkQueueCounts{}, fmt.Errorf("read the review queue's summary: %w", err)
+	default:
+		c.Summary = &sm
 	}
 	return c, nil
 }

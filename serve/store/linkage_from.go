@@ -9,12 +9,18 @@ import (
 	"caserisk/features/link/review"
 )
 
-// LinkReviewFrom turns a clerical review queue (features/link/review) and
-// its records' details into the form ImportLinkReview loads, the details
-// sorted by source and record id.
-func LinkReviewFrom(pairs []review.Pair, people map[assemble.Key]review.Person) LinkReviewImport {
+// LinkReviewFrom turns a clerical review queue (features/link/review), its
+// summary (nil when the queue came without one) and its records' details
+// into the form ImportLinkReview loads, the details sorted by source and
+// record id.
+func LinkReviewFrom(pairs []review.Pair, summary *review.Summary, people map[assemble.Key]review.Person) LinkReviewImport {
 	key := func(k assemble.Key) LinkKey { return LinkKey{Source: k.Source, RecordID: k.RecordID} }
 	imp := LinkReviewImport{Pairs: make([]LinkPair, len(pairs))}
+	if s := summary; s != nil {
+		imp.Summary = &LinkReviewSummary{Size: s.Size, NearThreshold: s.NearThreshold, Decisions: s.Decisions,
+			AlreadyReviewed: s.AlreadyReviewed, ByModel: s.ByModel, ByModelLinked: s.ByModelLinked,
+			ByModelApart: s.ByModelApart, ByModelPairs: s.ByModelPairs}
+	}
 	for i := range pairs {
 		p := &pairs[i]
 		lp := LinkPair{A: key(p.A), B: key(p.B), Weight: p.Weight, Prob: p.Prob, Linked: p.Linked}

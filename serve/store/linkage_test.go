@@ -137,6 +137,28 @@ func TestLinkReviewRoundTrip(t *testing.T) {
 	})
 }
 
+// TestLinkReviewSummary: an import's summary (what the queue leaves to the
+// model) is kept with the queue and replaced, or dropped, by the next import.
+func TestLinkReviewSummary(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s Store, raw *sql.DB) {
+		ctx := context.Background()
+		imp := linkImport()
+		want := LinkReviewSummary{Size: 3, NearThreshold: 130134, Decisions: 40210, AlreadyReviewed: 7, ByModel: 40200,
+			ByModelLinked: 10000, ByModelApart: 30200, ByModelPairs: 129000}
+		imp.Summary = &want
+		c, err := s.ImportLinkReview(ctx, imp)
+		if err != nil || c.Summary == nil || *c.Summary != want || c.Pairs != 3 {
+			t.Fatalf("import with a summary: %+v, %v", c, err)
+		}
+		if _, c, err := s.LinkQueue(ctx, LinkQueueQuery{}); err != nil || c.Summary == nil || *c.Summary != want {
+			t.Fatalf("queue counts: %+v, %v", c, err)
+		}
+		if c, err := s.ImportLinkReview(ctx, linkImport()); err != nil || c.Summary != nil {
+			t.Fatalf("an import without a summary keeps the old one: %+v, %v", c, err)
+		}
+	})
+}
+
 func TestLinkReviewImportRejects(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, s Store, raw *sql.DB) {
 		ctx := context.Background()
@@ -157,6 +179,7 @@ func TestLinkReviewImportRejects(t *testing.T) {
 			}},
 			{"person twice", func(m *LinkReviewImport) { m.People[1].Key = m.People[0].Key }},
 			{"bad text", func(m *LinkReviewImport) { m.People[0].GivenName = "a\x00b" }},
+			{"negative count", func(m *LinkReviewImport) { m.Summary = &LinkReviewSummary{Decisions: 4, ByModel: -1} }},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

@@ -2,19 +2,15 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
-	"time"
 )
 
-// staleClaim is how long a load may go without writing before another
-// load may take over its claim (the first one presumably died).
-const staleClaim = 5 * time.Minute
+// singleViewClaim is the claim a single-view load holds (see Claim).
+const singleViewClaim = "single_view"
 
 // svTable is a single-view table and its columns.
 type svTable struct{ name, cols string }
@@ -34,41 +30,29 @@ func singleViewTables() []svTable {
 // in one transaction, replacing them.
 type ingest struct {
 	d       *db
-	holder  string
+	claim   *Claim
 	touched map[string]bool
 	done    bool
 }
 
 func (d *db) BeginIngest(ctx context.Context) (Ingest, error) {
-	var b [12]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	return d.BeginIngestAs(ctx, ClaimOptions{})
+}
+
+func (d *db) BeginIngestAs(ctx context.Context, o ClaimOptions) (Ingest, error) {
+	cl, err := d.Claim(ctx, singleViewClaim, o)
+	if err != nil {
 		return nil, fmt.Errorf("begin single-view load: %w", err)
 	}
-	in := &ingest{d: d, holder: hex.EncodeToString(b[:]), touched: map[string]bool{}}
-	err := d.inTx(ctx, func(tx *sql.Tx) error {
-		if err := d.lock(ctx, tx, "ingest"); err != nil {
+	in := &ingest{d: d, claim: cl, touched: map[string]bool{}}
+	err = d.inTx(ctx, func(tx *sql.Tx) error {
+		if err := cl.check(ctx, tx); err != nil {
 			return err
-		}
-		var holder string
-		var beat int64
-		err := tx.QueryRowContext(ctx, `SELECT holder, heartbeat FROM ingest_claim WHERE id = 1`).Scan(&holder, &beat)
-		switch {
-		case err == nil && d.now().Sub(fromMicros(beat)) < staleClaim:
-			return fmt.Errorf("another single-view load is running (last write %s): %w",
-				fromMicros(beat).Format(time.RFC3339), ErrConflict)
-		case err != nil && !errors.Is(err, sql.ErrNoRows):
-			return fmt.Errorf("read the load claim: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM ingest_claim`); err != nil {
-			return fmt.Errorf("clear a stale load claim: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, d.q(`INSERT INTO ingest_claim (id, holder, heartbeat) VALUES (1, ?, ?)`),
-			in.holder, micros(d.now())); err != nil {
-			return fmt.Errorf("claim the load: %w", err)
 		}
 		return d.clearStaging(ctx, tx)
 	})
 	if err != nil {
+		cl.Release()
 		return nil, fmt.Errorf("begin single-view load: %w", err)
 	}
 	return in, nil
@@ -90,16 +74,10 @@ func (d *db) clearStaging(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-// checkClaim verifies, inside tx, that this load still holds the claim,
-// and refreshes its heartbeat.
+// checkClaim verifies, inside tx, that this load still holds its claim.
 func (in *ingest) checkClaim(ctx context.Context, tx *sql.Tx) error {
-	res, err := tx.ExecContext(ctx, in.d.q(`UPDATE ingest_claim SET heartbeat = ? WHERE id = 1 AND holder = ?`),
-		micros(in.d.now()), in.holder)
-	if err != nil {
-		return fmt.Errorf("refresh the load claim: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return fmt.Errorf("the load lost its claim (idle longer than %s and taken over): %w", staleClaim, ErrConflict)
+	if err := in.claim.check(ctx, tx); err != nil {
+		return fmt.Errorf("the load lost its claim: %w", err)
 	}
 	return nil
 }
@@ -268,13 +246,14 @@ func (in *ingest) Commit() error {
 				}
 			}
 		}
-		_, err := tx.ExecContext(ctx, in.d.q(`DELETE FROM ingest_claim WHERE holder = ?`), in.holder)
+		_, err := tx.ExecContext(ctx, in.d.q(`DELETE FROM claims WHERE name = ? AND id = ?`), singleViewClaim, in.claim.id)
 		return err
 	})
 	if err != nil {
 		in.release()
 		return fmt.Errorf("commit single-view load: %w", err)
 	}
+	in.claim.halt()
 	return nil
 }
 
@@ -290,7 +269,7 @@ func (in *ingest) Rollback() error {
 func (in *ingest) release() error {
 	ctx := context.Background()
 	err := in.d.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, in.d.q(`DELETE FROM ingest_claim WHERE holder = ?`), in.holder)
+		res, err := tx.ExecContext(ctx, in.d.q(`DELETE FROM claims WHERE name = ? AND id = ?`), singleViewClaim, in.claim.id)
 		if err != nil {
 			return err
 		}
@@ -299,6 +278,7 @@ func (in *ingest) release() error {
 		}
 		return in.d.clearStaging(ctx, tx)
 	})
+	in.claim.halt()
 	if err != nil {
 		return fmt.Errorf("abandon single-view load: %w", err)
 	}

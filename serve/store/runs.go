@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"time"
 )
 
 // validate checks a run before anything is written.
@@ -54,10 +53,6 @@ func (r *NewRun) validate() error {
 	return nil
 }
 
-// staleRun is how long a pending score run may stay pending before another
-// recording of the same run takes it over (the first presumably died).
-const staleRun = 30 * time.Minute
-
 // scoreChunk is the number of scores written per transaction.
 const scoreChunk = 10000
 
@@ -72,12 +67,32 @@ func (d *db) RecordScoreRun(ctx context.Context, nr NewRun) (ScoreRun, bool, err
 	return run, created, nil
 }
 
+// runClaim names the claim a run's recording holds.
+func runClaim(nr NewRun) string {
+	return fmt.Sprintf("score_run/%s/%s/v%d", nr.Target, nr.AsOf, nr.ModelVersion)
+}
+
 func (d *db) recordScoreRun(ctx context.Context, nr NewRun) (ScoreRun, bool, error) {
-	// Stage 1: claim the run as pending (or find it complete).
+	// A complete run is returned without waiting for any claim.
+	if run, ok, err := d.completeRun(ctx, nr); err != nil || ok {
+		return run, false, err
+	}
+	cl, err := d.Claim(ctx, runClaim(nr), nr.Claim)
+	if err != nil {
+		return ScoreRun{}, false, err
+	}
+	defer cl.Release()
+	ctx = cl.Context()
+	// Stage 1: the run as pending (or the complete one). A pending run
+	// found now is what a holder that died (or was taken over) left: it
+	// is removed and the run recorded again.
 	var run ScoreRun
 	complete := false
-	err := d.inTx(ctx, func(tx *sql.Tx) error {
+	err = d.inTx(ctx, func(tx *sql.Tx) error {
 		if err := d.lock(ctx, tx, "score_runs"); err != nil {
+			return err
+		}
+		if err := cl.check(ctx, tx); err != nil {
 			return err
 		}
 		var state string
@@ -87,11 +102,9 @@ func (d *db) recordScoreRun(ctx context.Context, nr NewRun) (ScoreRun, bool, err
 		case err == nil && state == "complete":
 			run, complete = existing, true
 			return nil
-		case err == nil && d.now().Sub(existing.Created) < staleRun:
-			return fmt.Errorf("the same run is being recorded since %s: %w", existing.Created.Format(time.RFC3339), ErrConflict)
 		case err == nil:
 			if err := d.deleteRun(ctx, tx, existing.ID); err != nil {
-				return fmt.Errorf("remove a stale pending run: %w", err)
+				return fmt.Errorf("remove the pending run %d its recording left: %w", existing.ID, err)
 			}
 		case !errors.Is(err, sql.ErrNoRows):
 			return fmt.Errorf("look for an earlier run: %w", err)
@@ -109,14 +122,23 @@ func (d *db) recordScoreRun(ctx context.Context, nr NewRun) (ScoreRun, bool, err
 		return nil
 	})
 	if err != nil || complete {
-		return run, false, err
+		return run, false, cl.Err(err)
 	}
 	// Stage 2: the scores, a chunk per transaction; stage 3: publish.
-	err = d.writeScores(ctx, run, nr)
+	err = d.writeScores(ctx, cl, run, nr)
 	if err == nil {
-		err = d.inTx(ctx, func(tx *sql.Tx) error { return d.publishRun(ctx, tx, &run) })
+		err = d.inTx(ctx, func(tx *sql.Tx) error {
+			if err := d.lock(ctx, tx, "score_runs"); err != nil {
+				return err
+			}
+			if err := cl.check(ctx, tx); err != nil {
+				return err
+			}
+			return d.publishRun(ctx, tx, &run)
+		})
 	}
 	if err != nil {
+		err = cl.Err(err)
 		// Remove what was written; the caller's context may be done.
 		bg := context.Background()
 		if cErr := d.inTx(bg, func(tx *sql.Tx) error { return d.deleteRun(bg, tx, run.ID) }); cErr != nil {
@@ -127,11 +149,28 @@ func (d *db) recordScoreRun(ctx context.Context, nr NewRun) (ScoreRun, bool, err
 	return run, true, nil
 }
 
-// writeScores writes a pending run's scores in chunks.
-func (d *db) writeScores(ctx context.Context, run ScoreRun, nr NewRun) error {
+// completeRun returns the complete run of the same target, date and version.
+func (d *db) completeRun(ctx context.Context, nr NewRun) (ScoreRun, bool, error) {
+	run, err := d.scanRun(d.sql.QueryRowContext(ctx, d.q(`SELECT `+runCols+` FROM score_runs
+		WHERE target = ? AND as_of = ? AND model_version = ? AND state = 'complete'`), nr.Target, nr.AsOf, nr.ModelVersion))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return ScoreRun{}, false, nil
+	case err != nil:
+		return ScoreRun{}, false, fmt.Errorf("look for an earlier run: %w", err)
+	}
+	return run, true, nil
+}
+
+// writeScores writes a pending run's scores in chunks, each under the
+// run's claim.
+func (d *db) writeScores(ctx context.Context, cl *Claim, run ScoreRun, nr NewRun) error {
 	for start := 0; start < len(nr.Scores); start += scoreChunk {
 		chunk := nr.Scores[start:min(start+scoreChunk, len(nr.Scores))]
 		err := d.inTx(ctx, func(tx *sql.Tx) error {
+			if err := cl.check(ctx, tx); err != nil {
+				return err
+			}
 			return d.insertMany(ctx, tx, `INSERT INTO scores (run_id, entity_id, resident_id, score, margin, band, score_rank, reasons)`,
 				8, len(chunk), func(i int) []any {
 					s := &chunk[i]
@@ -152,11 +191,9 @@ func (d *db) writeScores(ctx context.Context, run ScoreRun, nr NewRun) error {
 	return nil
 }
 
-// publishRun opens the run's cases and marks it complete, in tx.
+// publishRun opens the run's cases and marks it complete, in tx (which
+// holds the score_runs lock).
 func (d *db) publishRun(ctx context.Context, tx *sql.Tx, run *ScoreRun) error {
-	if err := d.lock(ctx, tx, "score_runs"); err != nil {
-		return err
-	}
 	now := micros(d.now())
 	// Open a case for each top-ranked entity with no open case of the kind.
 	res, err := tx.ExecContext(ctx, d.q(`INSERT INTO cases (kind, entity_id, resident_id, run_id, score, score_rank, status, opened, updated)

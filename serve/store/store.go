@@ -286,8 +286,10 @@ type TimelineQuery struct {
 // replaces each table the load added rows to in one transaction, so readers
 // see the old single view or the new one, never a mix. Tables the load did
 // not touch are left as they were. A failed Add or Rollback abandons the
-// load and changes nothing. One load runs at a time: BeginIngest returns
-// ErrConflict while another is active (one idle for 5 minutes is taken over).
+// load and changes nothing. One load runs at a time: it holds the
+// "single_view" claim (see Claim), so BeginIngest returns a *HeldError
+// (ErrConflict) while a live load holds it, and takes over at once the
+// claim of a load that died (within ClaimTTL of its death).
 type Ingest interface {
 	// AddResidents stages a chunk of residents (ids unique across the load).
 	AddResidents(ctx context.Context, rs []Resident) error
@@ -310,6 +312,9 @@ type NewRun struct {
 	ModelVersion int
 	Capacity     int     // open cases for ranks 1..Capacity
 	Scores       []Score // RunID is set by the store; ranks must be 1..len
+	// Claim says who records the run and whether to take over a live
+	// recording of the same run.
+	Claim ClaimOptions
 }
 
 // QueueQuery selects a page of a case queue.
@@ -391,8 +396,11 @@ type Runs interface {
 	// each score ranked 1..Capacity whose entity has no open case of that
 	// kind. If a complete run with the same target, as-of date and model
 	// version exists it is returned unchanged with created false
-	// (idempotent); one being recorded gives ErrConflict (a pending run idle
-	// for 30 minutes is taken over).
+	// (idempotent). The recording holds the claim
+	// "score_run/TARGET/AS_OF/vVERSION" (run.Claim says who and whether to
+	// force): a live recording of the same run gives a *HeldError
+	// (ErrConflict); the pending run of one that died is removed and
+	// recorded again once its claim lapses (within ClaimTTL of the death).
 	RecordScoreRun(ctx context.Context, run NewRun) (r ScoreRun, created bool, err error)
 	// ScoreRuns lists the runs of a target, newest first; "" for both.
 	ScoreRuns(ctx context.Context, target Target) ([]ScoreRun, error)
@@ -430,8 +438,12 @@ type Cases interface {
 
 // Residents holds the single view.
 type Residents interface {
-	// BeginIngest starts loading the single view.
+	// BeginIngest starts loading the single view: BeginIngestAs with the
+	// default claim options.
 	BeginIngest(ctx context.Context) (Ingest, error)
+	// BeginIngestAs starts loading the single view under the
+	// "single_view" claim taken with o.
+	BeginIngestAs(ctx context.Context, o ClaimOptions) (Ingest, error)
 	// Resident returns the single view of a resident.
 	Resident(ctx context.Context, id string) (ResidentView, error)
 	// Household returns the other people whose stay at the address of the
@@ -483,7 +495,7 @@ type LinkReview interface {
 	// are keyed by the pair, so a pair imported again keeps its decision.
 	ImportLinkReview(ctx context.Context, imp LinkReviewImport) (LinkQueueCounts, error)
 	// LinkQueue returns a page of the review queue by position (the
-	// closest to the threshold first), without the records' details, and
+	// most uncertain first), without the records' details, and
 	// the queue's counts.
 	LinkQueue(ctx context.Context, q LinkQueueQuery) ([]LinkPair, LinkQueueCounts, error)
 	// LinkPair returns a pair of the review queue with its records' details
@@ -510,10 +522,19 @@ type AuditLog interface {
 	Audit(ctx context.Context, f AuditFilter) ([]audit.Entry, error)
 }
 
+// Claims holds the leases of the steps that run one at a time.
+type Claims interface {
+	// Claim takes the named claim (see ClaimOptions for waiting and
+	// forcing): a *HeldError while a live holder has it. The caller
+	// Releases it when the step ends and runs the step under its Context.
+	Claim(ctx context.Context, name string, o ClaimOptions) (*Claim, error)
+}
+
 // Store is the scoring service's database: every part above. All methods
 // are safe for concurrent use.
 type Store interface {
 	Pinger
+	Claims
 	Registry
 	Runs
 	Cases

@@ -768,28 +768,56 @@ func TestScoreRunFailureLeavesNothing(t *testing.T) {
 	})
 }
 
-// TestPendingRunConflictsUntilStale: a run being recorded blocks the same
-// run; one left pending for longer than staleRun is taken over.
-func TestPendingRunConflictsUntilStale(t *testing.T) {
+// TestPendingRunOfADeadRecorder: a pending run whose recorder holds its
+// claim blocks the same run (the error names the holder); one whose
+// recorder died is taken over as soon as its claim lapses, and recorded
+// once.
+func TestPendingRunOfADeadRecorder(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, s Store, raw *sql.DB) {
 		ctx := context.Background()
 		s.RegisterModel(ctx, testModel(TenancyFraud))
 		d := s.(*db)
+		// A pending run left with no claim at all (as by a version before
+		// claims) is recorded again at once.
+		mustExec(t, raw, fmt.Sprintf(`INSERT INTO score_runs (target, as_of, model_version, created, row_count, capacity, state)
+			VALUES ('tenancy_fraud', '2025-03-30', 1, %d, 3, 1, 'pending')`, time.Now().UnixMicro()))
+		if r, created, err := s.RecordScoreRun(ctx, NewRun{Target: TenancyFraud, AsOf: "2025-03-30", ModelVersion: 1, Capacity: 1,
+			Scores: testScores(3, "T")}); err != nil || !created || r.Rows != 3 {
+			t.Fatalf("a pending run without a claim: %+v, %v, %v", r, created, err)
+		}
+		// A live recorder's claim: conflict naming it.
+		run := NewRun{Target: TenancyFraud, AsOf: "2025-03-31", ModelVersion: 1, Capacity: 1, Scores: testScores(3, "T")}
+		other, err := s.Claim(ctx, runClaim(run), ClaimOptions{Holder: "the other recorder"})
+		if err != nil {
+			t.Fatal(err)
+		}
 		mustExec(t, raw, fmt.Sprintf(`INSERT INTO score_runs (target, as_of, model_version, created, row_count, capacity, state)
 			VALUES ('tenancy_fraud', '2025-03-31', 1, %d, 3, 1, 'pending')`, time.Now().UnixMicro()))
-		run := NewRun{Target: TenancyFraud, AsOf: "2025-03-31", ModelVersion: 1, Capacity: 1, Scores: testScores(3, "T")}
-		if _, _, err := s.RecordScoreRun(ctx, run); !errors.Is(err, ErrConflict) {
-			t.Fatalf("recording a run that is pending: %v, want ErrConflict", err)
+		start := time.Now()
+		_, _, err = s.RecordScoreRun(ctx, run)
+		var held *HeldError
+		if !errors.As(err, &held) || !errors.Is(err, ErrConflict) || held.Holder != "the other recorder" {
+			t.Fatalf("recording a run whose recorder lives: %v, want a HeldError naming it", err)
 		}
-		d.now = func() time.Time { return time.Now().Add(staleRun + time.Minute) }
+		if el := time.Since(start); el > ClaimRenew+2*time.Second {
+			t.Errorf("took %s to see the holder renew, want about %s", el, ClaimRenew)
+		}
+		// The recorder dies (stops renewing); once its claim lapses the
+		// run is recorded, once.
+		other.halt()
+		d.now = func() time.Time { return time.Now().Add(ClaimTTL) }
 		r, created, err := s.RecordScoreRun(ctx, run)
 		if err != nil || !created || r.Rows != 3 {
-			t.Fatalf("taking over a stale pending run: %+v, %v, %v", r, created, err)
+			t.Fatalf("taking over a dead recorder's run: %+v, %v, %v", r, created, err)
 		}
 		var n int
-		raw.QueryRow(`SELECT COUNT(*) FROM score_runs`).Scan(&n)
+		raw.QueryRow(`SELECT COUNT(*) FROM score_runs WHERE as_of = '2025-03-31'`).Scan(&n)
 		if n != 1 {
 			t.Errorf("%d runs after the takeover, want 1", n)
+		}
+		raw.QueryRow(`SELECT COUNT(*) FROM claims`).Scan(&n)
+		if n != 0 {
+			t.Errorf("%d claims left after the recordings, want 0", n)
 		}
 	})
 }

@@ -262,6 +262,11 @@ func (p *pages) caseFor(c *gin.Context) (core.CaseView, bool) {
 		return core.CaseView{}, false
 	}
 	k, err := p.core.Case(c.Request.Context(), p.actor(c), id)
+	if errors.Is(err, store.ErrNotFound) {
+		// Missing, or of a kind the role may not work: the same page.
+		p.notFound(c, "case")
+		return core.CaseView{}, false
+	}
 	if err != nil {
 		var fb *core.ForbiddenError
 		what := "cases of this kind"

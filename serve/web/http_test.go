@@ -207,6 +207,11 @@ func TestPurposeLimits(t *testing.T) {
 			signIn(t, b, c, role)
 			for name, path := range pages {
 				want := http.StatusForbidden
+				if strings.HasSuffix(name, " case") {
+					// A case the role may not work is not found, as a
+					// missing one is (its id cannot be probed).
+					want = http.StatusNotFound
+				}
 				for _, a := range ok {
 					if a == name {
 						want = http.StatusOK
@@ -221,6 +226,9 @@ func TestPurposeLimits(t *testing.T) {
 				}
 				if code == http.StatusForbidden && !strings.Contains(body, "You cannot see this page") {
 					t.Errorf("%s GET %s: 403 is not an error page", role, path)
+				}
+				if code == http.StatusNotFound && !strings.Contains(body, "Page not found") {
+					t.Errorf("%s GET %s: 404 is not the not-found page", role, path)
 				}
 			}
 		})

@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -35,10 +36,7 @@ func TestSessionsExpire(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			now := start
 			ss := newSessions(30*time.Minute, 2*time.Hour, func() time.Time { return now })
-			s, err := ss.create("crk_x", auth.Principal{UserID: 1, Name: "u", Role: auth.Caseworker})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := ss.create("crk_x", auth.Principal{UserID: 1, Name: "u", Role: auth.Caseworker})
 			for i, d := range tc.steps {
 				now = start.Add(d)
 				if _, ok := ss.get(s.id); ok != tc.alive[i] {
@@ -51,14 +49,8 @@ func TestSessionsExpire(t *testing.T) {
 
 func TestSessionsEndAndIDs(t *testing.T) {
 	ss := newSessions(time.Hour, time.Hour, time.Now)
-	a, err := ss.create("crk_a", auth.Principal{UserID: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := ss.create("crk_b", auth.Principal{UserID: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := ss.create("crk_a", auth.Principal{UserID: 1})
+	b := ss.create("crk_b", auth.Principal{UserID: 2})
 	if a.id == b.id || a.csrf == b.csrf || a.id == a.csrf || len(a.id) < 40 {
 		t.Fatalf("session ids and CSRF tokens must be distinct random values: %q %q %q", a.id, b.id, a.csrf)
 	}
@@ -68,6 +60,100 @@ func TestSessionsEndAndIDs(t *testing.T) {
 	}
 	if got, ok := ss.get(b.id); !ok || got.user.UserID != 2 {
 		t.Fatal("ending one session ended another")
+	}
+}
+
+// TestSessionsBounded: a user holds at most maxPerUser sessions (a new
+// one ends their oldest); a full store ends the session unused longest
+// and never refuses one.
+func TestSessionsBounded(t *testing.T) {
+	now := time.Date(2025, 1, 1, 9, 0, 0, 0, time.UTC)
+	ss := newSessions(time.Hour, 10*time.Hour, func() time.Time { return now })
+	var first []*session
+	for i := range maxPerUser + 3 {
+		now = now.Add(time.Second)
+		first = append(first, ss.create("crk_a", auth.Principal{UserID: 1}))
+		if all, mine := ss.count(1); mine != min(i+1, maxPerUser) || all != mine {
+			t.Fatalf("after %d sign-ins: %d sessions, %d of the user's", i+1, all, mine)
+		}
+	}
+	for i, s := range first {
+		if _, ok := ss.get(s.id); ok != (i >= 3) {
+			t.Errorf("session %d alive %v, want %v (the oldest end)", i, ok, i >= 3)
+		}
+	}
+	// Fill the store with other users' sessions, then use the first
+	// user's; the next sign-in ends the least recently used one, the
+	// first of the others.
+	var lru *session
+	for u := int64(2); ; u++ {
+		if all, _ := ss.count(0); all >= maxSessions {
+			break
+		}
+		now = now.Add(time.Millisecond)
+		s := ss.create("crk_u", auth.Principal{UserID: u})
+		if lru == nil {
+			lru = s
+		}
+	}
+	now = now.Add(time.Second)
+	for _, s := range first[3:] {
+		ss.get(s.id)
+	}
+	now = now.Add(time.Second)
+	last := ss.create("crk_z", auth.Principal{UserID: 1 << 40})
+	if all, _ := ss.count(0); all != maxSessions {
+		t.Errorf("%d sessions, want the bound %d", all, maxSessions)
+	}
+	if _, ok := ss.get(last.id); !ok {
+		t.Error("a sign-in into a full store was refused")
+	}
+	if _, ok := ss.get(lru.id); ok {
+		t.Error("the least recently used session survived a full store")
+	}
+	if _, ok := ss.get(first[3].id); !ok {
+		t.Error("a recently used session was ended")
+	}
+}
+
+// TestSignInLimits: a user's attempts beyond the burst wait; a client's
+// failed attempts beyond its burst wait; neither slows anyone else.
+func TestSignInLimits(t *testing.T) {
+	now := time.Date(2025, 1, 1, 9, 0, 0, 0, time.UTC)
+	l := newSignInLimits(func() time.Time { return now })
+	for i := range userBurst {
+		if _, ok := l.userAttempt("crk_aaaa"); !ok {
+			t.Fatalf("attempt %d refused within the burst", i+1)
+		}
+	}
+	wait, ok := l.userAttempt("crk_aaaa")
+	if ok || wait <= 0 || wait > userEvery {
+		t.Fatalf("attempt past the burst: ok %v wait %s", ok, wait)
+	}
+	if _, ok := l.userAttempt("crk_bbbb"); !ok {
+		t.Error("another user was refused")
+	}
+	now = now.Add(userEvery)
+	if _, ok := l.userAttempt("crk_aaaa"); !ok {
+		t.Error("the user was refused after waiting")
+	}
+	for range clientBurst {
+		if _, ok := l.clientBlocked("10.0.0.1"); !ok {
+			t.Fatal("client blocked within its burst")
+		}
+		l.clientFailed("10.0.0.1")
+	}
+	if _, ok := l.clientBlocked("10.0.0.1"); ok {
+		t.Error("client not blocked after its failed attempts")
+	}
+	if _, ok := l.clientBlocked("10.0.0.2"); !ok {
+		t.Error("another client blocked")
+	}
+	for i := range maxLimited + 10 {
+		l.userAttempt(fmt.Sprintf("crk_%08d", i))
+	}
+	if n := len(l.users); n > maxLimited {
+		t.Errorf("%d user limiters held, want at most %d", n, maxLimited)
 	}
 }
 

@@ -55,9 +55,9 @@ func (p *pages) linkageAllowed(c *gin.Context) bool {
 	return true
 }
 
-// linkageQueue lists the review queue by position (the closest to the
-// threshold first) with the counts decided and left. It shows ids, weights
-// and decisions only, no person's details.
+// linkageQueue lists the review queue by position (the most uncertain
+// first) with the counts decided and left, and what the queue leaves to the
+// model. It shows ids, weights and decisions only, no person's details.
 func (p *pages) linkageQueue(c *gin.Context) {
 	if !p.linkageAllowed(c) {
 		return

@@ -76,6 +76,7 @@ func loadLinkage(b *borough) error {
 			store.LinkPerson{Key: bk, GivenName: "Alex", FamilyName: fakeFamily, DateOfBirth: fmt.Sprintf("1984-%02d-03", 10+i),
 				Sex: "F", Address: fmt.Sprintf("%d Sample Street, Testtown", 40+i), Postcode: "ZZ1 2ZZ", NINumber: "QQ123456C"})
 	}
+	imp.Summary = &store.LinkReviewSummary{Size: 6, NearThreshold: 5210, Decisions: 1200, ByModel: 1194, ByModelLinked: 310, ByModelApart: 884, ByModelPairs: 5100}
 	_, err := b.st.ImportLinkReview(ctx, imp)
 	return err
 }
@@ -129,10 +130,14 @@ func TestLinkagePurposeLimit(t *testing.T) {
 		t.Fatalf("data steward's queue: %d, navigation link present: %v", code, strings.Contains(body, `href="/linkage/review"`))
 	}
 	cc := firstCase(t, b, store.ComplexCase)
-	for _, path := range []string{"/reviews", "/fraud-referrals", "/residents/" + cc.ResidentID, fmt.Sprintf("/cases/%d", cc.ID), "/models", "/admin/audit", "/admin/users"} {
+	for _, path := range []string{"/reviews", "/fraud-referrals", "/residents/" + cc.ResidentID, "/models", "/admin/audit", "/admin/users"} {
 		if code, _ := get(t, c, b.ts.URL+path); code != http.StatusForbidden {
 			t.Errorf("data steward GET %s: %d, want 403", path, code)
 		}
+	}
+	// A case is not found, as a missing one is.
+	if code, _ := get(t, c, b.ts.URL+fmt.Sprintf("/cases/%d", cc.ID)); code != http.StatusNotFound {
+		t.Errorf("data steward GET a case: %d, want 404", code)
 	}
 }
 
@@ -152,6 +157,9 @@ func TestLinkageDecision(t *testing.T) {
 	_, body := get(t, c, b.ts.URL+"/linkage/review")
 	if !strings.Contains(body, fmt.Sprintf(`<dd id="count-left">%d</dd>`, before.Left())) || strings.Contains(body, fakeFamily) {
 		t.Fatalf("the queue page does not show %d left, or shows a record's details", before.Left())
+	}
+	if want := `<dd id="count-by-model">1194 decisions (310 kept as one resident, 884 kept as two): the queue holds a week's review, 6 decisions at most, of 1200 that 5210 pairs near the threshold come down to</dd>`; !strings.Contains(body, want) {
+		t.Errorf("the queue page does not say what is left to the model:\n%s", body)
 	}
 
 	pair := firstUndecided(t, b)

@@ -420,11 +420,7 @@ func (p *pages) oidcCallback(c *gin.Context) {
 		p.failed(c, "sign you in", err)
 		return
 	}
-	s, err := p.sessions.create("", u)
-	if err != nil {
-		p.errorPage(c, http.StatusServiceUnavailable, "Sorry, the service is busy", "Too many people are signed in. Try again in a few minutes.")
-		return
-	}
+	s := p.sessions.create("", u)
 	p.sessions.attach(s.id, &externalSession{idToken: raw})
 	setCookie(c, preCookie, "", -1)
 	setCookie(c, sessionCookie, s.id, 0)

@@ -6,7 +6,10 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -27,9 +30,14 @@ const (
 	keySess   = "caserisk.web.session"
 )
 
-// maxSessions bounds the sessions held; when full, expired ones are dropped
-// and, if none is, sign-in is refused until one ends.
-const maxSessions = 10000
+// Bounds of the session store. One user may hold maxPerUser sessions (a
+// new sign-in ends their oldest); the store holds at most maxSessions, and
+// when full it ends the session unused for longest, so no sign-in is ever
+// refused because the store is full: one user cannot lock others out.
+const (
+	maxSessions = 10000
+	maxPerUser  = 5
+)
 
 // session is a signed-in user's server-side state.
 type session struct {
@@ -48,14 +56,12 @@ type sessions struct {
 	now       func() time.Time
 	mu        sync.Mutex
 	m         map[string]*session
+	byUser    map[int64][]string // each user's session ids, oldest first
 }
 
 func newSessions(idle, max time.Duration, now func() time.Time) *sessions {
-	return &sessions{idle: idle, max: max, now: now, m: make(map[string]*session)}
+	return &sessions{idle: idle, max: max, now: now, m: make(map[string]*session), byUser: make(map[int64][]string)}
 }
-
-// errFull reports that no session can be created now.
-var errFull = errors.New("too many sessions")
 
 // randomID returns 32 random bytes, URL-safe base64.
 func randomID() string {
@@ -64,24 +70,61 @@ func randomID() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// create starts a session for user, authenticated by token.
-func (ss *sessions) create(token string, user auth.Principal) (*session, error) {
+// create starts a session for user, authenticated by token, ending the
+// user's oldest sessions beyond maxPerUser and, when the store is full,
+// the expired ones or else the one unused for longest.
+func (ss *sessions) create(token string, user auth.Principal) *session {
 	now := ss.now()
 	s := &session{id: randomID(), token: token, csrf: randomID(), user: user, created: now, seen: now}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
+	for ids := ss.byUser[user.UserID]; len(ids) >= maxPerUser; ids = ss.byUser[user.UserID] {
+		ss.remove(ids[0])
+	}
 	if len(ss.m) >= maxSessions {
-		for id, o := range ss.m {
+		var lru *session
+		for _, o := range ss.m {
 			if ss.expired(o, now) {
-				delete(ss.m, id)
+				ss.remove(o.id)
+			} else if lru == nil || o.seen.Before(lru.seen) {
+				lru = o
 			}
 		}
-		if len(ss.m) >= maxSessions {
-			return nil, errFull
+		if len(ss.m) >= maxSessions && lru != nil {
+			ss.remove(lru.id)
 		}
 	}
 	ss.m[s.id] = s
-	return s, nil
+	ss.byUser[user.UserID] = append(ss.byUser[user.UserID], s.id)
+	return s
+}
+
+// remove drops a session; ss.mu is held.
+func (ss *sessions) remove(id string) {
+	s, ok := ss.m[id]
+	if !ok {
+		return
+	}
+	delete(ss.m, id)
+	ids := ss.byUser[s.user.UserID]
+	for i, o := range ids {
+		if o == id {
+			ids = append(ids[:i:i], ids[i+1:]...)
+			break
+		}
+	}
+	if len(ids) == 0 {
+		delete(ss.byUser, s.user.UserID)
+	} else {
+		ss.byUser[s.user.UserID] = ids
+	}
+}
+
+// count returns the number of sessions held, and the user's.
+func (ss *sessions) count(userID int64) (all, user int) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return len(ss.m), len(ss.byUser[userID])
 }
 
 func (ss *sessions) expired(s *session, now time.Time) bool {
@@ -98,7 +141,7 @@ func (ss *sessions) get(id string) (*session, bool) {
 		return nil, false
 	}
 	if ss.expired(s, now) {
-		delete(ss.m, id)
+		ss.remove(id)
 		return nil, false
 	}
 	s.seen = now
@@ -109,7 +152,7 @@ func (ss *sessions) get(id string) (*session, bool) {
 // end removes a session.
 func (ss *sessions) end(id string) {
 	ss.mu.Lock()
-	delete(ss.m, id)
+	ss.remove(id)
 	ss.mu.Unlock()
 }
 
@@ -213,6 +256,11 @@ func (p *pages) signIn(c *gin.Context) {
 		setCookie(c, preCookie, tok, 3600)
 		p.render(c, http.StatusUnauthorized, "signin", view{Title: "Sign in", CSRF: tok, Data: p.signInData(), Errors: []fieldErr{{Field: "token", Msg: msg}}})
 	}
+	client := c.RemoteIP()
+	if wait, ok := p.limits.clientBlocked(client); !ok {
+		p.tooMany(c, wait)
+		return
+	}
 	raw := c.PostForm("token")
 	if raw == "" {
 		retry("Enter your access token")
@@ -220,11 +268,17 @@ func (p *pages) signIn(c *gin.Context) {
 	}
 	tok, err := auth.ParseBearer("Bearer " + raw)
 	if err != nil {
+		p.limits.clientFailed(client)
 		retry("Enter an access token in the right form: it starts with crk_")
+		return
+	}
+	if wait, ok := p.limits.userAttempt(auth.PrefixOf(tok)); !ok {
+		p.tooMany(c, wait)
 		return
 	}
 	u, err := auth.Authenticate(c.Request.Context(), p.tokens, tok)
 	if errors.Is(err, auth.ErrUnauthenticated) {
+		p.limits.clientFailed(client)
 		retry("The access token is not recognised or has been withdrawn")
 		return
 	}
@@ -232,11 +286,7 @@ func (p *pages) signIn(c *gin.Context) {
 		p.failed(c, "check your access token", err)
 		return
 	}
-	s, err := p.sessions.create(tok, u)
-	if err != nil {
-		p.errorPage(c, http.StatusServiceUnavailable, "Sorry, the service is busy", "Too many people are signed in. Try again in a few minutes.")
-		return
-	}
+	s := p.sessions.create(tok, u)
 	if err := p.recordSignIn(c.Request.Context(), u, reqID(c)); err != nil {
 		p.sessions.end(s.id)
 		p.failed(c, "record your sign-in in the audit log", err)
@@ -245,6 +295,14 @@ func (p *pages) signIn(c *gin.Context) {
 	setCookie(c, preCookie, "", -1)
 	setCookie(c, sessionCookie, s.id, 0)
 	c.Redirect(http.StatusSeeOther, "/")
+}
+
+// tooMany answers a sign-in over its rate limit.
+func (p *pages) tooMany(c *gin.Context, wait time.Duration) {
+	secs := int(math.Ceil(wait.Seconds()))
+	c.Header("Retry-After", strconv.Itoa(secs))
+	p.errorPage(c, http.StatusTooManyRequests, "Too many sign-in attempts",
+		fmt.Sprintf("Wait %d seconds, then sign in again.", secs))
 }
 
 // signOut ends the session.

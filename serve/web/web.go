@@ -19,7 +19,11 @@
 // and Secure when served over TLS. The token, or the provider's user, is
 // checked against the store on every request, so a disabled user is signed
 // out at once. Every POST carries the session's cross-site request forgery
-// token.
+// token. A user holds at most maxPerUser sessions (a new sign-in ends
+// their oldest) and the store ends its least recently used session when
+// full, so it never refuses a sign-in; token sign-in attempts are
+// rate-limited per user and, for failed attempts, per client address (see
+// signInLimits).
 package web
 
 import (
@@ -106,7 +110,7 @@ func MountWith(o Options) func(*api.Server, *gin.Engine) {
 	}
 	return func(s *api.Server, e *gin.Engine) {
 		p := &pages{srv: s, core: s.Core(), tokens: s.Store(), policy: s.Core().Policy(), o: o, tmpl: mustTemplates(),
-			sessions: newSessions(o.SessionIdle, o.SessionMax, o.Now), oidc: of}
+			sessions: newSessions(o.SessionIdle, o.SessionMax, o.Now), limits: newSignInLimits(o.Now), oidc: of}
 		p.routes(e)
 	}
 }
@@ -120,6 +124,7 @@ type pages struct {
 	o        Options
 	tmpl     map[string]*template.Template
 	sessions *sessions
+	limits   *signInLimits
 	oidc     *oidcFlow // nil without OpenID Connect sign-in
 }
 
@@ -157,6 +162,7 @@ func (p *pages) routes(e *gin.Engine) {
 	e.StaticFS("/static", http.FS(static))
 	e.GET("/", p.withUser(p.home))
 	e.GET("/sign-in", p.signInForm)
+	e.HEAD("/sign-in", p.signInForm)
 	e.POST("/sign-in", p.signIn)
 	e.POST("/sign-out", p.withUser(p.signOut))
 	p.oidcRoutes(e)

@@ -1,6 +1,8 @@
-// Package review holds the clerical review queue of a linkage run: the
-// pairs near the threshold, the two person records' details, and the
-// reviewers' decisions.
+// Package review holds the clerical review queue of a linkage run: one
+// pair for each decision near the threshold that would join two residents
+// or split one, the most uncertain first, sized to a data steward's week;
+// the counts of what it leaves to the model (Summary); the two person
+// records' details; and the reviewers' decisions.
 //
 // 'caserisk link' writes the queue (OUT/linkage/review.csv, see
 // link.Result.WriteReview): each pair's two record keys, match weight and
@@ -15,16 +17,20 @@
 package review
 
 import (
+	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
+	"caserisk/features/link"
 	"caserisk/features/link/assemble"
 )
 
@@ -83,8 +89,8 @@ func ReadQueue(path string) ([]Pair, error) {
 // ParseQueue reads a review queue from r; name is used in errors, which
 // name the line (and column) at fault. The fields are the columns
 // NAME_level with a matching NAME_weight; other columns (decision, say) are
-// ignored. The pairs are in the file's order, the closest to the threshold
-// first as 'caserisk link' writes them.
+// ignored. The pairs are in the file's order, the most uncertain first as
+// 'caserisk link' writes them.
 func ParseQueue(r io.Reader, name string) ([]Pair, error) {
 	cr := csv.NewReader(r)
 	head, err := cr.Read()
@@ -168,4 +174,45 @@ func ParseQueue(r io.Reader, name string) ([]Pair, error) {
 		}
 		out = append(out, p)
 	}
+}
+
+// Summary counts what a review queue holds and what it leaves to the
+// model, as 'caserisk link' writes it beside the queue (review.json).
+type Summary = link.ReviewSummary
+
+// SummaryPath returns where the summary of the queue at queuePath is:
+// the queue's name with .json for its extension.
+func SummaryPath(queuePath string) string {
+	return strings.TrimSuffix(queuePath, filepath.Ext(queuePath)) + ".json"
+}
+
+// ReadSummary reads the summary beside the queue at queuePath
+// (SummaryPath). A queue without one (written by an older caserisk) gives
+// nil and no error. Errors name the file.
+func ReadSummary(queuePath string) (*Summary, error) {
+	path := SummaryPath(queuePath)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("review summary: %w", err)
+	}
+	var s Summary
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("review summary %s: %w", path, err)
+	}
+	for name, v := range map[string]int{"size": s.Size, "near_threshold_pairs": s.NearThreshold, "decisions": s.Decisions,
+		"queued": s.Queued, "decided_by_model": s.ByModel, "already_reviewed": s.AlreadyReviewed} {
+		if v < 0 {
+			return nil, fmt.Errorf("review summary %s: %s is %d, a count must not be negative", path, name, v)
+		}
+	}
+	if s.Queued+s.ByModel+s.AlreadyReviewed != s.Decisions {
+		return nil, fmt.Errorf("review summary %s: %d queued, %d left to the model and %d already reviewed do not add up to the %d decisions",
+			path, s.Queued, s.ByModel, s.AlreadyReviewed, s.Decisions)
+	}
+	return &s, nil
 }

@@ -216,3 +216,42 @@ func TestEveryLevelIsExplained(t *testing.T) {
 		t.Errorf("Explain = %q", got)
 	}
 }
+
+func TestReadSummary(t *testing.T) {
+	dir := t.TempDir()
+	queue := filepath.Join(dir, "review.csv")
+	if s, err := ReadSummary(queue); s != nil || err != nil {
+		t.Fatalf("no summary: %+v, %v", s, err)
+	}
+	if SummaryPath(queue) != filepath.Join(dir, "review.json") {
+		t.Fatalf("summary path %s", SummaryPath(queue))
+	}
+	good := `{"size": 500, "low": 0.5, "high": 0.999, "near_threshold_pairs": 9000, "decisions": 2000, "already_reviewed": 10,
+		"reviewed_pairs": 12, "queued": 500, "queued_pairs": 2100, "decided_by_model": 1490, "decided_by_model_linked": 400,
+		"decided_by_model_apart": 1090, "decided_by_model_pairs": 6888}`
+	for _, tc := range []struct {
+		name, text, err string
+	}{
+		{"good", good, ""},
+		{"not JSON", "{", "review.json"},
+		{"unknown field", `{"pairs": 3}`, `unknown field "pairs"`},
+		{"negative", `{"decisions": -1, "queued": -1}`, "must not be negative"},
+		{"not adding up", `{"decisions": 10, "queued": 5, "decided_by_model": 4}`, "do not add up"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := os.WriteFile(SummaryPath(queue), []byte(tc.text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			s, err := ReadSummary(queue)
+			if tc.err == "" {
+				if err != nil || s.Queued != 500 || s.ByModel != 1490 || s.NearThreshold != 9000 {
+					t.Fatalf("%+v, %v", s, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Fatalf("error %v, want %q", err, tc.err)
+			}
+		})
+	}
+}

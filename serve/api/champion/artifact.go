@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -23,7 +24,7 @@ import (
 type Artifact struct {
 	m       *artifact.Model
 	names   []string
-	infos   []explain.FeatureInfo
+	phrase  *explain.Phrasing
 	contrib explain.Contributor
 	bufs    sync.Pool // *[]float64 of NumFeatures+1 contributions
 
@@ -41,7 +42,7 @@ func FromArtifact(m *artifact.Model) (*Artifact, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model artifact: %w", err)
 	}
-	a := &Artifact{m: m, names: m.Names(), infos: m.FeatureInfos(), contrib: c}
+	a := &Artifact{m: m, names: m.Names(), phrase: explain.NewPhrasing(m.FeatureInfos()), contrib: c}
 	n := len(a.names) + 1
 	a.bufs.New = func() any { b := make([]float64, n); return &b }
 	return a, nil
@@ -81,8 +82,10 @@ func (a *Artifact) Score(x []float64) (prob, margin float64) {
 }
 
 // Reasons returns the k features that moved the margin most, in either
-// direction, strongest first, each phrased for a caseworker.
-func (a *Artifact) Reasons(x []float64, k int) []Reason {
+// direction, strongest first, each phrased for a caseworker with dates
+// counted back from asOf. A reason that runs against its feature's declared
+// direction is withheld (explain.WrongWay) and the next strongest shown.
+func (a *Artifact) Reasons(x []float64, k int, asOf time.Time) []Reason {
 	if k <= 0 {
 		return nil
 	}
@@ -90,8 +93,8 @@ func (a *Artifact) Reasons(x []float64, k int) []Reason {
 	defer a.bufs.Put(bp)
 	contribs := *bp
 	a.contrib.Contributions(x, contribs)
-	up, down := explain.Reasons(a.infos, x, contribs, k)
-	all := append(up, down...)
+	e := a.phrase.Explain(x, contribs, k, asOf)
+	all := append(e.Raising, e.Lowering...)
 	sort.SliceStable(all, func(i, j int) bool { return math.Abs(all[i].Contribution) > math.Abs(all[j].Contribution) })
 	if len(all) > k {
 		all = all[:k]

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"sync/atomic"
+	"time"
 
 	"caserisk/serve/store"
 )
@@ -64,8 +65,10 @@ type Model interface {
 	// Score returns the calibrated probability and the raw margin for row
 	// x (len(x) == len(Features()); NaN marks a missing value).
 	Score(x []float64) (prob, margin float64)
-	// Reasons returns up to k reasons for row x's score, strongest first.
-	Reasons(x []float64, k int) []Reason
+	// Reasons returns up to k reasons for row x's score, strongest first,
+	// phrased with dates counted back from asOf, the date the row's
+	// features describe (the zero time when unknown).
+	Reasons(x []float64, k int, asOf time.Time) []Reason
 }
 
 // Loader turns a registered artifact (the model JSON stored in the

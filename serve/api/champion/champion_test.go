@@ -7,28 +7,19 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"caserisk/models/artifact"
-	"caserisk/models/calibrate"
+	"caserisk/models/artifact/artifacttest"
 	"caserisk/models/dataset"
-	"caserisk/models/tree"
 	"caserisk/serve/store"
 )
 
 // stump returns a valid one-split gbdt artifact for target: feature
-// "arrears_gbp" < 100 gives margin -1, else +1.
+// "arrears_gbp" < 100 gives margin -leaf, else +leaf.
 func stump(t *testing.T, target string, leaf float64) *artifact.Model {
 	t.Helper()
-	e := &tree.Ensemble{NumFeatures: 2, Trees: []tree.Tree{{
-		Left: []int32{1, -1, -1}, Right: []int32{2, -1, -1}, Feature: []int32{0, -1, -1}, Threshold: []float64{100, 0, 0},
-		DefaultLeft: []bool{true, false, false}, Value: []float64{0, -leaf, leaf}, Cover: []float64{10, 5, 5}, Gain: []float64{1, 0, 0},
-	}}}
-	m := &artifact.Model{Algorithm: artifact.GBDT, Target: target, Ensemble: e, Calibration: &calibrate.Calibrator{Method: calibrate.None},
-		Features: []artifact.Feature{
-			{FeatureMeta: dataset.FeatureMeta{Name: "arrears_gbp", Unit: "GBP", Description: "rent arrears"}},
-			{FeatureMeta: dataset.FeatureMeta{Name: "repairs", Unit: "count", Description: "repairs"}}},
-		Created: "2026-01-01T00:00:00Z", CaseriskVersion: "test"}
-	return m
+	return artifacttest.Stump(target, leaf)
 }
 
 func marshal(t *testing.T, m *artifact.Model) []byte {
@@ -58,17 +49,45 @@ func TestLoadArtifactScoresAndExplains(t *testing.T) {
 			t.Fatalf("x=%v: prob %v margin %v, want margin %v", tc.x, p, margin, tc.margin)
 		}
 	}
-	rs := m.Reasons([]float64{150, 3}, 3)
+	rs := m.Reasons([]float64{150, 3}, 3, time.Time{})
 	if len(rs) != 1 || rs[0].Feature != "arrears_gbp" || rs[0].Contribution != 1 || rs[0].Text == "" {
 		t.Fatalf("reasons %+v", rs)
 	}
-	if got := m.Reasons([]float64{150, 3}, 0); got != nil {
+	if got := m.Reasons([]float64{150, 3}, 0, time.Time{}); got != nil {
 		t.Fatalf("k=0 gave %v", got)
 	}
 	a := m.(*Artifact)
 	margins, err := a.MarginsColumns(context.Background(), [][]float64{{50, 150, math.NaN()}, {0, 0, 0}})
 	if err != nil || margins[0] != -1 || margins[1] != 1 || margins[2] != -1 {
 		t.Fatalf("batch margins %v, %v", margins, err)
+	}
+}
+
+// TestReasonsNameDatesAndKeepDirections: the served reasons count days back
+// from the as-of date into a month, and a reason that runs against its
+// feature's declared direction is withheld.
+func TestReasonsNameDatesAndKeepDirections(t *testing.T) {
+	m := stump(t, "complex_case", 1)
+	// The split is on feature 1 now: days since the household's latest
+	// crisis, declared decreasing; < 100 days gives +1, else -1.
+	m.Ensemble.Trees[0].Feature[0] = 1
+	m.Ensemble.Trees[0].Value = []float64{0, 1, -1}
+	m.Features[1].FeatureMeta = dataset.FeatureMeta{Name: "days_since_crisis", Unit: "days", Template: "A crisis in the household {when}",
+		Direction: "decreasing"}
+	m.Features[1].Range = []float64{0, 3000}
+	a, err := LoadArtifact(store.ComplexCase, marshal(t, m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	asOf := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	rs := a.Reasons([]float64{0, 40}, 3, asOf)
+	if len(rs) != 1 || rs[0].Text != "A crisis in the household in November 2024 raised the risk" {
+		t.Fatalf("reasons %+v", rs)
+	}
+	// A crisis long ago lowers the margin here: "a crisis lowered the risk"
+	// runs against the declared direction and is not shown.
+	if rs := a.Reasons([]float64{0, 907}, 3, asOf); len(rs) != 0 {
+		t.Fatalf("a wrong-way reason was shown: %+v", rs)
 	}
 }
 
