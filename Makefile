@@ -15,7 +15,7 @@ test: build
 
 # The fault suite (also part of `make test`), verbose: what it tried and found.
 faults:
-	$(GO) test -count=1 -v -run 'Fault|PromoteUnderLoad|Claim|PendingRun|ScoreRunRules|ScoreRunAPIAnswers|ScoreRunBrokenFile' ./cmd/caserisk ./serve/api ./serve/web ./serve/store ./serve/batch
+	$(GO) test -count=1 -v -run 'Fault|PromoteUnderLoad|Claim|PendingRun|ScoreRunRules|ScoreRunAPIAnswers|ScoreRunBrokenFile|ReplicasBehindHAProxy|ReadyWhileDatabaseUnreachable|DrainDelay' ./cmd/caserisk ./serve/api ./serve/web ./serve/store ./serve/batch
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...

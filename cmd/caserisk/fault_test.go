@@ -65,7 +65,7 @@ var (
 )
 
 // faultSetup builds the binary and the borough once for the fault tests.
-func faultSetup(t *testing.T) *faultKit {
+func faultSetup(t testing.TB) *faultKit {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("the fault suite builds the binary and kills runs: not in -short")

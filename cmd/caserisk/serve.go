@@ -24,7 +24,7 @@ func newServeCmd() *cobra.Command {
 		capacity, maxRows, maxReasons                                        int
 		pages                                                                bool
 		maxBody                                                              int64
-		authCache, refresh, grace                                            time.Duration
+		authCache, refresh, grace, drain                                     time.Duration
 		oidcf                                                                *oidcFlags
 	)
 	cmd := &cobra.Command{
@@ -38,6 +38,15 @@ is each target's champion, and the service loads it from the stored
 artifact. Migrations are applied at start. A promotion through the API
 swaps the champion at once; one made with 'caserisk models promote' is
 picked up within --refresh. Neither needs a restart or fails a request.
+
+Any number of 'caserisk serve' replicas may run on one PostgreSQL database
+behind a load balancer, with no sticky sessions: web sessions, sign-ins
+and their rate limits are kept in the database, and each replica LISTENs
+for the others' changes, so a promotion or a disabled user is seen by
+every replica within a second (on SQLite, within --refresh and
+--auth-cache). Score runs and the single-view load are claimed in the
+database, so one runs at a time across replicas. README.md, "Running
+replicas", has the HAProxy configuration.
 
 --models DIR imports model artifacts at start: every DIR/*.json that the
 registry does not hold yet is registered as a candidate for the target it
@@ -59,8 +68,11 @@ service accounts and the demo.
 --data DIR enables POST /api/v1/score-runs over that directory of contract
 CSV files.
 
-SIGTERM or Ctrl-C stops taking connections, reports not-ready, and lets
-requests in flight finish (up to --grace). Logs are structured (log/slog)
+SIGTERM or Ctrl-C drains: /readyz answers 503 at once, the service serves
+on for --drain-delay (so a load balancer checking /readyz stops sending it
+requests; by default 5 s on PostgreSQL and none on SQLite, which runs one
+process), then stops taking connections and lets requests in flight
+finish (up to --grace). Logs are structured (log/slog)
 on stderr and never hold personal data.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -109,7 +121,11 @@ on stderr and never hold personal data.`,
 				}
 			}
 			cfg := api.Config{Store: st, Load: champion.LoadArtifact, Logger: log, Policy: pol, MaxBodyBytes: maxBody,
-				MaxRows: maxRows, MaxReasons: maxReasons, AuthCacheTTL: authCache, RefreshEvery: refresh, ShutdownGrace: grace}
+				MaxRows: maxRows, MaxReasons: maxReasons, AuthCacheTTL: authCache, RefreshEvery: refresh, ShutdownGrace: grace,
+				DrainDelay: drain}
+			if !cmd.Flags().Changed("drain-delay") && st.Dialect() == store.SQLite {
+				cfg.DrainDelay = 0 // one process: no balancer to wait for
+			}
 			if pages {
 				cfg.Pages = web.MountWith(web.Options{Logger: log, OIDC: oc})
 			}
@@ -144,6 +160,7 @@ on stderr and never hold personal data.`,
 	f.DurationVar(&authCache, "auth-cache", 10*time.Second, "how long a verified token is trusted before the database is asked again")
 	f.DurationVar(&refresh, "refresh", 5*time.Second, "how often the registry is re-read for champions promoted elsewhere")
 	f.DurationVar(&grace, "grace", 15*time.Second, "how long shutdown waits for requests in flight")
+	f.DurationVar(&drain, "drain-delay", 5*time.Second, "on SIGTERM, how long to serve on after /readyz turns 503, before closing the listener (longer than the load balancer takes to mark the replica down; default none on SQLite)")
 	f.BoolVar(&pages, "pages", true, "serve the web pages for caseworkers, fraud officers, data scientists and administrators beside the API")
 	oidcf = addOIDCFlags(cmd)
 	f.StringVar(&logFormat, "log-format", "json", "log format: json or text")

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -859,7 +860,9 @@ func (s *Server) handleReadyz(c *gin.Context) {
 		return
 	default:
 	}
-	if err := s.cfg.Store.Ping(c.Request.Context()); err != nil {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.ReadyTimeout)
+	defer cancel()
+	if err := s.cfg.Store.Ping(ctx); err != nil {
 		s.log.Warn("readiness: database", "err", err)
 		s.fail(c, problem.New(http.StatusServiceUnavailable, "the database does not answer"))
 		return

@@ -100,6 +100,20 @@ func (s *Server) observe() gin.HandlerFunc {
 	}
 }
 
+// closeWhileDraining answers with Connection: close once shutdown has
+// started, so that clients and the load balancer take their next request
+// to another replica rather than to a connection about to close.
+func (s *Server) closeWhileDraining() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		select {
+		case <-s.draining:
+			c.Header("Connection", "close")
+		default:
+		}
+		c.Next()
+	}
+}
+
 // recoverProblem turns a panic in a handler into a 500 problem and logs it
 // without the request's data.
 func (s *Server) recoverProblem() gin.HandlerFunc {

@@ -156,7 +156,8 @@ func (s *Server) table() []route {
 			tag: "operations", public: true, ok: "Ready", errors: []int{503}, handler: s.handleReadyz},
 		{method: "GET", path: "/metrics", summary: "Prometheus metrics", tag: "operations", public: true,
 			id: "getMetrics", desc: "Request latencies by method, route template and status, rows scored by target, champion " +
-				"versions, audit batch sizes and failures, and the Go runtime's and process's metrics, in Prometheus' text format.",
+				"versions, audit batch sizes and failures, whether the service is draining and hears other replicas' changes, " +
+				"the database connection pool, and the Go runtime's and process's metrics, in Prometheus' text format.",
 			handler: gin.WrapH(promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))},
 		{method: "GET", path: Prefix + "/openapi.json", summary: "This document", tag: "operations", public: true,
 			id: "getOpenAPI", desc: "This OpenAPI document, built from the same route table as the router.",
@@ -169,7 +170,7 @@ func (s *Server) routes() *gin.Engine {
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
-	e.Use(requestID(), s.observe(), s.recoverProblem())
+	e.Use(requestID(), s.observe(), s.recoverProblem(), s.closeWhileDraining())
 	e.NoRoute(func(c *gin.Context) {
 		s.fail(c, problem.New(http.StatusNotFound, "no such endpoint; see %s/openapi.json", Prefix))
 	})

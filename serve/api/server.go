@@ -51,10 +51,19 @@ type Config struct {
 	MaxReasons   int           // largest "reasons"; 0: 10
 	AuthCacheTTL time.Duration // how long a verified token is trusted without the store; 0: 10s, <0: never cached
 	// RefreshEvery is how often Run re-reads the registry for champions
-	// promoted outside this process (caserisk models promote); 0: 5s.
+	// promoted outside this process (caserisk models promote); 0: 5s. On
+	// PostgreSQL the service also LISTENs for changes (store.Changes), so
+	// promotions and disabled users elsewhere are seen within a second;
+	// the poll stays as a safety net.
 	RefreshEvery time.Duration
+	// DrainDelay is how long the service keeps serving after shutdown
+	// starts and readiness turns 503, so that a load balancer checking
+	// /readyz stops sending it requests before it stops listening; 0: none.
+	DrainDelay time.Duration
 	// ShutdownGrace bounds the wait for requests in flight on shutdown; 0: 15s.
 	ShutdownGrace time.Duration
+	// ReadyTimeout bounds the database check of /readyz; 0: 2s.
+	ReadyTimeout time.Duration
 	// Pages, when set, mounts more routes (the web pages of package web) on
 	// the engine after the API's, with the Server for its store, purpose
 	// rules, audit log and champions.
@@ -104,6 +113,12 @@ func (c *Config) defaults() error {
 	if c.ShutdownGrace <= 0 {
 		c.ShutdownGrace = 15 * time.Second
 	}
+	if c.DrainDelay < 0 {
+		c.DrainDelay = 0
+	}
+	if c.ReadyTimeout <= 0 {
+		c.ReadyTimeout = 2 * time.Second
+	}
 	return nil
 }
 
@@ -139,10 +154,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		draining:  make(chan struct{}),
 	}
 	s.drainOnce = sync.OnceFunc(func() { close(s.draining) })
+	if p, ok := cfg.Store.(dbStats); ok {
+		s.metrics.registerPool(p)
+	}
 	var err error
 	s.core, err = core.New(core.Config{Store: cfg.Store, Policy: cfg.Policy, Load: cfg.Load, Runner: cfg.Runner, Logger: cfg.Logger,
 		OnPromote:    s.install,
 		OnUserChange: func(int64) { s.tokens.flush() },
+		// (Other processes' changes arrive through watchChanges.)
 		OnAuditBatch: func(rows int, err error) {
 			s.metrics.auditBatch.Observe(float64(rows))
 			if err != nil {
@@ -234,11 +253,16 @@ func (s *Server) Run(ctx context.Context, addr string) error {
 	return s.Serve(ctx, ln)
 }
 
-// Serve serves on ln until ctx is cancelled (SIGTERM), then reports
-// not-ready, stops taking new connections, and waits up to ShutdownGrace
-// for the requests in flight to finish; a request in flight is never cut
-// off by the signal itself. While serving it polls the registry for
-// champions promoted elsewhere. The caller closes the Server afterwards.
+// Serve serves on ln until ctx is cancelled (SIGTERM), then drains:
+// readiness turns 503 at once and the service keeps serving for
+// DrainDelay (answering with Connection: close, so clients and the load
+// balancer open their next connections elsewhere), then stops taking new
+// connections and waits up to ShutdownGrace for the requests in flight to
+// finish; a request in flight is never cut off by the signal itself.
+// While serving it watches the database for changes made by other
+// processes (PostgreSQL: LISTEN, see store.Changes) and polls the registry
+// every RefreshEvery for champions promoted elsewhere. The caller closes
+// the Server afterwards.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.engine,
@@ -251,6 +275,17 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	s.log.Info("serving", "addr", ln.Addr().String())
+
+	wctx, stopWatch := context.WithCancel(context.Background())
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		s.watchChanges(wctx)
+	}()
+	defer func() {
+		stopWatch()
+		<-watched
+	}()
 
 	tick := time.NewTicker(s.cfg.RefreshEvery)
 	defer tick.Stop()
@@ -269,8 +304,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		}
 		break
 	}
-	s.log.Info("shutting down", "grace", s.cfg.ShutdownGrace.String())
 	s.drainOnce()
+	s.metrics.draining.Set(1)
+	if s.cfg.DrainDelay > 0 {
+		s.log.Info("draining: readiness answers 503; serving on so the load balancer stops sending requests",
+			"drain_delay", s.cfg.DrainDelay.String())
+		select {
+		case err := <-errc:
+			return fmt.Errorf("serve: %w", err)
+		case <-time.After(s.cfg.DrainDelay):
+		}
+	}
+	s.log.Info("shutting down", "grace", s.cfg.ShutdownGrace.String())
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
@@ -281,4 +326,43 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.log.Info("stopped")
 	return nil
+}
+
+// watchChanges acts on the changes other processes commit until ctx ends:
+// a user changed drops the cached tokens, a champion changed is loaded,
+// and after a (re)connection both are done, as changes may have been
+// missed. On SQLite, which sends no changes, it returns at once: the poll
+// of Serve and the token cache's time limit stand in.
+func (s *Server) watchChanges(ctx context.Context) {
+	w, ok := s.cfg.Store.(store.Changes)
+	if !ok {
+		return
+	}
+	refresh := func(why string) {
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := s.Refresh(rctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("refresh champions", "after", why, "err", err)
+		}
+	}
+	err := w.WatchChanges(ctx, func(c store.Change) {
+		s.metrics.changes.WithLabelValues(string(c.Kind)).Inc()
+		switch c.Kind {
+		case store.ChangeUser:
+			s.tokens.flush()
+		case store.ChangeChampion:
+			refresh("a promotion")
+		case store.ChangeMissed:
+			s.metrics.watching.Set(1)
+			s.log.Info("watching the database for changes")
+			s.tokens.flush()
+			refresh("reconnecting")
+		case store.ChangeLost:
+			s.metrics.watching.Set(0)
+			s.log.Warn("lost the database's change notifications; reconnecting (polling meanwhile)")
+		}
+	})
+	if err != nil && !errors.Is(err, store.ErrNoChanges) && ctx.Err() == nil {
+		s.log.Warn("watch the database for changes", "err", err)
+	}
 }

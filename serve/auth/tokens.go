@@ -121,11 +121,21 @@ func Authenticate(ctx context.Context, lookup TokenLookup, token string) (Princi
 	if len(token) != tokenLen || !strings.HasPrefix(token, TokenPrefix) {
 		return Principal{}, fmt.Errorf("malformed bearer token: %w", ErrUnauthenticated)
 	}
-	cands, err := lookup.TokenCandidates(ctx, token[:prefixLen])
+	return AuthenticateHash(ctx, lookup, token[:prefixLen], HashToken(token))
+}
+
+// AuthenticateHash resolves a token known by its prefix and SHA-256 (what
+// a web session keeps of the token it signed in with) to its user, as
+// Authenticate does: ErrUnauthenticated when the token is gone or its user
+// disabled.
+func AuthenticateHash(ctx context.Context, lookup TokenLookup, prefix string, h [32]byte) (Principal, error) {
+	if len(prefix) != prefixLen || !strings.HasPrefix(prefix, TokenPrefix) {
+		return Principal{}, fmt.Errorf("malformed token prefix: %w", ErrUnauthenticated)
+	}
+	cands, err := lookup.TokenCandidates(ctx, prefix)
 	if err != nil {
 		return Principal{}, fmt.Errorf("authenticate: look up token: %w", err)
 	}
-	h := HashToken(token)
 	var found *Candidate
 	for i := range cands {
 		// Compare every candidate, so the time taken does not depend on

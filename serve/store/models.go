@@ -113,7 +113,7 @@ func (d *db) PromoteModel(ctx context.Context, target Target, version int, by st
 		}
 		cur.Stage, cur.PromotedBy, cur.PromotedAt = Champion, by, fromMicros(now)
 		m = cur
-		return nil
+		return d.notify(ctx, tx, Change{Kind: ChangeChampion, Target: target, Version: version})
 	})
 	if err != nil {
 		return Model{}, fmt.Errorf("promote %s model v%d: %w", target, version, err)

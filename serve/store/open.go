@@ -31,6 +31,8 @@ var migrationFS embed.FS
 type db struct {
 	sql     *sql.DB
 	dialect string
+	dsn     string // the driver's data source name (the LISTEN connection's)
+	channel string // PostgreSQL: the NOTIFY channel of changes (changes.go)
 	now     func() time.Time
 
 	// afterScoreChunk, when set (by tests), runs after each committed
@@ -110,7 +112,7 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
 	}
-	d := &db{sql: sdb, dialect: dialect, now: time.Now, stmts: map[string]*sql.Stmt{}}
+	d := &db{sql: sdb, dialect: dialect, dsn: dsn, now: time.Now, stmts: map[string]*sql.Stmt{}}
 	for _, o := range opts {
 		o(d)
 	}
@@ -130,6 +132,12 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (Store, error) {
 		sdb.Close()
 		return nil, err
 	}
+	if dialect == Postgres {
+		if d.channel, err = d.changeChannel(ctx); err != nil {
+			d.Close()
+			return nil, fmt.Errorf("open %s database: %w", dialect, err)
+		}
+	}
 	if err := d.warmStatements(ctx); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
@@ -138,6 +146,9 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (Store, error) {
 }
 
 func (d *db) Dialect() string { return d.dialect }
+
+// DBStats reports the connection pool (the service's /metrics).
+func (d *db) DBStats() sql.DBStats { return d.sql.Stats() }
 
 func (d *db) Ping(ctx context.Context) error {
 	if err := d.sql.PingContext(ctx); err != nil {

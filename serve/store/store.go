@@ -542,6 +542,8 @@ type Store interface {
 	Users
 	LinkReview
 	AuditLog
+	WebSessions
+	Changes
 }
 
 // Compile-time checks that a Store serves the auth and audit interfaces.

@@ -126,12 +126,19 @@ func (d *db) SetUserDisabled(ctx context.Context, userID int64, disabled bool) e
 	if disabled {
 		v = 1
 	}
-	res, err := d.sql.ExecContext(ctx, d.q(`UPDATE users SET disabled = ? WHERE id = ?`), v, userID)
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, d.q(`UPDATE users SET disabled = ? WHERE id = ?`), v, userID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return ErrNotFound
+		}
+		// Every serving process drops its cached tokens of the user.
+		return d.notify(ctx, tx, Change{Kind: ChangeUser, UserID: userID})
+	})
 	if err != nil {
 		return fmt.Errorf("disable user %d: %w", userID, err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return fmt.Errorf("disable user %d: %w", userID, ErrNotFound)
 	}
 	return nil
 }

@@ -171,13 +171,27 @@ func (d *db) UpdateExternalUser(ctx context.Context, id int64, displayName strin
 	if err := checkExternalRole(role); err != nil {
 		return User{}, fmt.Errorf("update user %d: %w", id, err)
 	}
-	res, err := d.sql.ExecContext(ctx, d.q(`UPDATE users SET display_name = ?, role = ? WHERE id = ? AND issuer IS NOT NULL`),
-		displayName, string(role), id)
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		var prev string
+		err := tx.QueryRowContext(ctx, d.q(`SELECT role FROM users WHERE id = ? AND issuer IS NOT NULL`), id).Scan(&prev)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("no user of an identity provider: %w", ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, d.q(`UPDATE users SET display_name = ?, role = ? WHERE id = ?`),
+			displayName, string(role), id); err != nil {
+			return err
+		}
+		if prev == string(role) {
+			return nil
+		}
+		// Every serving process drops its cached tokens of the user.
+		return d.notify(ctx, tx, Change{Kind: ChangeUser, UserID: id})
+	})
 	if err != nil {
 		return User{}, fmt.Errorf("update user %d: %w", id, err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return User{}, fmt.Errorf("update user %d: no user of an identity provider: %w", id, ErrNotFound)
 	}
 	return d.UserByID(ctx, id)
 }

@@ -1,12 +1,14 @@
 package web
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -21,7 +23,41 @@ func modelWith(raw string) store.Model {
 	return store.Model{Version: 1, Stage: store.Candidate, Metrics: json.RawMessage(raw)}
 }
 
+// sessionStore opens an empty store with n users (ids 1..n) for the
+// session and limit tests.
+func sessionStore(t *testing.T, n int) store.Store {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "sessions.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	for i := range n {
+		u, err := st.CreateUser(ctx, fmt.Sprintf("user%d", i+1), auth.Caseworker)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.ID != int64(i+1) {
+			t.Fatalf("user %d has id %d", i+1, u.ID)
+		}
+	}
+	return st
+}
+
+// newToken returns a fresh access token.
+func newToken(t *testing.T) string {
+	t.Helper()
+	tok, err := auth.NewToken(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok.Secret
+}
+
 func TestSessionsExpire(t *testing.T) {
+	st := sessionStore(t, 1)
+	ctx := context.Background()
 	start := time.Date(2025, 1, 1, 9, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name  string
@@ -35,12 +71,15 @@ func TestSessionsExpire(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			now := start
-			ss := newSessions(30*time.Minute, 2*time.Hour, func() time.Time { return now })
-			s := ss.create("crk_x", auth.Principal{UserID: 1, Name: "u", Role: auth.Caseworker})
+			ss := newSessions(st, 30*time.Minute, 2*time.Hour, func() time.Time { return now })
+			s, err := ss.create(ctx, newToken(t), auth.Principal{UserID: 1, Name: "u", Role: auth.Caseworker}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
 			for i, d := range tc.steps {
 				now = start.Add(d)
-				if _, ok := ss.get(s.id); ok != tc.alive[i] {
-					t.Fatalf("at +%s alive %v, want %v", d, ok, tc.alive[i])
+				if _, ok, err := ss.get(ctx, s.id); ok != tc.alive[i] || err != nil {
+					t.Fatalf("at +%s alive %v (%v), want %v", d, ok, err, tc.alive[i])
 				}
 			}
 		})
@@ -48,37 +87,60 @@ func TestSessionsExpire(t *testing.T) {
 }
 
 func TestSessionsEndAndIDs(t *testing.T) {
-	ss := newSessions(time.Hour, time.Hour, time.Now)
-	a := ss.create("crk_a", auth.Principal{UserID: 1})
-	b := ss.create("crk_b", auth.Principal{UserID: 2})
+	st := sessionStore(t, 2)
+	ctx := context.Background()
+	ss := newSessions(st, time.Hour, time.Hour, time.Now)
+	tokA := newToken(t)
+	a, err := ss.create(ctx, tokA, auth.Principal{UserID: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ss.create(ctx, "", auth.Principal{UserID: 2}, &externalSession{idToken: "id.token"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if a.id == b.id || a.csrf == b.csrf || a.id == a.csrf || len(a.id) < 40 {
 		t.Fatalf("session ids and CSRF tokens must be distinct random values: %q %q %q", a.id, b.id, a.csrf)
 	}
-	ss.end(a.id)
-	if _, ok := ss.get(a.id); ok {
+	if got, ok, err := ss.get(ctx, a.id); !ok || err != nil || got.tokenHash != auth.HashToken(tokA) || got.csrf != a.csrf || got.ext != nil {
+		t.Fatalf("token session read back as %+v (%v, %v)", got, ok, err)
+	}
+	if err := ss.end(ctx, a.id); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := ss.get(ctx, a.id); ok {
 		t.Fatal("an ended session is still live")
 	}
-	if got, ok := ss.get(b.id); !ok || got.user.UserID != 2 {
-		t.Fatal("ending one session ended another")
+	if got, ok, _ := ss.get(ctx, b.id); !ok || got.user.UserID != 2 || got.ext == nil || got.ext.idToken != "id.token" {
+		t.Fatal("ending one session ended another, or a provider's session lost its ID token")
 	}
 }
 
 // TestSessionsBounded: a user holds at most maxPerUser sessions (a new
 // one ends their oldest); a full store ends the session unused longest
-// and never refuses one.
+// and never refuses one. The store's bound is lowered to 40 here; the
+// store's own tests check the same on PostgreSQL.
 func TestSessionsBounded(t *testing.T) {
+	const total = 40
+	st := sessionStore(t, total+2)
+	ctx := context.Background()
 	now := time.Date(2025, 1, 1, 9, 0, 0, 0, time.UTC)
-	ss := newSessions(time.Hour, 10*time.Hour, func() time.Time { return now })
+	ss := newSessions(st, time.Hour, 10*time.Hour, func() time.Time { return now })
+	ss.bounds.Total = total
 	var first []*session
 	for i := range maxPerUser + 3 {
 		now = now.Add(time.Second)
-		first = append(first, ss.create("crk_a", auth.Principal{UserID: 1}))
-		if all, mine := ss.count(1); mine != min(i+1, maxPerUser) || all != mine {
-			t.Fatalf("after %d sign-ins: %d sessions, %d of the user's", i+1, all, mine)
+		s, err := ss.create(ctx, newToken(t), auth.Principal{UserID: 1}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first = append(first, s)
+		if all, mine, err := ss.count(ctx, 1); mine != min(i+1, maxPerUser) || all != mine || err != nil {
+			t.Fatalf("after %d sign-ins: %d sessions, %d of the user's (%v)", i+1, all, mine, err)
 		}
 	}
 	for i, s := range first {
-		if _, ok := ss.get(s.id); ok != (i >= 3) {
+		if _, ok, _ := ss.get(ctx, s.id); ok != (i >= 3) {
 			t.Errorf("session %d alive %v, want %v (the oldest end)", i, ok, i >= 3)
 		}
 	}
@@ -87,73 +149,88 @@ func TestSessionsBounded(t *testing.T) {
 	// first of the others.
 	var lru *session
 	for u := int64(2); ; u++ {
-		if all, _ := ss.count(0); all >= maxSessions {
+		if all, _, _ := ss.count(ctx, 0); all >= total {
 			break
 		}
 		now = now.Add(time.Millisecond)
-		s := ss.create("crk_u", auth.Principal{UserID: u})
+		s, err := ss.create(ctx, newToken(t), auth.Principal{UserID: u}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if lru == nil {
 			lru = s
 		}
 	}
-	now = now.Add(time.Second)
+	now = now.Add(2 * time.Minute)
 	for _, s := range first[3:] {
-		ss.get(s.id)
+		ss.get(ctx, s.id)
 	}
 	now = now.Add(time.Second)
-	last := ss.create("crk_z", auth.Principal{UserID: 1 << 40})
-	if all, _ := ss.count(0); all != maxSessions {
-		t.Errorf("%d sessions, want the bound %d", all, maxSessions)
+	last, err := ss.create(ctx, newToken(t), auth.Principal{UserID: total + 2}, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, ok := ss.get(last.id); !ok {
+	if all, _, _ := ss.count(ctx, 0); all != total {
+		t.Errorf("%d sessions, want the bound %d", all, total)
+	}
+	if _, ok, _ := ss.get(ctx, last.id); !ok {
 		t.Error("a sign-in into a full store was refused")
 	}
-	if _, ok := ss.get(lru.id); ok {
+	if _, ok, _ := ss.get(ctx, lru.id); ok {
 		t.Error("the least recently used session survived a full store")
 	}
-	if _, ok := ss.get(first[3].id); !ok {
+	if _, ok, _ := ss.get(ctx, first[3].id); !ok {
 		t.Error("a recently used session was ended")
 	}
 }
 
 // TestSignInLimits: a user's attempts beyond the burst wait; a client's
-// failed attempts beyond its burst wait; neither slows anyone else.
+// failed attempts beyond its burst wait; neither slows anyone else; two
+// replicas count together. (The bound on the limiters held is the store's
+// TestRateLimits.)
 func TestSignInLimits(t *testing.T) {
+	st := sessionStore(t, 0)
+	ctx := context.Background()
 	now := time.Date(2025, 1, 1, 9, 0, 0, 0, time.UTC)
-	l := newSignInLimits(func() time.Time { return now })
+	clock := func() time.Time { return now }
+	l := newSignInLimits(st, clock)
+	other := newSignInLimits(st, clock) // another replica's
 	for i := range userBurst {
-		if _, ok := l.userAttempt("crk_aaaa"); !ok {
-			t.Fatalf("attempt %d refused within the burst", i+1)
+		lim := l
+		if i%2 == 1 {
+			lim = other
+		}
+		if _, ok, err := lim.userAttempt(ctx, "crk_aaaa"); !ok || err != nil {
+			t.Fatalf("attempt %d refused within the burst (%v)", i+1, err)
 		}
 	}
-	wait, ok := l.userAttempt("crk_aaaa")
+	wait, ok, _ := l.userAttempt(ctx, "crk_aaaa")
 	if ok || wait <= 0 || wait > userEvery {
 		t.Fatalf("attempt past the burst: ok %v wait %s", ok, wait)
 	}
-	if _, ok := l.userAttempt("crk_bbbb"); !ok {
+	if _, ok, _ := other.userAttempt(ctx, "crk_aaaa"); ok {
+		t.Fatal("another replica let the attempt past the burst through")
+	}
+	if _, ok, _ := l.userAttempt(ctx, "crk_bbbb"); !ok {
 		t.Error("another user was refused")
 	}
 	now = now.Add(userEvery)
-	if _, ok := l.userAttempt("crk_aaaa"); !ok {
+	if _, ok, _ := l.userAttempt(ctx, "crk_aaaa"); !ok {
 		t.Error("the user was refused after waiting")
 	}
 	for range clientBurst {
-		if _, ok := l.clientBlocked("10.0.0.1"); !ok {
-			t.Fatal("client blocked within its burst")
+		if _, ok, err := l.clientBlocked(ctx, "10.0.0.1"); !ok || err != nil {
+			t.Fatalf("client blocked within its burst (%v)", err)
 		}
-		l.clientFailed("10.0.0.1")
+		if err := other.clientFailed(ctx, "10.0.0.1"); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if _, ok := l.clientBlocked("10.0.0.1"); ok {
+	if _, ok, _ := l.clientBlocked(ctx, "10.0.0.1"); ok {
 		t.Error("client not blocked after its failed attempts")
 	}
-	if _, ok := l.clientBlocked("10.0.0.2"); !ok {
+	if _, ok, _ := l.clientBlocked(ctx, "10.0.0.2"); !ok {
 		t.Error("another client blocked")
-	}
-	for i := range maxLimited + 10 {
-		l.userAttempt(fmt.Sprintf("crk_%08d", i))
-	}
-	if n := len(l.users); n > maxLimited {
-		t.Errorf("%d user limiters held, want at most %d", n, maxLimited)
 	}
 }
 

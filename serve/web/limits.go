@@ -1,10 +1,10 @@
 package web
 
 import (
-	"sync"
+	"context"
 	"time"
 
-	"golang.org/x/time/rate"
+	"caserisk/serve/store"
 )
 
 // Sign-in rate limits. Every attempt with a well-formed token counts
@@ -15,6 +15,10 @@ import (
 // signing in again and again, or a client guessing tokens, is slowed down
 // without slowing anyone else, colleagues behind the same address
 // included (their attempts succeed and do not count against it).
+//
+// The limiters live in the database (store.WebSessions), so the replicas
+// of the service count every attempt together: a client gains nothing by
+// landing on another replica.
 const (
 	userBurst   = 30
 	userEvery   = 2 * time.Second
@@ -25,87 +29,34 @@ const (
 	maxLimited = 10000
 )
 
-// signInLimits holds the per-user and per-client sign-in limiters.
+// signInLimits are the per-user and per-client sign-in limiters.
 type signInLimits struct {
-	now    func() time.Time
-	mu     sync.Mutex
-	users  map[string]*limited
-	client map[string]*limited
+	st            store.WebSessions
+	now           func() time.Time
+	users, client store.RateLimit
 }
 
-// limited is one key's limiter and when it was last used.
-type limited struct {
-	lim  *rate.Limiter
-	used time.Time
-}
-
-func newSignInLimits(now func() time.Time) *signInLimits {
-	return &signInLimits{now: now, users: map[string]*limited{}, client: map[string]*limited{}}
-}
-
-// get returns key's limiter in m, making it (every, burst) when new.
-func (l *signInLimits) get(m map[string]*limited, key string, every time.Duration, burst int, now time.Time) *rate.Limiter {
-	e, ok := m[key]
-	if !ok {
-		if len(m) >= maxLimited {
-			var oldest string
-			for k, o := range m {
-				if o.lim.TokensAt(now) >= float64(o.lim.Burst()) {
-					delete(m, k)
-				} else if oldest == "" || o.used.Before(m[oldest].used) {
-					oldest = k
-				}
-			}
-			if len(m) >= maxLimited {
-				delete(m, oldest)
-			}
-		}
-		e = &limited{lim: rate.NewLimiter(rate.Every(every), burst)}
-		m[key] = e
-	}
-	e.used = now
-	return e.lim
+func newSignInLimits(st store.WebSessions, now func() time.Time) *signInLimits {
+	return &signInLimits{st: st, now: now,
+		users:  store.RateLimit{Scope: "user", Every: userEvery, Burst: userBurst, Max: maxLimited},
+		client: store.RateLimit{Scope: "client", Every: clientEvery, Burst: clientBurst, Max: maxLimited}}
 }
 
 // userAttempt counts an attempt with the user's token prefix; it returns
 // false and how long to wait when the user is over the limit.
-func (l *signInLimits) userAttempt(prefix string) (time.Duration, bool) {
-	now := l.now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	lim := l.get(l.users, prefix, userEvery, userBurst, now)
-	if lim.AllowN(now, 1) {
-		return 0, true
-	}
-	return waitFor(lim, now), false
+func (l *signInLimits) userAttempt(ctx context.Context, prefix string) (time.Duration, bool, error) {
+	return l.st.TakeRate(ctx, l.users, prefix, l.now())
 }
 
 // clientBlocked reports (false, how long to wait) when the client has
 // used up its failed attempts.
-func (l *signInLimits) clientBlocked(client string) (time.Duration, bool) {
-	now := l.now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	e, ok := l.client[client]
-	if !ok || e.lim.TokensAt(now) >= 1 {
-		return 0, true
-	}
-	return waitFor(e.lim, now), false
+func (l *signInLimits) clientBlocked(ctx context.Context, client string) (time.Duration, bool, error) {
+	wait, err := l.st.RateWait(ctx, l.client, client, l.now())
+	return wait, wait == 0, err
 }
 
 // clientFailed counts a failed attempt against the client.
-func (l *signInLimits) clientFailed(client string) {
-	now := l.now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.get(l.client, client, clientEvery, clientBurst, now).AllowN(now, 1)
-}
-
-// waitFor is how long until lim has a token again.
-func waitFor(lim *rate.Limiter, now time.Time) time.Duration {
-	missing := 1 - lim.TokensAt(now)
-	if missing <= 0 {
-		return 0
-	}
-	return time.Duration(missing / float64(lim.Limit()) * float64(time.Second))
+func (l *signInLimits) clientFailed(ctx context.Context, client string) error {
+	_, _, err := l.st.TakeRate(ctx, l.client, client, l.now())
+	return err
 }

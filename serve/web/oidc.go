@@ -154,7 +154,9 @@ type externalSession struct {
 	idToken string // for the provider's sign-out (id_token_hint)
 }
 
-// oidcFlow is the pages' OpenID Connect sign-in.
+// oidcFlow is the pages' OpenID Connect sign-in. The sign-ins under way
+// are kept in the database (store.WebSessions), as the provider may send
+// the browser back to another replica than the one it left from.
 type oidcFlow struct {
 	cfg      OIDC
 	callback string // the redirect URL's path
@@ -162,8 +164,7 @@ type oidcFlow struct {
 	client   *http.Client
 
 	mu       sync.Mutex
-	flows    map[string]flow // by state
-	ready    *oidcReady      // nil until discovery succeeds
+	ready    *oidcReady // nil until discovery succeeds
 	lastFail time.Time
 }
 
@@ -183,7 +184,7 @@ func newOIDCFlow(cfg OIDC, now func() time.Time) (*oidcFlow, error) {
 	if client == nil {
 		client = &http.Client{Timeout: 10 * time.Second}
 	}
-	return &oidcFlow{cfg: cfg, callback: u.Path, now: now, client: client, flows: map[string]flow{}}, nil
+	return &oidcFlow{cfg: cfg, callback: u.Path, now: now, client: client}, nil
 }
 
 // discoveryRetry is the least time between two failed discoveries.
@@ -227,39 +228,29 @@ func (f *oidcFlow) provider(ctx context.Context) (*oidcReady, error) {
 	return f.ready, nil
 }
 
-// begin records a sign-in under way and returns its state.
-func (f *oidcFlow) begin(fl flow) (string, bool) {
-	state := randomID()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.flows) >= maxFlows {
-		for s, o := range f.flows {
-			if f.now().Sub(o.started) > flowTTL {
-				delete(f.flows, s)
-			}
-		}
-		if len(f.flows) >= maxFlows {
-			return "", false
-		}
+// beginFlow records a sign-in under way and returns its state; ok is
+// false when maxFlows sign-ins are under way.
+func (p *pages) beginFlow(ctx context.Context, fl flow) (state string, ok bool, err error) {
+	state = randomID()
+	err = p.sessions.st.BeginSignInFlow(ctx, state, store.SignInFlow{Nonce: fl.nonce, Verifier: fl.verifier, Started: fl.started},
+		flowTTL, maxFlows)
+	if errors.Is(err, store.ErrConflict) {
+		return "", false, nil
 	}
-	f.flows[state] = fl
-	return state, true
+	return state, err == nil, err
 }
 
-// take removes and returns the sign-in under way with state: each state is
-// good for one callback, within flowTTL.
-func (f *oidcFlow) take(state string) (flow, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	fl, ok := f.flows[state]
-	if !ok {
-		return flow{}, false
+// takeFlow removes and returns the sign-in under way with state: each
+// state is good for one callback, within flowTTL.
+func (p *pages) takeFlow(ctx context.Context, state string) (flow, bool, error) {
+	f, err := p.sessions.st.TakeSignInFlow(ctx, state, p.oidc.now(), flowTTL)
+	if errors.Is(err, store.ErrNotFound) {
+		return flow{}, false, nil
 	}
-	delete(f.flows, state)
-	if f.now().Sub(fl.started) > flowTTL {
-		return flow{}, false
+	if err != nil {
+		return flow{}, false, err
 	}
-	return fl, true
+	return flow{nonce: f.Nonce, verifier: f.Verifier, started: f.Started}, true, nil
 }
 
 // setFlowCookie writes the flow cookie (SameSite=Lax: see flowCookie).
@@ -299,7 +290,11 @@ func (p *pages) oidcStart(c *gin.Context) {
 		return
 	}
 	fl := flow{nonce: randomID(), verifier: oauth2.GenerateVerifier(), started: f.now()}
-	state, ok := f.begin(fl)
+	state, ok, err := p.beginFlow(c.Request.Context(), fl)
+	if err != nil {
+		p.failed(c, "start your sign-in", err)
+		return
+	}
 	if !ok {
 		p.errorPage(c, http.StatusServiceUnavailable, "Sorry, the service is busy", "Too many people are signing in at once. Try again in a few minutes.")
 		return
@@ -338,7 +333,11 @@ func (p *pages) oidcCallback(c *gin.Context) {
 			"It was not started in this browser, or it was already used. "+startAgain, "state does not match this browser's", nil)
 		return
 	}
-	fl, ok := f.take(state)
+	fl, ok, err := p.takeFlow(c.Request.Context(), state)
+	if err != nil {
+		p.failed(c, "find your sign-in", err)
+		return
+	}
 	if !ok {
 		p.refuseSignIn(c, http.StatusBadRequest, "This sign-in link cannot be used",
 			"It has expired or was already used. "+startAgain, "state unknown, used or expired", nil)
@@ -420,8 +419,11 @@ func (p *pages) oidcCallback(c *gin.Context) {
 		p.failed(c, "sign you in", err)
 		return
 	}
-	s := p.sessions.create("", u)
-	p.sessions.attach(s.id, &externalSession{idToken: raw})
+	s, err := p.sessions.create(c.Request.Context(), "", u, &externalSession{idToken: raw})
+	if err != nil {
+		p.failed(c, "start your session", err)
+		return
+	}
 	setCookie(c, preCookie, "", -1)
 	setCookie(c, sessionCookie, s.id, 0)
 	// The provider sent the browser here from another site, so the
@@ -531,15 +533,6 @@ func cutText(s string, n int) string {
 	return s[:n]
 }
 
-// attach adds a provider's sign-in to a session just created.
-func (ss *sessions) attach(id string, ext *externalSession) {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	if s, ok := ss.m[id]; ok {
-		s.ext = ext
-	}
-}
-
 // recheck returns the session's user as the store has them now: a token
 // session's token is authenticated again; a provider session's user is read
 // through the core. auth.ErrUnauthenticated ends the session.
@@ -547,7 +540,7 @@ func (p *pages) recheck(ctx context.Context, s *session) (auth.Principal, error)
 	if s.ext != nil {
 		return p.core.SessionUser(ctx, s.user.UserID)
 	}
-	return auth.Authenticate(ctx, p.tokens, s.token)
+	return auth.AuthenticateHash(ctx, p.tokens, s.tokenPrefix, s.tokenHash)
 }
 
 // signedOutData is the signed-out page's.

@@ -10,7 +10,6 @@ import (
 	"math"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -18,6 +17,7 @@ import (
 	"caserisk/serve/audit"
 	"caserisk/serve/auth"
 	"caserisk/serve/core"
+	"caserisk/serve/store"
 )
 
 // Cookie names.
@@ -41,26 +41,29 @@ const (
 
 // session is a signed-in user's server-side state.
 type session struct {
-	id      string
-	token   string // the bearer token, re-checked on every request
-	csrf    string
-	user    auth.Principal
-	created time.Time
-	seen    time.Time
-	ext     *externalSession // a provider's sign-in (oidc.go); nil for a token's
+	id   string
+	csrf string
+	user auth.Principal // the user id as stored; name and role as rechecked
+	// tokenPrefix and tokenHash identify the access token a token session
+	// signed in with, re-checked on every request; never the token.
+	tokenPrefix string
+	tokenHash   [32]byte
+	ext         *externalSession // a provider's sign-in (oidc.go); nil for a token's
 }
 
-// sessions is the in-memory session table.
+// sessions keeps the sessions in the database (store.WebSessions): any
+// replica of the service serves any signed-in user, and a sign-out or an
+// ended session is seen by all of them at once. The database holds the
+// SHA-256 of each session id, never the id.
 type sessions struct {
-	idle, max time.Duration
-	now       func() time.Time
-	mu        sync.Mutex
-	m         map[string]*session
-	byUser    map[int64][]string // each user's session ids, oldest first
+	st     store.WebSessions
+	bounds store.SessionBounds
+	now    func() time.Time
 }
 
-func newSessions(idle, max time.Duration, now func() time.Time) *sessions {
-	return &sessions{idle: idle, max: max, now: now, m: make(map[string]*session), byUser: make(map[int64][]string)}
+func newSessions(st store.WebSessions, idle, max time.Duration, now func() time.Time) *sessions {
+	return &sessions{st: st, now: now,
+		bounds: store.SessionBounds{Idle: idle, Max: max, PerUser: maxPerUser, Total: maxSessions}}
 }
 
 // randomID returns 32 random bytes, URL-safe base64.
@@ -70,90 +73,50 @@ func randomID() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// create starts a session for user, authenticated by token, ending the
-// user's oldest sessions beyond maxPerUser and, when the store is full,
-// the expired ones or else the one unused for longest.
-func (ss *sessions) create(token string, user auth.Principal) *session {
-	now := ss.now()
-	s := &session{id: randomID(), token: token, csrf: randomID(), user: user, created: now, seen: now}
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	for ids := ss.byUser[user.UserID]; len(ids) >= maxPerUser; ids = ss.byUser[user.UserID] {
-		ss.remove(ids[0])
-	}
-	if len(ss.m) >= maxSessions {
-		var lru *session
-		for _, o := range ss.m {
-			if ss.expired(o, now) {
-				ss.remove(o.id)
-			} else if lru == nil || o.seen.Before(lru.seen) {
-				lru = o
-			}
-		}
-		if len(ss.m) >= maxSessions && lru != nil {
-			ss.remove(lru.id)
-		}
-	}
-	ss.m[s.id] = s
-	ss.byUser[user.UserID] = append(ss.byUser[user.UserID], s.id)
-	return s
-}
-
-// remove drops a session; ss.mu is held.
-func (ss *sessions) remove(id string) {
-	s, ok := ss.m[id]
-	if !ok {
-		return
-	}
-	delete(ss.m, id)
-	ids := ss.byUser[s.user.UserID]
-	for i, o := range ids {
-		if o == id {
-			ids = append(ids[:i:i], ids[i+1:]...)
-			break
-		}
-	}
-	if len(ids) == 0 {
-		delete(ss.byUser, s.user.UserID)
+// create starts a session for user, authenticated by token (a token
+// session) or by a provider (ext set, token ""); the store ends the
+// user's oldest sessions beyond maxPerUser and, when full, the ended ones
+// or else the one unused for longest.
+func (ss *sessions) create(ctx context.Context, token string, user auth.Principal, ext *externalSession) (*session, error) {
+	s := &session{id: randomID(), csrf: randomID(), user: user, ext: ext}
+	ws := store.WebSession{UserID: user.UserID, CSRF: s.csrf, Created: ss.now()}
+	if ext != nil {
+		ws.External, ws.IDToken = true, ext.idToken
 	} else {
-		ss.byUser[s.user.UserID] = ids
+		s.tokenPrefix, s.tokenHash = auth.PrefixOf(token), auth.HashToken(token)
+		ws.TokenPrefix, ws.TokenHash = s.tokenPrefix, s.tokenHash
 	}
+	if err := ss.st.CreateSession(ctx, s.id, ws, ss.bounds); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // count returns the number of sessions held, and the user's.
-func (ss *sessions) count(userID int64) (all, user int) {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	return len(ss.m), len(ss.byUser[userID])
+func (ss *sessions) count(ctx context.Context, userID int64) (all, user int, err error) {
+	return ss.st.SessionCounts(ctx, userID)
 }
 
-func (ss *sessions) expired(s *session, now time.Time) bool {
-	return now.Sub(s.seen) > ss.idle || now.Sub(s.created) > ss.max
-}
-
-// get returns the live session with id and marks it used.
-func (ss *sessions) get(id string) (*session, bool) {
-	now := ss.now()
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	s, ok := ss.m[id]
-	if !ok {
-		return nil, false
+// get returns the live session with id and marks it used; ok is false
+// when there is none (or it ended), err when the store fails.
+func (ss *sessions) get(ctx context.Context, id string) (s *session, ok bool, err error) {
+	ws, err := ss.st.Session(ctx, id, ss.now(), ss.bounds)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, false, nil
 	}
-	if ss.expired(s, now) {
-		ss.remove(id)
-		return nil, false
+	if err != nil {
+		return nil, false, err
 	}
-	s.seen = now
-	cp := *s
-	return &cp, true
+	s = &session{id: id, csrf: ws.CSRF, user: auth.Principal{UserID: ws.UserID}, tokenPrefix: ws.TokenPrefix, tokenHash: ws.TokenHash}
+	if ws.External {
+		s.ext = &externalSession{idToken: ws.IDToken}
+	}
+	return s, true, nil
 }
 
 // end removes a session.
-func (ss *sessions) end(id string) {
-	ss.mu.Lock()
-	ss.remove(id)
-	ss.mu.Unlock()
+func (ss *sessions) end(ctx context.Context, id string) error {
+	return ss.st.EndSession(ctx, id)
 }
 
 // setCookie writes a cookie that scripts cannot read, that is not sent on
@@ -187,17 +150,24 @@ func principalOf(c *gin.Context) auth.Principal {
 // browser to sign in.
 func (p *pages) withUser(h gin.HandlerFunc) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		ctx := c.Request.Context()
 		id, err := c.Cookie(sessionCookie)
 		var s *session
-		ok := err == nil
+		ok := err == nil && id != ""
 		if ok {
-			s, ok = p.sessions.get(id)
+			if s, ok, err = p.sessions.get(ctx, id); err != nil {
+				p.failed(c, "check your sign-in", err)
+				return
+			}
 		}
 		if ok {
-			u, err := p.recheck(c.Request.Context(), s)
+			u, err := p.recheck(ctx, s)
 			switch {
 			case errors.Is(err, auth.ErrUnauthenticated):
-				p.sessions.end(s.id)
+				if err := p.sessions.end(ctx, s.id); err != nil {
+					p.failed(c, "end your session", err)
+					return
+				}
 				ok = false
 			case err != nil:
 				p.failed(c, "check your sign-in", err)
@@ -256,10 +226,21 @@ func (p *pages) signIn(c *gin.Context) {
 		setCookie(c, preCookie, tok, 3600)
 		p.render(c, http.StatusUnauthorized, "signin", view{Title: "Sign in", CSRF: tok, Data: p.signInData(), Errors: []fieldErr{{Field: "token", Msg: msg}}})
 	}
+	ctx := c.Request.Context()
 	client := c.RemoteIP()
-	if wait, ok := p.limits.clientBlocked(client); !ok {
+	if wait, ok, err := p.limits.clientBlocked(ctx, client); err != nil {
+		p.failed(c, "check your sign-in attempts", err)
+		return
+	} else if !ok {
 		p.tooMany(c, wait)
 		return
+	}
+	clientFailed := func() bool {
+		if err := p.limits.clientFailed(ctx, client); err != nil {
+			p.failed(c, "count your sign-in attempts", err)
+			return false
+		}
+		return true
 	}
 	raw := c.PostForm("token")
 	if raw == "" {
@@ -268,27 +249,38 @@ func (p *pages) signIn(c *gin.Context) {
 	}
 	tok, err := auth.ParseBearer("Bearer " + raw)
 	if err != nil {
-		p.limits.clientFailed(client)
-		retry("Enter an access token in the right form: it starts with crk_")
+		if clientFailed() {
+			retry("Enter an access token in the right form: it starts with crk_")
+		}
 		return
 	}
-	if wait, ok := p.limits.userAttempt(auth.PrefixOf(tok)); !ok {
+	if wait, ok, err := p.limits.userAttempt(ctx, auth.PrefixOf(tok)); err != nil {
+		p.failed(c, "check your sign-in attempts", err)
+		return
+	} else if !ok {
 		p.tooMany(c, wait)
 		return
 	}
-	u, err := auth.Authenticate(c.Request.Context(), p.tokens, tok)
+	u, err := auth.Authenticate(ctx, p.tokens, tok)
 	if errors.Is(err, auth.ErrUnauthenticated) {
-		p.limits.clientFailed(client)
-		retry("The access token is not recognised or has been withdrawn")
+		if clientFailed() {
+			retry("The access token is not recognised or has been withdrawn")
+		}
 		return
 	}
 	if err != nil {
 		p.failed(c, "check your access token", err)
 		return
 	}
-	s := p.sessions.create(tok, u)
-	if err := p.recordSignIn(c.Request.Context(), u, reqID(c)); err != nil {
-		p.sessions.end(s.id)
+	s, err := p.sessions.create(ctx, tok, u, nil)
+	if err != nil {
+		p.failed(c, "start your session", err)
+		return
+	}
+	if err := p.recordSignIn(ctx, u, reqID(c)); err != nil {
+		if err := p.sessions.end(ctx, s.id); err != nil {
+			p.o.Logger.Error("end a session whose sign-in was not audited", "request_id", reqID(c), "err", err)
+		}
 		p.failed(c, "record your sign-in in the audit log", err)
 		return
 	}
@@ -308,7 +300,10 @@ func (p *pages) tooMany(c *gin.Context, wait time.Duration) {
 // signOut ends the session.
 func (p *pages) signOut(c *gin.Context) {
 	s, _ := sessionOf(c)
-	p.sessions.end(s.id)
+	if err := p.sessions.end(c.Request.Context(), s.id); err != nil {
+		p.failed(c, "sign you out", err)
+		return
+	}
 	setCookie(c, sessionCookie, "", -1)
 	if p.oidcSignedOut(c, s) {
 		return

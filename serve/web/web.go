@@ -14,16 +14,18 @@
 // and nonce; the user and their role follow the provider's claims and
 // groups through the application core). A bearer token in a form signs in
 // too, for the demo and service accounts. Either creates a server-side
-// session held in memory (sessions end when the service restarts): the
-// cookie holds only a random session id and is HttpOnly, SameSite=Strict
-// and Secure when served over TLS. The token, or the provider's user, is
+// session kept in the database, so that every replica of the service on
+// that database serves every signed-in user and a restart signs nobody
+// out: the cookie holds only a random session id (the database only its
+// SHA-256) and is HttpOnly, SameSite=Strict and Secure when served over
+// TLS. The token, or the provider's user, is
 // checked against the store on every request, so a disabled user is signed
 // out at once. Every POST carries the session's cross-site request forgery
 // token. A user holds at most maxPerUser sessions (a new sign-in ends
 // their oldest) and the store ends its least recently used session when
 // full, so it never refuses a sign-in; token sign-in attempts are
-// rate-limited per user and, for failed attempts, per client address (see
-// signInLimits).
+// rate-limited per user and, for failed attempts, per client address,
+// counted in the database across replicas (see signInLimits).
 package web
 
 import (
@@ -110,7 +112,7 @@ func MountWith(o Options) func(*api.Server, *gin.Engine) {
 	}
 	return func(s *api.Server, e *gin.Engine) {
 		p := &pages{srv: s, core: s.Core(), tokens: s.Store(), policy: s.Core().Policy(), o: o, tmpl: mustTemplates(),
-			sessions: newSessions(o.SessionIdle, o.SessionMax, o.Now), limits: newSignInLimits(o.Now), oidc: of}
+			sessions: newSessions(s.Store(), o.SessionIdle, o.SessionMax, o.Now), limits: newSignInLimits(s.Store(), o.Now), oidc: of}
 		p.routes(e)
 	}
 }
