@@ -153,7 +153,7 @@ func (p *peerBench) compare(b *testing.B, peer string, runPeer, runOurs func()) 
 	b.ReportMetric(medianOf(ocpu), "caserisk_cpu_s")
 	b.ReportMetric(medianOf(tcpu), peer+"_cpu_s")
 	b.Logf("whole commands, medians of %d: caserisk %.2f s, %s %.2f s: ratio %.3f (caserisk runs %v, %s runs %v); CPU %.2f s against %.2f s",
-		p.runs, ours, peer, theirs, ours/theirs, roundAll(os_), peer, roundAll(ts), medianOf(ocpu), medianOf(tcpu))
+		p.runs, ours, peer, theirs, ours/theirs, roundSeconds(os_), peer, roundSeconds(ts), medianOf(ocpu), medianOf(tcpu))
 	if out, err := exec.Command("uptime").Output(); err == nil {
 		b.Logf("load after: %s", bytes.TrimSpace(out))
 	}
@@ -169,7 +169,7 @@ func medianOf(v []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-func roundAll(v []float64) []float64 {
+func roundSeconds(v []float64) []float64 {
 	out := make([]float64, len(v))
 	for i, x := range v {
 		out[i] = math.Round(x*100) / 100
