@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
+	"slices"
 	"sort"
 	"time"
 
@@ -44,10 +46,73 @@ type FitOptions struct {
 	// Created is the model's creation time; Version the caserisk version.
 	Created time.Time
 	Version string
-	// PU, when set, trains the model as positive–unlabelled (see FitPU):
+	// PU, when set, trains the model as positive–unlabelled (see fitPU):
 	// rows labelled 1 are the positives and every other row, labelled 0
 	// or not at all, is unlabelled.
 	PU *PUOptions
+	// Progress, when not nil, is called after every gbdt round (see
+	// gbdt.Params.Progress).
+	Progress func(gbdt.RoundMetrics)
+	// Timings, when not nil, records the wall time of each step of Fit.
+	Timings *Timings
+}
+
+// Timings records the wall time of the steps of a command, in order, each
+// measured from the end of the one before, so that the steps add up to the
+// time since Start. The methods do nothing on a nil *Timings.
+type Timings struct {
+	Steps []Step
+	last  time.Time
+}
+
+// Step is one named step and its wall time.
+type Step struct {
+	Name string
+	Time time.Duration
+}
+
+// Start starts the clock.
+func (t *Timings) Start() {
+	if t != nil {
+		t.last = time.Now()
+	}
+}
+
+// Mark records the time since the last mark (or Start) as the step name;
+// a step marked twice adds up.
+func (t *Timings) Mark(name string) {
+	if t == nil {
+		return
+	}
+	now := time.Now()
+	d := now.Sub(t.last)
+	t.last = now
+	for i := range t.Steps {
+		if t.Steps[i].Name == name {
+			t.Steps[i].Time += d
+			return
+		}
+	}
+	t.Steps = append(t.Steps, Step{name, d})
+}
+
+// Total is the sum of the steps.
+func (t *Timings) Total() time.Duration {
+	var d time.Duration
+	for _, s := range t.Steps {
+		d += s.Time
+	}
+	return d
+}
+
+// Get returns the time of the named step (0 when there is none).
+func (t *Timings) Get(name string) time.Duration {
+	for _, s := range t.Steps {
+		if s.Name == name {
+			return s.Time
+		}
+	}
+	return 0
 }
 
 // Fit trains a model on the labelled rows of train and uses the labelled
@@ -64,11 +129,17 @@ type FitOptions struct {
 // round, was chosen on the same rows) and buys twice the calibration data
 // of a three-way split.
 //
-// Rows with an empty label are dropped and counted in Training.Unlabelled.
-// For logistic regression, missing values are imputed with the training
+// Rows with an empty label are dropped and counted in Training.Unlabelled
+// (with FitOptions.PU they are unlabelled rows, and used: see fitPU). When
+// the held-out evaluation half has such rows, Validation.Stock ranks all of
+// its rows against the labelled positives. For logistic regression, missing values are imputed with the training
 // mean and a missing indicator is added for every feature that has a
 // missing value in training (see Imputation).
 func Fit(ctx context.Context, train, heldOut *dataset.Table, o FitOptions) (*Model, error) {
+	tm := o.Timings
+	if tm != nil && tm.last.IsZero() {
+		tm.Start()
+	}
 	if train.Label == nil {
 		return nil, fmt.Errorf("fit: %s has no label column", train.Source)
 	}
@@ -84,7 +155,8 @@ func Fit(ctx context.Context, train, heldOut *dataset.Table, o FitOptions) (*Mod
 		return nil, fmt.Errorf("fit: the %d labelled training rows of %s all have %s = %d; need both classes",
 			tr.Len(), train.Source, train.LabelName, min(pos, 1))
 	}
-	var tune, eval, evalAll *dataset.Table
+	var tune, eval *dataset.Table
+	var evalAll *dataset.Table
 	if heldOut != nil && heldOut.Len() > 0 {
 		if _, err := align(tr.Names, heldOut); err != nil {
 			return nil, fmt.Errorf("fit: held-out rows: %w", err)
@@ -106,8 +178,7 @@ func Fit(ctx context.Context, train, heldOut *dataset.Table, o FitOptions) (*Mod
 		if d2 > 0 {
 			evalAll = ea
 		}
-		ho := heldOut.Len() - d1 - d2
-		hoPos := tune.Positives() + eval.Positives()
+		ho, hoPos := heldOut.Len()-d1-d2, tune.Positives()+eval.Positives()
 		for _, h := range []*dataset.Table{tune, eval} {
 			if p := h.Positives(); p == 0 || p == h.Len() {
 				return nil, fmt.Errorf("fit: the held-out rows (%d labelled, %d positive) are too few to split into a tuning and an evaluation half that both hold both classes",
@@ -133,7 +204,7 @@ func Fit(ctx context.Context, train, heldOut *dataset.Table, o FitOptions) (*Mod
 		CaseriskVersion: o.Version,
 		Features:        make([]Feature, len(tr.Names)),
 		Training: Training{
-			Source: train.Source, SHA256: tr.Fingerprint(), Rows: tr.Len(), Positives: pos,
+			Source: train.Source, Rows: tr.Len(), Positives: pos,
 			LabelRate: float64(pos) / float64(tr.Len()), Unlabelled: dropped, AsOf: tr.AsOfDates(),
 			Ignored: train.Ignored, HeldOut: o.HeldOut, Labels: metrics.CheckLabels(tr.Len(), pos),
 		},
@@ -141,11 +212,16 @@ func Fit(ctx context.Context, train, heldOut *dataset.Table, o FitOptions) (*Mod
 	for i := range tr.Names {
 		m.Features[i] = Feature{FeatureMeta: tr.Meta[i], Range: directedRange(tr.Meta[i], tr.Cols[i])}
 	}
+	tm.Mark("prepare")
+	m.Training.SHA256 = tr.Fingerprint()
+	tm.Mark("fingerprint")
 	start := time.Now()
-	if err := fitAlgorithm(ctx, m, tr, nil, tune, nil, o); err != nil {
+	trainMargins, err := fitAlgorithm(ctx, m, tr, nil, tune, nil, o)
+	if err != nil {
 		return nil, err
 	}
 	m.Training.Seconds = math.Round(time.Since(start).Seconds()*1000) / 1000
+	tm.Mark("fit")
 
 	if tune != nil {
 		m.Training.Tuning, m.Training.Evaluated = tune.Len(), eval.Len()
@@ -154,29 +230,34 @@ func Fit(ctx context.Context, train, heldOut *dataset.Table, o FitOptions) (*Mod
 				return nil, err
 			}
 		}
+		tm.Mark("calibrate")
 		if err := m.validate(ctx, eval, evalAll, o.Metrics); err != nil {
 			return nil, err
 		}
+		tm.Mark("validate")
 	}
-	if err := m.profileTraining(ctx, tr); err != nil {
+	if err := m.profileTraining(ctx, tr, trainMargins, threadsOf(o)); err != nil {
 		return nil, err
 	}
+	tm.Mark("profile")
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("fit: the trained model is inconsistent: %w", err)
 	}
+	tm.Mark("check")
 	return m, nil
 }
 
 // fitAlgorithm fits the trees or coefficients of m on tr (with row
-// weights w, nil = 1), early stopping on tune (weights tuneW) for gbdt.
-func fitAlgorithm(ctx context.Context, m *Model, tr *dataset.Table, w []float64, tune *dataset.Table, tuneW []float64, o FitOptions) error {
+// weights w, nil = 1), early stopping on tune (weights tuneW) for gbdt, and
+// returns gbdt's margins of the training rows (nil for logistic).
+func fitAlgorithm(ctx context.Context, m *Model, tr *dataset.Table, w []float64, tune *dataset.Table, tuneW []float64, o FitOptions) ([]float64, error) {
 	switch o.Algorithm {
 	case GBDT:
 		return fitGBDT(ctx, m, tr, w, tune, tuneW, o)
 	case Logistic:
-		return fitLogistic(ctx, m, tr, w, o)
+		return nil, fitLogistic(ctx, m, tr, w, o)
 	}
-	return fmt.Errorf("fit: unknown algorithm %q (want %s or %s)", o.Algorithm, GBDT, Logistic)
+	return nil, fmt.Errorf("fit: unknown algorithm %q (want %s or %s)", o.Algorithm, GBDT, Logistic)
 }
 
 // calibrate fits m's calibrator on the tuning rows' margins (row weights w,
@@ -233,26 +314,43 @@ func align(names []string, t *dataset.Table) ([][]float64, error) {
 	return cols, nil
 }
 
-func fitGBDT(ctx context.Context, m *Model, tr *dataset.Table, w []float64, tune *dataset.Table, tuneW []float64, o FitOptions) error {
+// threadsOf is the number of goroutines the options allow.
+func threadsOf(o FitOptions) int {
+	n := o.GBDT.Threads
+	if o.Algorithm == Logistic {
+		n = o.Logistic.Threads
+	}
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	return n
+}
+
+// fitGBDT fits the ensemble and returns the training rows' margins.
+func fitGBDT(ctx context.Context, m *Model, tr *dataset.Table, w []float64, tune *dataset.Table, tuneW []float64, o FitOptions) ([]float64, error) {
 	p := o.GBDT
+	// The training loss of every round is not kept in the model file: no
+	// need to pay a logarithm per row per round for it.
+	p.TrainLoss = false
+	p.Progress = o.Progress
 	mono, err := monotone(tr, o)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	p.Monotone = monotoneVector(tr.Names, mono)
 	var valid *gbdt.Validation
 	if tune != nil {
 		cols, err := align(tr.Names, tune)
 		if err != nil {
-			return fmt.Errorf("fit: %w", err)
+			return nil, fmt.Errorf("fit: %w", err)
 		}
 		valid = &gbdt.Validation{Cols: cols, Y: tune.Label, W: tuneW}
 	} else if p.EarlyStoppingRounds > 0 {
-		return fmt.Errorf("fit: early stopping needs held-out rows (--valid, --valid-frac or --valid-after)")
+		return nil, fmt.Errorf("fit: early stopping needs held-out rows (--valid, --valid-frac or --valid-after)")
 	}
 	res, err := gbdt.Train(ctx, tr.Cols, tr.Label, w, valid, p)
 	if err != nil {
-		return fmt.Errorf("fit gbdt: %w", err)
+		return nil, fmt.Errorf("fit gbdt: %w", err)
 	}
 	m.Ensemble = res.Ensemble
 	m.Training.Rounds, m.Training.BestRound = len(res.History), res.BestRound
@@ -274,7 +372,7 @@ func fitGBDT(ctx context.Context, m *Model, tr *dataset.Table, w []float64, tune
 	if len(mono) > 0 {
 		m.Params["monotone"] = monotoneParam(mono)
 	}
-	return nil
+	return res.TrainMargins, nil
 }
 
 func fitLogistic(ctx context.Context, m *Model, tr *dataset.Table, w []float64, o FitOptions) error {
@@ -297,6 +395,11 @@ func fitLogistic(ctx context.Context, m *Model, tr *dataset.Table, w []float64, 
 	}
 	cols := make([][]float64, 0, n+len(imp.Indicators))
 	for j, c := range tr.Cols {
+		if !slices.Contains(imp.Indicators, j) {
+			// Nothing to impute: the solver only reads the column.
+			cols = append(cols, c)
+			continue
+		}
 		nc := make([]float64, len(c))
 		for i, v := range c {
 			if math.IsNaN(v) {

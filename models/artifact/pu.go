@@ -149,14 +149,14 @@ func fitPU(ctx context.Context, train, heldOut *dataset.Table, o FitOptions) (*M
 		m := &Model{Algorithm: o.Algorithm, Target: train.LabelName, Created: o.Created.UTC().Format(time.RFC3339),
 			CaseriskVersion: o.Version, Features: make([]Feature, len(train.Names))}
 		for i := range train.Names {
-			m.Features[i] = Feature{FeatureMeta: train.Meta[i]}
+			m.Features[i] = Feature{FeatureMeta: train.Meta[i], Range: directedRange(train.Meta[i], train.Cols[i])}
 		}
 		return m
 	}
 	// Stage 1: the non-traditional classifier, calibrated, and c.
 	stageOne := func(rows *dataset.Table) (*Model, error) {
 		g := newModel()
-		if err := fitAlgorithm(ctx, g, rows, nil, tune, nil, o); err != nil {
+		if _, err := fitAlgorithm(ctx, g, rows, nil, tune, nil, o); err != nil {
 			return nil, fmt.Errorf("fit (positive-unlabelled) stage 1: %w", err)
 		}
 		if err := g.calibrate(ctx, calibrate.Platt, tune, nil); err != nil {
@@ -207,7 +207,7 @@ func fitPU(ctx context.Context, train, heldOut *dataset.Table, o FitOptions) (*M
 		HeldOut: o.HeldOut, Tuning: tune.Len(), Evaluated: eval.Len(), PU: &rec,
 		Labels: metrics.CheckLabels(rec.Positives+rec.ConfirmedNegatives, rec.Positives),
 	}
-	if err := fitAlgorithm(ctx, m, trW, e.W, tuneW, et.W, o); err != nil {
+	if _, err := fitAlgorithm(ctx, m, trW, e.W, tuneW, et.W, o); err != nil {
 		return nil, fmt.Errorf("fit (positive-unlabelled) stage 2: %w", err)
 	}
 	m.Training.Seconds = math.Round(time.Since(start).Seconds()*1000) / 1000
@@ -222,7 +222,9 @@ func fitPU(ctx context.Context, train, heldOut *dataset.Table, o FitOptions) (*M
 	if rec.LabelLogLoss, err = labelLogLoss(ctx, m, evalAll, c); err != nil {
 		return nil, err
 	}
-	if err := m.profileTraining(ctx, train); err != nil {
+	// The score's drift profile is of every training row (the weighted
+	// set's margins would count the unlabelled rows twice).
+	if err := m.profileTraining(ctx, train, nil, threadsOf(o)); err != nil {
 		return nil, err
 	}
 	if err := m.Validate(); err != nil {

@@ -375,8 +375,9 @@ func TestCookieFlags(t *testing.T) {
 
 // TestDescribeSaysWhenMetricsCannotBeTrusted: a model registered from an
 // artifact validated on 22 rows is shown with a warning naming the counts
-// and minimums; a trusted one with a hint; a PU model's record and the
-// ranking over every held-out row are shown.
+// and minimums; a positive–unlabelled model's record is said; and where
+// both models rank every held-out row, that ranking is compared and
+// decides the verdict.
 func TestDescribeSaysWhenMetricsCannotBeTrusted(t *testing.T) {
 	ctx := context.Background()
 	scores, labels := make([]float64, 22), make([]float64, 22)
@@ -402,8 +403,10 @@ func TestDescribeSaysWhenMetricsCannotBeTrusted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mv := describe(modelWith(string(raw)))
-	if mv.Err != "" || !mv.TooFewLabels {
+	cand := modelWith(string(raw))
+	cand.Version = 2
+	mv := describe(cand)
+	if mv.Err != "" || !mv.TooFewLabels || mv.stock == nil {
 		t.Fatalf("view %+v", mv)
 	}
 	for _, want := range []string{"trained on 47 labelled rows (15 positive): too few, 47 labelled rows (at least 200 needed)",
@@ -412,17 +415,31 @@ func TestDescribeSaysWhenMetricsCannotBeTrusted(t *testing.T) {
 			t.Errorf("labels note %q lacks %q", mv.LabelsNote, want)
 		}
 	}
-	for _, m := range mv.Metrics {
-		if strings.Contains(m.Name, "capacity 100") || strings.Contains(m.Name, "capacity 200") {
-			t.Errorf("%s shown for 22 rows", m.Name)
+	if !strings.Contains(mv.PU, "c = P(confirmed | positive) is estimated at 0.250") {
+		t.Errorf("PU note %q", mv.PU)
+	}
+	// A champion registered before the flag: judged from its report.
+	old, _ := json.Marshal(map[string]any{"algorithm": "logistic", "validation": map[string]any{"rows": 22, "report": rep, "stock": stock}})
+	champ := describe(modelWith(string(old)))
+	champ.Stage = store.Champion
+	if !champ.TooFewLabels || !strings.Contains(champ.LabelsNote, "validated on 22 labelled rows") {
+		t.Errorf("old registration: %+v", champ)
+	}
+	tm := &targetModels{Champion: champ, Candidate: mv}
+	compare(tm)
+	if len(tm.Warnings) != 2 || len(tm.Notes) != 1 || !strings.Contains(tm.Verdict, "over every held-out row") {
+		t.Errorf("warnings %q, notes %q, verdict %q", tm.Warnings, tm.Notes, tm.Verdict)
+	}
+	var stockRows, atK100 int
+	for _, r := range tm.Rows {
+		if strings.HasPrefix(r.Name, "Every held-out row") {
+			stockRows++
+		}
+		if strings.Contains(r.Name, "top 100") || strings.Contains(r.Name, "top 200") {
+			atK100++
 		}
 	}
-	if len(mv.Stock) != 3 || !strings.Contains(mv.Stock[2].Name, "top 10") || !strings.Contains(mv.PU, "c = P(confirmed | positive) estimated at 0.250") {
-		t.Errorf("stock rows %+v, PU %q", mv.Stock, mv.PU)
-	}
-	// A model registered before the flag: judged from its report.
-	old, _ := json.Marshal(map[string]any{"algorithm": "gbdt", "validation": map[string]any{"rows": 22, "report": rep}})
-	if mv := describe(modelWith(string(old))); !mv.TooFewLabels || !strings.Contains(mv.LabelsNote, "validated on 22 labelled rows") {
-		t.Errorf("old registration: %+v", mv)
+	if stockRows != 3 || atK100 != 0 {
+		t.Errorf("rows %+v: want 3 over every held-out row and none at a k above the 22 rows", tm.Rows)
 	}
 }
