@@ -2,12 +2,15 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
 	"caserisk/features/contract"
@@ -24,7 +27,7 @@ func newTrainCmd() *cobra.Command {
 		data, label, algo, validFile, validAfter, monotone, calib, out string
 		ignore                                                         []string
 		validFrac                                                      float64
-		bootstrap                                                      int
+		bootstrap, verboseEval                                         int
 		directions                                                     bool
 	)
 	p := gbdt.DefaultParams()
@@ -114,15 +117,27 @@ feature's constraint over the declared one.`,
 				return usagef("train: --l2, --l1, --max-iter and --threads must not be negative")
 			}
 			lo.Threads = p.Threads
+			if verboseEval < 0 {
+				return usagef("train: --verbose-eval %d: want a number of rounds ≥ 0", verboseEval)
+			}
 
-			start := time.Now()
+			// Every step is timed from the end of the one before, so the
+			// steps of the timing line add up to the total.
+			tm := &artifact.Timings{}
+			tm.Start()
 			ctx := cmd.Context()
+			prog := newTrainProgress(cmd, verboseEval)
+			// On a terminal, a status line while the table is read (and
+			// while a fit without round lines runs).
+			st := startStatus(cmd)
+			defer st.Stop()
+			st.Step("reading "+filepath.Base(data), 0)
 			opts := dataset.Options{Label: label, Ignore: ignore, Threads: p.Threads}
 			tab, err := dataset.Read(ctx, data, opts)
 			if err != nil {
 				return err
 			}
-			readTime := time.Since(start)
+			tm.Mark("read")
 			train, held, heldOut := tab, (*dataset.Table)(nil), ""
 			switch {
 			case validFile != "":
@@ -150,19 +165,35 @@ feature's constraint over the declared one.`,
 			if heldOut != "" {
 				heldOut += "; held-out rows halved by id: tuning half for early stopping and calibration, evaluation half for the metrics"
 			}
+			if validFile != "" {
+				tm.Mark("read")
+			} else if held != nil {
+				tm.Mark("split")
+			}
+			st.Stop()
+			prog.read(tab, held, tm.Total())
+			progress := prog.round(algo, p.Rounds, held != nil)
+			if progress == nil {
+				st = startStatus(cmd)
+				defer st.Stop()
+				st.Step("fitting "+algo, 0)
+			}
 			mo := metrics.DefaultOptions()
 			mo.Bootstrap, mo.Seed = bootstrap, p.Seed
 			m, err := artifact.Fit(ctx, train, held, artifact.FitOptions{
 				Algorithm: algo, GBDT: p, Logistic: lo, Monotone: mono, NoDirections: !directions, Calibration: calib,
 				HeldOut: heldOut, Seed: p.Seed, Metrics: mo, Created: time.Now(), Version: version,
+				Progress: progress, Timings: tm,
 			})
+			st.Stop()
 			if err != nil {
 				return err
 			}
 			if err := m.Save(out); err != nil {
 				return err
 			}
-			printTrainSummary(cmd, m, len(tab.Names), readTime, time.Since(start), out)
+			tm.Mark("save")
+			printTrainSummary(cmd, m, len(tab.Names), tm, out)
 			return nil
 		},
 	}
@@ -176,6 +207,7 @@ feature's constraint over the declared one.`,
 	f.Float64Var(&validFrac, "valid-frac", 0, "hold out this fraction of residents at random")
 	f.StringVar(&validAfter, "valid-after", "", "hold out rows with as_of after this date (temporal hold-out)")
 	f.StringVar(&calib, "calibration", "", "platt, isotonic or none (default platt with held-out rows, none without)")
+	f.IntVar(&verboseEval, "verbose-eval", 10, "gbdt: on a terminal, print the tuning log-loss every this many rounds (0 = never)")
 	f.IntVar(&bootstrap, "bootstrap", 200, "bootstrap replicates for the validation metrics' 95% intervals (-1 = off)")
 	f.IntVar(&p.Rounds, "rounds", p.Rounds, "gbdt: boosting rounds")
 	f.IntVar(&p.MaxDepth, "max-depth", p.MaxDepth, "gbdt: maximum tree depth")
@@ -224,7 +256,7 @@ func parseMonotone(s string) (map[string]int8, error) {
 	return out, nil
 }
 
-func printTrainSummary(cmd *cobra.Command, m *artifact.Model, nfeat int, read, total time.Duration, out string) {
+func printTrainSummary(cmd *cobra.Command, m *artifact.Model, nfeat int, tm *artifact.Timings, out string) {
 	w := cmd.OutOrStdout()
 	t := m.Training
 	fmt.Fprintf(w, "trained %s on %s: %d labelled rows, %d features, label rate %.4f", m.Algorithm, t.Source, t.Rows, nfeat, t.LabelRate)
@@ -258,8 +290,69 @@ func printTrainSummary(cmd *cobra.Command, m *artifact.Model, nfeat int, read, t
 	if top := m.ImportanceRanking(); len(top) > 0 {
 		fmt.Fprintf(w, "most important: %s\n", strings.Join(top[:min(5, len(top))], ", "))
 	}
-	fmt.Fprintf(w, "time: %.2fs (read %.2fs, fit %.2fs); wrote %s (checksum %.12s)\n",
-		total.Seconds(), read.Seconds(), t.Seconds, out, m.Checksum)
+	steps := make([]string, len(tm.Steps))
+	for i, s := range tm.Steps {
+		steps[i] = fmt.Sprintf("%s %.2fs", s.Name, s.Time.Seconds())
+	}
+	fmt.Fprintf(w, "time: %.2fs (%s); wrote %s (checksum %.12s)\n",
+		tm.Total().Seconds(), strings.Join(steps, ", "), out, m.Checksum)
+}
+
+// trainProgress reports a long fit on standard error when that is a
+// terminal, like XGBoost's verbose_eval: the table read, then every N
+// rounds the tuning half's log-loss. It is quiet when standard error is
+// piped or redirected.
+type trainProgress struct {
+	w     io.Writer // nil: quiet
+	every int
+	start time.Time
+}
+
+func newTrainProgress(cmd *cobra.Command, every int) *trainProgress {
+	p := &trainProgress{every: every, start: time.Now()}
+	if f, ok := cmd.ErrOrStderr().(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+		p.w = f
+	}
+	return p
+}
+
+// read reports the tables read.
+func (p *trainProgress) read(tab, held *dataset.Table, d time.Duration) {
+	if p.w == nil {
+		return
+	}
+	fmt.Fprintf(p.w, "read %s: %d rows, %d features", tab.Source, tab.Len(), len(tab.Names))
+	if held != nil {
+		fmt.Fprintf(p.w, "; %d held-out rows", held.Len())
+	}
+	fmt.Fprintf(p.w, " (%.2fs)\n", d.Seconds())
+}
+
+// round returns the per-round callback of a gbdt fit of the given rounds,
+// or nil when there is nothing to print.
+func (p *trainProgress) round(algo string, rounds int, held bool) func(gbdt.RoundMetrics) {
+	if p.w == nil || p.every == 0 || algo != artifact.GBDT {
+		return nil
+	}
+	best, bestRound := math.Inf(1), -1
+	return func(r gbdt.RoundMetrics) {
+		if held && r.ValidLogLoss < best {
+			best, bestRound = r.ValidLogLoss, r.Round
+		}
+		if (r.Round+1)%p.every != 0 && r.Round != 0 && r.Round+1 != rounds {
+			return
+		}
+		fmt.Fprint(p.w, formatRound(r, rounds, held, best, bestRound, time.Since(p.start)))
+	}
+}
+
+// formatRound is one progress line.
+func formatRound(r gbdt.RoundMetrics, rounds int, held bool, best float64, bestRound int, elapsed time.Duration) string {
+	line := fmt.Sprintf("[%d/%d]", r.Round+1, rounds)
+	if held {
+		line += fmt.Sprintf(" tuning log-loss %.6f (best %.6f at round %d)", r.ValidLogLoss, best, bestRound+1)
+	}
+	return line + fmt.Sprintf(" %.1fs\n", elapsed.Seconds())
 }
 
 // interval formats a metric with its 95% interval when there is one.

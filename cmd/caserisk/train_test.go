@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"caserisk/models/gbdt"
 )
 
 // writeSynthetic writes a feature table whose label follows a known
@@ -242,5 +244,64 @@ func TestHorizonNote(t *testing.T) {
 		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 			t.Errorf("horizonNote(%v, %v) = %q, want %q", tc.train, tc.held, got, tc.want)
 		}
+	}
+}
+
+// TestTrainTimingAndProgress checks that the timing line names every step
+// and that the steps add up to the total, that nothing but the summary is
+// printed when standard error is not a terminal, and the progress lines
+// themselves.
+func TestTrainTimingAndProgress(t *testing.T) {
+	dir := t.TempDir()
+	train, _ := writeSynthetic(t, dir, "train.csv", 2000, 1, []string{"2023-01-01", "2023-07-01"}, false)
+	out, err := execute("train", "--data", train, "--label", "label_complex_case", "--rounds", "20", "--valid-frac", "0.3",
+		"--bootstrap", "10", "--out", filepath.Join(dir, "m.json"))
+	if err != nil {
+		t.Fatalf("train: %v\n%s", err, out)
+	}
+	if strings.Contains(out, "[1/20]") || strings.Contains(out, "read train.csv:") {
+		t.Errorf("progress printed to a buffer, not a terminal:\n%s", out)
+	}
+	_, line, ok := strings.Cut(out, "time: ")
+	if !ok {
+		t.Fatalf("no timing line:\n%s", out)
+	}
+	var total float64
+	if _, err := fmt.Sscanf(line, "%fs (", &total); err != nil {
+		t.Fatalf("timing line %q: %v", line, err)
+	}
+	inner := line[strings.Index(line, "(")+1 : strings.Index(line, ")")]
+	var sum float64
+	var names []string
+	for _, step := range strings.Split(inner, ", ") {
+		var name string
+		var secs float64
+		if _, err := fmt.Sscanf(step, "%s %fs", &name, &secs); err != nil {
+			t.Fatalf("step %q: %v", step, err)
+		}
+		names = append(names, name)
+		sum += secs
+	}
+	if got := strings.Join(names, " "); got != "read split prepare fingerprint fit calibrate validate profile check save" {
+		t.Errorf("steps %q", got)
+	}
+	// Each step is rounded to 0.01 s.
+	if math.Abs(sum-total) > 0.006*float64(len(names)) {
+		t.Errorf("steps add up to %.2f s, total %.2f s", sum, total)
+	}
+
+	var buf bytes.Buffer
+	p := &trainProgress{w: &buf, every: 5}
+	f := p.round("gbdt", 12, true)
+	for r, l := range []float64{0.5, 0.4, 0.45, 0.3, 0.31, 0.32, 0.33, 0.34, 0.35, 0.36, 0.37, 0.38} {
+		f(gbdt.RoundMetrics{Round: r, ValidLogLoss: l})
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "[1/12] tuning log-loss 0.500000 (best 0.500000 at round 1)") ||
+		!strings.HasPrefix(lines[2], "[10/12] tuning log-loss 0.360000 (best 0.300000 at round 4)") || !strings.HasPrefix(lines[3], "[12/12]") {
+		t.Errorf("progress lines:\n%s", buf.String())
+	}
+	if p.round("logistic", 12, true) != nil || (&trainProgress{every: 5}).round("gbdt", 12, true) != nil {
+		t.Error("a progress callback for logistic or without a terminal")
 	}
 }

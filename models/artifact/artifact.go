@@ -150,16 +150,20 @@ func (m *Model) Sum() (string, error) {
 // bytes.
 func (m *Model) Marshal() ([]byte, error) {
 	m.Format, m.FormatVersion = Format, FormatVersion
-	sum, err := m.Sum()
+	b, err := m.canonical()
 	if err != nil {
 		return nil, err
 	}
-	m.Checksum = sum
-	b, err := json.Marshal(m)
-	if err != nil {
-		return nil, fmt.Errorf("encode model: %w", err)
+	s := sha256.Sum256(b)
+	m.Checksum = hex.EncodeToString(s[:])
+	// The checksum is the last field: the file is the canonical bytes with
+	// its empty value filled in (encoding the model once).
+	const empty = `,"checksum":""}`
+	if !bytes.HasSuffix(b, []byte(empty)) {
+		return nil, fmt.Errorf("encode model: the checksum is not the last field")
 	}
-	return append(b, '\n'), nil
+	out := append(b[:len(b)-len(empty)], `,"checksum":"`+m.Checksum+`"}`+"\n"...)
+	return out, nil
 }
 
 // Save checks the model and writes it to path atomically: to a temporary
@@ -220,43 +224,70 @@ var ErrChecksum = errors.New("checksum mismatch: the model file was changed or c
 // Parse decodes and checks a model file's bytes: its format, its version,
 // its checksum and its structure.
 func Parse(b []byte) (*Model, error) {
-	var head struct {
-		Format        string `json:"format"`
-		FormatVersion int    `json:"format_version"`
-	}
-	if err := json.Unmarshal(b, &head); err != nil {
-		return nil, fmt.Errorf("not a caserisk model: %w", err)
-	}
-	switch {
-	case head.Format != Format:
-		return nil, fmt.Errorf("not a caserisk model: format is %q, want %q", head.Format, Format)
-	case head.FormatVersion > FormatVersion:
-		return nil, fmt.Errorf("model format version %d is newer than this caserisk reads (%d): upgrade caserisk to load it",
-			head.FormatVersion, FormatVersion)
-	case head.FormatVersion < 1:
-		return nil, fmt.Errorf("unknown model format version %d (this caserisk reads 1 to %d)", head.FormatVersion, FormatVersion)
-	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	dec.UseNumber()
 	m := &Model{}
-	if err := dec.Decode(m); err != nil {
-		return nil, fmt.Errorf("decode model: %w", err)
+	decErr := dec.Decode(m)
+	if decErr != nil || m.Format != Format || m.FormatVersion != FormatVersion {
+		// Say what the file is before what is wrong with its content: not
+		// a model, or one from a newer caserisk (whose fields this one may
+		// not know).
+		var head struct {
+			Format        string `json:"format"`
+			FormatVersion int    `json:"format_version"`
+		}
+		if err := json.Unmarshal(b, &head); err != nil {
+			return nil, fmt.Errorf("not a caserisk model: %w", err)
+		}
+		switch {
+		case head.Format != Format:
+			return nil, fmt.Errorf("not a caserisk model: format is %q, want %q", head.Format, Format)
+		case head.FormatVersion > FormatVersion:
+			return nil, fmt.Errorf("model format version %d is newer than this caserisk reads (%d): upgrade caserisk to load it",
+				head.FormatVersion, FormatVersion)
+		case head.FormatVersion < 1:
+			return nil, fmt.Errorf("unknown model format version %d (this caserisk reads 1 to %d)", head.FormatVersion, FormatVersion)
+		}
+		if decErr != nil {
+			return nil, fmt.Errorf("decode model: %w", decErr)
+		}
 	}
 	if m.Checksum == "" {
 		return nil, fmt.Errorf("model has no checksum")
 	}
-	sum, err := m.Sum()
-	if err != nil {
-		return nil, err
-	}
-	if sum != m.Checksum {
-		return nil, fmt.Errorf("%w (stored %.12s…, content %.12s…)", ErrChecksum, m.Checksum, sum)
+	// The file as Marshal wrote it is its canonical content with the
+	// checksum filled in: hashing the bytes themselves, with the checksum
+	// emptied, confirms it without encoding the model again. A file that
+	// was reformatted is checked against its re-encoded content.
+	if !rawChecksumMatches(b, m.Checksum) {
+		sum, err := m.Sum()
+		if err != nil {
+			return nil, err
+		}
+		if sum != m.Checksum {
+			return nil, fmt.Errorf("%w (stored %.12s…, content %.12s…)", ErrChecksum, m.Checksum, sum)
+		}
 	}
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// rawChecksumMatches reports whether b is exactly a canonical encoding
+// with checksum sum as its last field: the SHA-256 of b without the
+// trailing newline and with the checksum's value emptied equals sum.
+func rawChecksumMatches(b []byte, sum string) bool {
+	b = bytes.TrimSuffix(b, []byte("\n"))
+	tail := `,"checksum":"` + sum + `"}`
+	if len(sum) != 2*sha256.Size || !bytes.HasSuffix(b, []byte(tail)) {
+		return false
+	}
+	h := sha256.New()
+	h.Write(b[:len(b)-len(tail)])
+	h.Write([]byte(`,"checksum":""}`))
+	return hex.EncodeToString(h.Sum(nil)) == sum
 }
 
 // Validate checks the model's structure: a known algorithm with its

@@ -3,6 +3,7 @@ package artifact
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -189,6 +190,29 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 			b2, err := back.Marshal()
 			if err != nil || !bytes.Equal(b1, b2) {
 				t.Errorf("re-marshalled model differs (err %v)", err)
+			}
+			// The file is exactly encoding/json's encoding of the model.
+			if plain, err := json.Marshal(back); err != nil || !bytes.Equal(b1, append(plain, '\n')) {
+				t.Errorf("the file is not json.Marshal of the model (err %v)", err)
+			}
+			if !rawChecksumMatches(b1, m.Checksum) {
+				t.Error("the checksum does not match the file's own bytes")
+			}
+			// Reformatted (indented) the file still loads, checked against
+			// its re-encoded content; changed, it does not.
+			var ind bytes.Buffer
+			if err := json.Indent(&ind, b1, "", "  "); err != nil {
+				t.Fatal(err)
+			}
+			if rawChecksumMatches(ind.Bytes(), m.Checksum) {
+				t.Error("an indented file matched the checksum byte for byte")
+			}
+			if _, err := Parse(ind.Bytes()); err != nil {
+				t.Errorf("indented model: %v", err)
+			}
+			changed := bytes.Replace(ind.Bytes(), []byte(`"rows": `), []byte(`"rows": 1`), 1)
+			if _, err := Parse(changed); !errors.Is(err, ErrChecksum) {
+				t.Errorf("changed indented model: %v", err)
 			}
 		})
 	}

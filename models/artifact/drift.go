@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"golang.org/x/sync/errgroup"
+
 	"caserisk/models/dataset"
 	"caserisk/models/drift"
 )
@@ -20,23 +22,58 @@ type DriftProfiles struct {
 // driftBins is the number of quantile bins per profile: deciles.
 const driftBins = 10
 
-// profileTraining records the drift profiles of the labelled training rows.
-func (m *Model) profileTraining(ctx context.Context, tr *dataset.Table) error {
+// profileTraining records the drift profiles of the labelled training
+// rows, the features' in parallel. margins, when not nil, are the training
+// rows' margins (gbdt's tracked ones); otherwise the rows are scored.
+func (m *Model) profileTraining(ctx context.Context, tr *dataset.Table, margins []float64, threads int) error {
 	d := &DriftProfiles{Bins: driftBins, Features: make(map[string]*drift.Profile, len(tr.Names))}
-	for j, name := range tr.Names {
-		p, err := drift.NewProfile(tr.Cols[j], driftBins)
-		if err != nil {
-			return fmt.Errorf("fit: drift profile of %s: %w", name, err)
+	profiles := make([]*drift.Profile, len(tr.Names)+1)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(threads, 1))
+	g.Go(func() error {
+		// The score's profile; scoring, when needed, runs its own batches.
+		var probs []float64
+		if margins != nil {
+			if len(margins) != tr.Len() {
+				return fmt.Errorf("fit: %d training margins for %d rows", len(margins), tr.Len())
+			}
+			probs = make([]float64, len(margins))
+			for i, z := range margins {
+				probs[i] = m.Prob(z)
+			}
+		} else {
+			var err error
+			if probs, _, err = m.Scores(gctx, tr); err != nil {
+				return fmt.Errorf("fit: scoring the training rows for the drift profile: %w", err)
+			}
 		}
-		d.Features[name] = p
+		p, err := drift.NewProfile(probs, driftBins)
+		if err != nil {
+			return fmt.Errorf("fit: drift profile of the score: %w", err)
+		}
+		profiles[len(tr.Names)] = p
+		return nil
+	})
+	for j, name := range tr.Names {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			p, err := drift.NewProfile(tr.Cols[j], driftBins)
+			if err != nil {
+				return fmt.Errorf("fit: drift profile of %s: %w", name, err)
+			}
+			profiles[j] = p
+			return nil
+		})
 	}
-	probs, _, err := m.Scores(ctx, tr)
-	if err != nil {
-		return fmt.Errorf("fit: scoring the training rows for the drift profile: %w", err)
+	if err := g.Wait(); err != nil {
+		return err
 	}
-	if d.Score, err = drift.NewProfile(probs, driftBins); err != nil {
-		return fmt.Errorf("fit: drift profile of the score: %w", err)
+	for j, name := range tr.Names {
+		d.Features[name] = profiles[j]
 	}
+	d.Score = profiles[len(tr.Names)]
 	m.Profiles = d
 	return nil
 }

@@ -2,8 +2,11 @@ package artifact
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
+
+	"caserisk/models/drift"
 )
 
 func TestDriftProfilesTravelAndDetectShift(t *testing.T) {
@@ -42,5 +45,63 @@ func TestDriftProfilesTravelAndDetectShift(t *testing.T) {
 	back.Profiles = nil
 	if _, err := back.Drift(ctx, va); err == nil || !strings.Contains(err.Error(), "no training profiles") {
 		t.Errorf("a model without profiles: %v", err)
+	}
+}
+
+// TestProfilesOfTheTrainingRows checks the stored profiles against
+// profiles built from the training rows directly: the features', and the
+// score's from scoring the rows again, whether Fit took the margins from
+// the trainer (gbdt without early stopping) or scored the rows itself.
+func TestProfilesOfTheTrainingRows(t *testing.T) {
+	tab := synthetic(t, 3000, 1)
+	tr, va, err := tab.SplitFraction(0.3, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labelled, _ := tr.DropUnlabelled()
+	for _, c := range []struct {
+		name, algo string
+		stop       int
+	}{{"gbdt", GBDT, 0}, {"gbdt-early-stopping", GBDT, 2}, {"logistic", Logistic, 0}} {
+		t.Run(c.name, func(t *testing.T) {
+			o := fitOptions(c.algo)
+			o.GBDT.EarlyStoppingRounds = c.stop
+			if c.stop > 0 {
+				o.GBDT.Rounds, o.GBDT.LearningRate, o.GBDT.MaxDepth = 200, 1, 6 // overfits: stops early
+			}
+			var tm Timings
+			o.Timings = &tm
+			m, err := Fit(context.Background(), tr, va, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.stop > 0 && m.Training.Rounds == m.Training.BestRound+1 {
+				t.Fatalf("early stopping dropped no trees (%d rounds)", m.Training.Rounds)
+			}
+			for j, name := range labelled.Names {
+				want, _ := drift.NewProfile(labelled.Cols[j], driftBins)
+				if !reflect.DeepEqual(m.Profiles.Features[name], want) {
+					t.Errorf("%s: profile %+v, want %+v", name, m.Profiles.Features[name], want)
+				}
+			}
+			probs, _, err := m.Scores(context.Background(), labelled)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := drift.NewProfile(probs, driftBins)
+			if !reflect.DeepEqual(m.Profiles.Score, want) {
+				t.Errorf("score profile %+v, want %+v", m.Profiles.Score, want)
+			}
+			var names []string
+			for _, s := range tm.Steps {
+				names = append(names, s.Name)
+			}
+			if got := strings.Join(names, " "); got != "prepare fingerprint fit calibrate validate profile check" {
+				t.Errorf("steps %q", got)
+			}
+			if tm.Total() <= 0 || tm.Get("fit") <= 0 {
+				t.Errorf("timings %+v", tm)
+			}
+		})
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
+	"slices"
 	"sort"
 	"time"
 
@@ -44,6 +46,69 @@ type FitOptions struct {
 	// Created is the model's creation time; Version the caserisk version.
 	Created time.Time
 	Version string
+	// Progress, when not nil, is called after every gbdt round (see
+	// gbdt.Params.Progress).
+	Progress func(gbdt.RoundMetrics)
+	// Timings, when not nil, records the wall time of each step of Fit.
+	Timings *Timings
+}
+
+// Timings records the wall time of the steps of a command, in order, each
+// measured from the end of the one before, so that the steps add up to the
+// time since Start. The methods do nothing on a nil *Timings.
+type Timings struct {
+	Steps []Step
+	last  time.Time
+}
+
+// Step is one named step and its wall time.
+type Step struct {
+	Name string
+	Time time.Duration
+}
+
+// Start starts the clock.
+func (t *Timings) Start() {
+	if t != nil {
+		t.last = time.Now()
+	}
+}
+
+// Mark records the time since the last mark (or Start) as the step name;
+// a step marked twice adds up.
+func (t *Timings) Mark(name string) {
+	if t == nil {
+		return
+	}
+	now := time.Now()
+	d := now.Sub(t.last)
+	t.last = now
+	for i := range t.Steps {
+		if t.Steps[i].Name == name {
+			t.Steps[i].Time += d
+			return
+		}
+	}
+	t.Steps = append(t.Steps, Step{name, d})
+}
+
+// Total is the sum of the steps.
+func (t *Timings) Total() time.Duration {
+	var d time.Duration
+	for _, s := range t.Steps {
+		d += s.Time
+	}
+	return d
+}
+
+// Get returns the time of the named step (0 when there is none).
+func (t *Timings) Get(name string) time.Duration {
+	for _, s := range t.Steps {
+		if s.Name == name {
+			return s.Time
+		}
+	}
+	return 0
 }
 
 // Fit trains a model on the labelled rows of train and uses the labelled
@@ -65,6 +130,10 @@ type FitOptions struct {
 // mean and a missing indicator is added for every feature that has a
 // missing value in training (see Imputation).
 func Fit(ctx context.Context, train, heldOut *dataset.Table, o FitOptions) (*Model, error) {
+	tm := o.Timings
+	if tm != nil && tm.last.IsZero() {
+		tm.Start()
+	}
 	if train.Label == nil {
 		return nil, fmt.Errorf("fit: %s has no label column", train.Source)
 	}
@@ -116,7 +185,7 @@ func Fit(ctx context.Context, train, heldOut *dataset.Table, o FitOptions) (*Mod
 		CaseriskVersion: o.Version,
 		Features:        make([]Feature, len(tr.Names)),
 		Training: Training{
-			Source: train.Source, SHA256: tr.Fingerprint(), Rows: tr.Len(), Positives: pos,
+			Source: train.Source, Rows: tr.Len(), Positives: pos,
 			LabelRate: float64(pos) / float64(tr.Len()), Unlabelled: dropped, AsOf: tr.AsOfDates(),
 			Ignored: train.Ignored, HeldOut: o.HeldOut,
 		},
@@ -124,10 +193,15 @@ func Fit(ctx context.Context, train, heldOut *dataset.Table, o FitOptions) (*Mod
 	for i := range tr.Names {
 		m.Features[i] = Feature{FeatureMeta: tr.Meta[i], Range: directedRange(tr.Meta[i], tr.Cols[i])}
 	}
+	tm.Mark("prepare")
+	m.Training.SHA256 = tr.Fingerprint()
+	tm.Mark("fingerprint")
 	start := time.Now()
+	var trainMargins []float64
 	switch o.Algorithm {
 	case GBDT:
-		if err := fitGBDT(ctx, m, tr, tune, o); err != nil {
+		var err error
+		if trainMargins, err = fitGBDT(ctx, m, tr, tune, o); err != nil {
 			return nil, err
 		}
 	case Logistic:
@@ -138,6 +212,7 @@ func Fit(ctx context.Context, train, heldOut *dataset.Table, o FitOptions) (*Mod
 		return nil, fmt.Errorf("fit: unknown algorithm %q (want %s or %s)", o.Algorithm, GBDT, Logistic)
 	}
 	m.Training.Seconds = math.Round(time.Since(start).Seconds()*1000) / 1000
+	tm.Mark("fit")
 
 	if tune != nil {
 		m.Training.Tuning, m.Training.Evaluated = tune.Len(), eval.Len()
@@ -152,6 +227,7 @@ func Fit(ctx context.Context, train, heldOut *dataset.Table, o FitOptions) (*Mod
 			}
 			m.Calibration = c
 		}
+		tm.Mark("calibrate")
 		probs, _, err := m.Scores(ctx, eval)
 		if err != nil {
 			return nil, fmt.Errorf("fit: evaluation rows: %w", err)
@@ -161,13 +237,16 @@ func Fit(ctx context.Context, train, heldOut *dataset.Table, o FitOptions) (*Mod
 			return nil, fmt.Errorf("fit: validation metrics: %w", err)
 		}
 		m.Validation = &Validation{Rows: eval.Len(), Report: rep}
+		tm.Mark("validate")
 	}
-	if err := m.profileTraining(ctx, tr); err != nil {
+	if err := m.profileTraining(ctx, tr, trainMargins, threadsOf(o)); err != nil {
 		return nil, err
 	}
+	tm.Mark("profile")
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("fit: the trained model is inconsistent: %w", err)
 	}
+	tm.Mark("check")
 	return m, nil
 }
 
@@ -189,26 +268,43 @@ func align(names []string, t *dataset.Table) ([][]float64, error) {
 	return cols, nil
 }
 
-func fitGBDT(ctx context.Context, m *Model, tr, tune *dataset.Table, o FitOptions) error {
+// threadsOf is the number of goroutines the options allow.
+func threadsOf(o FitOptions) int {
+	n := o.GBDT.Threads
+	if o.Algorithm == Logistic {
+		n = o.Logistic.Threads
+	}
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	return n
+}
+
+// fitGBDT fits the ensemble and returns the training rows' margins.
+func fitGBDT(ctx context.Context, m *Model, tr, tune *dataset.Table, o FitOptions) ([]float64, error) {
 	p := o.GBDT
+	// The training loss of every round is not kept in the model file: no
+	// need to pay a logarithm per row per round for it.
+	p.TrainLoss = false
+	p.Progress = o.Progress
 	mono, err := monotone(tr, o)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	p.Monotone = monotoneVector(tr.Names, mono)
 	var valid *gbdt.Validation
 	if tune != nil {
 		cols, err := align(tr.Names, tune)
 		if err != nil {
-			return fmt.Errorf("fit: %w", err)
+			return nil, fmt.Errorf("fit: %w", err)
 		}
 		valid = &gbdt.Validation{Cols: cols, Y: tune.Label}
 	} else if p.EarlyStoppingRounds > 0 {
-		return fmt.Errorf("fit: early stopping needs held-out rows (--valid, --valid-frac or --valid-after)")
+		return nil, fmt.Errorf("fit: early stopping needs held-out rows (--valid, --valid-frac or --valid-after)")
 	}
 	res, err := gbdt.Train(ctx, tr.Cols, tr.Label, nil, valid, p)
 	if err != nil {
-		return fmt.Errorf("fit gbdt: %w", err)
+		return nil, fmt.Errorf("fit gbdt: %w", err)
 	}
 	m.Ensemble = res.Ensemble
 	m.Training.Rounds, m.Training.BestRound = len(res.History), res.BestRound
@@ -230,7 +326,7 @@ func fitGBDT(ctx context.Context, m *Model, tr, tune *dataset.Table, o FitOption
 	if len(mono) > 0 {
 		m.Params["monotone"] = monotoneParam(mono)
 	}
-	return nil
+	return res.TrainMargins, nil
 }
 
 func fitLogistic(ctx context.Context, m *Model, tr *dataset.Table, o FitOptions) error {
@@ -253,6 +349,11 @@ func fitLogistic(ctx context.Context, m *Model, tr *dataset.Table, o FitOptions)
 	}
 	cols := make([][]float64, 0, n+len(imp.Indicators))
 	for j, c := range tr.Cols {
+		if !slices.Contains(imp.Indicators, j) {
+			// Nothing to impute: the solver only reads the column.
+			cols = append(cols, c)
+			continue
+		}
 		nc := make([]float64, len(c))
 		for i, v := range c {
 			if math.IsNaN(v) {

@@ -339,6 +339,24 @@ func TestFingerprintIgnoresSource(t *testing.T) {
 	if a.Fingerprint() == b.Fingerprint() {
 		t.Error("fingerprint missed a changed value")
 	}
+	b.Cols[0][5]--
+	if len(b.Keys) == 0 || b.Label == nil {
+		t.Fatal("the synthetic table needs a key column and a label")
+	}
+	b.Keys[0].Values[7] += "x"
+	if a.Fingerprint() == b.Fingerprint() {
+		t.Error("fingerprint missed a changed key")
+	}
+	b.Keys[0].Values[7] = a.Keys[0].Values[7]
+	i := slices.IndexFunc(b.Label, func(y float64) bool { return !math.IsNaN(y) })
+	b.Label[i] = 1 - b.Label[i]
+	if a.Fingerprint() == b.Fingerprint() {
+		t.Error("fingerprint missed a changed label")
+	}
+	b.Label[i] = a.Label[i]
+	if a.Fingerprint() != b.Fingerprint() {
+		t.Error("fingerprint differs after restoring every value")
+	}
 }
 
 // FuzzSplitCSV checks the byte-level record and field splitter against
@@ -564,9 +582,55 @@ func TestReadParquetTypes(t *testing.T) {
 	}
 }
 
+// TestFastDecimalMatchesStrconv checks the fast decimal paths bit for bit
+// against strconv.ParseFloat on a million random decimals of 1 to 19
+// significant digits with the point anywhere (the form pandas and Python
+// write, up to 17 digits, and longer), on halfway cases, and that it takes
+// the fast path for the 17-digit values pandas writes.
+func TestFastDecimalMatchesStrconv(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	cases := []string{"9007199254740993.0", "9007199254740995.0", "0.9007199254740993", "1.8446744073709551", "9999999999999999999",
+		"999999999999999999.9", "0.1000000000000000055511151231257827", "4503599627370497.5", "4503599627370496.5",
+		"0.30000000000000004", "-12.303246445723905", "0.01224842431438372", "1.7976931348623157"}
+	for range 1_000_000 {
+		digits := 1 + rng.IntN(19)
+		b := make([]byte, 0, 24)
+		if rng.IntN(2) == 0 {
+			b = append(b, '-')
+		}
+		point := rng.IntN(digits + 1)
+		for d := range digits {
+			if d == point {
+				if d == 0 {
+					b = append(b, '0')
+				}
+				b = append(b, '.')
+			}
+			b = append(b, byte('0'+rng.IntN(10)))
+		}
+		cases = append(cases, string(b))
+	}
+	for _, c := range cases {
+		want, err := strconv.ParseFloat(c, 64)
+		if err != nil {
+			t.Fatalf("strconv rejects %q: %v", c, err)
+		}
+		got, ok := parseNumber([]byte(c))
+		if !ok || math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("parseNumber(%q) = %v, %v; strconv %v", c, got, ok, want)
+		}
+	}
+	for _, c := range []string{"1.8226367435060862", "-0.32832263295284325", "0.17097749677020946"} {
+		if _, ok := fastDecimal([]byte(c)); !ok {
+			t.Errorf("%q left to strconv", c)
+		}
+	}
+}
+
 // FuzzFastDecimal checks the fast decimal path against strconv.ParseFloat.
 func FuzzFastDecimal(f *testing.F) {
-	for _, s := range []string{"0", "-0", "12.5", ".5", "5.", "+3.25", "0.1", "9007199254740993", "123456789012345.6", "0.0000000000000000000001", "1e5", "-", "."} {
+	for _, s := range []string{"0", "-0", "12.5", ".5", "5.", "+3.25", "0.1", "9007199254740993", "123456789012345.6", "0.0000000000000000000001", "1e5", "-", ".",
+		"9007199254740993.0", "1.8226367435060862", "-0.32832263295284325", "9999999999999999999", "0.1234567890123456789"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -636,5 +700,32 @@ func TestOtherLabelsAreNotFeatures(t *testing.T) {
 	}
 	if !slices.Equal(tab.Names, []string{"x"}) || !slices.Equal(tab.Ignored, []string{"label", "outcome"}) {
 		t.Errorf("with meta.json: features %v, ignored %v; want [x], [label outcome]", tab.Names, tab.Ignored)
+	}
+}
+
+// TestReadFileInParts checks that reading a file in parts at the same time
+// gives its bytes, for small files (read whole) and large ones in 2 and 3
+// parts.
+func TestReadFileInParts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	dir := t.TempDir()
+	for _, size := range []int{0, 1000, 32<<20 + 12345} {
+		b := make([]byte, size)
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		path := filepath.Join(dir, fmt.Sprintf("f%d", size))
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, parts := range []int{1, 2, 3} {
+			got, err := readFile(path, parts)
+			if err != nil || !bytes.Equal(got, b) {
+				t.Fatalf("size %d, %d parts: %d bytes, equal %v, %v", size, parts, len(got), bytes.Equal(got, b), err)
+			}
+		}
+	}
+	if _, err := readFile(filepath.Join(dir, "none"), 2); err == nil {
+		t.Error("a missing file read without error")
 	}
 }

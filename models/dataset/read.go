@@ -2,8 +2,11 @@ package dataset
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -12,6 +15,8 @@ import (
 	"strings"
 	"time"
 	"unsafe"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Options say how to read a table.
@@ -52,7 +57,7 @@ func Read(ctx context.Context, path string, o Options) (*Table, error) {
 		t, err = readParquetFile(ctx, path, o)
 	} else {
 		var data []byte
-		data, err = os.ReadFile(path)
+		data, err = readFile(path, threads(o.Threads))
 		if err != nil {
 			return nil, fmt.Errorf("read table: %w", err)
 		}
@@ -65,6 +70,51 @@ func Read(ctx context.Context, path string, o Options) (*Table, error) {
 		meta.attach(t)
 	}
 	return t, nil
+}
+
+// readFile reads a whole file, large ones in parts read at the same time
+// (the copies out of the page cache, and the page faults of the buffer,
+// then share the cores), and then on to the end, should the file have
+// grown meanwhile.
+func readFile(path string, parts int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := st.Size()
+	const minPart = 16 << 20
+	if parts < 2 || size < 2*minPart || !st.Mode().IsRegular() {
+		return io.ReadAll(f)
+	}
+	parts = min(parts, int(size/minPart))
+	buf := make([]byte, size)
+	var g errgroup.Group
+	for k := range parts {
+		lo, hi := size*int64(k)/int64(parts), size*int64(k+1)/int64(parts)
+		g.Go(func() error {
+			n, err := f.ReadAt(buf[lo:hi], lo)
+			if err == io.EOF && int64(n) < hi-lo {
+				return fmt.Errorf("%s: shrank while being read", path)
+			}
+			if err != nil && err != io.EOF {
+				return err
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	rest, err := io.ReadAll(io.NewSectionReader(f, size, 1<<62))
+	if err != nil {
+		return nil, err
+	}
+	return append(buf, rest...), nil
 }
 
 // role is what a column is used for.
@@ -146,11 +196,17 @@ func parseNumber(b []byte) (float64, bool) {
 }
 
 // fastDecimal parses the common case of a plain decimal ([+-]digits[.digits])
-// with at most 2^53 as its digits and at most 22 of them after the point.
-// Both the digits as an integer and the power of ten are then exact
-// float64 values, so one division gives the correctly rounded result, the
-// same as strconv.ParseFloat's (Clinger's fast path). Anything else is left
-// to strconv.
+// with at most 19 significant digits, so that they fit in a uint64 m, and
+// returns the correctly rounded float64 of ±m/10^k (k digits after the
+// point), the same as strconv.ParseFloat's:
+//
+//   - m ≤ 2^53 and k ≤ 22: both are exact float64 values and one division
+//     rounds correctly (Clinger's fast path);
+//   - otherwise, k ≤ 19 (10^k fits in a uint64): an exact integer division
+//     of m·2^s by 10^k gives the 53 bits of the result, a rounding bit and
+//     whether anything is left (the sticky bit), rounded half to even.
+//
+// Anything else is left to strconv.
 func fastDecimal(b []byte) (float64, bool) {
 	i, neg := 0, false
 	switch b[0] {
@@ -159,40 +215,133 @@ func fastDecimal(b []byte) (float64, bool) {
 	case '+':
 		i = 1
 	}
+	// The digits, as one integer m (wrapping past 19 digits: checked below).
 	var m uint64
-	sig, frac, sawDigit := 0, -1, false // significant digits, digits after the point
-	for ; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case c >= '0' && c <= '9':
-			if sig == 16 {
-				return 0, false // may not fit in 53 bits
+	start := i
+	for i < len(b) && b[i]-'0' <= 9 {
+		m = m*10 + uint64(b[i]-'0')
+		i++
+	}
+	intDigits, frac := i-start, 0
+	if i < len(b) && b[i] == '.' {
+		i++
+		fs := i
+		for i+8 <= len(b) {
+			d, ok := eightDigits(b[i : i+8])
+			if !ok {
+				break
 			}
-			m = m*10 + uint64(c-'0')
-			if m != 0 {
-				sig++
+			m = m*100_000_000 + d
+			i += 8
+		}
+		for i < len(b) && b[i]-'0' <= 9 {
+			m = m*10 + uint64(b[i]-'0')
+			i++
+		}
+		frac = i - fs
+	}
+	if i != len(b) || intDigits+frac == 0 {
+		return 0, false
+	}
+	if intDigits+frac > 19 {
+		// Leading zeros are not significant; more than 19 digits that are
+		// may not fit in 64 bits.
+		sig := intDigits + frac
+		for _, c := range b[start:] {
+			if c == '0' || c == '.' {
+				if c == '0' {
+					sig--
+				}
+				continue
 			}
-			if frac >= 0 {
-				frac++
-			}
-			sawDigit = true
-		case c == '.' && frac < 0:
-			frac = 0
-		default:
+			break
+		}
+		if sig > 19 {
 			return 0, false
 		}
 	}
-	if !sawDigit || m > 1<<53 || frac > 22 {
+	var v float64
+	switch {
+	case m <= 1<<53 && frac <= 22:
+		v = float64(m)
+		if frac > 0 {
+			v /= math.Pow10(frac)
+		}
+	case frac <= 19 && frac > 0:
+		var ok bool
+		if v, ok = divPow10(m, frac); !ok {
+			return 0, false
+		}
+	default:
 		return 0, false
-	}
-	v := float64(m)
-	if frac > 0 {
-		v /= math.Pow10(frac)
 	}
 	if neg {
 		v = -v
 	}
 	return v, true
+}
+
+// eightDigits returns the value of 8 ASCII digits, the first the most
+// significant, or false when b holds anything else (eight bytes at once,
+// as simdjson and fast_float do).
+func eightDigits(b []byte) (uint64, bool) {
+	v := binary.LittleEndian.Uint64(b)
+	if ((v+0x4646464646464646)|(v-0x3030303030303030))&0x8080808080808080 != 0 {
+		return 0, false
+	}
+	v -= 0x3030303030303030
+	v = v*10 + v>>8 // pairs of digits in every other byte
+	const mask = 0x000000FF000000FF
+	v = ((v&mask)*(100+1_000_000<<32) + ((v>>16)&mask)*(1+10_000<<32)) >> 32
+	return v, true
+}
+
+// pow10u holds 10^k for k = 0..19, the powers that fit in a uint64.
+var pow10u = func() (p [20]uint64) {
+	p[0] = 1
+	for k := 1; k < len(p); k++ {
+		p[k] = p[k-1] * 10
+	}
+	return p
+}()
+
+// divPow10 returns m/10^k correctly rounded (half to even), for m > 2^53
+// and 1 ≤ k ≤ 19, when the result is below 2^53 (ok false otherwise).
+func divPow10(m uint64, k int) (float64, bool) {
+	d := pow10u[k]
+	// With s = 53 - len(m) + len(d), m·2^s/d lies in (2^52, 2^54).
+	s := 53 - bits.Len64(m) + bits.Len64(d)
+	if s < 0 {
+		return 0, false // m/d ≥ 2^53: a large integer part
+	}
+	var hi, lo uint64
+	switch {
+	case s >= 64:
+		hi = m << (s - 64)
+	case s > 0:
+		hi, lo = m>>(64-s), m<<s
+	default:
+		lo = m
+	}
+	q, r := bits.Div64(hi, lo, d) // hi < d since the quotient is < 2^54
+	if q < 1<<53 {
+		// One more bit: q' = ⌊m·2^(s+1)/d⌋ = 2q + (2r ≥ d), r' = 2r mod d.
+		s++
+		q <<= 1
+		if r >= d-r {
+			q |= 1
+			r -= d - r
+		} else {
+			r <<= 1
+		}
+	}
+	// q has 54 bits: 53 of the result and the rounding bit.
+	mant, round := q>>1, q&1
+	if round == 1 && (r != 0 || mant&1 == 1) {
+		mant++
+	}
+	// mant·2^(1-s), 2^(1-s) a normal power of two (s ≤ 117): exact.
+	return float64(mant) * math.Float64frombits(uint64(1023+1-s)<<52), true
 }
 
 // isISODate reports whether b is a valid YYYY-MM-DD date.

@@ -30,12 +30,16 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"hash/fnv"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // AsOf is the column that places a row in time.
@@ -294,45 +298,72 @@ func mix(z uint64) uint64 {
 // names, key values, feature values and labels in row order. It does not
 // depend on the file's name or format, so the same rows read from CSV or
 // Parquet have the same fingerprint.
+//
+// Each column is hashed on its own, the columns in parallel, and the
+// fingerprint is the SHA-256 of the row count and each column's name and
+// digest in table order (keys, features, label).
 func (t *Table) Fingerprint() string {
-	h := sha256.New()
+	type section struct {
+		name   string
+		keys   []string
+		floats []float64
+		sum    [sha256.Size]byte
+	}
+	var secs []section
+	for _, k := range t.Keys {
+		secs = append(secs, section{name: "key:" + k.Name, keys: k.Values})
+	}
+	for j, n := range t.Names {
+		secs = append(secs, section{name: "feature:" + n, floats: t.Cols[j]})
+	}
+	if t.Label != nil {
+		secs = append(secs, section{name: "label:" + t.LabelName, floats: t.Label})
+	}
 	var buf [8]byte
-	writeStr := func(s string) {
+	writeStr := func(h hash.Hash, s string) {
 		binary.LittleEndian.PutUint64(buf[:], uint64(len(s)))
 		h.Write(buf[:])
 		h.Write([]byte(s))
 	}
-	writeFloats := func(v []float64) {
-		b := make([]byte, 0, 8*4096)
-		for _, x := range v {
-			bits := math.Float64bits(x)
-			if math.IsNaN(x) {
-				bits = math.Float64bits(math.NaN())
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i := range secs {
+		g.Go(func() error {
+			s := &secs[i]
+			h := sha256.New()
+			b := make([]byte, 0, 8*4096)
+			for _, v := range s.keys {
+				b = binary.LittleEndian.AppendUint64(b, uint64(len(v)))
+				b = append(b, v...)
+				if len(b) >= 8*4096 {
+					h.Write(b)
+					b = b[:0]
+				}
 			}
-			b = binary.LittleEndian.AppendUint64(b, bits)
-			if len(b) == cap(b) {
-				h.Write(b)
-				b = b[:0]
+			for _, x := range s.floats {
+				bits := math.Float64bits(x)
+				if x != x { // every NaN hashes alike
+					bits = math.Float64bits(math.NaN())
+				}
+				b = binary.LittleEndian.AppendUint64(b, bits)
+				if len(b) == cap(b) {
+					h.Write(b)
+					b = b[:0]
+				}
 			}
-		}
-		h.Write(b)
+			h.Write(b)
+			h.Sum(s.sum[:0])
+			return nil
+		})
 	}
-	writeStr("caserisk-table-v1")
+	g.Wait()
+	h := sha256.New()
+	writeStr(h, "caserisk-table-v2")
 	binary.LittleEndian.PutUint64(buf[:], uint64(t.rows))
 	h.Write(buf[:])
-	for _, k := range t.Keys {
-		writeStr("key:" + k.Name)
-		for _, v := range k.Values {
-			writeStr(v)
-		}
-	}
-	for j, n := range t.Names {
-		writeStr("feature:" + n)
-		writeFloats(t.Cols[j])
-	}
-	if t.Label != nil {
-		writeStr("label:" + t.LabelName)
-		writeFloats(t.Label)
+	for _, s := range secs {
+		writeStr(h, s.name)
+		h.Write(s.sum[:])
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

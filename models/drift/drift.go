@@ -32,6 +32,10 @@ type Profile struct {
 // quantile bins. Repeated quantiles merge, so a variable with few distinct
 // values gets one bin per value. Values above the training range fall in
 // the last bin, which may be empty in the reference: new data there is drift.
+//
+// The edges are exact order statistics of the present values (the value
+// of rank ⌊n·q/bins⌋ in ascending order, −0 counted as 0), found by radix
+// selection in linear time rather than by sorting.
 func NewProfile(values []float64, bins int) (*Profile, error) {
 	if bins < 2 {
 		return nil, fmt.Errorf("drift: %d bins, want at least 2", bins)
@@ -39,18 +43,22 @@ func NewProfile(values []float64, bins int) (*Profile, error) {
 	if len(values) == 0 {
 		return nil, errors.New("drift: no values to profile")
 	}
-	present := make([]float64, 0, len(values))
+	keys := make([]uint64, 0, len(values))
 	for _, v := range values {
-		if !math.IsNaN(v) {
-			present = append(present, v)
+		if v == v { // not NaN
+			keys = append(keys, orderKey(v))
 		}
 	}
-	slices.Sort(present)
 	p := &Profile{Rows: len(values)}
-	for q := 1; q < bins && len(present) > 0; q++ {
-		e := present[(len(present)*q)/bins]
-		if len(p.Edges) == 0 || e > p.Edges[len(p.Edges)-1] {
-			p.Edges = append(p.Edges, e)
+	if len(keys) > 0 {
+		ranks := make([]int, bins-1)
+		for q := 1; q < bins; q++ {
+			ranks[q-1] = (len(keys) * q) / bins
+		}
+		for _, k := range orderStats(keys, ranks) {
+			if e := fromOrderKey(k); len(p.Edges) == 0 || e > p.Edges[len(p.Edges)-1] {
+				p.Edges = append(p.Edges, e)
+			}
 		}
 	}
 	counts, missing := p.count(values)
@@ -59,15 +67,139 @@ func NewProfile(values []float64, bins int) (*Profile, error) {
 	return p, nil
 }
 
-// bin returns the bin of a present value.
+// orderKey maps a float64 that is not NaN to a uint64 in the same order
+// (−0 and +0 to the same key).
+func orderKey(v float64) uint64 {
+	if v == 0 {
+		v = 0 // −0 → +0
+	}
+	b := math.Float64bits(v)
+	if b>>63 != 0 {
+		return ^b
+	}
+	return b | 1<<63
+}
+
+// fromOrderKey inverts orderKey.
+func fromOrderKey(k uint64) float64 {
+	if k>>63 != 0 {
+		return math.Float64frombits(k &^ (1 << 63))
+	}
+	return math.Float64frombits(^k)
+}
+
+// radixBits is the number of key bits one selection pass resolves.
+const radixBits = 16
+
+// orderStats returns the keys of the given ascending ranks (0-based) in
+// keys, which it may reorder. Each pass counts the keys by their next
+// radixBits bits and keeps only the buckets that hold a wanted rank, so the
+// work is a few linear passes whatever the distribution.
+func orderStats(keys []uint64, ranks []int) []uint64 {
+	out := make([]uint64, len(ranks))
+	s := &selector{hist: make([]int, 1<<radixBits), slot: make([]int16, 1<<radixBits)}
+	for i := range s.slot {
+		s.slot[i] = -1
+	}
+	s.selectRanks(keys, ranks, out, 64-radixBits)
+	return out
+}
+
+// selector holds the scratch space of one orderStats call.
+type selector struct {
+	hist []int   // keys per bucket
+	slot []int16 // bucket → index of its group, -1 for none
+}
+
+// selectRanks fills out[i] with the key of rank ranks[i] in keys, all of
+// which agree on the bits above shift+radixBits.
+func (s *selector) selectRanks(keys []uint64, ranks []int, out []uint64, shift int) {
+	for {
+		if len(keys) <= 256 {
+			slices.Sort(keys)
+			for i, r := range ranks {
+				out[i] = keys[r]
+			}
+			return
+		}
+		if shift < 0 { // every bit resolved: the keys are all equal
+			for i := range ranks {
+				out[i] = keys[0]
+			}
+			return
+		}
+		const mask = 1<<radixBits - 1
+		clear(s.hist)
+		for _, k := range keys {
+			s.hist[(k>>uint(shift))&mask]++
+		}
+		// The buckets holding wanted ranks, and the ranks within each.
+		type group struct {
+			bucket     int
+			first, end int // ranks[first:end] fall in this bucket
+			below      int // keys in lower buckets
+			members    []uint64
+		}
+		var groups []group
+		cum, ri := 0, 0
+		for b := 0; b <= mask && ri < len(ranks); b++ {
+			c := s.hist[b]
+			j := ri
+			for j < len(ranks) && ranks[j] < cum+c {
+				j++
+			}
+			if j > ri {
+				groups = append(groups, group{bucket: b, first: ri, end: j, below: cum})
+				ri = j
+			}
+			cum += c
+		}
+		if len(groups) == 1 && s.hist[groups[0].bucket] == len(keys) {
+			// Every key is in the one bucket: on to the next bits.
+			shift -= radixBits
+			continue
+		}
+		for g := range groups {
+			groups[g].members = make([]uint64, 0, s.hist[groups[g].bucket])
+			s.slot[groups[g].bucket] = int16(g)
+		}
+		for _, k := range keys {
+			if g := s.slot[(k>>uint(shift))&mask]; g >= 0 {
+				groups[g].members = append(groups[g].members, k)
+			}
+		}
+		for _, g := range groups {
+			s.slot[g.bucket] = -1
+		}
+		for _, g := range groups {
+			sub := make([]int, g.end-g.first)
+			for i, r := range ranks[g.first:g.end] {
+				sub[i] = r - g.below
+			}
+			s.selectRanks(g.members, sub, out[g.first:g.end], shift-radixBits)
+		}
+		return
+	}
+}
+
+// bin returns the bin of a present value: the number of edges below it.
 func (p *Profile) bin(v float64) int {
-	return sort.SearchFloat64s(p.Edges, v)
+	if len(p.Edges) > 16 {
+		return sort.SearchFloat64s(p.Edges, v)
+	}
+	b := 0
+	for _, e := range p.Edges {
+		if e < v {
+			b++
+		}
+	}
+	return b
 }
 
 func (p *Profile) count(values []float64) (counts []int, missing int) {
 	counts = make([]int, len(p.Edges)+1)
 	for _, v := range values {
-		if math.IsNaN(v) {
+		if v != v { // NaN
 			missing++
 			continue
 		}

@@ -3,6 +3,8 @@ package drift
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -77,5 +79,57 @@ func TestCompareOrdersAndNamesMissingProfile(t *testing.T) {
 	}
 	if _, err := NewProfile(nil, 10); err == nil {
 		t.Error("empty profile accepted")
+	}
+}
+
+// TestEdgesAreSortedOrderStatistics checks the radix selection against
+// sorting, on data with heavy ties, negative values, zeros of both signs,
+// infinities, missing values and a spread of magnitudes.
+func TestEdgesAreSortedOrderStatistics(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	gens := map[string]func() float64{
+		"normal":   func() float64 { return r.NormFloat64() },
+		"counts":   func() float64 { return float64(r.IntN(4)) },
+		"signed0":  func() float64 { return []float64{0, math.Copysign(0, -1), 1, -1}[r.IntN(4)] },
+		"heavy":    func() float64 { return math.Exp(10 * r.NormFloat64()) },
+		"ties":     func() float64 { return 12.5 + float64(r.IntN(2))*1e-12 },
+		"withinf":  func() float64 { return []float64{math.Inf(1), math.Inf(-1), r.Float64()}[r.IntN(3)] },
+		"missing":  func() float64 { return []float64{math.NaN(), r.ExpFloat64()}[r.IntN(2)] },
+		"constant": func() float64 { return -3 },
+	}
+	for name, gen := range gens {
+		for _, n := range []int{1, 7, 300, 5000, 100_000} {
+			for _, bins := range []int{2, 10, 37} {
+				vals := make([]float64, n)
+				for i := range vals {
+					vals[i] = gen()
+				}
+				p, err := NewProfile(vals, bins)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var present []float64
+				for _, v := range vals {
+					if !math.IsNaN(v) {
+						present = append(present, v+0) // −0 + 0 = +0
+					}
+				}
+				slices.Sort(present)
+				var want []float64
+				for q := 1; q < bins && len(present) > 0; q++ {
+					if e := present[len(present)*q/bins]; len(want) == 0 || e > want[len(want)-1] {
+						want = append(want, e)
+					}
+				}
+				if !slices.Equal(p.Edges, want) {
+					t.Fatalf("%s, n %d, %d bins: edges %v, want %v", name, n, bins, p.Edges, want)
+				}
+				for _, v := range present {
+					if b, w := p.bin(v), sort.SearchFloat64s(p.Edges, v); b != w {
+						t.Fatalf("%s: bin(%v) = %d, want %d", name, v, b, w)
+					}
+				}
+			}
+		}
 	}
 }

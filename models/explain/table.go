@@ -1,12 +1,19 @@
 package explain
 
 import (
+	"bufio"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
+	"runtime"
+	"slices"
 	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // tableBlock is how many rows the table functions explain at a time, so
@@ -111,7 +118,6 @@ func WriteCSV(ctx context.Context, w io.Writer, c Contributor, cols [][]float64,
 		return fmt.Errorf("explain: %d as-of dates for a table of %d rows", len(o.AsOf), len(cols[0]))
 	}
 	phr := NewPhrasing(o.Infos)
-	cw := csv.NewWriter(w)
 	head := append([]string(nil), o.KeyNames...)
 	if o.Scores != nil {
 		head = append(head, "score")
@@ -128,47 +134,45 @@ func WriteCSV(ctx context.Context, w io.Writer, c Contributor, cols [][]float64,
 			head = append(head, kind+"_"+strconv.Itoa(r))
 		}
 	}
-	if err := cw.Write(head); err != nil {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	line := []byte(nil)
+	for i, h := range head {
+		if i > 0 {
+			line = append(line, ',')
+		}
+		line = appendCSVField(line, h)
+	}
+	if _, err := bw.Write(append(line, '\n')); err != nil {
 		return fmt.Errorf("explain: write CSV: %w", err)
 	}
-	x := make([]float64, nf)
-	rec := make([]string, len(head))
+	// Each block's lines are formatted in parallel, in chunks of rows, and
+	// written in order.
+	const chunkRows = 256
+	workers := runtime.GOMAXPROCS(0)
+	var bufs [][]byte
 	err := eachBlock(ctx, c, cols, func(lo int, out []float64) error {
-		for i := 0; i < len(out)/(nf+1); i++ {
-			phi := out[i*(nf+1) : (i+1)*(nf+1)]
-			rec = rec[:0]
-			for _, k := range o.Keys {
-				rec = append(rec, k[lo+i])
-			}
-			if o.Scores != nil {
-				rec = append(rec, formatFloat(o.Scores[lo+i]))
-			}
-			rec = append(rec, formatFloat(sum(phi)))
-			if o.Contributions {
-				for _, v := range phi {
-					rec = append(rec, formatFloat(v))
-				}
-			}
-			if o.Reasons > 0 {
-				for j := range x {
-					x[j] = cols[j][lo+i]
-				}
-				var asOf time.Time
-				if o.AsOf != nil {
-					asOf = o.AsOf[lo+i]
-				}
-				e := phr.Explain(x, phi, o.Reasons, asOf)
-				for _, rs := range [][]Reason{e.Raising, e.Lowering} {
-					for r := 0; r < o.Reasons; r++ {
-						if r < len(rs) {
-							rec = append(rec, rs[r].Text)
-						} else {
-							rec = append(rec, "")
-						}
+		rows := len(out) / (nf + 1)
+		nchunks := (rows + chunkRows - 1) / chunkRows
+		bufs = slices.Grow(bufs[:0], nchunks)[:nchunks]
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range min(workers, nchunks) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				x := make([]float64, nf)
+				for k := int(next.Add(1) - 1); k < nchunks; k = int(next.Add(1) - 1) {
+					b := bufs[k][:0]
+					for i := k * chunkRows; i < min((k+1)*chunkRows, rows); i++ {
+						b = appendExplainedLine(b, &o, phr, cols, lo+i, out[i*(nf+1):(i+1)*(nf+1)], x)
 					}
+					bufs[k] = b
 				}
-			}
-			if err := cw.Write(rec); err != nil {
+			}()
+		}
+		wg.Wait()
+		for _, b := range bufs {
+			if _, err := bw.Write(b); err != nil {
 				return fmt.Errorf("explain: write CSV: %w", err)
 			}
 		}
@@ -177,19 +181,92 @@ func WriteCSV(ctx context.Context, w io.Writer, c Contributor, cols [][]float64,
 	if err != nil {
 		return err
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("explain: write CSV: %w", err)
 	}
 	return nil
 }
 
-// formatFloat writes v exactly, and negative zero as 0.
-func formatFloat(v float64) string {
+// appendExplainedLine appends row i's CSV line: keys, score, margin,
+// contributions and reasons as WriteCSV describes. x is scratch of one
+// value per feature.
+func appendExplainedLine(b []byte, o *CSVOptions, phr *Phrasing, cols [][]float64, i int, phi, x []float64) []byte {
+	first := true
+	sep := func() {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+	}
+	for _, k := range o.Keys {
+		sep()
+		b = appendCSVField(b, k[i])
+	}
+	if o.Scores != nil {
+		sep()
+		b = appendFloat(b, o.Scores[i])
+	}
+	sep()
+	b = appendFloat(b, sum(phi))
+	if o.Contributions {
+		for _, v := range phi {
+			b = appendFloat(append(b, ','), v)
+		}
+	}
+	if o.Reasons > 0 {
+		for j := range x {
+			x[j] = cols[j][i]
+		}
+		var asOf time.Time
+		if o.AsOf != nil {
+			asOf = o.AsOf[i]
+		}
+		e := phr.Explain(x, phi, o.Reasons, asOf)
+		for _, rs := range [][]Reason{e.Raising, e.Lowering} {
+			for r := 0; r < o.Reasons; r++ {
+				b = append(b, ',')
+				if r < len(rs) {
+					b = appendCSVField(b, rs[r].Text)
+				}
+			}
+		}
+	}
+	return append(b, '\n')
+}
+
+// appendCSVField appends a text field as encoding/csv's Writer writes it:
+// quoted, with quotes doubled, when it holds a comma, a quote, a line
+// break or starts with a space, or is \. (so that the output is byte for
+// byte the same as csv.Writer's).
+func appendCSVField(b []byte, f string) []byte {
+	needs := f == `\.`
+	if !needs && f != "" {
+		needs = strings.ContainsAny(f, ",\"\r\n")
+		if !needs {
+			r, _ := utf8.DecodeRuneInString(f)
+			needs = unicode.IsSpace(r)
+		}
+	}
+	if !needs {
+		return append(b, f...)
+	}
+	b = append(b, '"')
+	for i := 0; i < len(f); i++ {
+		if f[i] == '"' {
+			b = append(b, '"')
+		}
+		b = append(b, f[i])
+	}
+	return append(b, '"')
+}
+
+// appendFloat appends v exactly (the shortest decimal that reads back as
+// v), and negative zero as 0.
+func appendFloat(b []byte, v float64) []byte {
 	if v == 0 {
 		v = 0
 	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
+	return strconv.AppendFloat(b, v, 'g', -1, 64)
 }
 
 func sum(v []float64) float64 {

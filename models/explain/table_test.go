@@ -81,6 +81,69 @@ func TestWriteCSV(t *testing.T) {
 	}
 }
 
+// TestWriteCSVBytesAsEncodingCSV checks that the parallel line formatter
+// writes byte for byte what encoding/csv's Writer writes for the same
+// records, awkward keys included, over several blocks of rows.
+func TestWriteCSVBytesAsEncodingCSV(t *testing.T) {
+	n := tableBlock + 700
+	l := &Linear{Mean: []float64{0, 0}, Scale: []float64{1, 1}, Coef: []float64{0.002, -0.5}, Intercept: -1}
+	cols := [][]float64{make([]float64, n), make([]float64, n)}
+	ids := make([]string, n)
+	scores := make([]float64, n)
+	awkward := []string{"a,b", `say "hi"`, " lead", "\tlead", `\.`, "line\nbreak", "cr\rx", "", "\u00a0nbsp", "plain", "ünïcode"}
+	for i := range n {
+		cols[0][i] = float64(i%97) * 13.25
+		cols[1][i] = float64(i % 5)
+		if i%11 == 3 {
+			cols[0][i] = math.NaN()
+		}
+		ids[i] = awkward[i%len(awkward)]
+		scores[i] = 1 / (1 + math.Exp(-float64(i%50-25)/7))
+	}
+	infos := []FeatureInfo{
+		{Name: "rent_arrears_90d", Description: "rent arrears", Unit: "GBP", WindowDays: 90},
+		{Name: "support_visits", Description: "support visits", Unit: "count"},
+	}
+	o := CSVOptions{Infos: infos, KeyNames: []string{"resident_id"}, Keys: [][]string{ids}, Scores: scores, Reasons: 2, Contributions: true}
+	var got bytes.Buffer
+	if err := WriteCSV(context.Background(), &got, l, cols, o); err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	cw := csv.NewWriter(&want)
+	cw.Write([]string{"resident_id", "score", "margin", "shap_rent_arrears_90d", "shap_support_visits", "shap_bias", "raising_1", "raising_2", "lowering_1", "lowering_2"})
+	phi := make([]float64, 3)
+	for i := range n {
+		x := []float64{cols[0][i], cols[1][i]}
+		l.Contributions(x, phi)
+		rec := []string{ids[i], strconv.FormatFloat(scores[i], 'g', -1, 64), strconv.FormatFloat(phi[0]+phi[1]+phi[2]+0, 'g', -1, 64)}
+		for _, v := range phi {
+			rec = append(rec, strconv.FormatFloat(v+0, 'g', -1, 64))
+		}
+		e := NewPhrasing(infos).Explain(x, phi, 2, time.Time{})
+		for _, rs := range [][]Reason{e.Raising, e.Lowering} {
+			for r := range 2 {
+				if r < len(rs) {
+					rec = append(rec, rs[r].Text)
+				} else {
+					rec = append(rec, "")
+				}
+			}
+		}
+		cw.Write(rec)
+	}
+	cw.Flush()
+	if !bytes.Equal(got.Bytes(), want.Bytes()) {
+		g, w := strings.Split(got.String(), "\n"), strings.Split(want.String(), "\n")
+		for i := range min(len(g), len(w)) {
+			if g[i] != w[i] {
+				t.Fatalf("line %d:\n got %q\nwant %q", i+1, g[i], w[i])
+			}
+		}
+		t.Fatalf("%d lines, want %d", len(g), len(w))
+	}
+}
+
 // TestWriteCSVAsOf: with each row's as-of date the reasons name months, not
 // day counts.
 func TestWriteCSVAsOf(t *testing.T) {

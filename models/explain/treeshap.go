@@ -279,12 +279,23 @@ func buildGroup(t *tree.Tree, paths []nodePath, root int, ws *workspace) (group,
 	}
 	m := len(g.feat)
 	g.table = make([]float64, m<<bitsN)
-	tmp := make([]float64, maxPathFeatures)
 	ni := len(g.internal)
+	// A leaf's contributions depend only on its hot mask, which many
+	// entries share (the decisions at splits off the leaf's path do not
+	// change it): each leaf's are computed once per mask, on first use.
+	type memo struct {
+		done []bool
+		phi  []float64 // per hot mask, the leaf's dl contributions
+	}
+	memos := make([]memo, len(leaves))
+	for i, lf := range leaves {
+		dl := len(lf.feat) // ≤ bitsN ≤ 20
+		memos[i] = memo{done: make([]bool, 1<<dl), phi: make([]float64, dl<<dl)}
+	}
 	for idx := 0; idx < 1<<bitsN; idx++ {
 		row := g.table[idx*m : (idx+1)*m]
 		prefixHot := uint64(idx >> ni)
-		for _, lf := range leaves {
+		for i, lf := range leaves {
 			dl := len(lf.feat)
 			hot := prefixHot | (lowBits(dl) &^ lowBits(d))
 			for _, s := range lf.steps {
@@ -292,16 +303,22 @@ func buildGroup(t *tree.Tree, paths []nodePath, root int, ws *workspace) (group,
 					hot &^= 1 << s.pos
 				}
 			}
-			ws.leafContributions(lf.z, lf.value, hot, tmp[:dl])
+			mm := &memos[i]
+			phi := mm.phi[int(hot)*dl : int(hot+1)*dl]
+			if !mm.done[hot] {
+				ws.leafContributions(lf.z, lf.value, hot, phi)
+				mm.done[hot] = true
+			}
 			for j, c := range lf.col {
-				row[c] += tmp[j]
+				row[c] += phi[j]
 			}
 		}
 	}
 	return g, true
 }
 
-// workspace holds the scratch buffers of leafContributions.
+// workspace holds the scratch buffers of leafContributions; w holds the
+// Shapley weights of the last path length, kept while the length repeats.
 type workspace struct {
 	w, e, e1, hz []float64
 }
@@ -321,13 +338,15 @@ type workspace struct {
 // which uses no division, so zero covers are harmless.
 func (ws *workspace) leafContributions(z []float64, v float64, hot uint64, out []float64) {
 	d := len(z)
-	ws.w = ws.w[:0]
-	// w(s) = s!(d-s-1)!/d!, built by w(0) = 1/d, w(s) = w(s-1)·s/(d-s).
-	for s := 0; s < d; s++ {
-		if s == 0 {
-			ws.w = append(ws.w, 1/float64(d))
-		} else {
-			ws.w = append(ws.w, ws.w[s-1]*float64(s)/float64(d-s))
+	if len(ws.w) != d {
+		ws.w = ws.w[:0]
+		// w(s) = s!(d-s-1)!/d!, built by w(0) = 1/d, w(s) = w(s-1)·s/(d-s).
+		for s := 0; s < d; s++ {
+			if s == 0 {
+				ws.w = append(ws.w, 1/float64(d))
+			} else {
+				ws.w = append(ws.w, ws.w[s-1]*float64(s)/float64(d-s))
+			}
 		}
 	}
 	cold := 1.0

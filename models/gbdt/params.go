@@ -80,6 +80,12 @@ type Params struct {
 	// XGBoost and LightGBM only do this when asked to, and so does the
 	// side-by-side benchmark.
 	TrainLoss bool
+	// Progress, when not nil, is called after every round with the round's
+	// metrics (the validation log-loss when there is a validation set; the
+	// training log-loss of a round is known only at the next round's
+	// gradients, so it is not passed here). It runs on the training
+	// goroutine: it should be quick.
+	Progress func(RoundMetrics)
 	// Monotone holds one constraint per feature: +1 the model's output may
 	// only increase with the feature, -1 only decrease, 0 unconstrained. Nil
 	// means no constraints.

@@ -44,6 +44,11 @@ type Result struct {
 	History []RoundMetrics
 	// Gain is the total split gain of each feature over the ensemble.
 	Gain []float64
+	// TrainMargins are the training rows' margins under Ensemble, tracked
+	// while training (equal bit for bit to Ensemble.Margin of each row), so
+	// a caller need not score the training rows again; nil when early
+	// stopping dropped trees after BestRound.
+	TrainMargins []float64
 }
 
 // hessEps keeps hessians positive when predictions saturate (XGBoost's
@@ -56,8 +61,14 @@ const hessEps = 1e-16
 // drives early stopping when p.EarlyStoppingRounds > 0. The same inputs and
 // p.Seed give the same model whatever p.Threads is.
 func Train(ctx context.Context, cols [][]float64, y, w []float64, valid *Validation, p Params) (*Result, error) {
-	res, _, err := train(ctx, cols, y, w, valid, p)
-	return res, err
+	res, m, err := train(ctx, cols, y, w, valid, p)
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Ensemble.Trees) == len(res.History) {
+		res.TrainMargins = m.train
+	}
+	return res, nil
 }
 
 // margins are the training and validation margins that training tracked on
@@ -235,6 +246,9 @@ func train(ctx context.Context, cols [][]float64, y, w []float64, valid *Validat
 			}
 		} else {
 			res.BestRound = round
+		}
+		if p.Progress != nil {
+			p.Progress(res.History[round])
 		}
 	}
 	last := len(res.History) - 1

@@ -62,6 +62,51 @@ func TestBinnedPathMatchesRawThresholds(t *testing.T) {
 	}
 }
 
+// TestTrainMarginsAndProgress checks that Result.TrainMargins are the
+// ensemble's margins of the training rows, bit for bit, that they are left
+// out when early stopping dropped trees, and that Progress sees every round
+// with its validation loss.
+func TestTrainMarginsAndProgress(t *testing.T) {
+	cols, y := synth(3000, 6, 0.15, 1)
+	vcols, vy := synth(1000, 6, 0.15, 2)
+	p := smallParams()
+	var seen []RoundMetrics
+	p.Progress = func(m RoundMetrics) { seen = append(seen, m) }
+	res, err := Train(context.Background(), cols, y, nil, &Validation{Cols: vcols, Y: vy}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.TrainMargins) != len(y) {
+		t.Fatalf("%d training margins for %d rows", len(res.TrainMargins), len(y))
+	}
+	for i := range y {
+		if got := res.Ensemble.Margin(rowOf(cols, i)); got != res.TrainMargins[i] {
+			t.Fatalf("row %d: ensemble margin %v, TrainMargins %v", i, got, res.TrainMargins[i])
+		}
+	}
+	if len(seen) != p.Rounds {
+		t.Fatalf("progress saw %d rounds of %d", len(seen), p.Rounds)
+	}
+	for r, m := range seen {
+		if m.Round != r || m.ValidLogLoss != res.History[r].ValidLogLoss || !(m.ValidLogLoss > 0) {
+			t.Fatalf("progress round %d: %+v, history %+v", r, m, res.History[r])
+		}
+	}
+
+	// Overfit on purpose so that early stopping drops trees.
+	p.Progress, p.Rounds, p.LearningRate, p.MaxDepth, p.MinChildWeight, p.EarlyStoppingRounds = nil, 60, 1, 8, 0, 3
+	res, err = Train(context.Background(), cols, y, nil, &Validation{Cols: vcols, Y: vy}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Ensemble.Trees) == len(res.History) {
+		t.Fatalf("early stopping kept all %d trees; the test needs it to drop some", len(res.History))
+	}
+	if res.TrainMargins != nil {
+		t.Errorf("TrainMargins set although trees after round %d were dropped", res.BestRound)
+	}
+}
+
 // TestTreesCarryCoverAndGain checks the bookkeeping of every node: covers
 // add up from children to parents, splits have positive gain, and the
 // learning rate scales the leaves.

@@ -55,7 +55,7 @@ func TestReportHTMLIsSelfContainedWithChartsAndFairness(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := html.String()
-	if n := strings.Count(s, `<img src="data:image/svg`); n < 6 {
+	if n := strings.Count(s, `<img src="data:image/png`); n < 6 {
 		t.Errorf("%d embedded charts, want ≥ 6 (ROC, PR, calibration, distribution, gain, importance)", n)
 	}
 	if m := regexp.MustCompile(`(?i)(src|href)="(https?:)?//`).FindString(s); m != "" {

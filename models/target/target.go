@@ -48,6 +48,12 @@ type Target struct {
 	Noun string
 	// Description says in a sentence what a positive label means.
 	Description string
+	// Population names the entities a score is about, plural, as a
+	// natural frequency counts them ("residents", "investigated tenancies").
+	Population string
+	// Outcome is what happened to a positive, as the end of the sentence
+	// "about 9 in 10 residents scored like this …".
+	Outcome string
 }
 
 var catalogue = []Target{
@@ -55,11 +61,17 @@ var catalogue = []Target{
 		Name: ComplexCase, Entity: spec.Resident, Label: build.LabelComplexCase, IDColumn: "resident_id",
 		Noun:        "complex case",
 		Description: "the resident's household reaches a crisis service (children's or adult social care, homelessness, youth justice) within 12 months",
+		Population:  "residents",
+		Outcome:     "had a crisis in their household within a year (child protection or care, adult safeguarding, homelessness or eviction)",
 	},
 	{
 		Name: TenancyFraud, Entity: spec.Tenancy, Label: build.LabelTenancyFraud, IDColumn: "tenancy_id",
 		Noun:        "tenancy fraud",
 		Description: "the council tenancy is found fraudulent by an investigation that opens within 12 months",
+		// The label is known only where an investigation closed, so the
+		// calibrated probability is a rate among investigated tenancies.
+		Population: "investigated tenancies",
+		Outcome:    "were found to be fraudulent within a year",
 	},
 }
 

@@ -16,8 +16,9 @@ import (
 )
 
 // seed loads three residents and one score run per target: complex_case
-// scores R1..R3 (cases for the top 2), tenancy_fraud scores tenancy T1
-// whose lead tenant is R2 (a case for it).
+// scores R1..R3 (R1 and R3 in one household; cases for the top 2
+// households, R1's and R2), tenancy_fraud scores tenancy T1 whose lead
+// tenant is R2 (a case for it).
 func seed(t testing.TB, st store.Store) {
 	t.Helper()
 	ctx := context.Background()
@@ -48,9 +49,9 @@ func seed(t testing.TB, st store.Store) {
 	reasons := json.RawMessage(`[{"feature":"rent_arrears_gbp_90d","value":420,"contribution":0.5,"text":"Rent arrears raised the risk"}]`)
 	if _, _, err := st.RecordScoreRun(ctx, store.NewRun{Target: store.ComplexCase, AsOf: "2025-01-31", ModelVersion: 1, Capacity: 2,
 		Scores: []store.Score{
-			{EntityID: "R1", ResidentID: "R1", Score: 0.8, Margin: 1.4, Band: "high", Rank: 1, Reasons: reasons},
+			{EntityID: "R1", ResidentID: "R1", Score: 0.8, Margin: 1.4, Band: "high", Rank: 1, Reasons: reasons, Household: "100"},
 			{EntityID: "R2", ResidentID: "R2", Score: 0.4, Margin: -0.4, Band: "medium", Rank: 2},
-			{EntityID: "R3", ResidentID: "R3", Score: 0.1, Margin: -2.2, Band: "low", Rank: 3},
+			{EntityID: "R3", ResidentID: "R3", Score: 0.1, Margin: -2.2, Band: "low", Rank: 3, Household: "100"},
 		}}); err != nil {
 		t.Fatal(err)
 	}
@@ -180,6 +181,7 @@ func TestResidentReadsAudited(t *testing.T) {
 			{auth.FraudOfficer, "/api/v1/residents/R2/risk", "resident/R2/risk", 200},
 			{auth.Caseworker, "/api/v1/residents/NOPE", "resident/NOPE", 404},
 			{auth.Caseworker, "/api/v1/queues/complex-cases", "queue/complex_case", 200},
+			{auth.Caseworker, "/api/v1/residents?name=ada+test", "residents/search", 200},
 		} {
 			before := e.auditCount(tc.resource)
 			got, body := e.do(tc.role, "GET", tc.path, nil)
@@ -193,6 +195,15 @@ func TestResidentReadsAudited(t *testing.T) {
 				!strings.Contains(string(body), "Ada") {
 				t.Fatalf("single view lacks the resident: %s", body)
 			}
+			if tc.resource == "residents/search" && !strings.Contains(string(body), `{"id":"R1","name":"Ada Test","date_of_birth":"1980-01-02","age":`) {
+				t.Fatalf("the search does not find Ada Test with her details: %s", body)
+			}
+		}
+		// A complex case lists its household's members with their own scores.
+		got, body := e.do(auth.Caseworker, "GET", fmt.Sprintf("/api/v1/cases/%d", caseOf(t, e.st, store.ComplexCase, "R1")), nil)
+		if got != 200 || !strings.Contains(string(body), `"household":"100"`) ||
+			!strings.Contains(string(body), `"members":[{"resident_id":"R1","entity_id":"R1","score":0.8,"band":"high","rank":1},{"resident_id":"R3"`) {
+			t.Fatalf("case of R1's household: %d %s", got, body)
 		}
 		// A forbidden read is refused before any data is read.
 		before := e.auditCount("resident/")

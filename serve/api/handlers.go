@@ -301,7 +301,12 @@ func (s *Server) handleResident(c *gin.Context) {
 	if !ok {
 		return
 	}
-	v, err := s.core.Resident(c.Request.Context(), actor(c), id, core.TimelineQuery{From: from, To: to, Limit: limit})
+	offset, ok := s.queryInt(c, "offset", 0, 0, 1_000_000)
+	if !ok {
+		return
+	}
+	v, err := s.core.Resident(c.Request.Context(), actor(c), id, core.TimelineQuery{From: from, To: to, Limit: limit, Offset: offset,
+		Service: c.Query("service")})
 	if errors.Is(err, store.ErrNotFound) {
 		s.fail(c, problem.New(http.StatusNotFound, "no resident with id %s", id).WithFields(problem.FieldError{Field: "id", Detail: "unknown resident"}))
 		return
@@ -329,6 +334,51 @@ func (s *Server) handleResident(c *gin.Context) {
 			ev.Amount = &a
 		}
 		out.Timeline[i] = ev
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+type foundJSON struct {
+	ID          string `json:"id"`
+	Name        string `json:"name,omitempty"`
+	DateOfBirth string `json:"date_of_birth,omitempty"`
+	Age         *int   `json:"age,omitempty"`
+	Address     string `json:"address,omitempty"`
+	Postcode    string `json:"postcode,omitempty"`
+}
+
+type foundResponse struct {
+	Residents []foundJSON `json:"residents"`
+	More      bool        `json:"more"`
+}
+
+// handleFindResidents finds residents by name and date of birth.
+func (s *Server) handleFindResidents(c *gin.Context) {
+	dob, ok := s.dateParam(c, "dob")
+	if !ok {
+		return
+	}
+	limit, ok := s.queryInt(c, "limit", 20, 1, core.MaxFound)
+	if !ok {
+		return
+	}
+	name := c.Query("name")
+	if strings.TrimSpace(name) == "" && dob == "" {
+		s.fail(c, problem.Invalid(problem.FieldError{Field: "name", Detail: "give a name, a date of birth (dob) or both"}))
+		return
+	}
+	found, more, err := s.core.FindResidents(c.Request.Context(), actor(c), core.ResidentQuery{Name: name, DateOfBirth: dob, Limit: limit})
+	if err != nil {
+		s.coreError(c, "find residents", err)
+		return
+	}
+	out := foundResponse{Residents: make([]foundJSON, len(found)), More: more}
+	for i, p := range found {
+		out.Residents[i] = foundJSON{ID: p.ID, Name: p.Name, DateOfBirth: p.DateOfBirth, Address: p.Address, Postcode: p.Postcode}
+		if p.HasAge {
+			age := p.Age
+			out.Residents[i].Age = &age
+		}
 	}
 	c.JSON(http.StatusOK, out)
 }
@@ -383,6 +433,7 @@ type caseJSON struct {
 	Kind       store.Target   `json:"kind"`
 	EntityID   string         `json:"entity_id"`
 	ResidentID string         `json:"resident_id"`
+	Household  string         `json:"household,omitempty"`
 	RunID      int64          `json:"run_id"`
 	Score      float64        `json:"score"`
 	Rank       int            `json:"rank"`
@@ -396,7 +447,7 @@ type caseJSON struct {
 }
 
 func toCaseJSON(k store.Case) caseJSON {
-	j := caseJSON{ID: k.ID, Kind: k.Kind, EntityID: k.EntityID, ResidentID: k.ResidentID, RunID: k.RunID,
+	j := caseJSON{ID: k.ID, Kind: k.Kind, EntityID: k.EntityID, ResidentID: k.ResidentID, Household: k.Household, RunID: k.RunID,
 		Score: k.Score, Rank: k.Rank, Status: k.Status, Outcome: k.Outcome, AssignedTo: k.AssignedTo,
 		Opened: k.Opened, Updated: k.Updated, Next: store.NextStatuses(k.Kind, k.Status)}
 	if !k.Closed.IsZero() {
@@ -459,6 +510,16 @@ type caseEventJSON struct {
 type caseDetail struct {
 	caseJSON
 	History []caseEventJSON `json:"history"`
+	Members []memberJSON    `json:"members"`
+}
+
+// memberJSON is a scored member of a case's household.
+type memberJSON struct {
+	ResidentID string  `json:"resident_id"`
+	EntityID   string  `json:"entity_id"`
+	Score      float64 `json:"score"`
+	Band       string  `json:"band"`
+	Rank       int     `json:"rank"`
 }
 
 // handleCase serves one case with its history to a user who may work it.
@@ -472,7 +533,10 @@ func (s *Server) handleCase(c *gin.Context) {
 		s.caseError(c, id, err)
 		return
 	}
-	out := caseDetail{caseJSON: toCaseJSON(v.Case), History: make([]caseEventJSON, len(v.History))}
+	out := caseDetail{caseJSON: toCaseJSON(v.Case), History: make([]caseEventJSON, len(v.History)), Members: make([]memberJSON, len(v.Members))}
+	for i, m := range v.Members {
+		out.Members[i] = memberJSON{ResidentID: m.Score.ResidentID, EntityID: m.Score.EntityID, Score: m.Score.Score, Band: m.Score.Band, Rank: m.Score.Rank}
+	}
 	for i, h := range v.History {
 		out.History[i] = caseEventJSON{At: h.At, From: h.From, To: h.To, Outcome: h.Outcome, Note: h.Note, By: h.By}
 	}

@@ -214,6 +214,8 @@ func schemas() openapi3.Schemas {
 			"assigned_to": integ("user id of the case's worker"), "opened": timestamp("when the case opened"),
 			"updated": timestamp("when it last changed"), "closed": timestamp("when it closed"),
 			"next_statuses": val(next),
+			"household": str("the household the case stands for (complex cases: the key its members' scores share, the UPRN of " +
+				"their home); absent for a case of one resident or tenancy"),
 		}
 	}
 	caseRequired := []string{"id", "kind", "entity_id", "resident_id", "run_id", "score", "rank", "status", "opened", "updated", "next_statuses"}
@@ -221,6 +223,8 @@ func schemas() openapi3.Schemas {
 	// object: an allOf of two closed objects would refuse every value.
 	caseDetailProps := caseProps()
 	caseDetailProps["history"] = arr(ref("CaseEvent"))
+	caseDetailProps["members"] = arrOf("the scored members of the case's household in the run that opened it, best rank first "+
+		"(the case's own entity alone for a case of one)", ref("CaseMember"))
 	auditRoles := []string{}
 	for _, r := range auth.PolicyRoles() {
 		auditRoles = append(auditRoles, string(r))
@@ -241,7 +245,9 @@ func schemas() openapi3.Schemas {
 		"CaseOutcome": val(enum("how a case closed. Complex cases: help_accepted, help_declined (labels 1), no_need_found "+
 			"(label 0), not_reachable, already_known (no label). Tenancy fraud: fraud_confirmed (1), no_fraud (0), "+
 			"insufficient_evidence (no label).", allOutcomes())),
-		"Band":  val(enum("a score's band: at least the model's high threshold, at least its medium one, or below", bandNames())),
+		"Band": val(enum(fmt.Sprintf("a score's band. Batch scores (queues, risk, cases) use fixed bands, the same in every run: "+
+			"high from a calibrated probability of %g, medium from %g, low below; POST /score uses the model's registered thresholds",
+			target.HighFrom, target.MediumFrom), bandNames())),
 		"Stage": val(enum("where a model is in its life", []store.Stage{store.Candidate, store.Champion, store.Retired})),
 		"Role": val(enum("the role that acted: a user's role, operator for caserisk's commands on the server, or cli "+
 			"for the retraining pipeline's and the demo's own changes", auditRoles)),
@@ -299,7 +305,19 @@ func schemas() openapi3.Schemas {
 			"of": integ("entities scored in the run"), "entity_id": str("resident or tenancy id"), "reasons": arr(ref("Reason")),
 		})),
 		"Case":       val(object("a case opened by a score run", caseRequired, caseProps())),
-		"CaseDetail": val(object("a case with its history", append(slices.Clone(caseRequired), "history"), caseDetailProps)),
+		"CaseDetail": val(object("a case with its history and its household's members", append(slices.Clone(caseRequired), "history", "members"), caseDetailProps)),
+		"CaseMember": val(object("a member of a case's household with their own score", []string{"resident_id", "entity_id", "score", "band", "rank"}, openapi3.Schemas{
+			"resident_id": str("resident id"), "entity_id": str("the scored entity"), "score": prob("calibrated probability"),
+			"band": ref("Band"), "rank": integ("rank in the run"),
+		})),
+		"ResidentsFound": val(object("residents found, by family name", []string{"residents", "more"}, openapi3.Schemas{
+			"residents": arr(ref("FoundResident")), "more": val(describe(openapi3.NewBoolSchema(), "more residents match than the limit: narrow the search")),
+		})),
+		"FoundResident": val(object("a resident found, with the details the caller's role may see", []string{"id"}, openapi3.Schemas{
+			"id": str("resident id"), "name": str("given and family name"), "date_of_birth": date("date of birth"),
+			"age":     val(describe(openapi3.NewIntegerSchema().WithMin(0), "age in whole years today")),
+			"address": str("current address"), "postcode": str("current postcode"),
+		})),
 		"CaseEvent": val(object("a change of a case's status", []string{"at", "to", "by"}, openapi3.Schemas{
 			"at": timestamp("when"), "from": ref("CaseStatus"), "to": ref("CaseStatus"), "outcome": ref("CaseOutcome"),
 			"note": str("the worker's note"), "by": str("account"),

@@ -10,6 +10,7 @@ import (
 
 	"caserisk/serve/api/problem"
 	"caserisk/serve/auth"
+	"caserisk/serve/core"
 	"caserisk/serve/store"
 )
 
@@ -55,6 +56,9 @@ func (s *Server) table() []route {
 	pQueueLimit := param{name: "limit", desc: "page size (default 50)", schema: intRange(1, 500)}
 	pTimelineLimit := param{name: "limit", desc: "most timeline events (default 500)", schema: intRange(1, 5000)}
 	pAuditLimit := param{name: "limit", desc: "most entries (default 100)", schema: intRange(1, 1000)}
+	pSearchLimit := param{name: "limit", desc: "most residents (default 20)", schema: intRange(1, core.MaxFound)}
+	pTimelineOffset := param{name: "offset", desc: "timeline events to skip, for paging (default 0)", schema: intRange(0, 1_000_000)}
+	pTimelineService := param{name: "service", desc: "only this service's events (a data contract service key the role sees)", schema: openapi3.NewStringSchema().WithMaxLength(64)}
 	pQueueStatus := func(kind store.Target) param {
 		return param{name: "status", desc: "comma-separated statuses; every open status when absent",
 			schema: openapi3.NewArraySchema().WithItems(statusSchema(caseStatuses(kind))).WithMinItems(1), commas: true}
@@ -73,12 +77,22 @@ func (s *Server) table() []route {
 				"(`" + string(auth.ScoreRows) + "`). The rows carry no identity, so nothing is audited.",
 			tag: "scoring", query: []param{pTarget, pScoreAsOf}, body: "ScoreRequest", ok: "ScoreResponse",
 			errors: []int{400, 413, 415, 503}, handler: s.handleScore},
+		{method: "GET", path: Prefix + "/residents", summary: "Find residents by name or date of birth",
+			id: "findResidents", desc: "Residents whose given or family name begins with every word of `name` and whose date of " +
+				"birth is `dob` (either or both), by family name, with the details the caller's role may see (name, date of birth, age, " +
+				"current address). A name search needs the name detail and a date-of-birth search that detail. At most `limit` " +
+				"residents; `more` says when more match, so narrow the search. Audited as a read of residents/search (the words " +
+				"searched for are not written to the log).",
+			tag: "residents", perms: []auth.Permission{auth.NamedResidents},
+			query: []param{{name: "name", desc: "words that begin the given or family name (at most 5 words, 100 bytes)", schema: openapi3.NewStringSchema().WithMaxLength(100)},
+				{name: "dob", desc: "date of birth", schema: dateSchema()}, pSearchLimit},
+			ok: "ResidentsFound", errors: []int{400, 503}, handler: s.handleFindResidents},
 		{method: "GET", path: Prefix + "/residents/:id", summary: "A resident's single view: who, where, and the timeline across services",
 			id: "getResident", desc: "The resident's details, their stays at addresses (latest first) and their events across the council's " +
 				"services, newest first. Tenancy-fraud investigations are shown only to roles that work tenancy fraud. Every read is written to " +
 				"the audit log before the answer leaves the service.",
 			pathIDs: []param{pResidentID},
-			tag:     "residents", perms: []auth.Permission{auth.NamedResidents}, query: []param{pTimelineFrom, pTimelineTo, pTimelineLimit},
+			tag:     "residents", perms: []auth.Permission{auth.NamedResidents}, query: []param{pTimelineFrom, pTimelineTo, pTimelineLimit, pTimelineOffset, pTimelineService},
 			ok: "Resident", errors: []int{400, 404, 503}, handler: s.handleResident},
 		{method: "GET", path: Prefix + "/residents/:id/risk", summary: "A resident's latest scores, with reasons, for the targets the role may see",
 			id: "getResidentRisk", desc: "The latest batch score of each target the caller's role may see, with its band, rank, " +

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"caserisk/models/target"
 	"caserisk/serve/api"
 	"caserisk/serve/api/champion"
 	"caserisk/serve/auth"
@@ -113,7 +114,7 @@ func TestScoreRunThroughAPI(t *testing.T) {
 	if code := call(auth.Caseworker, "GET", "/api/v1/residents/"+top+"/risk", "", &risk); code != 200 {
 		t.Fatalf("risk: %d", code)
 	}
-	if len(risk.Scores) != 1 || risk.Scores[0].Rank != queue.Cases[0].Rank || risk.Scores[0].Band != "high" || len(risk.Scores[0].Reasons) == 0 {
+	if len(risk.Scores) != 1 || risk.Scores[0].Rank != queue.Cases[0].Rank || risk.Scores[0].Band != target.BandOf(queue.Cases[0].Score) || len(risk.Scores[0].Reasons) == 0 {
 		t.Fatalf("risk of %s: %+v", top, risk)
 	}
 	var view struct {

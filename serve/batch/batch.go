@@ -5,11 +5,16 @@
 // explains each score, ranks and bands the scores, and stores them with
 // cases opened for the top of each list, in one transaction per target.
 //
-// Bands in a score run are by rank, because what a team can act on is a
-// number of cases, not a probability: ranks 1..capacity are "high" (each
-// opens a case), ranks up to MediumFactor × capacity are "medium", the rest
-// "low". With capacity 0 no case is opened and bands fall back to the
-// champion's calibrated-probability thresholds from its registration.
+// Households. Each complex-case score carries the household its resident
+// lived in on the as-of date, as the feature builder placed them (the UPRN
+// of the home; none when it is not known), so the store opens one review
+// case per household, for its highest-risk member, and capacity counts
+// households. Tenancy-fraud scores carry none: fraud is investigated per
+// tenancy.
+//
+// Bands are the target catalogue's fixed calibrated-probability bands
+// (models/target): "high" means the same chance in every run, whatever
+// the capacity. The rank within the run is the queue's order.
 //
 // A run is idempotent per (target, as-of date, champion version): running
 // it again returns the stored run without rebuilding features.
@@ -34,6 +39,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -56,9 +62,6 @@ type Config struct {
 	// Capacity is the default number of cases to open per target when a
 	// run does not say; 0 means 100.
 	Capacity int
-	// MediumFactor sets the medium band to ranks up to MediumFactor ×
-	// capacity; 0 means 3.
-	MediumFactor int
 	// Reasons is the number of reasons stored per score; 0 means 5.
 	Reasons int
 	// SkipIngest leaves the single view as it is (for a second run on the
@@ -104,9 +107,6 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.Capacity <= 0 {
 		cfg.Capacity = 100
 	}
-	if cfg.MediumFactor <= 0 {
-		cfg.MediumFactor = 3
-	}
 	if cfg.Reasons <= 0 {
 		cfg.Reasons = 5
 	}
@@ -122,7 +122,8 @@ const scoreRunsClaim = "score_runs"
 
 // ScoreRun scores every entity of each target as of asOf (YYYY-MM-DD) with
 // the target's champion and opens cases for the top capacity of each list
-// (0: the configured default), under the default claim options (see Run).
+// (0: the configured default), counting households for complex cases and
+// tenancies for fraud, under the default claim options (see Run).
 func (r *Runner) ScoreRun(ctx context.Context, asOf string, capacity int, targets []store.Target) ([]store.ScoreRun, error) {
 	return r.Run(ctx, core.RunRequest{AsOf: asOf, Capacity: capacity, Targets: targets})
 }
@@ -313,6 +314,7 @@ type batchModel interface {
 // Scored is one entity's score before it is stored.
 type scored struct {
 	entity, resident string
+	household        string // "" for none
 	prob, margin     float64
 	row              int
 }
@@ -336,6 +338,11 @@ func (r *Runner) scoreTarget(ctx context.Context, claim store.ClaimOptions, t st
 	items := make([]scored, n)
 	for i := range items {
 		items[i] = scored{entity: entityID(tab, tg, i), resident: tab.ResidentID(i), row: i}
+		// A resident's household is the home the builder placed them in;
+		// a tenancy is investigated on its own.
+		if tg.IDColumn == "resident_id" && tab.UPRN[i] != 0 {
+			items[i].household = strconv.FormatInt(tab.UPRN[i], 10)
+		}
 	}
 	if bm, ok := ch.Model.(batchModel); ok {
 		margins, err := bm.MarginsColumns(ctx, cols)
@@ -367,7 +374,7 @@ func (r *Runner) scoreTarget(ctx context.Context, claim store.ClaimOptions, t st
 	for rank, it := range items {
 		scores[rank].EntityID, scores[rank].ResidentID = it.entity, it.resident
 		scores[rank].Score, scores[rank].Margin, scores[rank].Rank = it.prob, it.margin, rank+1
-		scores[rank].Band = r.band(rank+1, capacity, it.prob, ch.Bands)
+		scores[rank].Band, scores[rank].Household = target.BandOf(it.prob), it.household
 	}
 	run, created, err := r.cfg.Store.RecordScoreRun(ctx, store.NewRun{Target: t, AsOf: day.String(), ModelVersion: ch.Version,
 		Capacity: capacity, Scores: scores, Claim: claim})
@@ -377,21 +384,6 @@ func (r *Runner) scoreTarget(ctx context.Context, claim store.ClaimOptions, t st
 	r.log.Info("score run", "target", string(t), "as_of", day.String(), "model_version", ch.Version, "rows", run.Rows,
 		"cases_opened", run.CasesOpened, "created", created, "seconds", time.Since(start).Seconds())
 	return run, nil
-}
-
-// band is a score's band in a run: by rank within capacity, or by the
-// champion's probability thresholds when no cases are opened.
-func (r *Runner) band(rank, capacity int, prob float64, b store.Bands) string {
-	if capacity <= 0 {
-		return b.Band(prob)
-	}
-	switch {
-	case rank <= capacity:
-		return "high"
-	case rank <= r.cfg.MediumFactor*capacity:
-		return "medium"
-	}
-	return "low"
 }
 
 // explain fills each score's reasons (JSON), in parallel, phrased with

@@ -134,12 +134,20 @@ func testScoreRun(t *testing.T, dir string, st store.Store) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		bands := map[string]int{}
+		households := map[string]bool{}
 		for k, s := range scores {
+			if want := tgt.BandOf(s.Score); s.Band != want {
+				t.Fatalf("%s rank %d: band %q for score %.3f, want the fixed band %q", run.Target, s.Rank, s.Band, s.Score, want)
+			}
+			if s.Household != "" {
+				households[s.Household] = true
+			}
+			if run.Target == store.TenancyFraud && s.Household != "" {
+				t.Fatalf("a tenancy score carries household %q: fraud is per tenancy", s.Household)
+			}
 			if s.Rank != k+1 || (k > 0 && s.Score > scores[k-1].Score) {
 				t.Fatalf("%s: rank %d score %v after %v", run.Target, s.Rank, s.Score, scores[max(k-1, 0)].Score)
 			}
-			bands[s.Band]++
 			var reasons []champion.Reason
 			if err := json.Unmarshal(s.Reasons, &reasons); err != nil || len(reasons) > 5 {
 				t.Fatalf("reasons %s: %v", s.Reasons, err)
@@ -148,8 +156,32 @@ func testScoreRun(t *testing.T, dir string, st store.Store) {
 				t.Fatalf("tenancy score keyed by resident: %+v", s)
 			}
 		}
-		if bands["high"] != min(20, run.Rows) || bands["medium"] != min(40, max(run.Rows-20, 0)) {
-			t.Fatalf("%s bands %v for %d rows", run.Target, bands, run.Rows)
+		if run.Target != store.ComplexCase {
+			continue
+		}
+		// RunScores returns the top 100 here: most live in a household of
+		// their own or of two.
+		if len(households) < len(scores)/3 {
+			t.Fatalf("%d households among the top %d residents: the household key is not carried", len(households), len(scores))
+		}
+		// One open review per household: the capacity counts households.
+		cases, total, err := st.Queue(ctx, store.QueueQuery{Kind: store.ComplexCase, Limit: 500})
+		if err != nil || total != run.CasesOpened {
+			t.Fatalf("queue: %d cases, %v; the run opened %d", total, err, run.CasesOpened)
+		}
+		seen := map[string]int64{}
+		for _, k := range cases {
+			if k.Household == "" {
+				continue
+			}
+			if other, dup := seen[k.Household]; dup {
+				t.Fatalf("cases %d and %d are both open for household %s", other, k.ID, k.Household)
+			}
+			seen[k.Household] = k.ID
+			members, err := st.HouseholdScores(ctx, run.ID, k.Household)
+			if err != nil || len(members) == 0 || members[0].EntityID != k.EntityID {
+				t.Fatalf("case %d: household %s members %+v (%v); want the case's resident first", k.ID, k.Household, members, err)
+			}
 		}
 	}
 	// The single view was loaded: the top resident has a view and a score.

@@ -21,13 +21,19 @@ type QueueQuery struct {
 	Limit    int // 0 for 50; at most 500
 	// Scores also returns each case's stored score (band and reasons).
 	Scores bool
+	// People also returns each case's resident and, with Scores, every
+	// scored member of its household, with the details the actor's role
+	// may see (a complex case is a household's; see store.Case).
+	People bool
 }
 
 // QueueItem is a case on a queue with, when asked, its score in the run
-// that flagged it.
+// that flagged it, its resident and its household's members.
 type QueueItem struct {
 	store.Case
-	Score *store.Score
+	Score   *store.Score
+	Person  Person   // with People: the case's resident
+	Members []Member // with People and Scores: best rank first, the resident among them
 }
 
 // Queue returns a page of a ranked case queue, audited as a read of
@@ -57,17 +63,39 @@ func (c *Core) Queue(ctx context.Context, a Actor, q QueueQuery) (items []QueueI
 		return nil, 0, fmt.Errorf("read queue: %w", err)
 	}
 	items = make([]QueueItem, len(cases))
+	var ids []string
 	for i, k := range cases {
 		items[i].Case = k
-		if !q.Scores {
-			continue
+		ids = append(ids, k.ResidentID)
+		switch {
+		case q.Scores && q.People:
+			ms, err := c.members(ctx, a, k)
+			if err != nil {
+				return nil, 0, err
+			}
+			items[i].Members = ms
+			for j := range ms {
+				if ms[j].Score.EntityID == k.EntityID {
+					items[i].Score = &ms[j].Score
+				}
+			}
+		case q.Scores:
+			sc, err := c.st.RunScores(ctx, k.RunID, k.Rank-1, 1)
+			if err != nil {
+				return nil, 0, fmt.Errorf("read the queue's scores: %w", err)
+			}
+			if len(sc) == 1 && sc[0].EntityID == k.EntityID {
+				items[i].Score = &sc[0]
+			}
 		}
-		sc, err := c.st.RunScores(ctx, k.RunID, k.Rank-1, 1)
+	}
+	if q.People {
+		ps, err := c.people(ctx, a, ids)
 		if err != nil {
-			return nil, 0, fmt.Errorf("read the queue's scores: %w", err)
+			return nil, 0, err
 		}
-		if len(sc) == 1 && sc[0].EntityID == k.EntityID {
-			items[i].Score = &sc[0]
+		for i := range items {
+			items[i].Person = ps[items[i].ResidentID]
 		}
 	}
 	return items, total, nil
@@ -88,10 +116,14 @@ func statusOf(kind store.Target, st store.Status) bool {
 	return false
 }
 
-// CaseView is a case with its history.
+// CaseView is a case with its history, its resident and its household's
+// members, each with their own score in the run that opened the case.
 type CaseView struct {
 	store.Case
 	History []store.CaseEvent
+	Person  Person
+	Members []Member       // best rank first; the case's resident among them
+	Run     store.ScoreRun // the run that opened the case (zero when not found)
 	// Next and Outcomes are what the case may move to and close with.
 	Next     []store.Status
 	Outcomes []store.Outcome
@@ -120,14 +152,37 @@ func (c *Core) Case(ctx context.Context, a Actor, id int64) (CaseView, error) {
 		return CaseView{}, err
 	}
 	wait := c.submit(ctx, a, audit.Read, fmt.Sprintf("case/%d", k.ID))
-	hist, err := c.st.CaseHistory(ctx, k.ID)
+	v, err := c.readCase(ctx, a, k)
 	if werr := wait(); werr != nil {
 		return CaseView{}, werr
 	}
+	return v, err
+}
+
+func (c *Core) readCase(ctx context.Context, a Actor, k store.Case) (CaseView, error) {
+	hist, err := c.st.CaseHistory(ctx, k.ID)
 	if err != nil {
 		return CaseView{}, fmt.Errorf("read case history: %w", err)
 	}
-	return CaseView{Case: k, History: hist, Next: store.NextStatuses(k.Kind, k.Status), Outcomes: store.Outcomes(k.Kind)}, nil
+	v := CaseView{Case: k, History: hist, Next: store.NextStatuses(k.Kind, k.Status), Outcomes: store.Outcomes(k.Kind)}
+	if v.Members, err = c.members(ctx, a, k); err != nil {
+		return CaseView{}, err
+	}
+	ps, err := c.people(ctx, a, []string{k.ResidentID})
+	if err != nil {
+		return CaseView{}, err
+	}
+	v.Person = ps[k.ResidentID]
+	runs, err := c.st.ScoreRuns(ctx, k.Kind)
+	if err != nil {
+		return CaseView{}, fmt.Errorf("read the case's run: %w", err)
+	}
+	for _, r := range runs {
+		if r.ID == k.RunID {
+			v.Run = r
+		}
+	}
+	return v, nil
 }
 
 // Transition moves a case the actor may work to status to (closing it with

@@ -15,11 +15,25 @@ import (
 // the services the role sees.
 type ResidentView struct {
 	Resident store.Resident
-	Stays    []store.Stay // newest first; none without the address detail
+	// Person is the resident as a page names them: what the role may see,
+	// with the age today and the current address.
+	Person Person
+	Stays  []store.Stay // newest first; none without the address detail
 	// Current is the open stay (else nil).
 	Current   *store.Stay
 	Household []store.HouseholdMember // none without the address detail
-	Timeline  []store.Event           // newest first, the role's services only
+	// People holds the household members' details the role may see, by
+	// resident id (their names, ages and, being at the same address, the
+	// address itself).
+	People   map[string]Person
+	Timeline []store.Event // newest first, the role's services only
+	// Services counts the events under the query's dates per service the
+	// role sees (the service filter aside), the latest first: the
+	// timeline grouped by service.
+	Services []store.ServiceEvents
+	// TimelineTotal is the number of events the query selects (Timeline
+	// holds a page of them).
+	TimelineTotal int
 	// Hidden lists, for the page to say so, the services whose events the
 	// role does not see.
 	Hidden []string
@@ -29,6 +43,10 @@ type ResidentView struct {
 type TimelineQuery struct {
 	From, To string // inclusive YYYY-MM-DD bounds; "" for open
 	Limit    int    // most events, newest first; 0 for 500
+	Offset   int    // events to skip, for paging
+	// Service keeps one service's events ("" for every service the role
+	// sees); a service the role does not see is an error naming the field.
+	Service string
 }
 
 // Resident returns the single view of a resident, filtered by the actor's
@@ -36,6 +54,9 @@ type TimelineQuery struct {
 func (c *Core) Resident(ctx context.Context, a Actor, id string, q TimelineQuery) (*ResidentView, error) {
 	if err := c.require(a, auth.NamedResidents); err != nil {
 		return nil, err
+	}
+	if q.Service != "" && !c.policy.SeesService(a.Role, q.Service) {
+		return nil, &store.FieldError{Field: "service", Msg: fmt.Sprintf("%q is not a service whose events your role sees", q.Service)}
 	}
 	wait := c.submit(ctx, a, audit.Read, "resident/"+id)
 	v, err := c.readResident(ctx, a, id, q)
@@ -51,16 +72,35 @@ func (c *Core) readResident(ctx context.Context, a Actor, id string, q TimelineQ
 		return nil, fmt.Errorf("read resident: %w", err)
 	}
 	services := append([]string{}, c.policy[a.Role].Services...)
-	evs, err := c.st.Timeline(ctx, id, store.TimelineQuery{From: q.From, To: q.To, Limit: q.Limit, Services: services})
+	counts, err := c.st.TimelineServices(ctx, id, store.TimelineQuery{From: q.From, To: q.To, Services: services})
 	if err != nil {
 		return nil, fmt.Errorf("read timeline: %w", err)
 	}
-	v := &ResidentView{Resident: rv.Resident, Timeline: evs}
+	v := &ResidentView{Resident: rv.Resident, Services: counts}
+	if q.Service != "" {
+		services = []string{q.Service}
+	}
+	for _, s := range counts {
+		if q.Service == "" || s.Service == q.Service {
+			v.TimelineTotal += s.Events
+		}
+	}
+	if v.Timeline, err = c.st.Timeline(ctx, id, store.TimelineQuery{From: q.From, To: q.To, Limit: q.Limit, Offset: q.Offset, Services: services}); err != nil {
+		return nil, fmt.Errorf("read timeline: %w", err)
+	}
 	for _, s := range auth.Services() {
 		if !c.policy.SeesService(a.Role, s) {
 			v.Hidden = append(v.Hidden, s)
 		}
 	}
+	sum := store.ResidentSummary{Resident: rv.Resident}
+	for _, st := range rv.Stays {
+		if st.End == "" {
+			sum.UPRN, sum.Address, sum.Postcode = st.UPRN, st.Property.Address, st.Property.Postcode
+			break
+		}
+	}
+	v.Person = c.person(a, sum)
 	sees := func(d auth.Detail) bool { return c.policy.SeesDetail(a.Role, d) }
 	if !sees(auth.DetailName) {
 		v.Resident.GivenName, v.Resident.FamilyName = "", ""
@@ -89,6 +129,13 @@ func (c *Core) readResident(ctx context.Context, a Actor, id string, q TimelineQ
 			for i := range v.Household {
 				v.Household[i].BirthYear = 0
 			}
+		}
+		ids := make([]string, len(v.Household))
+		for i, m := range v.Household {
+			ids[i] = m.ResidentID
+		}
+		if v.People, err = c.people(ctx, a, ids); err != nil {
+			return nil, err
 		}
 	}
 	return v, nil

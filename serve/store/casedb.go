@@ -7,14 +7,14 @@ import (
 	"fmt"
 )
 
-const caseCols = `c.id, c.kind, c.entity_id, c.resident_id, c.run_id, c.score, c.score_rank, c.status, c.outcome, c.notes,
+const caseCols = `c.id, c.kind, c.entity_id, c.resident_id, c.household, c.run_id, c.score, c.score_rank, c.status, c.outcome, c.notes,
 	c.assigned_to, c.opened, c.updated, c.closed`
 
 func scanCase(sc interface{ Scan(...any) error }, extra ...any) (Case, error) {
 	var c Case
 	var assigned, closed sql.NullInt64
 	var opened, updated int64
-	dest := append([]any{&c.ID, &c.Kind, &c.EntityID, &c.ResidentID, &c.RunID, &c.Score, &c.Rank, &c.Status, &c.Outcome,
+	dest := append([]any{&c.ID, &c.Kind, &c.EntityID, &c.ResidentID, &c.Household, &c.RunID, &c.Score, &c.Rank, &c.Status, &c.Outcome,
 		&c.Notes, &assigned, &opened, &updated, &closed}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return Case{}, err

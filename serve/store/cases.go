@@ -195,6 +195,10 @@ type Case struct {
 	Kind       Target
 	EntityID   string // resident id (complex_case) or tenancy id (tenancy_fraud)
 	ResidentID string
+	// Household is the household key of the run's scores the case stands
+	// for ("" for a case of one entity): the case is the household's,
+	// led by the member ResidentID (see Runs.HouseholdScores).
+	Household  string
 	RunID      int64   // the run that opened it
 	Score      float64 // the score that opened it
 	Rank       int     // its rank in that run

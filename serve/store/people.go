@@ -322,25 +322,19 @@ func (d *db) Resident(ctx context.Context, id string) (ResidentView, error) {
 	return v, nil
 }
 
-func (d *db) Timeline(ctx context.Context, residentID string, q TimelineQuery) ([]Event, error) {
+// timelineWhere builds the WHERE clause of a resident's events under q; ok
+// is false when nothing stored can match.
+func timelineWhere(residentID string, q TimelineQuery) (where string, args []any, ok bool, err error) {
 	if q.From != "" && !validDate(q.From) {
-		return nil, fmt.Errorf("timeline: %w", invalidf("from", "%q is not a YYYY-MM-DD date", q.From))
+		return "", nil, false, fmt.Errorf("timeline: %w", invalidf("from", "%q is not a YYYY-MM-DD date", q.From))
 	}
 	if q.To != "" && !validDate(q.To) {
-		return nil, fmt.Errorf("timeline: %w", invalidf("to", "%q is not a YYYY-MM-DD date", q.To))
-	}
-	switch {
-	case q.Limit < 0:
-		return nil, fmt.Errorf("timeline: %w", invalidf("limit", "must not be negative, got %d", q.Limit))
-	case q.Limit == 0:
-		q.Limit = 500
-	case q.Limit > 5000:
-		q.Limit = 5000
+		return "", nil, false, fmt.Errorf("timeline: %w", invalidf("to", "%q is not a YYYY-MM-DD date", q.To))
 	}
 	if !validText(residentID) {
-		return nil, nil // nothing stored can match
+		return "", nil, false, nil
 	}
-	where, args := `resident_id = ?`, []any{residentID}
+	where, args = `resident_id = ?`, []any{residentID}
 	if q.From != "" {
 		where += ` AND event_date >= ?`
 		args = append(args, q.From)
@@ -351,15 +345,37 @@ func (d *db) Timeline(ctx context.Context, residentID string, q TimelineQuery) (
 	}
 	if q.Services != nil {
 		if len(q.Services) == 0 {
-			return nil, nil // no service's events may be shown
+			return "", nil, false, nil // no service's events may be shown
 		}
 		where += ` AND service IN (` + placeholders(len(q.Services)) + `)`
 		for _, s := range q.Services {
+			if !validText(s) {
+				return "", nil, false, nil
+			}
 			args = append(args, s)
 		}
 	}
+	return where, args, true, nil
+}
+
+func (d *db) Timeline(ctx context.Context, residentID string, q TimelineQuery) ([]Event, error) {
+	switch {
+	case q.Limit < 0:
+		return nil, fmt.Errorf("timeline: %w", invalidf("limit", "must not be negative, got %d", q.Limit))
+	case q.Limit == 0:
+		q.Limit = 500
+	case q.Limit > 5000:
+		q.Limit = 5000
+	}
+	if q.Offset < 0 {
+		return nil, fmt.Errorf("timeline: %w", invalidf("offset", "must not be negative, got %d", q.Offset))
+	}
+	where, args, ok, err := timelineWhere(residentID, q)
+	if err != nil || !ok {
+		return nil, err
+	}
 	rows, err := d.read().QueryContext(ctx, d.q(`SELECT resident_id, service, event_date, event_type, uprn, amount, detail
-		FROM events WHERE `+where+` ORDER BY event_date DESC, service, event_type LIMIT ?`), append(args, q.Limit)...)
+		FROM events WHERE `+where+` ORDER BY event_date DESC, service, event_type LIMIT ? OFFSET ?`), append(args, q.Limit, q.Offset)...)
 	if err != nil {
 		return nil, fmt.Errorf("resident %s timeline: %w", residentID, err)
 	}

@@ -43,6 +43,8 @@ func (r *NewRun) validate() error {
 			return invalidf(at+".rank", "ranks must be 1..%d, each once; got %d", len(r.Scores), s.Rank)
 		case len(s.Reasons) > 0 && (!json.Valid(s.Reasons) || !validText(string(s.Reasons))):
 			return invalidf(at+".reasons", "not valid UTF-8 JSON")
+		case len(s.Household) > 64 || !validText(s.Household):
+			return invalidf(at+".household", "longer than 64 bytes or not valid text")
 		}
 		if j, dup := seenEntity[s.EntityID]; dup {
 			return invalidf(at+".entity_id", "%q already scored at scores[%d]", s.EntityID, j)
@@ -171,14 +173,14 @@ func (d *db) writeScores(ctx context.Context, cl *Claim, run ScoreRun, nr NewRun
 			if err := cl.check(ctx, tx); err != nil {
 				return err
 			}
-			return d.insertMany(ctx, tx, `INSERT INTO scores (run_id, entity_id, resident_id, score, margin, band, score_rank, reasons)`,
-				8, len(chunk), func(i int) []any {
+			return d.insertMany(ctx, tx, `INSERT INTO scores (run_id, entity_id, resident_id, score, margin, band, score_rank, reasons, household)`,
+				9, len(chunk), func(i int) []any {
 					s := &chunk[i]
 					reasons := "null"
 					if len(s.Reasons) > 0 {
 						reasons = string(s.Reasons)
 					}
-					return []any{run.ID, s.EntityID, s.ResidentID, s.Score, s.Margin, s.Band, s.Rank, reasons}
+					return []any{run.ID, s.EntityID, s.ResidentID, s.Score, s.Margin, s.Band, s.Rank, reasons, s.Household}
 				})
 		})
 		if err != nil {
@@ -195,14 +197,29 @@ func (d *db) writeScores(ctx context.Context, cl *Claim, run ScoreRun, nr NewRun
 // holds the score_runs lock).
 func (d *db) publishRun(ctx context.Context, tx *sql.Tx, run *ScoreRun) error {
 	now := micros(d.now())
-	// Open a case for each top-ranked entity with no open case of the kind.
-	res, err := tx.ExecContext(ctx, d.q(`INSERT INTO cases (kind, entity_id, resident_id, run_id, score, score_rank, status, opened, updated)
-		SELECT ?, s.entity_id, s.resident_id, s.run_id, s.score, s.score_rank, ?, ?, ?
-		FROM scores s
-		WHERE s.run_id = ? AND s.score_rank <= ?
-		  AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.kind = ? AND c.entity_id = s.entity_id AND c.status <> 'closed')
-		ORDER BY s.score_rank`),
-		run.Target, InitialStatus(run.Target), now, now, run.ID, run.Capacity, run.Target)
+	// The units are the households (scores sharing a non-empty key, led
+	// by the best-ranked member) and the scores without one; the first
+	// Capacity units by their leader's rank open a case for the leader,
+	// unless the household or the leader's entity has an open case. The
+	// leaders are found by grouping (one pass over the household index),
+	// not by a correlated subquery, which SQLite would answer by walking
+	// the rank index for every score.
+	res, err := tx.ExecContext(ctx, d.q(`INSERT INTO cases (kind, entity_id, resident_id, household, run_id, score, score_rank, status, opened, updated)
+		SELECT ?, u.entity_id, u.resident_id, u.household, u.run_id, u.score, u.score_rank, ?, ?, ?
+		FROM (SELECT l.*, ROW_NUMBER() OVER (ORDER BY l.score_rank) AS unit
+			FROM (SELECT s.entity_id, s.resident_id, s.household, s.run_id, s.score, s.score_rank
+					FROM scores s JOIN (SELECT household, MIN(score_rank) AS lead FROM scores
+						WHERE run_id = ? AND household <> '' GROUP BY household) h
+					ON s.household = h.household AND s.score_rank = h.lead
+					WHERE s.run_id = ?
+				UNION ALL
+				SELECT s.entity_id, s.resident_id, s.household, s.run_id, s.score, s.score_rank
+					FROM scores s WHERE s.run_id = ? AND s.household = '') l) u
+		WHERE u.unit <= ?
+		  AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.kind = ? AND c.entity_id = u.entity_id AND c.status <> 'closed')
+		  AND (u.household = '' OR NOT EXISTS (SELECT 1 FROM cases c WHERE c.kind = ? AND c.household = u.household AND c.status <> 'closed'))
+		ORDER BY u.score_rank`),
+		run.Target, InitialStatus(run.Target), now, now, run.ID, run.ID, run.ID, run.Capacity, run.Target, run.Target)
 	if err != nil {
 		return fmt.Errorf("open cases: %w", err)
 	}
@@ -283,10 +300,10 @@ func (d *db) LatestRun(ctx context.Context, target Target) (ScoreRun, error) {
 	return r, nil
 }
 
-const scoreCols = `s.run_id, s.entity_id, s.resident_id, s.score, s.margin, s.band, s.score_rank, s.reasons`
+const scoreCols = `s.run_id, s.entity_id, s.resident_id, s.score, s.margin, s.band, s.score_rank, s.reasons, s.household`
 
 func scoreDest(s *Score, reasons *string) []any {
-	return []any{&s.RunID, &s.EntityID, &s.ResidentID, &s.Score, &s.Margin, &s.Band, &s.Rank, reasons}
+	return []any{&s.RunID, &s.EntityID, &s.ResidentID, &s.Score, &s.Margin, &s.Band, &s.Rank, reasons, &s.Household}
 }
 
 func (d *db) RunScores(ctx context.Context, runID int64, offset, limit int) ([]Score, error) {
@@ -296,11 +313,30 @@ func (d *db) RunScores(ctx context.Context, runID int64, offset, limit int) ([]S
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	rows, err := d.read().QueryContext(ctx, d.q(`SELECT `+scoreCols+` FROM scores s
+	return d.scores(ctx, fmt.Sprintf("run %d scores", runID), `SELECT `+scoreCols+` FROM scores s
 		WHERE s.run_id = ? AND EXISTS (SELECT 1 FROM score_runs r WHERE r.id = s.run_id AND r.state = 'complete')
-		ORDER BY s.score_rank LIMIT ? OFFSET ?`), runID, limit, offset)
+		ORDER BY s.score_rank LIMIT ? OFFSET ?`, runID, limit, offset)
+}
+
+// maxHousehold bounds the members HouseholdScores returns: a key shared by
+// more entities (a hostel, a care home) is listed up to this many.
+const maxHousehold = 200
+
+func (d *db) HouseholdScores(ctx context.Context, runID int64, household string) ([]Score, error) {
+	if household == "" || !validText(household) {
+		return nil, nil
+	}
+	return d.scores(ctx, fmt.Sprintf("run %d household scores", runID), `SELECT `+scoreCols+` FROM scores s
+		WHERE s.run_id = ? AND s.household = ? AND EXISTS (SELECT 1 FROM score_runs r WHERE r.id = s.run_id AND r.state = 'complete')
+		ORDER BY s.score_rank LIMIT ?`, runID, household, maxHousehold)
+}
+
+// scores runs a query of scores (scoreCols) and reads them; what names it
+// in errors.
+func (d *db) scores(ctx context.Context, what, query string, args ...any) ([]Score, error) {
+	rows, err := d.read().QueryContext(ctx, d.q(query), args...)
 	if err != nil {
-		return nil, fmt.Errorf("run %d scores: %w", runID, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []Score
@@ -308,13 +344,13 @@ func (d *db) RunScores(ctx context.Context, runID int64, offset, limit int) ([]S
 		var s Score
 		var reasons string
 		if err := rows.Scan(scoreDest(&s, &reasons)...); err != nil {
-			return nil, fmt.Errorf("run %d scores: %w", runID, err)
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		s.Reasons = json.RawMessage(reasons)
 		out = append(out, s)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("run %d scores: %w", runID, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil
 }

@@ -162,6 +162,11 @@ type Score struct {
 	Band       string          // high, medium or low
 	Rank       int             // 1 = highest score in the run
 	Reasons    json.RawMessage // the reasons as JSON (an array); null when none
+	// Household is the key of the household the entity belonged to on
+	// the run's as-of date (the scorer's: the UPRN of the home), or ""
+	// when it has none or is not reviewed by household. Scores stay per
+	// entity; cases group them (see Runs.RecordScoreRun).
+	Household string
 }
 
 // ResidentScore is a resident's score in the latest run of a target.
@@ -275,6 +280,7 @@ type HouseholdMember struct {
 type TimelineQuery struct {
 	From, To string // inclusive YYYY-MM-DD bounds; "" for open
 	Limit    int    // at most this many (newest first); 0 for 500
+	Offset   int    // skip this many first (for paging)
 	// Services, when not nil, keeps only these services' events (the
 	// purpose policy's for the reader); an empty, non-nil list keeps none.
 	Services []string
@@ -392,9 +398,14 @@ type Runs interface {
 	// run is written pending (scores in transactions of 10,000, so a large
 	// run does not hold the write lock for its whole length) and published
 	// in one transaction that opens its cases: readers see it whole or not
-	// at all, and a failure removes what was written. A case is opened for
-	// each score ranked 1..Capacity whose entity has no open case of that
-	// kind. If a complete run with the same target, as-of date and model
+	// at all, and a failure removes what was written.
+	//
+	// Cases count households: the scores of one household (the same
+	// non-empty Household) are one unit, led by its highest-ranked member,
+	// and a score without a household is a unit of its own. The units are
+	// ranked by their leader's rank, and a case is opened for the leader of
+	// each of the first Capacity units unless the household or the
+	// leader's entity has an open case of that kind. If a complete run with the same target, as-of date and model
 	// version exists it is returned unchanged with created false
 	// (idempotent). The recording holds the claim
 	// "score_run/TARGET/AS_OF/vVERSION" (run.Claim says who and whether to
@@ -411,6 +422,9 @@ type Runs interface {
 	// ResidentScores returns the resident's scores in the latest run of each
 	// given target (none for a target whose latest run did not score them).
 	ResidentScores(ctx context.Context, residentID string, targets ...Target) ([]ResidentScore, error)
+	// HouseholdScores returns the scores of a run whose household key is
+	// household, by rank (none for the empty key).
+	HouseholdScores(ctx context.Context, runID int64, household string) ([]Score, error)
 	// ScoreHistory returns the resident's scores in every complete run of
 	// the given targets, oldest as-of date first (a run's scores of the
 	// resident's tenancies by rank).
@@ -454,6 +468,15 @@ type Residents interface {
 	Household(ctx context.Context, residentID string) ([]HouseholdMember, error)
 	// Timeline returns a resident's events, newest first.
 	Timeline(ctx context.Context, residentID string, q TimelineQuery) ([]Event, error)
+	// TimelineServices counts a resident's events under q (its Limit and
+	// Offset aside) per service, the service with the latest event first.
+	TimelineServices(ctx context.Context, residentID string, q TimelineQuery) ([]ServiceEvents, error)
+	// ResidentSummaries returns the residents of ids that exist, in the
+	// order given, each with their current address.
+	ResidentSummaries(ctx context.Context, ids []string) ([]ResidentSummary, error)
+	// SearchResidents finds residents by name and date of birth, by family
+	// then given name, each with their current address.
+	SearchResidents(ctx context.Context, q ResidentSearch) ([]ResidentSummary, error)
 }
 
 // Users holds users and their API tokens.

@@ -76,8 +76,14 @@ type verifyResult struct {
 	Text string
 }
 
+type actionOption struct {
+	Code, Text string
+	Selected   bool
+}
+
 type auditData struct {
 	Filter  auditFilterForm
+	Actions []actionOption
 	Entries []audit.Entry
 	Older   string
 	Verify  *verifyResult
@@ -118,6 +124,9 @@ func (p *pages) showAudit(c *gin.Context, vr *verifyResult) {
 		f.BeforeID = id
 	}
 	d := auditData{Filter: form, Verify: vr}
+	for _, a := range audit.Actions() {
+		d.Actions = append(d.Actions, actionOption{Code: a, Text: actionText(a), Selected: a == form.Action})
+	}
 	if len(errs) > 0 {
 		p.render(c, http.StatusBadRequest, "audit", view{Title: "Audit log", Errors: errs, Data: d})
 		return

@@ -167,13 +167,41 @@ const staticChecks = `(() => {
   return out.join("\n");
 })()`
 
+// rawWords finds what a page must never show a person, with every
+// <details> opened: a raw code (a snake_case word such as missed_payment)
+// and a yes/no value in brackets ("(Yes)"), the marks of text written for
+// machines.
+const rawWords = `(() => {
+  const closed = [...document.querySelectorAll("details:not([open])")];
+  closed.forEach(d => d.open = true);
+  const text = document.body.innerText;
+  closed.forEach(d => d.open = false);
+  const out = [];
+  const codes = text.match(/\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b/g);
+  if (codes) out.push("raw codes: " + [...new Set(codes)].slice(0, 12).join(", "));
+  for (const m of ["(Yes)", "(No)"]) if (text.includes(m)) out.push("a value in brackets: " + m);
+  return out.join("\n");
+})()`
+
+// wordsCheck fails the test when the page shows a raw code or "(Yes)".
+func (p *page) wordsCheck(name string) {
+	p.t.Helper()
+	if faults := p.eval(rawWords); faults != "" {
+		p.t.Errorf("%s: the page shows text written for machines:\n%s", name, faults)
+	}
+}
+
 // markFocusable numbers every element a keyboard user must reach (a radio
-// group counts once; a scrolling table's wrapper counts) and returns how
-// many there are.
+// group counts once; a scrolling table's wrapper and a details' summary
+// count; what a closed details hides does not) and returns how many there
+// are.
 const markFocusable = `(() => {
   const seen = new Set(); let n = 0;
-  for (const el of document.querySelectorAll("a[href], button, input, select, textarea, [tabindex='0']")) {
+  for (const el of document.querySelectorAll("a[href], button, input, select, textarea, summary, [tabindex='0']")) {
     if (el.type === "hidden" || el.disabled) continue;
+    // Inside a closed <details> only its summary is shown.
+    const shut = el.closest("details:not([open])");
+    if (shut && el !== shut.querySelector("summary")) continue;
     if (el.type === "radio") { if (seen.has(el.name)) continue; seen.add(el.name); }
     el.dataset.kbd = String(n++);
   }
@@ -197,13 +225,15 @@ const focusState = `(() => {
 })()`
 
 // checkAccessible checks the page as it is shown: axe-core's WCAG 2.2 A
-// and AA rules at 1280 and at 320 px, the reflow at 320 px (with
+// and AA rules at 1280 and at 320 px, no raw code or "(Yes)" in its text
+// (wordsCheck), the reflow at 320 px (with
 // screenshots/SHOT-320.png when shot is not ""), the heading structure,
 // and a walk with the Tab key: every link, button, field and scrolling
 // region must receive focus, and the focus must be visible.
 func (p *page) checkAccessible(name, shot string) {
 	p.t.Helper()
 	p.axeCheck(name)
+	p.wordsCheck(name)
 	p.reflowCheck(name, shot)
 	if faults := p.eval(staticChecks); faults != "" {
 		p.t.Errorf("%s: accessibility faults:\n%s", name, faults)
@@ -287,6 +317,7 @@ func TestCaseworkerJourney(t *testing.T) {
 	}
 	p.screenshot("caseworker-queue")
 	p.checkAccessible("caseworker queue", "caseworker-queue")
+	queueNamesPeople(t, b, p)
 	p.open("/reviews?offset=not-a-number")
 	if h := p.heading(); h != "Page not found" {
 		t.Fatalf("a bad page number shows %q", h)
@@ -308,16 +339,31 @@ func TestCaseworkerJourney(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(p.heading(), k.ResidentID) {
-		t.Fatalf("case page heading %q does not name resident %s", p.heading(), k.ResidentID)
+	lead := fullName(t, b, k.ResidentID)
+	if !strings.Contains(p.heading(), lead) {
+		t.Fatalf("case page heading %q does not name resident %s, %s", p.heading(), k.ResidentID, lead)
 	}
 	body := p.eval(`document.body.innerText`)
-	for _, want := range []string{"Complex case score", "Reasons raising the score", "Timeline across services", "Who and where"} {
+	for _, want := range []string{"Raising the chance", "chance.", "residents scored like this", "Scored as of "} {
 		if !strings.Contains(body, want) {
 			t.Errorf("case page lacks %q", want)
 		}
 	}
-	p.hasHeadings("case page", "Score history", "Household")
+	p.hasHeadings("case page", "The household", "Why "+lead+" ranks the case", "Move the case on")
+	// Every scored member of the household is listed by name with their
+	// own chance.
+	if k.Household != "" {
+		members, err := b.st.HouseholdScores(context.Background(), k.RunID, k.Household)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := p.eval(`document.querySelector("#members-caption").closest("table").querySelector("tbody").innerText`)
+		for _, m := range members {
+			if !strings.Contains(rows, fullName(t, b, m.ResidentID)) {
+				t.Errorf("the case page does not list household member %s (%s):\n%s", m.ResidentID, fullName(t, b, m.ResidentID), rows)
+			}
+		}
+	}
 	p.screenshot("caseworker-case")
 	p.checkAccessible("case page", "caseworker-case")
 
@@ -363,22 +409,153 @@ func TestCaseworkerJourney(t *testing.T) {
 	if !found {
 		t.Fatalf("case %d's outcome is not a training label", caseID)
 	}
-	for _, res := range []string{"resident/" + k.ResidentID, "resident/" + k.ResidentID + "/risk", fmt.Sprintf("case/%d", caseID)} {
-		if !auditHas(t, b, "demo-caseworker", "read", res) {
-			t.Errorf("no audit row of the caseworker reading %s", res)
-		}
-	}
 	if !auditHas(t, b, "demo-caseworker", "update", fmt.Sprintf("case/%d", caseID)) {
 		t.Error("no audit row of the case update")
 	}
 
 	p.open("/residents/" + k.ResidentID)
-	p.hasHeadings("resident page", "Score history", "Household")
+	// The resident page of the top case fits two screens before any
+	// expansion.
+	if h := p.eval(`String(document.documentElement.scrollHeight)`); atoi(t, h) > 1600 {
+		t.Errorf("the resident page of the top case is %s px tall at 1280 × 800, want at most two screens (1600 px)", h)
+	}
+	p.hasHeadings("resident page", "Complex case score", "Household", "Timeline across services")
+	if h := p.heading(); h != lead {
+		t.Errorf("the resident page's heading is %q, want the resident's name %q", h, lead)
+	}
 	p.screenshot("caseworker-resident")
 	p.checkAccessible("resident page", "caseworker-resident")
+	for _, res := range []string{"resident/" + k.ResidentID, "resident/" + k.ResidentID + "/risk", fmt.Sprintf("case/%d", caseID)} {
+		if !auditHas(t, b, "demo-caseworker", "read", res) {
+			t.Errorf("no audit row of the caseworker reading %s", res)
+		}
+	}
+	timelineWorks(t, p, k.ResidentID)
+
+	// Finding a resident by name.
+	top := k
+	r, err := b.st.Resident(context.Background(), top.ResidentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.open("/residents")
+	p.checkAccessible("search page", "")
+	p.submit("/residents", "#search-submit", chromedp.SendKeys(chromedp.CSS("#name"), strings.ToLower(r.Resident.GivenName[:3]+" "+r.Resident.FamilyName)))
+	if n := p.eval(fmt.Sprintf(`String(document.querySelectorAll('tbody a[href="/residents/%s"]').length)`, top.ResidentID)); n != "1" {
+		t.Errorf("searching for %s %s does not find them", r.Resident.GivenName, r.Resident.FamilyName)
+	}
+	p.screenshot("caseworker-search")
+	p.checkAccessible("search results", "caseworker-search")
+	if !auditHas(t, b, "demo-caseworker", "read", "residents/search") {
+		t.Error("the search is not audited")
+	}
+	p.open("/residents?search=1&dob=1999-02-31")
+	if !strings.Contains(p.eval(`document.body.innerText`), "Date of birth must be a real date") {
+		t.Error("a date of birth that does not exist shows no error")
+	}
+	p.checkAccessible("search, bad date", "")
 	if _, err := audit.Verify(context.Background(), b.st); err != nil {
 		t.Fatalf("audit chain after the journey: %v", err)
 	}
+}
+
+// fullName is a resident's given and family name from the store.
+func fullName(t *testing.T, b *borough, id string) string {
+	t.Helper()
+	v, err := b.st.Resident(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(v.Resident.GivenName + " " + v.Resident.FamilyName)
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	var n int
+	if _, err := fmt.Sscan(s, &n); err != nil {
+		t.Fatalf("%q is not a number", s)
+	}
+	return n
+}
+
+// queueNamesPeople checks the caseworker's queue on the page: one case per
+// household (no two open cases of one household in the store) and every
+// case shown with its resident's name.
+func queueNamesPeople(t *testing.T, b *borough, p *page) {
+	t.Helper()
+	cases, _, err := b.st.Queue(context.Background(), store.QueueQuery{Kind: store.ComplexCase, Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int64{}
+	for _, k := range cases {
+		if k.Household == "" {
+			continue
+		}
+		if other, dup := seen[k.Household]; dup {
+			t.Errorf("cases %d and %d are both open for one household", other, k.ID)
+		}
+		seen[k.Household] = k.ID
+	}
+	rows := p.eval(`Array.from(document.querySelectorAll("#cases-caption ~ tbody tr")).map(r => r.innerText).join("\n")`)
+	for _, k := range cases[:min(len(cases), 25)] {
+		if name := fullName(t, b, k.ResidentID); !strings.Contains(rows, name) {
+			t.Errorf("the queue does not name case %d's resident %s (%s)", k.ID, k.ResidentID, name)
+		}
+	}
+}
+
+// noNames fails the test when the page shows the name of a resident of
+// any open case or of their household.
+func noNames(t *testing.T, b *borough, p *page, what string) {
+	t.Helper()
+	body := p.eval(`(() => { const d = [...document.querySelectorAll("details")]; const o = d.map(x => x.open); d.forEach(x => x.open = true); const t = document.body.innerText; d.forEach((x, i) => x.open = o[i]); return t; })()`)
+	for _, kind := range store.Targets() {
+		cases, _, err := b.st.Queue(context.Background(), store.QueueQuery{Kind: kind, Limit: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range cases {
+			ids := []string{k.ResidentID}
+			if k.Household != "" {
+				ms, err := b.st.HouseholdScores(context.Background(), k.RunID, k.Household)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, m := range ms {
+					ids = append(ids, m.ResidentID)
+				}
+			}
+			for _, id := range ids {
+				if name := fullName(t, b, id); name != "" && strings.Contains(body, name) {
+					t.Errorf("the %s shows the name of resident %s", what, id)
+				}
+			}
+		}
+	}
+}
+
+// timelineWorks filters the resident's timeline by a service and pages it.
+func timelineWorks(t *testing.T, p *page, id string) {
+	t.Helper()
+	first := p.eval(`(document.querySelector(".service-list a") || {getAttribute: () => ""}).getAttribute("href")`)
+	if first == "" {
+		t.Log("the resident has events of one service at most: no service filter to follow")
+		return
+	}
+	service := p.eval(`document.querySelector(".service-list a").innerText`)
+	p.open(first)
+	caption := p.eval(`document.querySelector("#timeline-caption").innerText`)
+	title, _, _ := strings.Cut(service, " (")
+	if !strings.HasPrefix(caption, title+": events 1 to ") {
+		t.Errorf("following %q shows the caption %q", service, caption)
+	}
+	p.checkAccessible("resident page, timeline of one service", "")
+	p.open("/residents/" + id + "?from=2024-13-01")
+	if !strings.Contains(p.eval(`document.body.innerText`), "From must be a real date") {
+		t.Error("a timeline filter with a date that does not exist shows no error")
+	}
+	p.checkAccessible("resident page, bad timeline filter", "")
 }
 
 // TestFraudOfficerPurposeLimit: a fraud officer works the fraud queue but
@@ -401,7 +578,7 @@ func TestFraudOfficerPurposeLimit(t *testing.T) {
 	p.screenshot("fraud-officer-case-not-found")
 	p.checkAccessible("case not found page", "")
 	p.open("/residents/" + cc.ResidentID)
-	if body := p.eval(`document.body.innerText`); strings.Contains(body, "Complex case score") || strings.Contains(body, fmt.Sprintf("%.3f", cc.Score)) {
+	if body := p.eval(`document.body.innerText`); strings.Contains(body, "Complex case score") || strings.Contains(body, "residents scored like this") {
 		t.Fatal("the resident page shows a fraud officer the complex-case score")
 	}
 	p.open("/reviews")
@@ -429,6 +606,19 @@ func TestDataScientistPromotes(t *testing.T) {
 	p.signIn(b, "data_scientist")
 	p.waitPath("/models")
 	p.screenshot("models")
+	// The comparison answers "is the candidate better?" without scrolling.
+	if bottom := p.eval(`String(Math.ceil(document.querySelector("table").getBoundingClientRect().bottom))`); atoi(t, bottom) > 800 {
+		t.Errorf("the first comparison ends %s px down the models page, below the 800 px screen", bottom)
+	}
+	if v := p.eval(`document.querySelector(".verdict").innerText`); !strings.HasPrefix(v, "Yes") && !strings.HasPrefix(v, "No") &&
+		!strings.HasPrefix(v, "Not clearly") && !strings.HasPrefix(v, "There is no") {
+		t.Errorf("the models page's first verdict is %q", v)
+	}
+	// Fairness: characteristics with a flagged group are open, others closed.
+	if bad := p.eval(`Array.from(document.querySelectorAll("details")).filter(d => d.parentElement.closest("details") === null && /: (groups flagged|no group flagged)/.test(d.querySelector("summary").innerText)).filter(d => d.querySelector("summary").innerText.includes("groups flagged") !== d.open).map(d => d.querySelector("summary").innerText).join("; ")`); bad != "" {
+		t.Errorf("fairness sections open without a flagged group or closed with one: %s", bad)
+	}
+	noNames(t, b, p, "models page")
 	full, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("full-page screenshot: %v", err)
@@ -442,9 +632,11 @@ func TestDataScientistPromotes(t *testing.T) {
 	}
 	// Performance by group: the demo registers each model with its
 	// hold-out fairness audit.
-	caps := p.eval(`Array.from(document.querySelectorAll("caption")).map(c => c.innerText).join("\n")`)
-	if !strings.Contains(caps, "Performance by group of v") || !strings.Contains(p.eval(`document.body.innerText`), "ward: ") {
-		t.Fatalf("the models page shows no performance by group; table captions:\n%s", caps)
+	summaries := p.eval(`Array.from(document.querySelectorAll("summary")).map(c => c.innerText).join("\n")`)
+	p.hasHeadings("models page", "Complex case: is the candidate better?")
+	if !strings.Contains(p.eval(`Array.from(document.querySelectorAll("h3")).map(h => h.innerText).join("\n")`), "Fairness by group") ||
+		!strings.Contains(summaries, "Ward: ") {
+		t.Fatalf("the models page shows no fairness by group; summaries:\n%s", summaries)
 	}
 	href := p.eval(`(document.querySelector('a[href$="/promote"]') || {getAttribute: () => ""}).getAttribute("href")`)
 	var target string
@@ -455,6 +647,7 @@ func TestDataScientistPromotes(t *testing.T) {
 	p.submit(href, `a[href$="/promote"]`)
 	p.screenshot("promote-confirm")
 	p.checkAccessible("promote confirmation", "")
+	noNames(t, b, p, "promotion confirmation")
 	p.submit("/models", "#confirm-promote")
 	if !strings.Contains(p.eval(`document.body.innerText`), "The model has been promoted") {
 		t.Fatal("no confirmation of the promotion")

@@ -20,60 +20,95 @@ import (
 	"caserisk/serve/store"
 )
 
-type metricRow struct {
-	Name, Value, Interval string
-}
-
-type chartView struct {
-	Title, Alt string
-	URI        template.URL
-}
-
-// modelView is one model's metrics and charts.
+// modelView is one model's stored evaluation: its metrics report, its
+// fairness audit by characteristic, and the charts' series.
 type modelView struct {
 	Version   int
 	Stage     store.Stage
 	Algorithm string
 	Err       string
-	Metrics   []metricRow
-	Charts    []chartView
-	// Groups is performance by group at capacity, from the model's fairness
-	// audit when one was registered with it.
-	Groups   []groupRow
+	report    *metrics.Report
+	// Capacity, Flagged and audit are from the model's fairness audit
+	// when one was registered with it: the rows selected, the groups
+	// flagged over every characteristic, and the audit by group.
 	Capacity int
+	Flagged  int
+	audit    []fairness.Characteristic
 }
 
-// groupRow is one group of one characteristic in the fairness audit.
-type groupRow struct {
-	Characteristic, Group     string
-	Rows, Positives, Selected int
-	SelectionRate, TPR, Ratio string
-	TPRRatio, Note            string
-	Flagged, TooSmall         bool
+// Name names the model without its stage: "v2 (gbdt)".
+func (m *modelView) Name() string {
+	if m.Algorithm == "" {
+		return fmt.Sprintf("v%d", m.Version)
+	}
+	return fmt.Sprintf("v%d (%s)", m.Version, m.Algorithm)
+}
+
+// Label names the model for people: "v2, champion (gbdt)".
+func (m *modelView) Label() string {
+	l := fmt.Sprintf("v%d, %s", m.Version, m.Stage)
+	if m.Algorithm != "" {
+		l += " (" + m.Algorithm + ")"
+	}
+	return l
+}
+
+// compareRow is one metric of the champion beside the candidate.
+type compareRow struct {
+	Name                            string
+	Champion, ChampionInterval      string
+	Candidate, CandidateInterval    string
+	Better                          string // "Candidate", "Champion" or "Neither clearly"
+	CandidateBetter, ChampionBetter bool
+}
+
+type chartView struct {
+	Title, Alt    string
+	URI           template.URL
+	Width, Height int
+}
+
+// fairCell is one rate of one group under one model: the rate, its ratio
+// to the best-served group's, and whether the audit flagged it.
+type fairCell struct {
+	Rate, Ratio string
+	Flagged     bool
+}
+
+// fairRow is one group under every model compared.
+type fairRow struct {
+	Group    string
+	Rows     int
+	TooSmall bool
+	Cells    []fairCell // per model compared: selection rate, true-positive rate
+	Flagged  bool       // under any model
+}
+
+// fairChar is one characteristic of the fairness audits of the models
+// compared: shown open when a group is flagged under any of them, the
+// flagged groups first and the rest behind their own details.
+type fairChar struct {
+	ID, Name        string
+	Flagged, Others []fairRow
+	Counts          []int // flagged groups per model compared
+	Groups          int
 }
 
 type targetModels struct {
-	Target  store.Target
-	Models  []store.Model
-	Compare []modelView
+	Target              store.Target
+	Versions            []store.Model
+	Champion, Candidate *modelView
+	Verdict             string
+	Rows                []compareRow
+	Charts              []chartView
+	Fairness            []fairChar
+	Err                 string
+	Promote             string // the candidate's promotion page, for a role that may promote
 }
 
 type modelsData struct {
 	Targets    []targetModels
 	CanPromote bool
-}
-
-// fmtMetric writes a metric and its interval.
-func fmtMetric(m metrics.Metric, digits int) (string, string) {
-	v := "–"
-	if !math.IsNaN(m.Value) {
-		v = strconv.FormatFloat(m.Value, 'f', digits, 64)
-	}
-	iv := "not computed"
-	if !math.IsNaN(m.Lo) && !math.IsNaN(m.Hi) {
-		iv = strconv.FormatFloat(m.Lo, 'f', digits, 64) + " to " + strconv.FormatFloat(m.Hi, 'f', digits, 64)
-	}
-	return v, iv
 }
 
 // storedMetrics is the registry's metrics JSON as store.ModelFromFile
@@ -113,78 +148,24 @@ func parseMetrics(raw json.RawMessage) (*metrics.Report, string, error) {
 	return nil, "", errors.New("the stored metrics hold no validation report")
 }
 
-// describe turns a model's stored metrics (a metrics.Report) into rows and
-// charts: ROC, precision–recall and reliability.
-func describe(m store.Model) modelView {
-	mv := modelView{Version: m.Version, Stage: m.Stage}
+// describe reads a model's stored metrics and fairness audit.
+func describe(m store.Model) *modelView {
+	mv := &modelView{Version: m.Version, Stage: m.Stage}
 	r, algo, err := parseMetrics(m.Metrics)
 	if err != nil {
 		mv.Err = err.Error()
 		return mv
 	}
-	mv.Algorithm = algo
+	mv.Algorithm, mv.report = algo, r
 	var sm storedMetrics
 	if json.Unmarshal(m.Metrics, &sm) == nil && sm.Fairness != nil {
-		mv.Capacity = sm.Fairness.Selected
+		mv.Capacity, mv.audit = sm.Fairness.Selected, sm.Fairness.Characteristics
 		for _, ch := range sm.Fairness.Characteristics {
 			for _, g := range ch.Groups {
-				row := groupRow{Characteristic: ch.Name, Group: g.Name, Rows: g.Rows, Positives: g.Positives, Selected: g.Selected,
-					SelectionRate: fmtRate(g.SelectionRate), TPR: fmtRate(g.TPR), Flagged: len(g.Flags) > 0, TooSmall: g.TooSmall}
-				switch {
-				case g.TooSmall:
-					row.Note = "too small to judge"
-				case len(g.Flags) > 0:
-					row.Note = strings.Join(g.Flags, "; ")
+				if len(g.Flags) > 0 {
+					mv.Flagged++
 				}
-				mv.Groups = append(mv.Groups, row)
 			}
-		}
-	}
-	add := func(name string, met metrics.Metric, digits int) {
-		v, iv := fmtMetric(met, digits)
-		mv.Metrics = append(mv.Metrics, metricRow{Name: name, Value: v, Interval: iv})
-	}
-	mv.Metrics = append(mv.Metrics, metricRow{Name: "Rows (positives)", Value: fmt.Sprintf("%d (%d)", r.N, r.Positives), Interval: ""})
-	add("ROC AUC", r.ROCAUC, 3)
-	add("Average precision", r.AveragePrecision, 3)
-	add("Brier score", r.Brier, 4)
-	add("Log loss", r.LogLoss, 4)
-	add("Expected calibration error", r.ECE, 4)
-	for _, k := range r.TopK {
-		add(fmt.Sprintf("Precision at capacity %d", k.K), k.Precision, 3)
-		add(fmt.Sprintf("Recall at capacity %d", k.K), k.Recall, 3)
-	}
-	name := fmt.Sprintf("v%d", m.Version)
-	if len(r.ROC) > 0 {
-		s := report.Series{Name: name}
-		for _, pt := range r.ROC {
-			s.X, s.Y = append(s.X, pt.FPR), append(s.Y, pt.TPR)
-		}
-		mv.addChart(report.LineChart("ROC curve of "+name, "False-positive rate", "True-positive rate",
-			fmt.Sprintf("ROC curve of %s: area under the curve %.3f; the diagonal is a random ranking.", name, r.ROCAUC.Value),
-			[]report.Series{s}, true, "random", false))
-	}
-	if len(r.PR) > 0 {
-		s := report.Series{Name: name}
-		for _, pt := range r.PR {
-			s.X, s.Y = append(s.X, pt.Recall), append(s.Y, pt.Precision)
-		}
-		mv.addChart(report.LineChart("Precision–recall of "+name, "Recall", "Precision",
-			fmt.Sprintf("Precision against recall of %s: average precision %.3f against a base rate of %.3f.", name, r.AveragePrecision.Value, r.Prevalence),
-			[]report.Series{s}, true, "", true))
-	}
-	if len(r.Reliability) > 0 {
-		s := report.Series{Name: name}
-		for _, b := range r.Reliability {
-			if b.Count == 0 || math.IsNaN(b.MeanScore.Value) || math.IsNaN(b.FracPositive.Value) {
-				continue
-			}
-			s.X, s.Y = append(s.X, b.MeanScore.Value), append(s.Y, b.FracPositive.Value)
-		}
-		if len(s.X) > 0 {
-			mv.addChart(report.LineChart("Calibration of "+name, "Mean predicted probability", "Observed rate",
-				fmt.Sprintf("Reliability of %s: observed rate against predicted probability in %d bins; on the diagonal the probabilities are right.", name, len(s.X)),
-				[]report.Series{s}, true, "perfect", false))
 		}
 	}
 	return mv
@@ -197,16 +178,244 @@ func fmtRate(r fairness.Rate) string {
 	return fmt.Sprintf("%.3f", r.Value)
 }
 
-func (mv *modelView) addChart(ch report.Chart, err error) {
-	if err != nil {
-		mv.Err = "A chart could not be drawn: " + err.Error()
-		return
+// fmtMetric writes a metric and its interval.
+func fmtMetric(m metrics.Metric, digits int) (string, string) {
+	v := "–"
+	if !math.IsNaN(m.Value) {
+		v = strconv.FormatFloat(m.Value, 'f', digits, 64)
 	}
-	mv.Charts = append(mv.Charts, chartView{Title: ch.Title, Alt: ch.Alt, URI: template.URL(ch.DataURI())})
+	iv := "not computed"
+	if !math.IsNaN(m.Lo) && !math.IsNaN(m.Hi) {
+		iv = strconv.FormatFloat(m.Lo, 'f', digits, 64) + " to " + strconv.FormatFloat(m.Hi, 'f', digits, 64)
+	}
+	return v, iv
 }
 
-// modelsPage shows each target's registered models with the champion and
-// the newest candidate side by side.
+// clearlyBetter says which of two metrics is better beyond chance: the
+// values differ in the better direction and the 95% intervals do not
+// overlap. 1: a, -1: b, 0: neither clearly.
+func clearlyBetter(a, b metrics.Metric, higher bool) int {
+	if math.IsNaN(a.Value) || math.IsNaN(b.Value) {
+		return 0
+	}
+	overlap := !math.IsNaN(a.Lo) && !math.IsNaN(b.Lo) && a.Lo <= b.Hi && b.Lo <= a.Hi
+	if overlap || a.Value == b.Value {
+		return 0
+	}
+	if (a.Value > b.Value) == higher {
+		return 1
+	}
+	return -1
+}
+
+// compare puts the champion's metrics beside the candidate's and says in
+// a sentence whether the candidate is better: by average precision (how
+// well the top of the list, which limited capacity reviews, is found), and
+// only when the 95% intervals do not overlap.
+func compare(tm *targetModels) {
+	ch, ca := tm.Champion, tm.Candidate
+	switch {
+	case ch == nil && ca == nil:
+		return
+	case ca == nil:
+		tm.Verdict = fmt.Sprintf("There is no candidate to compare: %s scores.", ch.Label())
+		return
+	case ch == nil:
+		tm.Verdict = fmt.Sprintf("There is no champion: %s is the newest candidate.", ca.Label())
+		return
+	case ch.report == nil || ca.report == nil:
+		tm.Verdict = "The two models cannot be compared: one has no stored metrics."
+		return
+	}
+	a, b := ca.report, ch.report
+	type metric struct {
+		name   string
+		a, b   metrics.Metric
+		digits int
+		higher bool
+	}
+	ms := []metric{
+		{"Average precision", a.AveragePrecision, b.AveragePrecision, 3, true},
+		{"ROC AUC", a.ROCAUC, b.ROCAUC, 3, true},
+	}
+	for _, ka := range a.TopK {
+		for _, kb := range b.TopK {
+			if ka.K == kb.K {
+				ms = append(ms, metric{fmt.Sprintf("Precision in the top %d", ka.K), ka.Precision, kb.Precision, 3, true},
+					metric{fmt.Sprintf("Recall in the top %d", ka.K), ka.Recall, kb.Recall, 3, true})
+			}
+		}
+	}
+	ms = append(ms, metric{"Brier score (lower is better)", a.Brier, b.Brier, 4, false},
+		metric{"Calibration error (lower is better)", a.ECE, b.ECE, 4, false})
+	for _, m := range ms {
+		row := compareRow{Name: m.name, Better: "Neither clearly"}
+		row.Candidate, row.CandidateInterval = fmtMetric(m.a, m.digits)
+		row.Champion, row.ChampionInterval = fmtMetric(m.b, m.digits)
+		switch clearlyBetter(m.a, m.b, m.higher) {
+		case 1:
+			row.Better, row.CandidateBetter = "Candidate", true
+		case -1:
+			row.Better, row.ChampionBetter = "Champion", true
+		}
+		tm.Rows = append(tm.Rows, row)
+	}
+	tm.Rows = append(tm.Rows, compareRow{Name: "Validation rows (outcomes)", Candidate: fmt.Sprintf("%d (%d)", a.N, a.Positives),
+		Champion: fmt.Sprintf("%d (%d)", b.N, b.Positives), Better: "–"})
+	apA, _ := fmtMetric(a.AveragePrecision, 3)
+	apB, _ := fmtMetric(b.AveragePrecision, 3)
+	switch clearlyBetter(a.AveragePrecision, b.AveragePrecision, true) {
+	case 1:
+		tm.Verdict = fmt.Sprintf("Yes: candidate v%d finds more of the outcomes at the top of the list than champion v%d "+
+			"(average precision %s against %s, and their 95%% intervals do not overlap).", ca.Version, ch.Version, apA, apB)
+	case -1:
+		tm.Verdict = fmt.Sprintf("No: candidate v%d finds fewer of the outcomes at the top of the list than champion v%d "+
+			"(average precision %s against %s, and their 95%% intervals do not overlap).", ca.Version, ch.Version, apA, apB)
+	default:
+		tm.Verdict = fmt.Sprintf("Not clearly: candidate v%d's average precision is %s against champion v%d's %s, "+
+			"but their 95%% intervals overlap, so the difference may be chance.", ca.Version, apA, ch.Version, apB)
+	}
+	if ch.audit != nil && ca.audit != nil {
+		tm.Verdict += fmt.Sprintf(" Fairness: %s flagged for the candidate, %d for the champion.", plural(ca.Flagged, "group"), ch.Flagged)
+	}
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// fairness puts the fairness audits of the models compared side by side,
+// by characteristic and group.
+func (tm *targetModels) fairness() {
+	ms := tm.Compared()
+	var order []string
+	byName := map[string]*fairChar{}
+	rowsOf := map[string]map[string]*fairRow{}
+	var groupOrder = map[string][]string{}
+	for k, m := range ms {
+		for _, ch := range m.audit {
+			fc, ok := byName[ch.Name]
+			if !ok {
+				fc = &fairChar{ID: fmt.Sprintf("fair-%s-%d", tm.Target, len(order)), Name: characteristicText(ch.Name), Counts: make([]int, len(ms))}
+				byName[ch.Name], rowsOf[ch.Name] = fc, map[string]*fairRow{}
+				order = append(order, ch.Name)
+			}
+			for _, g := range ch.Groups {
+				r, ok := rowsOf[ch.Name][g.Name]
+				if !ok {
+					r = &fairRow{Group: groupText(ch.Name, g.Name), Rows: g.Rows, Cells: make([]fairCell, 2*len(ms))}
+					rowsOf[ch.Name][g.Name] = r
+					groupOrder[ch.Name] = append(groupOrder[ch.Name], g.Name)
+				}
+				r.TooSmall = r.TooSmall || g.TooSmall
+				r.Cells[2*k] = cellOf(g.SelectionRate, g.SelectionRatio, g.TooSmall)
+				r.Cells[2*k+1] = cellOf(g.TPR, g.TPRRatio, g.TooSmall)
+				if len(g.Flags) > 0 {
+					r.Flagged = true
+					fc.Counts[k]++
+				}
+			}
+		}
+	}
+	for _, name := range order {
+		fc := byName[name]
+		for _, g := range groupOrder[name] {
+			r := rowsOf[name][g]
+			fc.Groups++
+			if r.Flagged {
+				fc.Flagged = append(fc.Flagged, *r)
+			} else {
+				fc.Others = append(fc.Others, *r)
+			}
+		}
+		tm.Fairness = append(tm.Fairness, *fc)
+	}
+}
+
+// flagRatio is the ratio to the best-served group below which the audit
+// flags a group (fairness.Report.RatioFlag; 0.8 by default).
+const flagRatio = 0.8
+
+func cellOf(r fairness.Rate, ratio *float64, small bool) fairCell {
+	c := fairCell{Rate: fmtRate(r)}
+	if ratio != nil && !small {
+		c.Ratio = fmt.Sprintf("%.2f×", *ratio)
+		c.Flagged = *ratio < flagRatio
+	}
+	return c
+}
+
+// Compared returns the champion and the candidate, those there are.
+func (tm targetModels) Compared() []*modelView {
+	var out []*modelView
+	for _, m := range []*modelView{tm.Champion, tm.Candidate} {
+		if m != nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// charts draws the champion's and the candidate's ROC, precision–recall
+// and calibration curves on shared axes.
+func (tm *targetModels) charts() {
+	var ms []*modelView
+	for _, m := range []*modelView{tm.Champion, tm.Candidate} {
+		if m != nil && m.report != nil {
+			ms = append(ms, m)
+		}
+	}
+	if len(ms) == 0 {
+		return
+	}
+	var roc, pr, cal []report.Series
+	var names []string
+	for _, m := range ms {
+		r, name := m.report, m.Label()
+		names = append(names, name)
+		s := report.Series{Name: fmt.Sprintf("%s: area %.3f", name, r.ROCAUC.Value)}
+		for _, pt := range r.ROC {
+			s.X, s.Y = append(s.X, pt.FPR), append(s.Y, pt.TPR)
+		}
+		roc = append(roc, s)
+		s = report.Series{Name: fmt.Sprintf("%s: average precision %.3f", name, r.AveragePrecision.Value)}
+		for _, pt := range r.PR {
+			s.X, s.Y = append(s.X, pt.Recall), append(s.Y, pt.Precision)
+		}
+		pr = append(pr, s)
+		s = report.Series{Name: name}
+		for _, b := range r.Reliability {
+			if b.Count == 0 || math.IsNaN(b.MeanScore.Value) || math.IsNaN(b.FracPositive.Value) {
+				continue
+			}
+			s.X, s.Y = append(s.X, b.MeanScore.Value), append(s.Y, b.FracPositive.Value)
+		}
+		cal = append(cal, s)
+	}
+	who := strings.Join(names, " and ")
+	tm.addChart(report.LineChart("ROC curves", "False-positive rate", "True-positive rate",
+		"ROC curves of "+who+"; the diagonal is a random ranking.", roc, true, "random ranking", false))
+	tm.addChart(report.LineChart("Precision against recall", "Recall", "Precision",
+		fmt.Sprintf("Precision against recall of %s; the base rate is %.3f.", who, ms[0].report.Prevalence), pr, true, "", true))
+	tm.addChart(report.LineChart("Calibration", "Mean predicted probability", "Observed rate",
+		"Observed rate against predicted probability of "+who+"; on the diagonal the probabilities are right.", cal, true, "perfect calibration", false))
+}
+
+func (tm *targetModels) addChart(ch report.Chart, err error) {
+	if err != nil {
+		tm.Err = "A chart could not be drawn: " + err.Error()
+		return
+	}
+	tm.Charts = append(tm.Charts, chartView{Title: ch.Title, Alt: ch.Alt, URI: template.URL(ch.DataURI()), Width: ch.Width, Height: ch.Height})
+}
+
+// modelsPage answers "is the candidate better?" first: for each target the
+// champion beside the newest candidate with a verdict, then the versions,
+// the fairness audit by group (flagged characteristics open) and the
+// charts.
 func (p *pages) modelsPage(c *gin.Context) {
 	a := p.actor(c)
 	d := modelsData{CanPromote: p.core.Allows(a, auth.ModelsPromote)}
@@ -219,23 +428,23 @@ func (p *pages) modelsPage(c *gin.Context) {
 		if len(ms) == 0 {
 			continue
 		}
-		tm := targetModels{Target: t, Models: ms}
-		var champ, cand *store.Model
+		tm := targetModels{Target: t, Versions: ms}
 		for i := range ms {
 			switch ms[i].Stage {
 			case store.Champion:
-				champ = &ms[i]
+				tm.Champion = describe(ms[i])
 			case store.Candidate:
-				if cand == nil || ms[i].Version > cand.Version {
-					cand = &ms[i]
+				if tm.Candidate == nil || ms[i].Version > tm.Candidate.Version {
+					tm.Candidate = describe(ms[i])
 				}
 			}
 		}
-		for _, m := range []*store.Model{champ, cand} {
-			if m != nil {
-				tm.Compare = append(tm.Compare, describe(*m))
-			}
+		if tm.Candidate != nil && d.CanPromote {
+			tm.Promote = fmt.Sprintf("/models/%s/%d/promote", t, tm.Candidate.Version)
 		}
+		compare(&tm)
+		tm.fairness()
+		tm.charts()
 		d.Targets = append(d.Targets, tm)
 	}
 	flash := ""
@@ -307,4 +516,16 @@ func (p *pages) promote(c *gin.Context) {
 	default:
 		c.Redirect(http.StatusSeeOther, "/models?promoted=1")
 	}
+}
+
+// fairTableData is a table of a characteristic's groups under the models
+// compared.
+type fairTableData struct {
+	ID, Caption string
+	Models      []*modelView
+	Rows        []fairRow
+}
+
+func fairTable(id, caption string, ms []*modelView, rows []fairRow) fairTableData {
+	return fairTableData{ID: id, Caption: caption, Models: ms, Rows: rows}
 }

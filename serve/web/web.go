@@ -132,7 +132,7 @@ type pages struct {
 
 // pageFiles are the page templates; each is parsed with the layout and the
 // shared parts into a set of its own.
-var pageFiles = []string{"signin", "signedout", "continue", "error", "queue", "case", "resident", "models", "promote", "users", "audit", "linkage_queue", "linkage_pair"}
+var pageFiles = []string{"signin", "signedout", "continue", "error", "queue", "case", "resident", "search", "models", "promote", "users", "audit", "linkage_queue", "linkage_pair"}
 
 func funcs() template.FuncMap {
 	return template.FuncMap{
@@ -141,6 +141,11 @@ func funcs() template.FuncMap {
 		"targetText":  targetText,
 		"roleText":    roleText,
 		"serviceText": serviceText,
+		"dateText":    dateText,
+		"permText":    permText,
+		"actionText":  actionText,
+		"resource":    resourceText,
+		"fairTable":   fairTable,
 	}
 }
 
@@ -175,6 +180,7 @@ func (p *pages) routes(e *gin.Engine) {
 	e.POST("/cases/:id/status", p.withUser(p.caseStatus))
 	e.POST("/cases/:id/outcome", p.withUser(p.caseOutcome))
 	e.POST("/cases/:id/assign", p.withUser(p.caseAssign))
+	e.GET("/residents", p.withUser(p.searchPage))
 	e.GET("/residents/:id", p.withUser(p.residentPage))
 
 	e.GET("/models", p.withUser(p.modelsPage))
@@ -249,6 +255,7 @@ func (p *pages) nav(role auth.Role, path string) []navLink {
 	}
 	add("/reviews", "My reviews", auth.CasesComplexCase)
 	add("/fraud-referrals", "Fraud referrals", auth.CasesTenancyFraud)
+	add("/residents", "Find a resident", auth.NamedResidents)
 	add("/models", "Models", auth.ModelsRead)
 	add(linkageReviewPath, "Linkage review", auth.LinkageReview)
 	add("/admin/users", "Users", auth.UsersManage)
