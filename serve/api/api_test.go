@@ -87,13 +87,6 @@ func TestPurposeMatrix(t *testing.T) {
 	forBackends(t, func(t *testing.T, backend string) {
 		e := newEnv(t, backend, envOptions{})
 		seed(t, e.st)
-		const (
-			none = auth.Role("")
-			cw   = auth.Caseworker
-			fo   = auth.FraudOfficer
-			ds   = auth.DataScientist
-			ad   = auth.Admin
-		)
 		score := map[string]any{"rows": []any{e.row(1)}}
 		for _, tc := range []struct {
 			method, path string

@@ -202,8 +202,21 @@ func newEnv(t testing.TB, backend string, o envOptions) *env {
 	return e
 }
 
-// do sends a request as role ("" for no token) and returns the status and body.
+// do sends a request as role ("" for no token) and returns the status and
+// body; an error status other than 404 must come as a problem document.
 func (e *env) do(role auth.Role, method, path string, body any) (int, []byte) {
+	e.t.Helper()
+	status, header, out := e.send(role, method, path, body, "")
+	if status >= 400 && !strings.HasPrefix(header.Get("Content-Type"), "application/problem+json") && status != 404 {
+		e.t.Errorf("%s %s: status %d with Content-Type %q, want a problem document", method, path, status, header.Get("Content-Type"))
+	}
+	return status, out
+}
+
+// send sends a request as role ("" for no token) with body (nil, a string,
+// bytes, or a value sent as JSON) and an optional Content-Type override
+// (default application/json), and returns the status, headers and body.
+func (e *env) send(role auth.Role, method, path string, body any, contentType string) (int, http.Header, []byte) {
 	e.t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
@@ -227,7 +240,10 @@ func (e *env) do(role auth.Role, method, path string, body any) (int, []byte) {
 		req.Header.Set("Authorization", "Bearer "+e.tokens[role])
 	}
 	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
+		if contentType == "" {
+			contentType = "application/json"
+		}
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := e.http.Client().Do(req)
 	if err != nil {
@@ -238,10 +254,7 @@ func (e *env) do(role auth.Role, method, path string, body any) (int, []byte) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if resp.StatusCode >= 400 && !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json") && resp.StatusCode != 404 {
-		e.t.Errorf("%s %s: status %d with Content-Type %q, want a problem document", method, path, resp.StatusCode, resp.Header.Get("Content-Type"))
-	}
-	return resp.StatusCode, out
+	return resp.StatusCode, resp.Header, out
 }
 
 // row returns a feature row as a JSON object with values from seed.
@@ -262,6 +275,16 @@ func (e *env) auditCount(prefix string) int {
 	}
 	return len(es)
 }
+
+// Short names for the roles in the permission tables of the tests; none
+// sends no token.
+const (
+	none = auth.Role("")
+	cw   = auth.Caseworker
+	fo   = auth.FraudOfficer
+	ds   = auth.DataScientist
+	ad   = auth.Admin
+)
 
 // backends are the databases every API test runs against.
 func backends() []string { return []string{"sqlite", "postgres"} }

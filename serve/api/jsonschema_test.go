@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
@@ -215,13 +213,6 @@ func TestResponsesValidateAsJSONSchema(t *testing.T) {
 		}
 		cc, tf := caseOf(t, e.st, store.ComplexCase, "R1"), caseOf(t, e.st, store.TenancyFraud, "T1")
 		d := newSchemaDoc(t, e.srv.doc)
-		const (
-			none = auth.Role("")
-			cw   = auth.Caseworker
-			fo   = auth.FraudOfficer
-			ds   = auth.DataScientist
-			ad   = auth.Admin
-		)
 		rows := make([]any, 51)
 		for i := range rows {
 			rows[i] = e.row(i)
@@ -397,45 +388,4 @@ func TestResponsesValidateAsJSONSchema(t *testing.T) {
 			}
 		}
 	})
-}
-
-// send sends a request as role with an optional Content-Type override and
-// returns the status, headers and body.
-func (e *env) send(role auth.Role, method, path string, body any, contentType string) (int, http.Header, []byte) {
-	e.t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		rd = bytes.NewReader(j)
-	}
-	req, err := http.NewRequest(method, e.http.URL+path, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if role != "" {
-		req.Header.Set("Authorization", "Bearer "+e.tokens[role])
-	}
-	if rd != nil {
-		if contentType == "" {
-			contentType = "application/json"
-		}
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := e.http.Client().Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header, out
 }

@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,28 +12,6 @@ import (
 	"caserisk/serve/store"
 )
 
-// raw sends a request as a role and returns the response with its body read.
-func (e *env) sendRaw(role auth.Role, method, path string) (*http.Response, string) {
-	e.t.Helper()
-	req, err := http.NewRequest(method, e.http.URL+path, nil)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if role != "" {
-		req.Header.Set("Authorization", "Bearer "+e.tokens[role])
-	}
-	resp, err := e.http.Client().Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return resp, string(b)
-}
-
 // TestNoStore: answers of authenticated routes, which may hold personal
 // data, must not be stored by browsers or proxies.
 func TestNoStore(t *testing.T) {
@@ -42,9 +19,9 @@ func TestNoStore(t *testing.T) {
 	seed(t, e.st)
 	for _, p := range []string{"/api/v1/residents/R1", "/api/v1/residents/R1/risk", "/api/v1/queues/complex-cases",
 		"/api/v1/residents/R404", fmt.Sprintf("/api/v1/cases/%d", caseOf(t, e.st, store.ComplexCase, "R1"))} {
-		resp, body := e.sendRaw(auth.Caseworker, "GET", p)
-		if resp.StatusCode >= 500 || resp.Header.Get("Cache-Control") != "no-store" {
-			t.Errorf("GET %s: %d with Cache-Control %q, want no-store: %s", p, resp.StatusCode, resp.Header.Get("Cache-Control"), body)
+		status, header, body := e.send(auth.Caseworker, "GET", p, nil, "")
+		if status >= 500 || header.Get("Cache-Control") != "no-store" {
+			t.Errorf("GET %s: %d with Cache-Control %q, want no-store: %s", p, status, header.Get("Cache-Control"), body)
 		}
 	}
 }
@@ -57,14 +34,14 @@ func TestForbiddenCaseIsNotFound(t *testing.T) {
 	fraud := caseOf(t, e.st, store.TenancyFraud, "T1")
 	missing := fraud + 1000
 	problemOf := func(id int64) (int, map[string]any) {
-		resp, body := e.sendRaw(auth.Caseworker, "GET", fmt.Sprintf("/api/v1/cases/%d", id))
+		status, _, body := e.send(auth.Caseworker, "GET", fmt.Sprintf("/api/v1/cases/%d", id), nil, "")
 		var p map[string]any
-		if err := json.Unmarshal([]byte(body), &p); err != nil {
+		if err := json.Unmarshal(body, &p); err != nil {
 			t.Fatal(err)
 		}
 		delete(p, "request_id")
 		p["detail"] = strings.ReplaceAll(p["detail"].(string), fmt.Sprint(id), "ID")
-		return resp.StatusCode, p
+		return status, p
 	}
 	c1, p1 := problemOf(fraud)
 	c2, p2 := problemOf(missing)
@@ -73,8 +50,8 @@ func TestForbiddenCaseIsNotFound(t *testing.T) {
 	if c1 != http.StatusNotFound || c1 != c2 || string(b1) != string(b2) {
 		t.Errorf("a fraud case: %d %s; a missing case: %d %s; want the same 404", c1, b1, c2, b2)
 	}
-	if resp, _ := e.sendRaw(auth.FraudOfficer, "GET", fmt.Sprintf("/api/v1/cases/%d", fraud)); resp.StatusCode != http.StatusOK {
-		t.Errorf("the fraud officer's own case: %d", resp.StatusCode)
+	if status, _, _ := e.send(auth.FraudOfficer, "GET", fmt.Sprintf("/api/v1/cases/%d", fraud), nil, ""); status != http.StatusOK {
+		t.Errorf("the fraud officer's own case: %d", status)
 	}
 }
 
@@ -82,16 +59,16 @@ func TestForbiddenCaseIsNotFound(t *testing.T) {
 func TestHeadOnPublicRoutes(t *testing.T) {
 	e := newEnv(t, "sqlite", envOptions{})
 	for _, p := range []string{"/healthz", "/readyz", "/metrics", "/api/v1/openapi.json"} {
-		get, _ := e.sendRaw("", "GET", p)
-		head, body := e.sendRaw("", "HEAD", p)
-		if head.StatusCode != get.StatusCode || head.StatusCode != http.StatusOK || body != "" ||
-			head.Header.Get("Content-Type") != get.Header.Get("Content-Type") {
-			t.Errorf("HEAD %s: %d %q (%q), GET: %d (%q)", p, head.StatusCode, body, head.Header.Get("Content-Type"),
-				get.StatusCode, get.Header.Get("Content-Type"))
+		getStatus, getHeader, _ := e.send("", "GET", p, nil, "")
+		headStatus, headHeader, body := e.send("", "HEAD", p, nil, "")
+		if headStatus != getStatus || headStatus != http.StatusOK || len(body) != 0 ||
+			headHeader.Get("Content-Type") != getHeader.Get("Content-Type") {
+			t.Errorf("HEAD %s: %d %q (%q), GET: %d (%q)", p, headStatus, body, headHeader.Get("Content-Type"),
+				getStatus, getHeader.Get("Content-Type"))
 		}
 	}
-	if resp, _ := e.sendRaw(auth.Caseworker, "HEAD", "/api/v1/residents/R1"); resp.StatusCode != http.StatusMethodNotAllowed {
-		t.Errorf("HEAD on an authenticated route: %d, want 405", resp.StatusCode)
+	if status, _, _ := e.send(auth.Caseworker, "HEAD", "/api/v1/residents/R1", nil, ""); status != http.StatusMethodNotAllowed {
+		t.Errorf("HEAD on an authenticated route: %d, want 405", status)
 	}
 }
 

@@ -16,6 +16,23 @@ import (
 	"caserisk/serve/store"
 )
 
+// apiWithRunner starts the API on st with a score-run runner on the borough
+// in dir that scores at most capacity cases (0: the runner's default); the
+// server is closed when the test ends.
+func apiWithRunner(t *testing.T, st store.Store, dir string, capacity int) *api.Server {
+	t.Helper()
+	r, err := New(Config{Store: st, Load: champion.LoadArtifact, DataDir: dir, Capacity: capacity})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := api.New(context.Background(), api.Config{Store: st, Load: champion.LoadArtifact, Runner: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
 // TestScoreRunThroughAPI runs a score run from POST /api/v1/score-runs on
 // a synthetic borough and follows it through the caseworker's queue and a
 // resident's risk, as the service is used.
@@ -23,16 +40,7 @@ func TestScoreRunThroughAPI(t *testing.T) {
 	dir := borough(t)
 	ctx := context.Background()
 	st := openStore(t, "sqlite")
-	for i, target := range store.Targets() {
-		m, err := st.RegisterModel(ctx, store.NewModel{Target: target, Path: "m.json", Artifact: artifactFor(t, dir, target, uint64(i+7)),
-			Bands: store.Bands{High: 0.5, Medium: 0.2}, RegisteredBy: "test"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := st.PromoteModel(ctx, target, m.Version, "test"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	promoteChampionsFrom(t, st, dir, 7)
 	tokens := map[auth.Role]string{}
 	for _, role := range []auth.Role{auth.Admin, auth.Caseworker} {
 		tok, err := auth.NewToken(nil)
@@ -48,15 +56,7 @@ func TestScoreRunThroughAPI(t *testing.T) {
 		}
 		tokens[role] = tok.Secret
 	}
-	r, err := New(Config{Store: st, Load: champion.LoadArtifact, DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := api.New(ctx, api.Config{Store: st, Load: champion.LoadArtifact, Runner: r})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := apiWithRunner(t, st, dir, 0)
 	call := func(role auth.Role, method, path, body string, out any) int {
 		t.Helper()
 		req := httptest.NewRequest(method, path, strings.NewReader(body))
@@ -151,15 +151,7 @@ func TestScoreRunAPIAnswers(t *testing.T) {
 	if _, err := st.CreateUserWithToken(ctx, "admin.one", auth.Admin, tok); err != nil {
 		t.Fatal(err)
 	}
-	r, err := New(Config{Store: st, Load: champion.LoadArtifact, DataDir: dir, Capacity: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := api.New(ctx, api.Config{Store: st, Load: champion.LoadArtifact, Runner: r})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := apiWithRunner(t, st, dir, 5)
 	post := func(body string) (int, string) {
 		req := httptest.NewRequest("POST", "/api/v1/score-runs", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+tok.Secret)

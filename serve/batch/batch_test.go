@@ -114,16 +114,7 @@ func TestScoreRun(t *testing.T) {
 
 func testScoreRun(t *testing.T, dir string, st store.Store) {
 	ctx := context.Background()
-	for i, target := range store.Targets() {
-		m, err := st.RegisterModel(ctx, store.NewModel{Target: target, Path: "m.json", Artifact: artifactFor(t, dir, target, uint64(i+1)),
-			Bands: store.Bands{High: 0.5, Medium: 0.2}, RegisteredBy: "test"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := st.PromoteModel(ctx, target, m.Version, "test"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	promoteChampions(t, st, dir)
 	r, err := New(Config{Store: st, Load: champion.LoadArtifact, DataDir: dir, Capacity: 20})
 	if err != nil {
 		t.Fatal(err)

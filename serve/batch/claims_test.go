@@ -16,12 +16,20 @@ import (
 	"caserisk/serve/store"
 )
 
-// promoteChampions registers and promotes a model per target.
+// promoteChampions registers and promotes a model per target, made with
+// seed 1 for the first target, 2 for the next and so on.
 func promoteChampions(t *testing.T, st store.Store, dir string) {
+	t.Helper()
+	promoteChampionsFrom(t, st, dir, 1)
+}
+
+// promoteChampionsFrom registers and promotes a model per target, made with
+// seed first for the first target, first+1 for the next and so on.
+func promoteChampionsFrom(t *testing.T, st store.Store, dir string, first uint64) {
 	t.Helper()
 	ctx := context.Background()
 	for i, target := range store.Targets() {
-		m, err := st.RegisterModel(ctx, store.NewModel{Target: target, Path: "m.json", Artifact: artifactFor(t, dir, target, uint64(i+1)),
+		m, err := st.RegisterModel(ctx, store.NewModel{Target: target, Path: "m.json", Artifact: artifactFor(t, dir, target, first+uint64(i)),
 			Bands: store.Bands{High: 0.5, Medium: 0.2}, RegisteredBy: "test"})
 		if err != nil {
 			t.Fatal(err)

@@ -60,16 +60,7 @@ func TestWatchChanges(t *testing.T) {
 	}
 
 	u := storetest.PostgresURL(t)
-	var replicas [2]Store
-	for i := range replicas {
-		s, err := Open(ctx, u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		replicas[i] = s
-	}
-	watcher, other := replicas[0], replicas[1]
+	watcher, other := openTwice(t, ctx, u)
 	elsewhere, err := Open(ctx, storetest.PostgresURL(t))
 	if err != nil {
 		t.Fatal(err)

@@ -309,16 +309,7 @@ func TestWebSessionsAcrossStores(t *testing.T) {
 				u = storetest.PostgresURL(t)
 			}
 			ctx := context.Background()
-			var replicas [2]Store
-			for i := range replicas {
-				s, err := Open(ctx, u)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { s.Close() })
-				replicas[i] = s
-			}
-			a, b := replicas[0], replicas[1]
+			a, b := openTwice(t, ctx, u)
 			user := sessionUsers(t, a, 1)[0]
 			bounds := SessionBounds{Idle: time.Hour, Max: time.Hour, PerUser: 5, Total: 100}
 			now := time.Now()

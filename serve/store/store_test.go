@@ -655,6 +655,62 @@ func mustExec(t *testing.T, db *sql.DB, q string) {
 	}
 }
 
+// openTwice opens two stores on the database at u, as two replicas of the
+// service would; both are closed when the test ends.
+func openTwice(t *testing.T, ctx context.Context, u string) (Store, Store) {
+	t.Helper()
+	var replicas [2]Store
+	for i := range replicas {
+		s, err := Open(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		replicas[i] = s
+	}
+	return replicas[0], replicas[1]
+}
+
+// sqliteAtMigration makes a SQLite database named file in a temporary folder
+// with only the first n migrations applied (and recorded in
+// schema_migrations), for upgrade tests. It returns the database's URL for
+// Open and a raw handle to it, closed when the test ends.
+func sqliteAtMigration(t *testing.T, file string, n int) (string, *sql.DB) {
+	t.Helper()
+	u := "sqlite://" + filepath.Join(t.TempDir(), file)
+	_, dsn, _ := ParseURL(u)
+	raw, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	ms, err := migrations(SQLite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, raw, `CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`)
+	for _, m := range ms[:n] {
+		mustExec(t, raw, m.sql)
+		if _, err := raw.Exec(`INSERT INTO schema_migrations VALUES (?, ?, 0)`, m.version, m.name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return u, raw
+}
+
+// checkForeignKeysHold fails the test if an upgraded SQLite database accepts
+// a token for no user or reports a foreign key violation.
+func checkForeignKeysHold(t *testing.T, raw *sql.DB) {
+	t.Helper()
+	if _, err := raw.Exec(`INSERT INTO tokens (user_id, prefix, hash, created) VALUES (99, 'p', 'h2', 1)`); err == nil {
+		t.Fatal("a token for no user was accepted: foreign keys lost in the upgrade")
+	}
+	var n int
+	if err := raw.QueryRow(`SELECT COUNT(*) FROM pragma_foreign_key_check`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("foreign key check after the upgrade: %d violations, %v", n, err)
+	}
+}
+
 // TestConcurrentAuditAppendsKeepOneChain appends from more goroutines than
 // the connection pool holds (so a transaction that needed a second
 // connection would deadlock); the chain must verify with no gap and no fork.

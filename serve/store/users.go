@@ -111,12 +111,19 @@ func (d *db) UserByName(ctx context.Context, name string) (User, error) {
 	if !validText(name) {
 		return User{}, fmt.Errorf("user: %w", ErrNotFound)
 	}
-	u, err := scanUser(d.read().QueryRowContext(ctx, d.q(`SELECT `+userCols+` FROM users WHERE name = ?`), name))
+	return d.userWhere(ctx, fmt.Sprintf("user %q", name), `name = ?`, name)
+}
+
+// userWhere reads the one user that matches the condition where (with its
+// args); who names that user in the errors: "<who>: not found" when no row
+// matches, "read <who>: …" when the query fails.
+func (d *db) userWhere(ctx context.Context, who, where string, args ...any) (User, error) {
+	u, err := scanUser(d.read().QueryRowContext(ctx, d.q(`SELECT `+userCols+` FROM users WHERE `+where), args...))
 	if errors.Is(err, sql.ErrNoRows) {
-		return User{}, fmt.Errorf("user %q: %w", name, ErrNotFound)
+		return User{}, fmt.Errorf("%s: %w", who, ErrNotFound)
 	}
 	if err != nil {
-		return User{}, fmt.Errorf("read user %q: %w", name, err)
+		return User{}, fmt.Errorf("read %s: %w", who, err)
 	}
 	return u, nil
 }

@@ -89,28 +89,14 @@ func cut(s string, n int) string {
 }
 
 func (d *db) UserByID(ctx context.Context, id int64) (User, error) {
-	u, err := scanUser(d.read().QueryRowContext(ctx, d.q(`SELECT `+userCols+` FROM users WHERE id = ?`), id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return User{}, fmt.Errorf("user %d: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return User{}, fmt.Errorf("read user %d: %w", id, err)
-	}
-	return u, nil
+	return d.userWhere(ctx, fmt.Sprintf("user %d", id), `id = ?`, id)
 }
 
 func (d *db) UserByExternalID(ctx context.Context, issuer, subject string) (User, error) {
 	if !validText(issuer) || !validText(subject) {
 		return User{}, fmt.Errorf("user: %w", ErrNotFound)
 	}
-	u, err := scanUser(d.read().QueryRowContext(ctx, d.q(`SELECT `+userCols+` FROM users WHERE issuer = ? AND subject = ?`), issuer, subject))
-	if errors.Is(err, sql.ErrNoRows) {
-		return User{}, fmt.Errorf("user of the identity provider: %w", ErrNotFound)
-	}
-	if err != nil {
-		return User{}, fmt.Errorf("read a user of the identity provider: %w", err)
-	}
-	return u, nil
+	return d.userWhere(ctx, "a user of the identity provider", `issuer = ? AND subject = ?`, issuer, subject)
 }
 
 func (d *db) CreateExternalUser(ctx context.Context, nu NewExternalUser) (User, error) {
